@@ -1,0 +1,1 @@
+"""Process tier: business processes over canonical data, independent of any vendor or channel."""

@@ -1,0 +1,1 @@
+"""The inventory process API: events → ledger → availability, reservations and rules."""

@@ -1,0 +1,1 @@
+"""Where the inventory process touches Redis: key layout, Lua scripts, stores."""

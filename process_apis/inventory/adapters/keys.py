@@ -1,0 +1,64 @@
+"""The Redis key layout. Every key of one SKU carries the hash tag {sku}, so one SKU's
+positions, journals, holds, dedup marks and log live in one cluster slot."""
+from __future__ import annotations
+
+import re
+
+#: Characters a SKU or location id may use: no braces (they would break the hash tag).
+IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+
+
+class Keys:
+    def __init__(self, prefix: str = "inv") -> None:
+        self.prefix = prefix
+
+    def sku_base(self, sku: str) -> str:
+        return f"{self.prefix}:{{{sku}}}"
+
+    def log(self, sku: str) -> str:
+        return f"{self.sku_base(sku)}:log"
+
+    def position(self, sku: str, location: str) -> str:
+        return f"{self.sku_base(sku)}:pos:{location}"
+
+    def sku_locations(self, sku: str) -> str:
+        return f"{self.sku_base(sku)}:locs"
+
+    def hold(self, sku: str, reservation_id: str) -> str:
+        return f"{self.sku_base(sku)}:hold:{reservation_id}"
+
+    @property
+    def skus(self) -> str:
+        return f"{self.prefix}:skus"
+
+    def reservation(self, reservation_id: str) -> str:
+        return f"{self.prefix}:res:{{{reservation_id}}}"
+
+    def reservations_by_ref(self, external_ref: str) -> str:
+        return f"{self.prefix}:res-ref:{{{external_ref}}}"
+
+    @property
+    def reservation_expiry(self) -> str:
+        return f"{self.prefix}:res-expiry"
+
+    @property
+    def locations(self) -> str:
+        return f"{self.prefix}:catalogue:locations"
+
+    @property
+    def location_groups(self) -> str:
+        return f"{self.prefix}:catalogue:groups"
+
+    @property
+    def catalogue_version(self) -> str:
+        return f"{self.prefix}:catalogue:version"
+
+    @property
+    def rules(self) -> str:
+        return f"{self.prefix}:rules"
+
+    def dead_letter(self, entry_id: str) -> str:
+        return f"{self.prefix}:{{dlq}}:entry:{entry_id}"
+
+    def dead_letter_index(self, status: str, reason: str | None = None) -> str:
+        return f"{self.prefix}:{{dlq}}:{status}" + (f":{reason}" if reason else "")

@@ -1,0 +1,181 @@
+"""The Redis ledger: applies events and reservation holds through Lua, reads positions, and
+replays the per-SKU log into fresh keys."""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from ..domain.events import (
+    EventType,
+    InventoryEvent,
+    event_from_record,
+    event_record,
+    field_changes,
+    snapshot_counts,
+)
+from ..domain.ledger import Outcome, Position
+from .keys import Keys
+from .scripts import Scripts
+
+_QUANTITY_FIELDS = ("on_hand", "quality_inspection", "blocked", "in_transit", "reserved")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the ledger did with one event."""
+
+    outcome: Outcome
+    too_old: bool = False
+    went_negative: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JournalPolicy:
+    dedup_ttl_seconds: int
+    journal_seconds: int
+    journal_max: int
+
+    def as_json(self) -> str:
+        return json.dumps({"ttl": self.dedup_ttl_seconds, "jms": self.journal_seconds * 1000, "jmax": self.journal_max})
+
+
+def _script_payload(event: InventoryEvent) -> dict:
+    payload = {"id": event.event_id, "at": event.occurred_at_ms, "e": json.dumps(event_record(event))}
+    if event.is_snapshot:
+        payload.update(snap=True, loc=event.location, counts=snapshot_counts(event))
+    else:
+        payload["changes"] = [[c.location, c.field, c.amount] for c in field_changes(event)]
+        if event.type is EventType.ISSUED and event.reference and (event.stock_type or "unrestricted") == "unrestricted":
+            payload["ref"] = event.reference
+    return payload
+
+
+def _as_list(value) -> list:
+    # cjson encodes an empty Lua table as {}.
+    return value if isinstance(value, list) else []
+
+
+def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Position:
+    quantities = {name: int(fields.get(name, 0)) for name in _QUANTITY_FIELDS}
+    by_channel = {name[2:]: int(value) for name, value in fields.items() if name.startswith("r:") and int(value)}
+    return Position(sku=sku, location=location, reserved_by_channel=by_channel, **quantities)
+
+
+class LedgerStore:
+    def __init__(self, redis, *, keys: Keys, policy: JournalPolicy, scripts: Scripts | None = None) -> None:
+        self.redis = redis
+        self.keys = keys
+        self.policy = policy
+        self.scripts = scripts or Scripts(redis)
+
+    # -- events ---------------------------------------------------------------------------
+    def apply(self, events: list[InventoryEvent]) -> list[Applied]:
+        """Apply events, each SKU's in one atomic script call, all SKUs in one round trip."""
+        by_sku: dict[str, list[int]] = defaultdict(list)
+        for index, event in enumerate(events):
+            by_sku[event.sku].append(index)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.sadd(self.keys.skus, *by_sku)
+        config = self.policy.as_json()
+        for sku, indexes in by_sku.items():
+            payload = json.dumps([_script_payload(events[i]) for i in indexes])
+            self.scripts["apply_events"](keys=[self.keys.log(sku)], args=[self.keys.sku_base(sku), config, payload], client=pipe)
+        replies = pipe.execute()[1:]
+        results: list[Applied | None] = [None] * len(events)
+        for (sku, indexes), reply in zip(by_sku.items(), replies):
+            for index, item in zip(indexes, json.loads(reply)):
+                outcome = item["o"]
+                results[index] = Applied(
+                    outcome=Outcome.DEAD_LETTERED if outcome == "too_old" else Outcome(outcome),
+                    too_old=outcome == "too_old",
+                    went_negative=tuple(_as_list(item["neg"])),
+                )
+        return results
+
+    # -- reservation holds (one SKU per call) ---------------------------------------------
+    def _run(self, name: str, sku: str, request: dict, client=None):
+        script = self.scripts[name]
+        return script(keys=[self.keys.log(sku)], args=[self.keys.sku_base(sku), json.dumps(request)], client=client)
+
+    def hold(self, sku: str, request: dict) -> dict:
+        self.redis.sadd(self.keys.skus, sku)
+        reply = json.loads(self._run("hold", sku, request))
+        reply["allocs"] = _as_list(reply.get("allocs"))
+        reply["short"] = _as_list(reply.get("short"))
+        return reply
+
+    def commit(self, sku: str, reservation_id: str) -> None:
+        self._run("commit", sku, {"res": reservation_id})
+
+    def release(self, sku: str, reservation_id: str, items: list[list] | None = None) -> list[list]:
+        request = {"res": reservation_id} if items is None else {"res": reservation_id, "items": items}
+        return _as_list(json.loads(self._run("release", sku, request)))
+
+    def fulfil(self, sku: str, reservation_id: str, refs: list[str], at_ms: int) -> bool:
+        return bool(self._run("fulfil", sku, {"res": reservation_id, "refs": refs, "at": at_ms}))
+
+    def holds_anything(self, skus: list[str], reservation_id: str) -> bool:
+        pipe = self.redis.pipeline(transaction=False)
+        for sku in skus:
+            pipe.exists(self.keys.hold(sku, reservation_id))
+        return any(pipe.execute())
+
+    # -- reads ----------------------------------------------------------------------------
+    def positions(self, pairs: list[tuple[str, str]]) -> list[Position]:
+        pipe = self.redis.pipeline(transaction=False)
+        for sku, location in pairs:
+            pipe.hgetall(self.keys.position(sku, location))
+        return [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, pipe.execute())]
+
+    def raw_position(self, sku: str, location: str) -> dict[str, str]:
+        return self.redis.hgetall(self.keys.position(sku, location))
+
+    def locations_holding(self, skus: list[str]) -> dict[str, list[str]]:
+        pipe = self.redis.pipeline(transaction=False)
+        for sku in skus:
+            pipe.smembers(self.keys.sku_locations(sku))
+        return {sku: sorted(locations) for sku, locations in zip(skus, pipe.execute())}
+
+    def all_skus(self) -> list[str]:
+        return sorted(self.redis.smembers(self.keys.skus))
+
+    def log_entries(self, sku: str, chunk: int = 1000) -> Iterator[tuple[str, str, str]]:
+        """(entry id, op, body) of one SKU's log, oldest first."""
+        start = "-"
+        while True:
+            entries = self.redis.xrange(self.keys.log(sku), min=start, count=chunk)
+            for entry_id, fields in entries:
+                yield entry_id, fields["op"], fields["body"]
+            if len(entries) < chunk:
+                return
+            start = "(" + entries[-1][0]
+
+
+def replay(source: LedgerStore, target: LedgerStore, skus: Iterable[str] | None = None, chunk: int = 500) -> int:
+    """Re-run every logged change of `source` against `target` (fresh keys), in log order.
+
+    Events go through the same apply script; holds replay their logged allocations. Returns the
+    number of log entries replayed.
+    """
+    count = 0
+    for sku in skus if skus is not None else source.all_skus():
+        pending_events: list[InventoryEvent] = []
+        for _, op, body in source.log_entries(sku):
+            count += 1
+            if op == "event":
+                pending_events.append(event_from_record(json.loads(body)))
+                if len(pending_events) >= chunk:
+                    target.apply(pending_events)
+                    pending_events = []
+                continue
+            if pending_events:
+                target.apply(pending_events)
+                pending_events = []
+            target.redis.sadd(target.keys.skus, sku)
+            target._run(op, sku, json.loads(body))
+        if pending_events:
+            target.apply(pending_events)
+    return count
+

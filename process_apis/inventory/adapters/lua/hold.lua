@@ -1,0 +1,60 @@
+-- Hold stock for one reservation on one SKU: check, source and reserve every line atomically.
+-- ARGV[2] {res, ch, pending, lines = [{qty, partial, strategy, fence, cands = [{loc, ss_units,
+-- ss_pct, alloc}]}]} or, when replaying the log, {res, ch, pending, replay = [[line, loc, qty]]}.
+-- All-or-nothing per SKU: a short line that is not partial leaves no trace. A shortfall is
+-- "contended" when other reservations' pending (not yet committed) holds could still roll back.
+local req = cjson.decode(ARGV[2])
+local allocs, shortfalls, failed, contended = {}, {}, false, false
+
+local function source(i, line, taken)
+  local cands, total = {}, 0
+  for order, cand in ipairs(line.cands) do
+    local available = math.max(0, available_for(cand, req.ch) - (taken[cand.loc] or 0))
+    cands[#cands + 1] = {loc = cand.loc, available = available, order = order}
+    total = total + available
+  end
+  if line.strategy == 'most_available' then
+    table.sort(cands, function(a, b)
+      if a.available ~= b.available then return a.available > b.available end
+      return a.order < b.order
+    end)
+  end
+  local remaining = math.min(line.qty, math.max(0, total - (line.fence or 0)))
+  local got = 0
+  for _, c in ipairs(cands) do
+    if remaining == 0 then break end
+    local take = math.min(c.available, remaining)
+    if take > 0 then
+      allocs[#allocs + 1] = {i, c.loc, take}
+      taken[c.loc] = (taken[c.loc] or 0) + take
+      remaining, got = remaining - take, got + take
+    end
+  end
+  if got < line.qty then
+    shortfalls[#shortfalls + 1] = {line = i, requested = line.qty, available = got}
+    if not line.partial then failed = true end
+    for _, cand in ipairs(line.cands) do
+      if num(redis.call('HGET', pos_key(cand.loc), 'pending')) > 0 then contended = true end
+    end
+  end
+end
+
+if req.replay then
+  allocs = req.replay
+else
+  local taken = {}
+  for i, line in ipairs(req.lines) do source(i, line, taken) end
+  if failed then return cjson.encode({ok = false, short = shortfalls, contended = contended}) end
+end
+
+if #allocs > 0 then
+  local hold = hold_key(req.res)
+  redis.call('HSET', hold, '_ch', req.ch)
+  if req.pending then redis.call('HSET', hold, '_pending', '1') end
+  for _, a in ipairs(allocs) do
+    redis.call('HINCRBY', hold, a[2], a[3])
+    adjust_reserved(a[2], req.ch, a[3], req.pending)
+  end
+  log('hold', cjson.encode({res = req.res, ch = req.ch, pending = req.pending, replay = allocs}))
+end
+return cjson.encode({ok = true, allocs = allocs, short = shortfalls})

@@ -1,0 +1,26 @@
+"""create_app() for the inventory process API."""
+from __future__ import annotations
+
+from shared.app import create_api_app
+from shared.config import Settings
+
+from .api import availability, dead_letters, events, locations, reservations, rules
+from .bootstrap import bootstrap
+
+BLUEPRINTS = (events.blp, availability.blp, reservations.blp, rules.blp, locations.blp, dead_letters.blp)
+
+
+def create_app(settings: Settings | None = None, redis=None):
+    settings = settings or Settings.from_env()
+    app = create_api_app(
+        __name__,
+        title="Inventory process API",
+        version="v1",
+        settings=settings,
+        blueprints=BLUEPRINTS,
+        redis=redis,
+        description="Events → ledger → availability, reservations and rules. The source of truth "
+                    "for reservations and availability; SAP owns physical stock.",
+    )
+    app.extensions["inventory"] = bootstrap(settings, app.extensions["redis"])
+    return app

@@ -1,0 +1,45 @@
+"""Wiring in one place: builds the stores the inventory services work with."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.config import Settings
+
+from .adapters.catalogue import CatalogueStore
+from .adapters.dead_letters import DeadLetterStore
+from .adapters.keys import Keys
+from .adapters.ledger import JournalPolicy, LedgerStore
+from .adapters.reservations import ReservationStore
+from .adapters.rules_store import RulesStore
+from .adapters.scripts import Scripts
+from .service.rules import parse_rule_set
+
+
+@dataclass
+class Inventory:
+    settings: Settings
+    redis: object
+    ledger: LedgerStore
+    catalogue: CatalogueStore
+    rules: RulesStore
+    dead_letters: DeadLetterStore
+    reservations: ReservationStore
+
+
+def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
+    keys = Keys(prefix)
+    scripts = Scripts(redis)
+    policy = JournalPolicy(
+        dedup_ttl_seconds=settings.dedup_ttl_seconds,
+        journal_seconds=settings.delta_journal_seconds,
+        journal_max=settings.delta_journal_max,
+    )
+    return Inventory(
+        settings=settings,
+        redis=redis,
+        ledger=LedgerStore(redis, keys=keys, policy=policy, scripts=scripts),
+        catalogue=CatalogueStore(redis, keys),
+        rules=RulesStore(redis, keys, scripts, parse_rule_set),
+        dead_letters=DeadLetterStore(redis, keys, scripts),
+        reservations=ReservationStore(redis, keys, scripts),
+    )

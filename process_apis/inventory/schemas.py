@@ -1,0 +1,301 @@
+"""Marshmallow schemas of the inventory process API: its request and response bodies."""
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from .adapters.keys import IDENTIFIER
+from .domain.events import ISSUE_REASONS, STOCK_TYPES, TRANSFER_TYPES, EventType, InventoryEvent
+from .domain.locations import FULFILMENT_METHODS, LOCATION_TYPES, SOURCING_STRATEGIES
+
+MAX_EVENTS = 1000
+Identifier = lambda **kw: fields.String(validate=validate.Regexp(IDENTIFIER), **kw)  # noqa: E731
+# Stored documents keep instants as ISO 8601 text; dump them as they are.
+Instant = lambda **kw: fields.String(metadata={"format": "date-time"}, **kw)  # noqa: E731
+Channel = lambda **kw: fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"), **kw)  # noqa: E731
+
+
+class EventSchema(Schema):
+    """One canonical event. Validated item by item, so one bad item never sinks a batch."""
+
+    event_id = fields.String(required=True, validate=validate.Length(1, 200))
+    type = fields.String(required=True, validate=validate.OneOf([t.value for t in EventType]))
+    sku = Identifier(required=True)
+    location = Identifier(required=True)
+    to_location = Identifier(load_default=None)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10**9))
+    occurred_at = fields.AwareDateTime(required=True)
+    source = fields.String(required=True, validate=validate.Length(1, 64))
+    reference = fields.String(load_default=None, validate=validate.Length(1, 128))
+    reason = fields.String(load_default=None, validate=validate.OneOf(ISSUE_REASONS))
+    stock_type = fields.String(load_default=None, validate=validate.OneOf(list(STOCK_TYPES)))
+    counts = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(["quality_inspection", "blocked", "in_transit"])),
+        values=fields.Integer(strict=True, validate=validate.Range(min=0, max=10**9)),
+        load_default=None,
+    )
+
+    @validates_schema
+    def _consistent(self, data, **_):
+        kind = data.get("type")
+        if kind != EventType.COUNTED and data.get("quantity") == 0:
+            raise ValidationError("must be greater than 0 (only stock.counted may state 0)", "quantity")
+        if kind in TRANSFER_TYPES and not data.get("to_location"):
+            raise ValidationError("required for transfers", "to_location")
+        if kind in TRANSFER_TYPES and data.get("to_location") == data.get("location"):
+            raise ValidationError("must differ from location", "to_location")
+        if kind not in TRANSFER_TYPES and data.get("to_location"):
+            raise ValidationError("only transfer.shipped and transfer.moved name a to_location", "to_location")
+        if data.get("counts") and kind != EventType.COUNTED:
+            raise ValidationError("only stock.counted carries counts", "counts")
+
+    @post_load
+    def _event(self, data, **_) -> InventoryEvent:
+        return InventoryEvent(**{**data, "type": EventType(data["type"]), "counts": data["counts"] or {}})
+
+
+class EventBatchSchema(Schema):
+    # Items stay raw here: each is validated on its own and dead-lettered alone if bad.
+    events = fields.List(fields.Raw(), required=True, validate=validate.Length(1, MAX_EVENTS))
+
+
+class EventOutcomeSchema(Schema):
+    index = fields.Integer()
+    event_id = fields.String(allow_none=True)
+    outcome = fields.String()
+    reason = fields.String()
+    detail = fields.Raw()
+    dead_letter_id = fields.String()
+
+
+class EventBatchResultSchema(Schema):
+    received = fields.Integer()
+    applied = fields.Integer()
+    duplicate = fields.Integer()
+    stale = fields.Integer()
+    dead_lettered = fields.Integer()
+    not_applied = fields.List(fields.Nested(EventOutcomeSchema), metadata={"description": "every item not applied"})
+
+
+class LocationSchema(Schema):
+    id = fields.String(dump_only=True)
+    type = fields.String(required=True, validate=validate.OneOf(LOCATION_TYPES))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    region = fields.String(load_default=None, validate=validate.Length(max=100))
+    postal_code = fields.String(load_default=None, validate=validate.Length(max=20))
+    latitude = fields.Float(load_default=None, validate=validate.Range(-90, 90))
+    longitude = fields.Float(load_default=None, validate=validate.Range(-180, 180))
+    channels = fields.List(Channel(), load_default=list, validate=validate.Length(max=20))
+    fulfilment_methods = fields.List(
+        fields.String(validate=validate.OneOf(FULFILMENT_METHODS)), load_default=list, validate=validate.Length(max=2)
+    )
+
+
+class LocationGroupSchema(Schema):
+    id = fields.String(dump_only=True)
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    members = fields.List(Identifier(), required=True, validate=validate.Length(1, 1000))
+    channel = Channel(load_default=None)
+    sourcing_strategy = fields.String(load_default="priority", validate=validate.OneOf(SOURCING_STRATEGIES))
+    fulfilment_method = fields.String(load_default=None, validate=validate.OneOf(FULFILMENT_METHODS))
+
+
+class _SelectorFields(Schema):
+    sku = Identifier(load_default=None)
+    category = fields.String(load_default=None, validate=validate.Length(1, 64))
+    location = Identifier(load_default=None)
+    location_type = fields.String(load_default=None, validate=validate.OneOf(LOCATION_TYPES))
+    channel = Channel(load_default=None)
+
+
+class SafetyStockRuleSchema(_SelectorFields):
+    units = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=0))
+    percent = fields.Float(load_default=None, validate=validate.Range(min=0, max=100))
+
+    @validates_schema
+    def _one_measure(self, data, **_):
+        if (data.get("units") is None) == (data.get("percent") is None):
+            raise ValidationError("give exactly one of units or percent", "units")
+
+
+class AllocationRuleSchema(Schema):
+    channel = Channel(required=True)
+    units = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+    sku = Identifier(load_default=None)
+    category = fields.String(load_default=None, validate=validate.Length(1, 64))
+    location = Identifier(load_default=None)
+    location_group = Identifier(load_default=None)
+    starts_at = fields.AwareDateTime(load_default=None)
+    ends_at = fields.AwareDateTime(load_default=None)
+
+    @validates_schema
+    def _where(self, data, **_):
+        if (data.get("location") is None) == (data.get("location_group") is None):
+            raise ValidationError("give exactly one of location or location_group", "location")
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class LowStockRuleSchema(_SelectorFields):
+    threshold = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
+
+
+class RuleSetSchema(Schema):
+    safety_stock = fields.List(fields.Nested(SafetyStockRuleSchema), load_default=list, validate=validate.Length(max=5000))
+    allocations = fields.List(fields.Nested(AllocationRuleSchema), load_default=list, validate=validate.Length(max=5000))
+    low_stock = fields.List(fields.Nested(LowStockRuleSchema), load_default=list, validate=validate.Length(max=5000))
+    categories = fields.Dict(
+        keys=fields.String(validate=validate.Length(1, 64)),
+        values=fields.List(fields.String(validate=validate.Length(1, 64)), validate=validate.Length(max=1000)),
+        load_default=dict,
+    )
+    channels_selling_incoming = fields.List(Channel(), load_default=list)
+
+
+class RuleSetDocumentSchema(RuleSetSchema):
+    version = fields.Integer(dump_only=True)
+
+
+class AvailabilityQuerySchema(Schema):
+    sku = fields.List(Identifier(), required=True, validate=validate.Length(1, 100))
+    location = fields.List(Identifier(), load_default=list, validate=validate.Length(max=100))
+    location_group = Identifier(load_default=None)
+    channel = Channel(load_default=None)
+
+    @validates_schema
+    def _one_scope(self, data, **_):
+        if data.get("location") and data.get("location_group"):
+            raise ValidationError("give location or location_group, not both", "location_group")
+
+
+class _Quantities(Schema):
+    sku = fields.String()
+    channel = fields.String(allow_none=True)
+    on_hand = fields.Integer()
+    reserved = fields.Integer()
+    safety_stock = fields.Integer()
+    allocated = fields.Integer(metadata={"description": "ring-fenced for other channels and not yet used by them"})
+    quality_inspection = fields.Integer()
+    blocked = fields.Integer()
+    in_transit = fields.Integer()
+    available_to_sell = fields.Integer()
+    available_to_order = fields.Integer()
+    negative = fields.Boolean()
+    status = fields.String()
+
+
+class PositionAvailabilitySchema(_Quantities):
+    location = fields.String()
+
+
+class GroupAvailabilitySchema(_Quantities):
+    location_group = fields.String()
+    locations = fields.List(fields.Nested(PositionAvailabilitySchema))
+
+
+class AvailabilitySchema(Schema):
+    as_of = fields.AwareDateTime()
+    channel = fields.String(allow_none=True)
+    positions = fields.List(fields.Nested(PositionAvailabilitySchema))
+    groups = fields.List(fields.Nested(GroupAvailabilitySchema))
+
+
+class ReservationLineSchema(Schema):
+    sku = Identifier(required=True)
+    location = Identifier(load_default=None)
+    location_group = Identifier(load_default=None)
+    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=100_000))
+
+    @validates_schema
+    def _where(self, data, **_):
+        if (data.get("location") is None) == (data.get("location_group") is None):
+            raise ValidationError("give exactly one of location or location_group", "location")
+
+
+class ReservationRequestSchema(Schema):
+    channel = Channel(required=True)
+    external_ref = fields.String(required=True, validate=validate.Length(1, 128))
+    ttl_seconds = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1))
+    allow_partial = fields.Boolean(load_default=False)
+    lines = fields.List(fields.Nested(ReservationLineSchema), required=True, validate=validate.Length(1, 100))
+
+
+class AllocationSchema(Schema):
+    location = fields.String()
+    quantity = fields.Integer()
+
+
+class ReservedLineSchema(Schema):
+    sku = fields.String()
+    location = fields.String(allow_none=True)
+    location_group = fields.String(allow_none=True)
+    requested = fields.Integer()
+    reserved = fields.Integer()
+    allocations = fields.List(fields.Nested(AllocationSchema))
+
+
+class ShortfallSchema(Schema):
+    line = fields.Integer(metadata={"description": "index of the line in the request"})
+    sku = fields.String()
+    location = fields.String(allow_none=True)
+    location_group = fields.String(allow_none=True)
+    requested = fields.Integer()
+    available = fields.Integer()
+
+
+class ReservationSchema(Schema):
+    id = fields.String()
+    status = fields.String(metadata={"description": "active, fulfilled, released, expired or consumed"})
+    channel = fields.String()
+    external_ref = fields.String()
+    allow_partial = fields.Boolean()
+    created_at = Instant()
+    expires_at = Instant(allow_none=True)
+    fulfilled_at = Instant(allow_none=True)
+    lines = fields.List(fields.Nested(ReservedLineSchema))
+    shortfalls = fields.List(fields.Nested(ShortfallSchema), metadata={"description": "lines not fully reserved (allow_partial)"})
+
+
+class ReleaseLineSchema(Schema):
+    sku = Identifier(required=True)
+    location = Identifier(required=True)
+    quantity = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1))
+
+
+class ReleaseRequestSchema(Schema):
+    lines = fields.List(fields.Nested(ReleaseLineSchema), load_default=None, validate=validate.Length(1, 100))
+
+
+class ExtendRequestSchema(Schema):
+    ttl_seconds = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+
+
+class DeadLetterSchema(Schema):
+    id = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    detail = fields.String()
+    payload = fields.Raw()
+    source = fields.String()
+    correlation_id = fields.String()
+    received_at = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String()
+    closed_at = fields.String()
+    discard_reason = fields.String()
+    outcome = fields.String()
+
+
+class DeadLetterQuerySchema(Schema):
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "redriven", "discarded"]))
+    reason = fields.String(load_default=None, validate=validate.Length(1, 64))
+    after = fields.String(load_default=None, validate=validate.Length(1, 64), metadata={"description": "page cursor"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+
+
+class DeadLetterPageSchema(Schema):
+    items = fields.List(fields.Nested(DeadLetterSchema))
+    next = fields.String(allow_none=True, metadata={"description": "cursor for the next page (pass as after)"})
+
+
+class DiscardSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 500))

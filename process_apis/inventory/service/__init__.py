@@ -1,0 +1,1 @@
+"""The inventory process API's use cases, as plain functions over the wired stores."""

@@ -1,0 +1,76 @@
+"""Availability queries: positions and location groups for one channel, computed on demand
+from the ledger, the rules and the catalogue as they are right now."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from shared.errors import Problem
+
+from ..domain.availability import group_availability, held_for_other_channels, position_availability
+from ..domain.locations import Location
+
+
+def _unknown(kind: str, ids: list[str]) -> Problem:
+    return Problem(404, f"unknown {kind}: {', '.join(ids)}", type_slug=f"unknown-{kind.replace(' ', '-')}")
+
+
+def query(inventory, *, skus: list[str], locations: list[str], location_group: str | None, channel: str | None) -> dict:
+    now = datetime.now(timezone.utc)
+    catalogue = inventory.catalogue.current()
+    _, _, rules = inventory.rules.current()
+    group = None
+    if location_group:
+        group = catalogue.groups.get(location_group)
+        if group is None:
+            raise _unknown("location group", [location_group])
+        scope = {sku: [loc.id for loc in catalogue.members_serving(group, channel)] for sku in skus}
+    elif locations:
+        missing = [loc for loc in locations if loc not in catalogue.locations]
+        if missing:
+            raise _unknown("location", missing)
+        scope = {sku: list(locations) for sku in skus}
+    else:
+        holding = inventory.ledger.locations_holding(skus)
+        scope = {sku: [loc for loc in holding[sku] if loc in catalogue.locations] for sku in skus}
+
+    pairs = [(sku, loc) for sku, locs in scope.items() for loc in locs]
+    positions = inventory.ledger.positions(pairs)
+    computed = [
+        position_availability(
+            position,
+            channel=channel,
+            safety_stock=rules.safety_stock_for(position.sku, catalogue.locations[position.location], channel),
+            allocations=rules.allocations_at(position.sku, location=position.location, now=now),
+            sells_incoming=rules.sells_incoming(channel),
+            low_stock_threshold=rules.low_stock_threshold(position.sku, catalogue.locations[position.location], channel),
+        )
+        for position in positions
+    ]
+    result = {"as_of": now, "channel": channel, "positions": computed, "groups": []}
+    if group is not None:
+        result["positions"] = []
+        for sku in skus:
+            members = [p for p in computed if p.sku == sku]
+            reserved_by_channel: dict[str, int] = {}
+            for position in positions:
+                if position.sku == sku:
+                    for ch, units in position.reserved_by_channel.items():
+                        reserved_by_channel[ch] = reserved_by_channel.get(ch, 0) + units
+            fences = rules.allocations_at(sku, location_group=group.id, now=now)
+            result["groups"].append(group_availability(
+                sku, group.id, members, channel=channel,
+                group_held_for_others=held_for_other_channels(fences, reserved_by_channel, channel),
+                low_stock_threshold=rules.low_stock_threshold(sku, None, channel),
+            ))
+    return result
+
+
+def candidate(rules, sku: str, location: Location, channel: str, now: datetime) -> dict:
+    """What the Lua hold script needs to compute availability at one location, as data."""
+    safety = rules.safety_stock_for(sku, location, channel)
+    return {
+        "loc": location.id,
+        "ss_units": safety.units,
+        "ss_pct": safety.percent,
+        "alloc": rules.allocations_at(sku, location=location.id, now=now),
+    }

@@ -1,0 +1,41 @@
+"""The dead-letter queue as operators use it: look, re-drive after a fix, or discard with a reason."""
+from __future__ import annotations
+
+from shared.errors import Problem
+
+from ..adapters.dead_letters import DISCARDED, OPEN, REDRIVEN
+from .ingest import ingest
+
+
+def _open_entry(inventory, entry_id: str) -> dict:
+    entry = inventory.dead_letters.get(entry_id)
+    if entry is None:
+        raise Problem(404, f"no dead letter {entry_id}", type_slug="unknown-dead-letter")
+    if entry["status"] != OPEN:
+        raise Problem(409, f"dead letter {entry_id} is already {entry['status']}", type_slug="dead-letter-closed")
+    return entry
+
+
+def redrive(inventory, entry_id: str, *, correlation_id: str | None = None) -> dict:
+    """Feed the stored event through ingest again. Closed if it now applies (or was a
+    duplicate or stale); otherwise it stays open with the new error and a 422 says why."""
+    entry = _open_entry(inventory, entry_id)
+    result = _ingest_without_dead_lettering(inventory, entry["payload"], correlation_id)
+    if result["outcome"] == "dead_lettered":
+        inventory.dead_letters.record_attempt(entry, f"{result['reason']}: {result['detail']}")
+        raise Problem(422, f"still cannot be applied: {result['reason']}", type_slug="redrive-failed",
+                      reason=result["reason"], errors={"payload": result["detail"]})
+    inventory.dead_letters.close(entry, REDRIVEN, outcome=result["outcome"])
+    return inventory.dead_letters.get(entry_id)
+
+
+def _ingest_without_dead_lettering(inventory, payload, correlation_id) -> dict:
+    outcome = ingest(inventory, [payload], correlation_id=correlation_id, dead_letter=False)
+    return outcome["not_applied"][0] if outcome["not_applied"] else {"outcome": "applied"}
+
+
+def discard(inventory, entry_id: str, reason: str) -> dict:
+    entry = _open_entry(inventory, entry_id)
+    if not inventory.dead_letters.close(entry, DISCARDED, discard_reason=reason):
+        raise Problem(409, f"dead letter {entry_id} was closed meanwhile", type_slug="dead-letter-closed")
+    return inventory.dead_letters.get(entry_id)

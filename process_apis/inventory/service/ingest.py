@@ -1,0 +1,93 @@
+"""Event ingest: validate each item alone, apply the valid ones, dead-letter the rest.
+
+Every item gets an outcome (applied, duplicate, stale, dead_lettered) and nothing is
+acknowledged before it is applied (and logged) or in the dead-letter queue with its reason.
+"""
+from __future__ import annotations
+
+import json
+
+from marshmallow import ValidationError
+
+from shared import metrics
+
+from ..domain.events import InventoryEvent
+from ..domain.ledger import Outcome
+from ..schemas import EventSchema
+
+SCHEMA_INVALID = "schema_invalid"
+NON_INTEGER_QUANTITY = "non_integer_quantity"
+UNKNOWN_LOCATION = "unknown_location"
+SNAPSHOT_TOO_OLD = "snapshot_before_journal_horizon"
+
+_event_schema = EventSchema()
+EVENTS = metrics.counter("inventory_events_total", "Events by outcome", ("outcome",))
+NEGATIVE = metrics.counter("inventory_negative_positions_total", "Positions an issue took below zero on hand")
+
+
+def _invalid_reason(item, messages: dict) -> str:
+    quantity = item.get("quantity") if isinstance(item, dict) else None
+    if "quantity" in messages and isinstance(quantity, (float, str)) and not isinstance(quantity, bool):
+        return NON_INTEGER_QUANTITY
+    return SCHEMA_INVALID
+
+
+def _validate(item, known_locations) -> InventoryEvent | tuple[str, object]:
+    if not isinstance(item, dict):
+        return SCHEMA_INVALID, {"_schema": ["an event must be a JSON object"]}
+    try:
+        event = _event_schema.load(item)
+    except ValidationError as error:
+        return _invalid_reason(item, error.messages), error.messages
+    unknown = [loc for loc in event.locations() if loc not in known_locations]
+    if unknown:
+        return UNKNOWN_LOCATION, f"unknown location(s): {', '.join(unknown)}"
+    return event
+
+
+def ingest(inventory, items: list, *, correlation_id: str | None = None, dead_letter: bool = True) -> dict:
+    """Apply what is valid; dead-letter the rest (or, when re-driving, only report it)."""
+    known_locations = inventory.catalogue.current().locations
+    valid: list[tuple[int, InventoryEvent]] = []
+    rejected: list[tuple[int, str, object]] = []
+    for index, item in enumerate(items):
+        checked = _validate(item, known_locations)
+        if isinstance(checked, InventoryEvent):
+            valid.append((index, checked))
+        else:
+            rejected.append((index, *checked))
+
+    counts = {outcome.value: 0 for outcome in Outcome}
+    not_applied = []
+    applied = inventory.ledger.apply([event for _, event in valid]) if valid else []
+    for (index, event), result in zip(valid, applied):
+        if result.too_old:
+            rejected.append((index, SNAPSHOT_TOO_OLD, "count is older than the oldest change still journalled"))
+            continue
+        counts[result.outcome.value] += 1
+        if result.went_negative:
+            NEGATIVE.inc(len(result.went_negative))
+        if result.outcome is not Outcome.APPLIED:
+            not_applied.append({"index": index, "event_id": event.event_id, "outcome": result.outcome.value})
+
+    if rejected:
+        entries = [(reason, detail if isinstance(detail, str) else json.dumps(detail), items[index])
+                   for index, reason, detail in rejected]
+        ids = inventory.dead_letters.add_many(entries, correlation_id=correlation_id) if dead_letter else [None] * len(rejected)
+        for (index, reason, detail), entry_id in zip(rejected, ids):
+            item = items[index]
+            not_applied.append({
+                "index": index,
+                "event_id": item.get("event_id") if isinstance(item, dict) else None,
+                "outcome": Outcome.DEAD_LETTERED.value,
+                "reason": reason,
+                "detail": detail,
+                **({"dead_letter_id": entry_id} if entry_id else {}),
+            })
+        counts[Outcome.DEAD_LETTERED.value] = len(rejected)
+
+    for outcome, count in counts.items():
+        if count:
+            EVENTS.labels(outcome).inc(count)
+    not_applied.sort(key=lambda item: item["index"])
+    return {"received": len(items), **counts, "not_applied": not_applied}
