@@ -1,0 +1,1 @@
+"""Experience APIs: availability shaped for one audience each (web shop, stores, call centre)."""

@@ -1,0 +1,1 @@
+"""Call-centre experience API: network-wide availability with ETAs, and customer holds."""

@@ -1,0 +1,1 @@
+"""Store experience API: a store's full position and nearby stores."""

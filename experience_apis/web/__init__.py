@@ -1,0 +1,1 @@
+"""Web shop experience API: availability bands and capped quantities."""

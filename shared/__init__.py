@@ -1,0 +1,1 @@
+"""Cross-tier infrastructure: config, problem+json errors, logging, metrics, probes, Redis, idempotency."""

@@ -1,0 +1,51 @@
+"""The one app builder every API package's `create_app` calls: wiring shared by all tiers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import flask
+import flask_smorest
+
+from shared import health, logging as gateway_logging, metrics
+from shared.config import Settings
+from shared.errors import ProblemApi
+from shared.redis import create_redis
+
+SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+
+
+def create_api_app(import_name: str, *, title: str, version: str, settings: Settings,
+                   blueprints: Iterable[flask_smorest.Blueprint], redis: Any = None,
+                   description: str = "") -> flask.Flask:
+    """A Flask app with settings, Redis, JSON logs, metrics, probes, problem+json errors and
+    an OpenAPI 3.0.3 document at /openapi.json (Swagger UI at /docs) covering `blueprints`.
+
+    Probes (/livez, /readyz), /metrics and the doc routes are left out of the OpenAPI document.
+    """
+    gateway_logging.configure_logging(settings.log_level)
+    app = flask.Flask(import_name)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+        API_TITLE=title,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN,
+        API_SPEC_OPTIONS={"info": {"description": description}} if description else {},
+    )
+    app.extensions["settings"] = settings
+    app.extensions["redis"] = redis if redis is not None else create_redis(settings)
+
+    gateway_logging.init_app(app)
+    metrics.init_app(app, api_name=import_name)
+    app.register_blueprint(health.blueprint)
+
+    api = ProblemApi(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    app.extensions["api"] = api
+    return app

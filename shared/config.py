@@ -1,0 +1,131 @@
+"""The one configuration object of the gateway, read from environment variables.
+
+Each field is declared once with `_setting(ENV_VAR, default, help, parse)`; `from_env`
+and `describe` both walk the dataclass fields, so adding a setting is one line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
+CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ONE_DAY = 86400
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("expected one of 1/true/yes/on or 0/false/no/off")
+
+
+def _parse_optional_str(raw: str) -> str | None:
+    return raw.strip() or None
+
+
+def _setting(env: str, default: Any, help: str, parse: Callable[[str], Any]) -> Any:
+    return dataclasses.field(default=default, metadata={"env": env, "help": help, "parse": parse})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the gateway; `from_env()` in processes, `Settings(...)` directly in tests."""
+
+    redis_url: str | None = _setting(
+        "REDIS_URL", None, "redis://, rediss://, unix:// or redis+cluster:// URL; unset = embedded store",
+        _parse_optional_str)
+    redis_cluster: bool = _setting(
+        "REDIS_CLUSTER", False, "Treat REDIS_URL as a Redis Cluster seed node (implied by +cluster)",
+        _parse_bool)
+    redis_timeout_seconds: float = _setting(
+        "REDIS_TIMEOUT_SECONDS", 2.0, "Socket connect and read timeout for Redis", float)
+    log_level: str = _setting("LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR, CRITICAL", str.upper)
+    host: str = _setting("GATEWAY_HOST", "127.0.0.1", "Address `serve` binds to", str)
+    port: int = _setting("GATEWAY_PORT", 8080, "TCP port `serve` listens on", int)
+    workers: int = _setting("GATEWAY_WORKERS", 2, "Gunicorn worker processes", int)
+    threads: int = _setting("GATEWAY_THREADS", 8, "Threads per gunicorn worker", int)
+    max_body_bytes: int = _setting("MAX_BODY_BYTES", 4 * 1024 * 1024, "Largest request body accepted (413 above)",
+                                   int)
+    idempotency_ttl_seconds: int = _setting(
+        "IDEMPOTENCY_TTL_SECONDS", ONE_DAY, "How long an Idempotency-Key response is replayed (>= 86400)", int)
+    idempotency_lock_seconds: int = _setting(
+        "IDEMPOTENCY_LOCK_SECONDS", 30, "How long an in-flight Idempotency-Key answers 409", int)
+    dedup_ttl_seconds: int = _setting(
+        "INVENTORY_DEDUP_TTL_SECONDS", 7 * ONE_DAY, "How long an applied event_id is remembered", int)
+    delta_journal_seconds: int = _setting(
+        "INVENTORY_DELTA_JOURNAL_SECONDS", ONE_DAY, "How far back deltas are kept to re-apply on a snapshot", int)
+    delta_journal_max: int = _setting(
+        "INVENTORY_DELTA_JOURNAL_MAX", 512, "Most deltas kept per position for snapshot re-application", int)
+    reservation_default_ttl_seconds: int = _setting(
+        "RESERVATION_DEFAULT_TTL_SECONDS", 900, "Reservation lifetime when the request gives none", int)
+    reservation_max_ttl_seconds: int = _setting(
+        "RESERVATION_MAX_TTL_SECONDS", 14400, "Longest reservation lifetime a request may ask for", int)
+    sweeper_interval_seconds: float = _setting(
+        "SWEEPER_INTERVAL_SECONDS", 0.5, "How often expired reservations are released", float)
+    demo: bool = _setting("GATEWAY_DEMO", False, "Seed demo data at start-up", _parse_bool)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+        if self.redis_url and urlsplit(self.redis_url).scheme in CLUSTER_SCHEMES:
+            object.__setattr__(self, "redis_cluster", True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `environ` (default `os.environ`); unset variables keep defaults."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in dataclasses.fields(cls):
+            env = field.metadata["env"]
+            if env not in environ:
+                continue
+            try:
+                values[field.name] = field.metadata["parse"](environ[env])
+            except ValueError as error:
+                raise ValueError(f"{env}={environ[env]!r} is invalid: {error}") from None
+        return cls(**values)
+
+
+def describe() -> Iterator[tuple[str, Any, str]]:
+    """Yield (environment variable, default, help) for every setting, e.g. for the README."""
+    for field in dataclasses.fields(Settings):
+        yield field.metadata["env"], field.default, field.metadata["help"]
+
+
+def _env(name: str) -> str:
+    return Settings.__dataclass_fields__[name].metadata["env"]
+
+
+def _require(condition: bool, name: str, value: Any, rule: str) -> None:
+    if not condition:
+        raise ValueError(f"{_env(name)}={value!r} is invalid: {rule}")
+
+
+def _validate(settings: Settings) -> None:
+    s = settings
+    if s.redis_url is not None:
+        scheme = urlsplit(s.redis_url).scheme
+        _require(scheme in REDIS_SCHEMES, "redis_url", s.redis_url,
+                 "scheme must be one of " + ", ".join(REDIS_SCHEMES))
+        _require(not (scheme == "unix" and s.redis_cluster), "redis_cluster", s.redis_cluster,
+                 "a Redis Cluster cannot be reached over a unix socket")
+    _require(s.redis_timeout_seconds > 0, "redis_timeout_seconds", s.redis_timeout_seconds, "must be > 0")
+    _require(s.log_level in LOG_LEVELS, "log_level", s.log_level, "must be one of " + ", ".join(LOG_LEVELS))
+    _require(1 <= s.port <= 65535, "port", s.port, "must be between 1 and 65535")
+    for name in ("workers", "threads", "max_body_bytes", "idempotency_lock_seconds", "dedup_ttl_seconds",
+                 "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds"):
+        _require(getattr(s, name) >= 1, name, getattr(s, name), "must be >= 1")
+    # The IETF Idempotency-Key draft expects keys to be honoured for at least a day.
+    _require(s.idempotency_ttl_seconds >= ONE_DAY, "idempotency_ttl_seconds", s.idempotency_ttl_seconds,
+             f"must be >= {ONE_DAY}")
+    _require(s.reservation_max_ttl_seconds >= s.reservation_default_ttl_seconds, "reservation_max_ttl_seconds",
+             s.reservation_max_ttl_seconds, f"must be >= {_env('reservation_default_ttl_seconds')}")
+    _require(s.sweeper_interval_seconds > 0, "sweeper_interval_seconds", s.sweeper_interval_seconds, "must be > 0")

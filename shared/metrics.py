@@ -1,0 +1,93 @@
+"""Prometheus metrics: per-request counter and latency histogram, the /metrics route,
+and get-or-create helpers so any module can define metrics on the one (default) registry.
+
+Under gunicorn set PROMETHEUS_MULTIPROC_DIR (an empty directory) in the environment before
+the master starts, so /metrics aggregates all workers, and call `mark_worker_dead(worker.pid)`
+from gunicorn's `child_exit` hook.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Any
+
+import flask
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import generate_latest, multiprocess
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+_lock = threading.Lock()
+_defined: dict[str, Any] = {}
+
+
+def _get_or_create(kind: type, name: str, documentation: str, labelnames: tuple[str, ...], **kwargs: Any) -> Any:
+    # Metrics are process-wide but apps are created many times (tests, all-in-one mode);
+    # registering the same name twice would raise "Duplicated timeseries".
+    with _lock:
+        metric = _defined.get(name)
+        if metric is None:
+            metric = kind(name, documentation, labelnames, **kwargs)
+            _defined[name] = metric
+        elif type(metric) is not kind or tuple(metric._labelnames) != tuple(labelnames):
+            raise ValueError(f"metric {name!r} already defined as {type(metric).__name__}{metric._labelnames}")
+        return metric
+
+
+def counter(name: str, documentation: str, labelnames: tuple[str, ...] = (), **kwargs: Any) -> Counter:
+    """The process-wide Counter `name`, created on first use."""
+    return _get_or_create(Counter, name, documentation, labelnames, **kwargs)
+
+
+def histogram(name: str, documentation: str, labelnames: tuple[str, ...] = (), **kwargs: Any) -> Histogram:
+    """The process-wide Histogram `name`, created on first use."""
+    return _get_or_create(Histogram, name, documentation, labelnames, **kwargs)
+
+
+def gauge(name: str, documentation: str, labelnames: tuple[str, ...] = (), **kwargs: Any) -> Gauge:
+    """The process-wide Gauge `name`, created on first use (pass `multiprocess_mode` for gunicorn)."""
+    return _get_or_create(Gauge, name, documentation, labelnames, **kwargs)
+
+
+REQUEST_LABELS = ("api", "method", "endpoint", "status")
+requests_total = counter("gateway_http_requests_total", "HTTP requests served", REQUEST_LABELS)
+request_duration = histogram("gateway_http_request_duration_seconds", "HTTP request latency", REQUEST_LABELS)
+
+
+def init_app(app: flask.Flask, api_name: str) -> None:
+    """Count and time every request of `app` under label api=`api_name`, and serve /metrics."""
+
+    def start_timer() -> None:
+        flask.g.metrics_started = time.perf_counter()
+
+    def observe(response: flask.Response) -> flask.Response:
+        started = flask.g.get("metrics_started")
+        rule = flask.request.url_rule
+        # The URL rule, not the raw path, keeps label cardinality bounded.
+        labels = (api_name, flask.request.method, rule.rule if rule else "<unmatched>", str(response.status_code))
+        requests_total.labels(*labels).inc()
+        if started is not None:
+            request_duration.labels(*labels).observe(time.perf_counter() - started)
+        return response
+
+    app.before_request(start_timer)
+    app.after_request(observe)
+    app.add_url_rule("/metrics", "metrics", render_metrics, methods=["GET"])
+
+
+def render_metrics() -> flask.Response:
+    """Prometheus text exposition of the default registry, or of all workers in multiprocess mode."""
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    return flask.Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def mark_worker_dead(pid: int) -> None:
+    """For gunicorn's `child_exit` hook: drop a dead worker's live-gauge files."""
+    if os.environ.get(MULTIPROC_ENV):
+        multiprocess.mark_process_dead(pid)

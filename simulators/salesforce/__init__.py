@@ -1,0 +1,1 @@
+"""Salesforce simulator: OAuth2, sObject Collections, Platform Events."""
