@@ -29,6 +29,7 @@ import hashlib
 import json
 import re
 import uuid
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -44,20 +45,9 @@ REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Content-Location", "Lin
 _VALID_KEY = re.compile(r"[\x20-\x7e]{1,%d}" % MAX_KEY_LENGTH)
 _ACQUIRE_ATTEMPTS = 3
 
-# Both scripts act only while the in-flight marker is still ours, so a request that outlived
-# its lock can neither overwrite nor release a key a later request has taken over.
-_COMPLETE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-end
-return false
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
+_LUA = Path(__file__).with_name("lua")
+_COMPLETE = (_LUA / "idempotency_complete.lua").read_text()
+_RELEASE = (_LUA / "idempotency_release.lua").read_text()
 
 
 def idempotent(required: bool = True) -> Callable:
