@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timezone
 
 from .keys import Keys
+from .pipelines import run_scripts
 from .scripts import Scripts
 
 OPEN, REDRIVEN, DISCARDED = "open", "redriven", "discarded"
@@ -23,7 +24,7 @@ class DeadLetterStore:
         self.keys = keys
         self.scripts = scripts
 
-    def _call(self, op: str, entry_id: str, reason: str, fields: dict, client=None):
+    def _call_args(self, op: str, entry_id: str, reason: str, fields: dict) -> tuple:
         keys = [
             self.keys.dead_letter(entry_id),
             self.keys.dead_letter_index(OPEN),
@@ -31,12 +32,11 @@ class DeadLetterStore:
             self.keys.dead_letter_index("closed"),
         ]
         flat = [item for pair in fields.items() for item in pair]
-        return self.scripts["dead_letters"](keys=keys, args=[op, entry_id, *flat], client=client)
+        return self.scripts["dead_letters"], keys, [op, entry_id, *flat]
 
     def add_many(self, items: list[tuple[str, str, object]], *, correlation_id: str | None) -> list[str]:
         """Dead-letter (reason, detail, payload) items in one round trip; returns their ids."""
-        pipe = self.redis.pipeline(transaction=False)
-        ids = []
+        calls, ids = [], []
         for reason, detail, payload in items:
             entry_id = f"{time.time_ns() // 1_000_000:013d}-{uuid.uuid4().hex[:12]}"
             ids.append(entry_id)
@@ -51,8 +51,8 @@ class DeadLetterStore:
                 "received_at": _now(),
                 "attempts": 0,
             }
-            self._call("add", entry_id, reason, fields, client=pipe)
-        pipe.execute()
+            calls.append(self._call_args("add", entry_id, reason, fields))
+        run_scripts(self.redis, calls)
         return ids
 
     def get(self, entry_id: str) -> dict | None:
@@ -77,7 +77,8 @@ class DeadLetterStore:
 
     def close(self, entry: dict, status: str, **fields) -> bool:
         fields = {"status": status, "closed_at": _now(), **fields}
-        return bool(self._call("close", entry["id"], entry["reason"], fields))
+        script, keys, args = self._call_args("close", entry["id"], entry["reason"], fields)
+        return bool(script(keys=keys, args=args))
 
     def record_attempt(self, entry: dict, detail: str) -> None:
         self.redis.hset(self.keys.dead_letter(entry["id"]), mapping={"attempts": entry["attempts"] + 1, "last_error": detail})

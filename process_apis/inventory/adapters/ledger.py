@@ -17,6 +17,7 @@ from ..domain.events import (
 )
 from ..domain.ledger import Outcome, Position
 from .keys import Keys
+from .pipelines import run_scripts
 from .scripts import Scripts
 
 _QUANTITY_FIELDS = ("on_hand", "quality_inspection", "blocked", "in_transit", "reserved")
@@ -76,13 +77,14 @@ class LedgerStore:
         by_sku: dict[str, list[int]] = defaultdict(list)
         for index, event in enumerate(events):
             by_sku[event.sku].append(index)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.sadd(self.keys.skus, *by_sku)
+        self.redis.sadd(self.keys.skus, *by_sku)
         config = self.policy.as_json()
-        for sku, indexes in by_sku.items():
-            payload = json.dumps([_script_payload(events[i]) for i in indexes])
-            self.scripts["apply_events"](keys=[self.keys.log(sku)], args=[self.keys.sku_base(sku), config, payload], client=pipe)
-        replies = pipe.execute()[1:]
+        script = self.scripts["apply_events"]
+        replies = run_scripts(self.redis, [
+            (script, [self.keys.log(sku)], [self.keys.sku_base(sku), config,
+                                            json.dumps([_script_payload(events[i]) for i in indexes])])
+            for sku, indexes in by_sku.items()
+        ])
         results: list[Applied | None] = [None] * len(events)
         for (sku, indexes), reply in zip(by_sku.items(), replies):
             for index, item in zip(indexes, json.loads(reply)):
