@@ -102,7 +102,7 @@ class LedgerStore:
         return script(keys=[self.keys.log(sku)], args=[self.keys.sku_base(sku), json.dumps(request)], client=client)
 
     def hold(self, sku: str, request: dict) -> dict:
-        self.redis.sadd(self.keys.skus, sku)
+        # No SKU registration here: only a SKU with stock, so with events, can be held.
         reply = json.loads(self._run("hold", sku, request))
         reply["allocs"] = _as_list(reply.get("allocs"))
         reply["short"] = _as_list(reply.get("short"))

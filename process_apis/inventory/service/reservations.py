@@ -46,6 +46,9 @@ def _line_request(inventory, catalogue, rules, line: dict, channel: str, allow_p
         location = catalogue.locations.get(line["location"])
         if location is None:
             raise Problem(404, f"unknown location: {line['location']}", type_slug="unknown-location")
+        if not location.serves(channel):
+            raise Problem(422, f"location {location.id} does not serve channel {channel}",
+                          errors={"json": {"lines": {"location": [f"does not serve {channel}"]}}})
         members, strategy, fence = [location], "priority", 0
     else:
         group = catalogue.groups.get(line["location_group"])
@@ -121,7 +124,26 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         ],
     }
     inventory.reservations.create(reservation, _ms(expires_at))
+    try:
+        shortfalls = _hold_lines(inventory, reservation, lines, lua_lines)
+    except Problem:
+        raise
+    except Exception:
+        # A failure half-way (Redis gone, a timeout) must not leave pending holds behind.
+        _release_all(inventory, reservation)
+        _finish(inventory, reservation, REJECTED, (PENDING,))
+        raise
+    reservation["status"] = ACTIVE
+    stored, found = inventory.reservations.transition(reservation, (PENDING,))
+    if not stored:  # the sweeper expired it while it was being made (a very short TTL)
+        _release_all(inventory, reservation)
+        raise Problem(409, f"reservation {found} before it was complete", type_slug="reservation-state")
+    RESERVATIONS.labels("partial" if shortfalls else "reserved").inc()
+    return reservation, shortfalls
 
+
+def _hold_lines(inventory, reservation: dict, lines: list[dict], lua_lines: list[dict]) -> list[dict]:
+    """Hold every SKU in turn (pending while there are several), then commit them all."""
     by_sku: dict[str, list[int]] = defaultdict(list)
     for index, line in enumerate(lines):
         by_sku[line["sku"]].append(index)
@@ -130,7 +152,8 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
     for sku in reservation["skus"]:
         indexes = by_sku[sku]
         reply = _hold(inventory, sku, {
-            "res": reservation["id"], "ch": channel, "pending": pending, "lines": [lua_lines[i] for i in indexes],
+            "res": reservation["id"], "ch": reservation["channel"], "pending": pending,
+            "lines": [lua_lines[i] for i in indexes],
         })
         for short in reply["short"]:
             index = indexes[short["line"] - 1]
@@ -138,23 +161,17 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
                                "location_group": lines[index]["location_group"],
                                "requested": short["requested"], "available": short["available"]})
         if not reply["ok"]:
-            return _reject(inventory, reservation, shortfalls)
+            _reject(inventory, reservation, shortfalls)
         for line_no, location, quantity in reply["allocs"]:
             reserved_line = reservation["lines"][indexes[line_no - 1]]
             reserved_line["allocations"].append({"location": location, "quantity": quantity})
             reserved_line["reserved"] += quantity
     if not any(line["reserved"] for line in reservation["lines"]):
-        return _reject(inventory, reservation, shortfalls)
+        _reject(inventory, reservation, shortfalls)
     if pending:
         for sku in reservation["skus"]:
             inventory.ledger.commit(sku, reservation["id"])
-    reservation["status"] = ACTIVE
-    stored, found = inventory.reservations.transition(reservation, (PENDING,))
-    if not stored:  # the sweeper expired it while it was being made (a very short TTL)
-        _release_all(inventory, reservation)
-        raise Problem(409, f"reservation {found} before it was complete", type_slug="reservation-state")
-    RESERVATIONS.labels("partial" if shortfalls else "reserved").inc()
-    return reservation, shortfalls
+    return shortfalls
 
 
 def _reject(inventory, reservation: dict, shortfalls: list[dict]):
