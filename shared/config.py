@@ -72,6 +72,32 @@ class Settings:
     sweeper_interval_seconds: float = _setting(
         "SWEEPER_INTERVAL_SECONDS", 0.5, "How often expired reservations are released", float)
     demo: bool = _setting("GATEWAY_DEMO", False, "Seed demo data at start-up", _parse_bool)
+    process_api_url: str | None = _setting(
+        "INVENTORY_PROCESS_URL", None, "Base URL of the inventory process API (split shape); unset = in-process",
+        _parse_optional_str)
+    upstream_connect_timeout_seconds: float = _setting(
+        "UPSTREAM_CONNECT_TIMEOUT_SECONDS", 2.0, "Connect timeout of every call to another tier or system", float)
+    upstream_read_timeout_seconds: float = _setting(
+        "UPSTREAM_READ_TIMEOUT_SECONDS", 10.0, "Read timeout of every call to another tier or system", float)
+    upstream_attempts: int = _setting(
+        "UPSTREAM_ATTEMPTS", 3, "Tries of a retryable upstream call (idempotent or keyed), first one included", int)
+    sap_base_url: str | None = _setting(
+        "SAP_BASE_URL", None, "SAP S/4HANA OData root (https://host/sap/opu/odata/sap); unset = the bundled "
+        "simulator, in-process", _parse_optional_str)
+    sap_user: str | None = _setting("SAP_USER", None, "SAP communication user (basic auth)", _parse_optional_str)
+    sap_password: str | None = _setting("SAP_PASSWORD", None, "Password of SAP_USER", _parse_optional_str)
+    sap_webhook_auth: str = _setting(
+        "SAP_WEBHOOK_AUTH", "hmac", "How SAP business-event pushes are verified: hmac or basic", str.lower)
+    sap_webhook_secret: str | None = _setting(
+        "SAP_WEBHOOK_SECRET", None, "Shared secret of the HMAC-SHA256 webhook signature (and the simulator's)",
+        _parse_optional_str)
+    sap_webhook_max_age_seconds: int = _setting(
+        "SAP_WEBHOOK_MAX_AGE_SECONDS", 300, "Oldest signature timestamp a webhook push may carry", int)
+    sap_location_map: str | None = _setting(
+        "SAP_LOCATION_MAP", None, 'Plant/storage location -> gateway location: JSON {"1010/0001": "S001"} or '
+        "@path to such a file", _parse_optional_str)
+    sap_sim_subscribers: str = _setting(
+        "SAP_SIM_SUBSCRIBERS", "", "Comma-separated webhook URLs the SAP simulator pushes business events to", str)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -117,11 +143,15 @@ def _validate(settings: Settings) -> None:
                  "scheme must be one of " + ", ".join(REDIS_SCHEMES))
         _require(not (scheme == "unix" and s.redis_cluster), "redis_cluster", s.redis_cluster,
                  "a Redis Cluster cannot be reached over a unix socket")
+    _require(s.sap_webhook_auth in ("hmac", "basic"), "sap_webhook_auth", s.sap_webhook_auth, "must be hmac or basic")
+    for name in ("upstream_connect_timeout_seconds", "upstream_read_timeout_seconds"):
+        _require(getattr(s, name) > 0, name, getattr(s, name), "must be > 0")
     _require(s.redis_timeout_seconds > 0, "redis_timeout_seconds", s.redis_timeout_seconds, "must be > 0")
     _require(s.log_level in LOG_LEVELS, "log_level", s.log_level, "must be one of " + ", ".join(LOG_LEVELS))
     _require(1 <= s.port <= 65535, "port", s.port, "must be between 1 and 65535")
     for name in ("workers", "threads", "max_body_bytes", "idempotency_lock_seconds", "dedup_ttl_seconds",
-                 "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds"):
+                 "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds",
+                 "upstream_attempts", "sap_webhook_max_age_seconds"):
         _require(getattr(s, name) >= 1, name, getattr(s, name), "must be >= 1")
     # The IETF Idempotency-Key draft expects keys to be honoured for at least a day.
     _require(s.idempotency_ttl_seconds >= ONE_DAY, "idempotency_ttl_seconds", s.idempotency_ttl_seconds,
