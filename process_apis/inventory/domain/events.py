@@ -15,8 +15,10 @@ BLOCKED = "blocked"
 IN_TRANSIT = "in_transit"
 STOCK_FIELDS = (ON_HAND, QUALITY_INSPECTION, BLOCKED, IN_TRANSIT)
 
-#: The stock type an event may name, mapped to the position field it lands in.
-STOCK_TYPES = {"unrestricted": ON_HAND, "quality_inspection": QUALITY_INSPECTION, "blocked": BLOCKED}
+#: The stock type a received/issued event may name, mapped to the position field it moves.
+#: "in_transit" lets a source undo a transfer leg (e.g. SAP reversing a receipt from transit).
+STOCK_TYPES = {"unrestricted": ON_HAND, "quality_inspection": QUALITY_INSPECTION, "blocked": BLOCKED,
+               "in_transit": IN_TRANSIT}
 
 ISSUE_REASONS = ("sale", "delivery", "scrap", "vendor_return", "shrinkage", "consumption")
 
