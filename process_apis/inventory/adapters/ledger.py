@@ -115,8 +115,8 @@ class LedgerStore:
         request = {"res": reservation_id} if items is None else {"res": reservation_id, "items": items}
         return _as_list(json.loads(self._run("release", sku, request)))
 
-    def fulfil(self, sku: str, reservation_id: str, refs: list[str], at_ms: int) -> bool:
-        return bool(self._run("fulfil", sku, {"res": reservation_id, "refs": refs, "at": at_ms}))
+    def fulfil(self, sku: str, reservation_id: str, at_ms: int) -> bool:
+        return bool(self._run("fulfil", sku, {"res": reservation_id, "at": at_ms}))
 
     def holds_anything(self, skus: list[str], reservation_id: str) -> bool:
         pipe = self.redis.pipeline(transaction=False)

@@ -14,8 +14,9 @@ _rule_set = RuleSetSchema()
 
 
 def _document_response(version: int, document: dict):
-    body = RuleSetDocumentSchema().dump({**document, "version": version})
-    return body, 200, {"ETag": rules_service.etag(version)}
+    # The stored document is already dumped (instants as text); load it back so the response
+    # schema dumps it once, like any other object.
+    return {**_rule_set.load(document), "version": version}, 200, {"ETag": rules_service.etag(version)}
 
 
 @blp.route("")

@@ -54,6 +54,9 @@ def _line_request(inventory, catalogue, rules, line: dict, channel: str, allow_p
         group = catalogue.groups.get(line["location_group"])
         if group is None:
             raise Problem(404, f"unknown location group: {line['location_group']}", type_slug="unknown-location-group")
+        if group.channel and group.channel != channel:
+            raise Problem(422, f"location group {group.id} is for channel {group.channel}, not {channel}",
+                          errors={"json": {"lines": {"location_group": [f"not a {channel} group"]}}})
         members, strategy = catalogue.members_serving(group, channel), group.sourcing_strategy
         fences = rules.allocations_at(line["sku"], location_group=group.id, now=now)
         fence = 0
@@ -153,6 +156,7 @@ def _hold_lines(inventory, reservation: dict, lines: list[dict], lua_lines: list
         indexes = by_sku[sku]
         reply = _hold(inventory, sku, {
             "res": reservation["id"], "ch": reservation["channel"], "pending": pending,
+            "refs": [reservation["id"], reservation["external_ref"]],
             "lines": [lua_lines[i] for i in indexes],
         })
         for short in reply["short"]:
@@ -185,7 +189,8 @@ def get(inventory, reservation_id: str) -> dict:
     reservation = inventory.reservations.get(reservation_id)
     if reservation is None or reservation["status"] in (PENDING, REJECTED):
         raise Problem(404, f"no reservation {reservation_id}", type_slug="unknown-reservation")
-    if reservation["status"] == FULFILLED and not inventory.ledger.holds_anything(reservation["skus"], reservation_id):
+    # SAP's goods issues naming the reservation may have taken every held unit already.
+    if reservation["status"] in (ACTIVE, FULFILLED) and not inventory.ledger.holds_anything(reservation["skus"], reservation_id):
         reservation["status"] = CONSUMED
     return reservation
 
@@ -204,7 +209,8 @@ def release(inventory, reservation_id: str, lines: list[dict] | None) -> dict:
         _finish(inventory, reservation, RELEASED, (ACTIVE,))
         return reservation
     for line in lines:
-        for location, quantity in inventory.ledger.release(line["sku"], reservation_id, [[line["location"], line["quantity"]]]):
+        item = [line["location"]] if line["quantity"] is None else [line["location"], line["quantity"]]
+        for location, quantity in inventory.ledger.release(line["sku"], reservation_id, [item]):
             _subtract(reservation, line["sku"], location, quantity)
     if not any(line["reserved"] for line in reservation["lines"]):
         _finish(inventory, reservation, RELEASED, (ACTIVE,))
@@ -245,9 +251,8 @@ def fulfil(inventory, reservation_id: str) -> dict:
     if not stored:
         raise Problem(409, f"reservation is {found}; only an active one can be fulfilled", type_slug="reservation-state")
     inventory.reservations.schedule_expiry(reservation_id, None)
-    refs = [reservation_id, reservation["external_ref"]]
     for sku in reservation["skus"]:
-        inventory.ledger.fulfil(sku, reservation_id, refs, _ms(now))
+        inventory.ledger.fulfil(sku, reservation_id, _ms(now))
     return reservation
 
 

@@ -35,7 +35,7 @@ local function trim_journal(pos, jnl)
   end
 end
 
--- A fulfilled reservation stops holding once SAP's goods issue for it arrives.
+-- A reservation stops holding what SAP's goods issue naming it (id or external ref) took away.
 local function consume_fulfilled(ref, loc, qty)
   for _, res in ipairs(redis.call('SMEMBERS', BASE .. ':ref:' .. ref)) do
     if qty <= 0 then return end

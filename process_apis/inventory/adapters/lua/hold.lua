@@ -1,6 +1,8 @@
 -- Hold stock for one reservation on one SKU: check, source and reserve every line atomically.
--- ARGV[2] {res, ch, pending, lines = [{qty, partial, strategy, fence, cands = [{loc, ss_units,
--- ss_pct, alloc}]}]} or, when replaying the log, {res, ch, pending, replay = [[line, loc, qty]]}.
+-- ARGV[2] {res, ch, pending, refs, lines = [{qty, partial, strategy, fence, cands = [{loc,
+-- ss_units, ss_pct, alloc}]}]} or, when replaying the log, {res, ch, pending, refs, replay =
+-- [[line, loc, qty]]}. `refs` (the reservation id and external reference) let SAP's goods issue
+-- naming either of them consume the hold, whenever it arrives.
 -- All-or-nothing per SKU: a short line that is not partial leaves no trace. A shortfall is
 -- "contended" when other reservations' pending (not yet committed) holds could still roll back.
 local req = cjson.decode(ARGV[2])
@@ -51,10 +53,14 @@ if #allocs > 0 then
   local hold = hold_key(req.res)
   redis.call('HSET', hold, '_ch', req.ch)
   if req.pending then redis.call('HSET', hold, '_pending', '1') end
+  if req.refs then
+    for _, ref in ipairs(req.refs) do redis.call('SADD', BASE .. ':ref:' .. ref, req.res) end
+    redis.call('HSET', hold, '_refs', table.concat(req.refs, '\n'))
+  end
   for _, a in ipairs(allocs) do
     redis.call('HINCRBY', hold, a[2], a[3])
     adjust_reserved(a[2], req.ch, a[3], req.pending)
   end
-  log('hold', cjson.encode({res = req.res, ch = req.ch, pending = req.pending, replay = allocs}))
+  log('hold', cjson.encode({res = req.res, ch = req.ch, pending = req.pending, refs = req.refs, replay = allocs}))
 end
 return cjson.encode({ok = true, allocs = allocs, short = shortfalls})

@@ -31,12 +31,12 @@ local function hold_locations(hold)
   return items
 end
 
--- Release up to `qty` units (nil: all) a hold has at `loc`; drops the hold once it is empty.
+-- Release up to `qty` units (nil or JSON null: all) a hold has at `loc`; drops the hold once empty.
 local function release_hold(res, loc, qty)
   local hold = hold_key(res)
   local held = num(redis.call('HGET', hold, loc))
   local take = held
-  if qty and qty < held then take = qty end
+  if type(qty) == 'number' and qty < held then take = qty end
   if take <= 0 then return 0 end
   local meta = redis.call('HMGET', hold, '_ch', '_pending', '_refs')
   adjust_reserved(loc, meta[1], -take, meta[2] == '1')
