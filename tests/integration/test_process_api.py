@@ -709,3 +709,20 @@ def test_redis_being_down_is_a_500_problem():
 
     assert_problem(api.get(f"{V1}/locations"), 500)
     assert_problem(api.post(f"{V1}/events", json={"events": [event_json("e", "stock.received")]}), 500)
+
+
+def test_a_system_api_can_dead_letter_what_it_cannot_map_and_it_is_listed_with_its_reason(network):
+    item = {"reason": "unmapped_location", "detail": "plant 1010 / sloc 0009 is not mapped",
+            "payload": {"MaterialDocument": "4900000001", "MaterialDocumentItem": "0001"}, "source": "sap"}
+    response = network.post(f"{V1}/dead-letters", json={"dead_letters": [item, {**item, "reason": "unknown_movement_type"}]})
+
+    assert response.status_code == 201
+    ids = response.get_json()["dead_letter_ids"]
+    assert len(ids) == 2
+    listed = network.get(f"{V1}/dead-letters", query_string={"reason": "unmapped_location"}).get_json()["items"]
+    assert [(e["id"], e["source"], e["payload"]) for e in listed] == [(ids[0], "sap", item["payload"])]
+
+
+def test_a_foreign_dead_letter_needs_a_reason_code(network):
+    assert_problem(network.post(f"{V1}/dead-letters", json={"dead_letters": [
+        {"reason": "Not A Code", "detail": "x", "payload": {}}]}), 422)

@@ -34,10 +34,11 @@ class DeadLetterStore:
         flat = [item for pair in fields.items() for item in pair]
         return self.scripts["dead_letters"], keys, [op, entry_id, *flat]
 
-    def add_many(self, items: list[tuple[str, str, object]], *, correlation_id: str | None) -> list[str]:
-        """Dead-letter (reason, detail, payload) items in one round trip; returns their ids."""
+    def add_many(self, items: list[tuple[str, str, object, str | None]], *, correlation_id: str | None) -> list[str]:
+        """Dead-letter (reason, detail, payload, source) items in one round trip; returns their ids.
+        With no source given, the payload's own `source` field names it."""
         calls, ids = [], []
-        for reason, detail, payload in items:
+        for reason, detail, payload, source in items:
             entry_id = f"{time.time_ns() // 1_000_000:013d}-{uuid.uuid4().hex[:12]}"
             ids.append(entry_id)
             fields = {
@@ -46,7 +47,7 @@ class DeadLetterStore:
                 "reason": reason,
                 "detail": detail,
                 "payload": json.dumps(payload),
-                "source": str(payload.get("source", "")) if isinstance(payload, dict) else "",
+                "source": source or (str(payload.get("source", "")) if isinstance(payload, dict) else ""),
                 "correlation_id": correlation_id or "",
                 "received_at": _now(),
                 "attempts": 0,

@@ -8,7 +8,14 @@ from shared.errors import Problem
 from shared.idempotency import idempotent
 from shared.logging import current_correlation_id
 
-from ..schemas import DeadLetterPageSchema, DeadLetterQuerySchema, DeadLetterSchema, DiscardSchema
+from ..schemas import (
+    DeadLetterIdsSchema,
+    DeadLetterPageSchema,
+    DeadLetterQuerySchema,
+    DeadLetterSchema,
+    DiscardSchema,
+    ForeignDeadLetterBatchSchema,
+)
 from ..service import dead_letters as service
 from . import inventory
 
@@ -24,6 +31,21 @@ class DeadLetters(MethodView):
         items, cursor = inventory().dead_letters.page(
             status=args["status"], reason=args["reason"], after=args["after"], limit=args["limit"])
         return {"items": items, "next": cursor}
+
+    @blp.arguments(ForeignDeadLetterBatchSchema, example={"dead_letters": [{
+        "reason": "unmapped_location", "detail": "plant 1010 / storage location 0009 is not mapped",
+        "payload": {"MaterialDocument": "4900000001", "MaterialDocumentItem": "0001"}, "source": "sap"}]})
+    @idempotent(required=False)
+    @blp.response(201, DeadLetterIdsSchema)
+    def post(self, batch):
+        """Dead-letter items a system API could not turn into canonical events, with its reason
+
+        Nothing a source sends is dropped silently: what a system API cannot map lands here,
+        beside the process API's own dead letters, for an operator to see.
+        """
+        items = [(e["reason"], e["detail"], e["payload"], e["source"]) for e in batch["dead_letters"]]
+        ids = inventory().dead_letters.add_many(items, correlation_id=current_correlation_id())
+        return {"received": len(ids), "dead_letter_ids": ids}
 
 
 @blp.route("/<entry_id>")

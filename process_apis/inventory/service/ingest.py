@@ -13,14 +13,13 @@ from shared import metrics
 
 from ..domain.events import InventoryEvent
 from ..domain.ledger import Outcome
-from ..schemas import EventSchema
+from ..schemas import load_event
 
 SCHEMA_INVALID = "schema_invalid"
 NON_INTEGER_QUANTITY = "non_integer_quantity"
 UNKNOWN_LOCATION = "unknown_location"
 SNAPSHOT_TOO_OLD = "snapshot_before_journal_horizon"
 
-_event_schema = EventSchema()
 EVENTS = metrics.counter("inventory_events_total", "Events by outcome", ("outcome",))
 NEGATIVE = metrics.counter("inventory_negative_positions_total", "Positions an issue took below zero on hand")
 
@@ -36,7 +35,7 @@ def _validate(item, known_locations) -> InventoryEvent | tuple[str, object]:
     if not isinstance(item, dict):
         return SCHEMA_INVALID, {"_schema": ["an event must be a JSON object"]}
     try:
-        event = _event_schema.load(item)
+        event = load_event(item)
     except ValidationError as error:
         return _invalid_reason(item, error.messages), error.messages
     unknown = [loc for loc in event.locations() if loc not in known_locations]
@@ -71,7 +70,7 @@ def ingest(inventory, items: list, *, correlation_id: str | None = None, dead_le
             not_applied.append({"index": index, "event_id": event.event_id, "outcome": result.outcome.value})
 
     if rejected:
-        entries = [(reason, detail if isinstance(detail, str) else json.dumps(detail), items[index])
+        entries = [(reason, detail if isinstance(detail, str) else json.dumps(detail), items[index], None)
                    for index, reason, detail in rejected]
         ids = inventory.dead_letters.add_many(entries, correlation_id=correlation_id) if dead_letter else [None] * len(rejected)
         for (index, reason, detail), entry_id in zip(rejected, ids):

@@ -20,7 +20,7 @@ from .availability import candidate
 PENDING, ACTIVE, FULFILLED, CONSUMED = "pending", "active", "fulfilled", "consumed"
 RELEASED, EXPIRED, REJECTED = "released", "expired", "rejected"
 TERMINAL_RETENTION_SECONDS = 7 * 86400
-CONTENTION_WAIT_SECONDS = 0.5
+CONTENTION_WAIT_SECONDS = 5.0
 SWEEP_LEASE_MS = 30_000
 
 RESERVATIONS = metrics.counter("inventory_reservations_total", "Reservation requests by result", ("result",))
