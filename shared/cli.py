@@ -1,4 +1,4 @@
-"""The `inventory-gateway` command: serve, worker, replay, demo-data, openapi.
+"""The `inventory-gateway` command: serve, worker, replay, demo-data, sap-sync, sap-sim, openapi.
 
 Tier packages are imported inside the subcommands, so `shared` stays importable by every tier.
 """
@@ -122,6 +122,23 @@ def cmd_openapi(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_sap_sync(args, settings: Settings) -> int:
+    """Snapshot SAP's stock into the gateway (one stock.counted per position); report on stdout."""
+    from system_apis.sap.commands import run_stock_sync
+
+    report = run_stock_sync(settings, plants=args.plant or None, materials=args.material or None,
+                            report_drift=args.drift)
+    print(json.dumps(report))
+    return 0
+
+
+def cmd_sap_sim(args, settings: Settings) -> int:
+    """The SAP S/4HANA simulator on its own (OData services, business events, admin API)."""
+    from simulators.sap.serve import serve
+
+    return serve(args, settings)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inventory-gateway", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -138,9 +155,19 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--verify", action="store_true", help="compare with the live positions; exit 1 on a difference")
     replay.set_defaults(run=cmd_replay)
     commands.add_parser("demo-data", help="load the demo data set").set_defaults(run=cmd_demo_data)
+    sap_sync = commands.add_parser("sap-sync", help="snapshot SAP's stock into the gateway (progress on stderr)")
+    sap_sync.add_argument("--plant", action="append", help="only this plant (repeatable)")
+    sap_sync.add_argument("--material", action="append", help="only this material (repeatable)")
+    sap_sync.add_argument("--drift", action="store_true", help="report where the gateway differed from SAP")
+    sap_sync.set_defaults(run=cmd_sap_sync)
     openapi = commands.add_parser("openapi", help="write the OpenAPI documents")
     openapi.add_argument("--out", default="openapi")
     openapi.set_defaults(run=cmd_openapi)
+    from simulators.sap.serve import add_arguments as sap_sim_arguments
+
+    sap_sim = commands.add_parser("sap-sim", help="run the SAP S/4HANA simulator (needs SAP_USER, SAP_PASSWORD)")
+    sap_sim_arguments(sap_sim)
+    sap_sim.set_defaults(run=cmd_sap_sim)
     return parser
 
 

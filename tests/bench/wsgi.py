@@ -15,6 +15,13 @@ def inventory() -> flask.Flask:
 
     app = create_app()
     sweeper.start_in_background(app.extensions["inventory"])
+
+    # The read baseline inside the same app stack: the same correlation id, JSON access log,
+    # metrics and error handling as every API route, with no work of its own.
+    @app.get("/bench/ok")
+    def ok():
+        return {"ok": True}
+
     return app
 
 

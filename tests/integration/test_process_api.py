@@ -726,3 +726,18 @@ def test_a_system_api_can_dead_letter_what_it_cannot_map_and_it_is_listed_with_i
 def test_a_foreign_dead_letter_needs_a_reason_code(network):
     assert_problem(network.post(f"{V1}/dead-letters", json={"dead_letters": [
         {"reason": "Not A Code", "detail": "x", "payload": {}}]}), 422)
+
+
+@pytest.mark.parametrize("params", [{"location": "S1"}, {"location_group": "WEB-SHIP", "channel": "web"}, {}])
+def test_availability_is_serialised_exactly_as_its_documented_schema(app, network, params):
+    from process_apis.inventory.api.availability import plain
+    from process_apis.inventory.schemas import AvailabilitySchema
+    from process_apis.inventory.service.availability import query
+
+    receive(network, 7, location="S1")
+    receive(network, 3, location="S2")
+    with app.app_context():
+        result = query(app.extensions["inventory"], skus=["MAT-1"], locations=[params["location"]] if "location" in params else [],
+                       location_group=params.get("location_group"), channel=params.get("channel"))
+    assert plain(result) == AvailabilitySchema().dump(result)
+    assert plain(result)["positions"] or plain(result)["groups"]

@@ -6,22 +6,19 @@ from dataclasses import asdict
 
 from ..domain.locations import Catalogue, Location, LocationGroup
 from .keys import Keys
+from .versioned import VersionedCache
 
 
-class CatalogueStore:
+class CatalogueStore(VersionedCache):
     def __init__(self, redis, keys: Keys) -> None:
+        super().__init__()
         self.redis = redis
         self.keys = keys
-        self._cached: tuple[str | None, Catalogue] | None = None
 
-    def current(self) -> Catalogue:
-        """The catalogue as of now: one GET when nothing changed since the last call."""
-        version = self.redis.get(self.keys.catalogue_version)
-        if self._cached is None or self._cached[0] != version:
-            self._cached = (version, self._load())
-        return self._cached[1]
+    def probe(self, pipe) -> None:
+        pipe.get(self.keys.catalogue_version)
 
-    def _load(self) -> Catalogue:
+    def _load(self, version) -> Catalogue:
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(self.keys.locations)
         pipe.hgetall(self.keys.location_groups)

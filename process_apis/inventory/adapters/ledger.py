@@ -125,11 +125,18 @@ class LedgerStore:
         return any(pipe.execute())
 
     # -- reads ----------------------------------------------------------------------------
-    def positions(self, pairs: list[tuple[str, str]]) -> list[Position]:
+    def positions(self, pairs: list[tuple[str, str]], probes=()) -> list[Position]:
+        """The positions of (sku, location) pairs. With `probes` (callables queueing other reads
+        on the pipeline, e.g. version checks), returns (their replies, positions) from the same
+        round trip."""
         pipe = self.redis.pipeline(transaction=False)
+        for probe in probes:
+            probe(pipe)
         for sku, location in pairs:
             pipe.hgetall(self.keys.position(sku, location))
-        return [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, pipe.execute())]
+        replies = pipe.execute()
+        positions = [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, replies[len(probes):])]
+        return (replies[:len(probes)], positions) if probes else positions
 
     def raw_position(self, sku: str, location: str) -> dict[str, str]:
         return self.redis.hgetall(self.keys.position(sku, location))

@@ -5,23 +5,27 @@ import json
 
 from .keys import Keys
 from .scripts import Scripts
+from .versioned import VersionedCache
 
 
-class RulesStore:
+class RulesStore(VersionedCache):
+    """`current()` is (version, document, RuleSet); re-parsed only when the version moved."""
+
     def __init__(self, redis, keys: Keys, scripts: Scripts, parse) -> None:
+        super().__init__()
         self.redis = redis
         self.keys = keys
         self.scripts = scripts
         self._parse = parse  # document dict -> domain RuleSet
-        self._cached: tuple[str, dict, object] | None = None
 
-    def current(self) -> tuple[int, dict, object]:
-        """(version, document, RuleSet); re-parsed only when the version moved."""
-        version = self.redis.hget(self.keys.rules, "version") or "0"
-        if self._cached is None or self._cached[0] != version:
-            document = json.loads(self.redis.hget(self.keys.rules, "document") or "{}")
-            self._cached = (version, document, self._parse(document))
-        return int(self._cached[0]), self._cached[1], self._cached[2]
+    def probe(self, pipe) -> None:
+        pipe.hget(self.keys.rules, "version")
+
+    def _load(self, version) -> tuple[int, dict, object]:
+        # Version and document are read together so they always belong to each other.
+        version, document = self.redis.hmget(self.keys.rules, "version", "document")
+        document = json.loads(document or "{}")
+        return int(version or 0), document, self._parse(document)
 
     def replace(self, document: dict, expected_version: int) -> tuple[bool, int]:
         """Store a new document if the version is still `expected_version`. (stored?, version)."""

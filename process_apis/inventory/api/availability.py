@@ -1,6 +1,7 @@
 """GET /inventory/v1/availability: what a channel may sell, per position and per group."""
 from __future__ import annotations
 
+import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -13,12 +14,28 @@ blp = Blueprint("availability", __name__, url_prefix="/inventory/v1/availability
 
 @blp.route("")
 class Availability(MethodView):
-    @blp.arguments(AvailabilityQuerySchema, location="query")
+    @blp.arguments(AvailabilityQuerySchema(), location="query")
     @blp.response(200, AvailabilitySchema)
     def get(self, args):
         """Availability of up to 100 SKUs at up to 100 locations, or across a location group
 
         With neither location nor location_group, every location holding the SKU is listed.
         """
-        return query(inventory(), skus=args["sku"], locations=args["location"],
-                     location_group=args["location_group"], channel=args["channel"])
+        result = query(inventory(), skus=args["sku"], locations=args["location"],
+                       location_group=args["location_group"], channel=args["channel"])
+        # The hottest read of the gateway: the result is plain data already, so it is serialised
+        # directly; AvailabilitySchema documents the same shape (a test holds the two equal).
+        return flask.jsonify(plain(result))
+
+
+def plain(result: dict) -> dict:
+    """The availability result as JSON-ready data, exactly as AvailabilitySchema would dump it."""
+    return {
+        "as_of": result["as_of"].isoformat(),
+        "channel": result["channel"],
+        "positions": [dict(vars(position)) for position in result["positions"]],
+        "groups": [
+            {**vars(group), "locations": [dict(vars(member)) for member in group.locations]}
+            for group in result["groups"]
+        ],
+    }

@@ -24,7 +24,7 @@ blp = Blueprint("dead_letters", __name__, url_prefix="/inventory/v1/dead-letters
 
 @blp.route("")
 class DeadLetters(MethodView):
-    @blp.arguments(DeadLetterQuerySchema, location="query")
+    @blp.arguments(DeadLetterQuerySchema(), location="query")
     @blp.response(200, DeadLetterPageSchema)
     def get(self, args):
         """List dead letters, oldest first, filterable by status and reason"""
@@ -32,7 +32,7 @@ class DeadLetters(MethodView):
             status=args["status"], reason=args["reason"], after=args["after"], limit=args["limit"])
         return {"items": items, "next": cursor}
 
-    @blp.arguments(ForeignDeadLetterBatchSchema, example={"dead_letters": [{
+    @blp.arguments(ForeignDeadLetterBatchSchema(), example={"dead_letters": [{
         "reason": "unmapped_location", "detail": "plant 1010 / storage location 0009 is not mapped",
         "payload": {"MaterialDocument": "4900000001", "MaterialDocumentItem": "0001"}, "source": "sap"}]})
     @idempotent(required=False)
@@ -58,7 +58,7 @@ class DeadLetter(MethodView):
             raise Problem(404, f"no dead letter {entry_id}", type_slug="unknown-dead-letter")
         return entry
 
-    @blp.arguments(DiscardSchema, example={"reason": "test event sent by mistake"})
+    @blp.arguments(DiscardSchema(), example={"reason": "test event sent by mistake"})
     @blp.response(200, DeadLetterSchema)
     def delete(self, body, entry_id):
         """Discard a dead letter; it is kept, closed, with the reason given"""

@@ -37,7 +37,7 @@ class LocationResource(MethodView):
             raise Problem(404, f"no location {location_id}", type_slug="unknown-location")
         return location
 
-    @blp.arguments(LocationSchema, example={"type": "store", "name": "Berlin Mitte", "region": "DE-BE",
+    @blp.arguments(LocationSchema(), example={"type": "store", "name": "Berlin Mitte", "region": "DE-BE",
                                             "postal_code": "10115", "latitude": 52.53, "longitude": 13.38,
                                             "channels": ["web", "store"], "fulfilment_methods": ["ship", "pickup"]})
     @blp.response(200, LocationSchema)
@@ -69,7 +69,7 @@ class LocationGroupResource(MethodView):
             raise Problem(404, f"no location group {group_id}", type_slug="unknown-location-group")
         return group
 
-    @blp.arguments(LocationGroupSchema, example={"name": "Web shipping network", "members": ["DC01", "S001"],
+    @blp.arguments(LocationGroupSchema(), example={"name": "Web shipping network", "members": ["DC01", "S001"],
                                                  "channel": "web", "sourcing_strategy": "priority",
                                                  "fulfilment_method": "ship"})
     @blp.response(200, LocationGroupSchema)

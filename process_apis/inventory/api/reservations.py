@@ -15,7 +15,7 @@ blp = Blueprint("reservations", __name__, url_prefix="/inventory/v1/reservations
 
 @blp.route("")
 class Reservations(MethodView):
-    @blp.arguments(ReservationRequestSchema, example={
+    @blp.arguments(ReservationRequestSchema(), example={
         "channel": "web", "external_ref": "CART-42", "ttl_seconds": 900,
         "lines": [{"sku": "MAT-1001", "location_group": "WEB-SHIP", "quantity": 2},
                   {"sku": "MAT-1002", "location": "S001", "quantity": 1}],
@@ -40,7 +40,7 @@ class Reservation(MethodView):
 
 @blp.route("/<reservation_id>/release")
 class Release(MethodView):
-    @blp.arguments(ReleaseRequestSchema, example={"lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}]})
+    @blp.arguments(ReleaseRequestSchema(), example={"lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}]})
     @idempotent(required=False)
     @blp.response(200, ReservationSchema)
     def post(self, body, reservation_id):
@@ -50,7 +50,7 @@ class Release(MethodView):
 
 @blp.route("/<reservation_id>/extend")
 class Extend(MethodView):
-    @blp.arguments(ExtendRequestSchema, example={"ttl_seconds": 1800})
+    @blp.arguments(ExtendRequestSchema(), example={"ttl_seconds": 1800})
     @idempotent(required=False)
     @blp.response(200, ReservationSchema)
     def post(self, body, reservation_id):

@@ -26,7 +26,7 @@ class Rules(MethodView):
         """Read the rule set and its ETag"""
         return _document_response(*rules_service.current(inventory()))
 
-    @blp.arguments(RuleSetSchema, example={
+    @blp.arguments(RuleSetSchema(), example={
         "safety_stock": [{"units": 2}, {"location_type": "dc", "percent": 5}],
         "allocations": [{"channel": "store", "location": "S001", "units": 3}],
         "low_stock": [{"threshold": 5}],

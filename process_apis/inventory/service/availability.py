@@ -14,27 +14,45 @@ def _unknown(kind: str, ids: list[str]) -> Problem:
     return Problem(404, f"unknown {kind}: {', '.join(ids)}", type_slug=f"unknown-{kind.replace(' ', '-')}")
 
 
+def consistent_read(inventory, pairs_for) -> tuple:
+    """(catalogue, rules, positions) in one round trip, consistent with each other.
+
+    Which positions to read depends on the catalogue (a group's members), so they are planned
+    from the catalogue as last seen, and the version checks ride in the same pipeline; should a
+    version have moved, plan again with the new catalogue and rules.
+    """
+    catalogue, (_, _, rules) = inventory.catalogue.last(), inventory.rules.last()
+    for _ in range(3):
+        pairs = pairs_for(catalogue)
+        expected = [inventory.catalogue.cached_version, inventory.rules.cached_version]
+        versions, positions = inventory.ledger.positions(pairs, probes=(inventory.catalogue.probe, inventory.rules.probe))
+        catalogue, (_, _, rules) = inventory.catalogue.current(versions[0]), inventory.rules.current(versions[1])
+        if versions == expected:
+            break
+    return catalogue, rules, positions
+
+
 def query(inventory, *, skus: list[str], locations: list[str], location_group: str | None, channel: str | None) -> dict:
     now = datetime.now(timezone.utc)
-    catalogue = inventory.catalogue.current()
-    _, _, rules = inventory.rules.current()
-    group = None
-    if location_group:
-        group = catalogue.groups.get(location_group)
-        if group is None:
-            raise _unknown("location group", [location_group])
-        scope = {sku: [loc.id for loc in catalogue.members_serving(group, channel)] for sku in skus}
-    elif locations:
-        missing = [loc for loc in locations if loc not in catalogue.locations]
-        if missing:
-            raise _unknown("location", missing)
-        scope = {sku: list(locations) for sku in skus}
-    else:
-        holding = inventory.ledger.locations_holding(skus)
-        scope = {sku: [loc for loc in holding[sku] if loc in catalogue.locations] for sku in skus}
+    holding = inventory.ledger.locations_holding(skus) if not (locations or location_group) else {}
 
-    pairs = [(sku, loc) for sku, locs in scope.items() for loc in locs]
-    positions = inventory.ledger.positions(pairs)
+    def pairs_for(catalogue) -> list[tuple[str, str]]:
+        if location_group:
+            group = catalogue.groups.get(location_group)
+            members = [loc.id for loc in catalogue.members_serving(group, channel)] if group else []
+            return [(sku, loc) for sku in skus for loc in members]
+        if locations:
+            return [(sku, loc) for sku in skus for loc in locations if loc in catalogue.locations]
+        return [(sku, loc) for sku in skus for loc in holding[sku] if loc in catalogue.locations]
+
+    catalogue, rules, positions = consistent_read(inventory, pairs_for)
+    group = catalogue.groups.get(location_group) if location_group else None
+    if location_group and group is None:
+        raise _unknown("location group", [location_group])
+    missing = [loc for loc in locations if loc not in catalogue.locations]
+    if missing:
+        raise _unknown("location", missing)
+
     computed = [
         position_availability(
             position,

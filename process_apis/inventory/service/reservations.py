@@ -15,7 +15,7 @@ from shared import metrics
 from shared.errors import Problem
 
 from ..domain.availability import held_for_other_channels
-from .availability import candidate
+from .availability import candidate, consistent_read
 
 PENDING, ACTIVE, FULFILLED, CONSUMED = "pending", "active", "fulfilled", "consumed"
 RELEASED, EXPIRED, REJECTED = "released", "expired", "rejected"
@@ -104,8 +104,7 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
     """Hold stock for every line; returns (reservation, shortfalls of partial lines)."""
     now = datetime.now(timezone.utc)
     ttl = _ttl(inventory, request.get("ttl_seconds"))
-    catalogue = inventory.catalogue.current()
-    _, _, rules = inventory.rules.current()
+    catalogue, rules, _ = consistent_read(inventory, lambda _: [])
     channel, allow_partial = request["channel"], request["allow_partial"]
     lines = [{"location": None, "location_group": None, **line} for line in request["lines"]]
     lua_lines = [_line_request(inventory, catalogue, rules, line, channel, allow_partial, now) for line in lines]

@@ -1,0 +1,40 @@
+"""A value read from Redis and kept per process until its version moves.
+
+Readers check the version on every request, so a change is seen at once; the version read can
+ride in the same pipeline as the request's other reads (`probe`), costing no extra round trip.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+UNREAD = object()
+
+
+class VersionedCache:
+    def __init__(self) -> None:
+        self._cached: tuple[Any, Any] | None = None
+
+    def probe(self, pipe) -> None:
+        """Queue the version read on a pipeline; pass its reply to `current(version=...)`."""
+        raise NotImplementedError
+
+    def _load(self, version) -> Any:
+        raise NotImplementedError
+
+    @property
+    def cached_version(self):
+        return self._cached[0] if self._cached else UNREAD
+
+    def last(self):
+        """The value as last read, without asking Redis (read the first time)."""
+        return self._cached[1] if self._cached else self.current()
+
+    def current(self, version=UNREAD):
+        """The value as of `version` (read now when not given); reloaded only when it moved."""
+        if version is UNREAD:
+            pipe = self.redis.pipeline(transaction=False)
+            self.probe(pipe)
+            [version] = pipe.execute()
+        if self._cached is None or self._cached[0] != version:
+            self._cached = (version, self._load(version))
+        return self._cached[1]

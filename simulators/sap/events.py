@@ -1,0 +1,308 @@
+"""Business events of the simulated S/4: a CloudEvents 1.0 broker pushing to webhook subscribers.
+
+Every posted material document (a Cancel's reversal document too) emits, notification style:
+
+    {"specversion": "1.0", "type": "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1",
+     "source": "/default/sap.s4.beh/<SID>", "id": "<uuid4>", "time": "2026-01-05T10:15:00Z",
+     "datacontenttype": "application/json",
+     "data": {"MaterialDocument": "4900000000", "MaterialDocumentYear": "2026"}}
+
+Delivery is at-least-once, like an event broker: each push is retried with exponential backoff
+(base × 2^(attempt-1), capped) on a non-2xx answer, a connection error or a timeout, up to
+`max_attempts`; then it is parked in an inspectable "undeliverable" list. A redelivered or
+duplicated push carries the same CloudEvent `id`, so receivers deduplicate on it. Pushes go out
+on background threads, so posting a document never waits for a subscriber; `flush()` waits until
+nothing is pending (tests use it instead of sleeping).
+
+Content modes:
+- structured: body = the whole CloudEvent as JSON, `Content-Type: application/cloudevents+json`;
+- binary: `ce-specversion`, `ce-type`, `ce-source`, `ce-id`, `ce-time` headers, body = `data` as JSON,
+  `Content-Type: application/json`.
+
+Authentication of each push (the contract with the gateway's webhook receiver):
+- hmac: headers `X-Signature-Timestamp: <unix seconds, decimal integer>` and
+  `X-Signature: sha256=<hex>`, where hex = HMAC-SHA256(key = SAP_WEBHOOK_SECRET as UTF-8,
+  msg = f"{timestamp}.".encode() + <the exact body bytes sent>), lowercase hex digest. The timestamp
+  is the wall-clock time of that attempt (each retry is signed afresh).
+- basic: HTTP Basic auth with SAP_USER / SAP_PASSWORD.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import heapq
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import requests
+
+from simulators.sap.faults import FaultInjector
+
+EVENT_TYPE = "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1"
+MODES = ("structured", "binary")
+AUTH_SCHEMES = ("hmac", "basic")
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """The `X-Signature` header value for `body` pushed at `timestamp` (unix seconds, as sent)."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: str
+    url: str
+    mode: str = "structured"
+    auth: str = "hmac"
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "url": self.url, "mode": self.mode, "auth": self.auth}
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    max_attempts: int = 8
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 60.0
+    timeout_seconds: float = 5.0
+    workers: int = 2
+
+    def backoff(self, attempts: int) -> float:
+        return min(self.backoff_max_seconds, self.backoff_base_seconds * 2 ** (attempts - 1))
+
+
+@dataclass(order=True)
+class _Push:
+    due: float
+    seq: int
+    subscription: Subscription = field(compare=False)
+    event: dict = field(compare=False)
+    attempts: int = field(default=0, compare=False)
+    last_error: str = field(default="", compare=False)
+
+
+class EventBroker:
+    def __init__(self, *, source: str, secret: str | None, user: str | None, password: str | None,
+                 faults: FaultInjector, policy: DeliveryPolicy | None = None,
+                 clock: Callable[[], datetime]) -> None:
+        self.source, self._secret, self._basic = source, secret, (user, password)
+        self._faults, self.policy, self._clock = faults, policy or DeliveryPolicy(), clock
+        self.session = requests.Session()  # mount a WSGI transport on it for in-process subscribers
+        self._cond = threading.Condition()
+        self._subscriptions: dict[str, Subscription] = {}
+        self._heap: list[_Push] = []
+        self._held: list[_Push] = []  # the reorder window
+        self._held_since = 0.0
+        self._in_flight = 0
+        self._seq = itertools.count()
+        self._workers: list[threading.Thread] = []
+        self._closed = False
+        self._undeliverable: list[dict] = []
+        self._stats = dict.fromkeys(("published", "pushes", "delivered", "attempts", "failed_attempts", "dropped",
+                                     "duplicated"), 0)
+
+    # --- subscriptions -----------------------------------------------------------------------------
+
+    def subscribe(self, url: str, *, mode: str = "structured", auth: str = "hmac") -> Subscription:
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ValueError("url must be an http(s) URL")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if auth not in AUTH_SCHEMES:
+            raise ValueError(f"auth must be one of {', '.join(AUTH_SCHEMES)}")
+        if auth == "hmac" and not self._secret:
+            raise ValueError("auth=hmac needs SAP_WEBHOOK_SECRET to be set")
+        if auth == "basic" and not all(self._basic):
+            raise ValueError("auth=basic needs SAP_USER and SAP_PASSWORD to be set")
+        subscription = Subscription(uuid.uuid4().hex[:12], url, mode, auth)
+        with self._cond:
+            self._subscriptions[subscription.id] = subscription
+        return subscription
+
+    def unsubscribe(self, subscription_id: str) -> bool:
+        with self._cond:
+            return self._subscriptions.pop(subscription_id, None) is not None
+
+    def subscriptions(self) -> list[Subscription]:
+        with self._cond:
+            return list(self._subscriptions.values())
+
+    # --- publishing ----------------------------------------------------------------------------------
+
+    def material_document_created(self, year: str, number: str) -> dict:
+        """Build and publish the Created event of one material document; returns the event."""
+        event = {
+            "specversion": "1.0", "type": EVENT_TYPE, "source": self.source, "id": str(uuid.uuid4()),
+            "time": self._clock().strftime("%Y-%m-%dT%H:%M:%SZ"), "datacontenttype": "application/json",
+            "data": {"MaterialDocument": number, "MaterialDocumentYear": year},
+        }
+        self.publish(event)
+        return event
+
+    def publish(self, event: dict) -> None:
+        with self._cond:
+            self._stats["published"] += 1
+            if not self._subscriptions:
+                return
+            self._start_workers()
+            now = time.monotonic()
+            window = self._faults.settings.reorder
+            for subscription in self._subscriptions.values():
+                copies = self._faults.copies_of_push()
+                if copies == 0:
+                    self._stats["dropped"] += 1
+                self._stats["duplicated"] += max(0, copies - 1)
+                for _ in range(copies):
+                    self._stats["pushes"] += 1
+                    push = _Push(now, next(self._seq), subscription, event)
+                    if window > 1:
+                        if not self._held:
+                            self._held_since = now
+                        self._held.append(push)
+                    else:
+                        heapq.heappush(self._heap, push)
+            if window > 1 and len(self._held) >= window:
+                self._release_held()
+            self._cond.notify_all()
+
+    def _release_held(self) -> None:
+        self._faults.shuffle(self._held)
+        now = time.monotonic()
+        for push in self._held:
+            push.due, push.seq = now, next(self._seq)
+            heapq.heappush(self._heap, push)
+        self._held = []
+
+    # --- waiting and inspection ----------------------------------------------------------------------
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Release any held reorder window and wait until every push is delivered or parked."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            if self._held:
+                self._release_held()
+                self._cond.notify_all()
+            while self._heap or self._held or self._in_flight:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+            return True
+
+    wait_idle = flush
+
+    def stats(self) -> dict:
+        with self._cond:
+            return {**self._stats, "pending": len(self._heap) + len(self._held) + self._in_flight,
+                    "in_flight": self._in_flight, "undeliverable": len(self._undeliverable),
+                    "subscriptions": len(self._subscriptions)}
+
+    def undeliverable(self) -> list[dict]:
+        with self._cond:
+            return [dict(entry) for entry in self._undeliverable]
+
+    def reset(self) -> None:
+        """Forget pending pushes, counters and parked events (subscriptions stay)."""
+        with self._cond:
+            self._heap.clear()
+            self._held.clear()
+            self._undeliverable.clear()
+            self._stats = dict.fromkeys(self._stats, 0)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for worker in self._workers:
+            worker.join(timeout=2)
+        self.session.close()
+
+    # --- delivery ------------------------------------------------------------------------------------
+
+    def _start_workers(self) -> None:
+        if self._workers:
+            return
+        for number in range(self.policy.workers):
+            worker = threading.Thread(target=self._work, name=f"sap-sim-events-{number}", daemon=True)
+            worker.start()
+            self._workers.append(worker)
+
+    def _next_push(self) -> _Push | None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                hold = self._faults.settings.reorder_max_hold_ms / 1000
+                if self._held and now - self._held_since >= hold:
+                    self._release_held()
+                if self._heap and self._heap[0].due <= now:
+                    self._in_flight += 1
+                    return heapq.heappop(self._heap)
+                waits = [self._heap[0].due - now] if self._heap else []
+                if self._held:
+                    waits.append(self._held_since + hold - now)
+                self._cond.wait(max(0.001, min(waits)) if waits else None)
+            return None
+
+    def _work(self) -> None:
+        while True:
+            push = self._next_push()
+            if push is None:
+                return
+            error = self._send(push)
+            with self._cond:
+                self._in_flight -= 1
+                self._stats["attempts"] += 1
+                push.attempts += 1
+                if error is None:
+                    self._stats["delivered"] += 1
+                else:
+                    self._stats["failed_attempts"] += 1
+                    push.last_error = error
+                    if push.attempts >= self.policy.max_attempts:
+                        self._undeliverable.append({
+                            "subscription": push.subscription.id, "url": push.subscription.url,
+                            "event": push.event, "attempts": push.attempts, "last_error": error})
+                    else:
+                        push.due = time.monotonic() + self.policy.backoff(push.attempts)
+                        heapq.heappush(self._heap, push)
+                self._cond.notify_all()
+
+    def _request(self, push: _Push) -> tuple[bytes, dict[str, str]]:
+        event, subscription = push.event, push.subscription
+        if subscription.mode == "binary":
+            body = json.dumps(event["data"], separators=(",", ":")).encode()
+            headers = {"Content-Type": "application/json", "ce-specversion": event["specversion"],
+                       "ce-type": event["type"], "ce-source": event["source"], "ce-id": event["id"],
+                       "ce-time": event["time"]}
+        else:
+            body = json.dumps(event, separators=(",", ":")).encode()
+            headers = {"Content-Type": "application/cloudevents+json"}
+        if subscription.auth == "hmac":
+            timestamp = str(int(time.time()))
+            headers["X-Signature-Timestamp"] = timestamp
+            headers["X-Signature"] = sign(self._secret or "", timestamp, body)
+        return body, headers
+
+    def _send(self, push: _Push) -> str | None:
+        """None when the subscriber took the push (2xx), else what went wrong."""
+        body, headers = self._request(push)
+        auth = self._basic if push.subscription.auth == "basic" else None
+        try:
+            response = self.session.post(push.subscription.url, data=body, headers=headers, auth=auth,
+                                         timeout=self.policy.timeout_seconds)
+        except requests.Timeout:
+            return "timeout"
+        except requests.RequestException as error:
+            return f"{type(error).__name__}: {error}"[:300]
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"

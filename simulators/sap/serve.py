@@ -1,0 +1,65 @@
+"""Serve the SAP simulator on its own (`inventory-gateway sap-sim` or `python -m simulators.sap.serve`).
+
+One gunicorn worker with threads: the simulated system keeps its state in that process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from shared.config import Settings
+
+log = logging.getLogger("sap_simulator")
+DEFAULT_PORT = 8081
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--demo", action="store_true", help="seed the demo landscape (plants, 20 materials, stock)")
+    parser.add_argument("--page-size", type=int, default=1000, help="server-side page size of collection reads")
+    parser.add_argument("--allow-negative-stock", action="store_true")
+
+
+def serve(args: argparse.Namespace, settings: Settings) -> int:
+    from gunicorn.app.base import BaseApplication
+
+    from simulators.sap.app import create_app
+    from simulators.sap.system import SimulatorOptions
+
+    options = SimulatorOptions(page_size=args.page_size, allow_negative_stock=args.allow_negative_stock,
+                               demo=args.demo)
+    create_app(settings, options=options).extensions["sap_system"].close()  # fail fast on bad settings
+
+    class Simulator(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", 1)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            return create_app(settings, options=options)
+
+    log.info("SAP simulator on http://%s:%d/sap/opu/odata/sap/ (admin: /sap-sim/admin/)", args.host, args.port)
+    Simulator().run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from shared.logging import configure_logging
+
+    parser = argparse.ArgumentParser(prog="python -m simulators.sap.serve", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return serve(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

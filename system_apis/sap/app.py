@@ -1,0 +1,82 @@
+"""create_app() for the SAP system API, and the wiring of its SAP and process-API clients.
+
+Split shape: SAP_BASE_URL and INVENTORY_PROCESS_URL name the systems. All-in-one: the caller passes
+the in-process WSGI apps (`sap_app`, `process_app`); with neither URL nor app, the bundled SAP
+simulator and the inventory process API are built in this process.
+"""
+from __future__ import annotations
+
+import logging
+
+from shared.app import create_api_app
+from shared.config import Settings
+from shared.tier_client import TierClient, Timeouts
+
+from .client import SapODataClient
+from .inventory_client import InventoryClient
+from .locations import LocationMap
+from .routes import blp
+from .service import SapGateway
+
+logger = logging.getLogger(__name__)
+
+#: Where the simulator (like S/4HANA) serves its OData services.
+ODATA_ROOT = "/sap/opu/odata/sap"
+
+
+def _process_tier(settings: Settings, process_app, redis, timeouts: Timeouts) -> TierClient:
+    if process_app is None and settings.process_api_url:
+        return TierClient("inventory-process", settings.process_api_url, timeouts=timeouts,
+                          attempts=settings.upstream_attempts)
+    if process_app is None:
+        from process_apis.inventory.app import create_app as create_process_app
+
+        process_app = create_process_app(settings, redis)
+    return TierClient("inventory-process", app=process_app, timeouts=timeouts, attempts=settings.upstream_attempts)
+
+
+def _sap_client(settings: Settings, sap_app, timeouts: Timeouts) -> SapODataClient:
+    options = dict(user=settings.sap_user, password=settings.sap_password, timeouts=timeouts,
+                   attempts=settings.upstream_attempts)
+    if sap_app is None and settings.sap_base_url:
+        return SapODataClient(settings.sap_base_url, **options)
+    if sap_app is None:
+        from simulators.sap.app import create_app as create_simulator
+
+        logger.warning("SAP_BASE_URL is not set: reading from the bundled SAP simulator, in-process")
+        sap_app = create_simulator(settings)
+    return SapODataClient(app=sap_app, root=ODATA_ROOT, **options)
+
+
+def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None) -> SapGateway:
+    locations = LocationMap.parse(settings.sap_location_map)
+    if not locations:
+        logger.warning("SAP_LOCATION_MAP is not set: every SAP item will be dead-lettered as unmapped_location "
+                       "and no stock can be synced")
+    if settings.sap_webhook_auth == "hmac" and not settings.sap_webhook_secret:
+        logger.warning("SAP_WEBHOOK_SECRET is not set: business-event pushes will be refused (401)")
+    timeouts = Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
+    return SapGateway(
+        settings=settings,
+        sap=_sap_client(settings, sap_app, timeouts),
+        inventory=InventoryClient(_process_tier(settings, process_app, redis, timeouts)),
+        locations=locations,
+    )
+
+
+def create_app(settings: Settings | None = None, *, process_app=None, sap_app=None, redis=None):
+    settings = settings or Settings.from_env()
+    app = create_api_app(
+        __name__,
+        title="SAP system API",
+        version="v1",
+        settings=settings,
+        blueprints=(blp,),
+        redis=redis,
+        description="SAP S/4HANA in canonical terms: business events and stock snapshots become inventory "
+                    "events for the process API; stock can be read live. Nothing above this API knows an SAP "
+                    "field name.",
+    )
+    app.extensions["sap"] = bootstrap(settings, process_app=process_app, sap_app=sap_app,
+                                      redis=app.extensions["redis"])
+    return app
