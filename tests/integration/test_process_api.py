@@ -741,3 +741,17 @@ def test_availability_is_serialised_exactly_as_its_documented_schema(app, networ
                        location_group=params.get("location_group"), channel=params.get("channel"))
     assert plain(result) == AvailabilitySchema().dump(result)
     assert plain(result)["positions"] or plain(result)["groups"]
+
+
+def test_a_created_reservation_is_serialised_exactly_as_its_documented_schema(network):
+    from process_apis.inventory.schemas import ReservationSchema
+
+    receive(network, 10, location="S1")
+    receive(network, 1, location="S2")
+    response = reserve(network, {"sku": "MAT-1", "location_group": "WEB-SHIP", "quantity": 12}, allow_partial=True)
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["shortfalls"] and body["lines"][0]["allocations"]
+    assert body == ReservationSchema().dump(body)
+    assert "skus" not in body

@@ -15,8 +15,9 @@ class CatalogueStore(VersionedCache):
         self.redis = redis
         self.keys = keys
 
-    def probe(self, pipe) -> None:
-        pipe.get(self.keys.catalogue_version)
+    @property
+    def version_command(self) -> tuple:
+        return ("GET", self.keys.catalogue_version)
 
     def _load(self, version) -> Catalogue:
         pipe = self.redis.pipeline(transaction=False)

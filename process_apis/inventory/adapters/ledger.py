@@ -58,6 +58,14 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else []
 
 
+def hold_reply(raw: str) -> dict:
+    """The hold script's reply: {ok, allocs [[line, loc, qty]], short [{line, requested, available}], contended?}."""
+    reply = json.loads(raw)
+    reply["allocs"] = _as_list(reply.get("allocs"))
+    reply["short"] = _as_list(reply.get("short"))
+    return reply
+
+
 def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Position:
     quantities = {name: int(fields.get(name, 0)) for name in _QUANTITY_FIELDS}
     by_channel = {name[2:]: int(value) for name, value in fields.items() if name.startswith("r:") and int(value)}
@@ -96,17 +104,23 @@ class LedgerStore:
                 )
         return results
 
-    # -- reservation holds (one SKU per call) ---------------------------------------------
-    def _run(self, name: str, sku: str, request: dict, client=None):
-        script = self.scripts[name]
-        return script(keys=[self.keys.log(sku)], args=[self.keys.sku_base(sku), json.dumps(request)], client=client)
+    # -- reservation holds: one atomic call per SKU, several SKUs in one round trip ----------
+    def call(self, name: str, sku: str, request: dict) -> tuple:
+        """The (script, keys, args) of one ledger script call, for `run_scripts`."""
+        return self.scripts[name], [self.keys.log(sku)], [self.keys.sku_base(sku), json.dumps(request)]
+
+    def _run(self, name: str, sku: str, request: dict):
+        script, keys, args = self.call(name, sku, request)
+        return script(keys=keys, args=args)
+
+    def hold_many(self, requests: dict[str, dict]) -> dict[str, dict]:
+        """Hold on every SKU of `requests` ({sku: hold request}) in one round trip; replies per SKU.
+        No SKU registration here: only a SKU with stock, so with events, can be held."""
+        replies = run_scripts(self.redis, [self.call("hold", sku, request) for sku, request in requests.items()])
+        return {sku: hold_reply(reply) for sku, reply in zip(requests, replies)}
 
     def hold(self, sku: str, request: dict) -> dict:
-        # No SKU registration here: only a SKU with stock, so with events, can be held.
-        reply = json.loads(self._run("hold", sku, request))
-        reply["allocs"] = _as_list(reply.get("allocs"))
-        reply["short"] = _as_list(reply.get("short"))
-        return reply
+        return self.hold_many({sku: request})[sku]
 
     def commit(self, sku: str, reservation_id: str) -> None:
         self._run("commit", sku, {"res": reservation_id})
@@ -114,6 +128,11 @@ class LedgerStore:
     def release(self, sku: str, reservation_id: str, items: list[list] | None = None) -> list[list]:
         request = {"res": reservation_id} if items is None else {"res": reservation_id, "items": items}
         return _as_list(json.loads(self._run("release", sku, request)))
+
+    def release_all(self, skus: list[str], reservation_id: str) -> None:
+        """Release every unit the reservation holds on `skus`, in one round trip."""
+        if skus:
+            run_scripts(self.redis, [self.call("release", sku, {"res": reservation_id}) for sku in skus])
 
     def fulfil(self, sku: str, reservation_id: str, at_ms: int) -> bool:
         return bool(self._run("fulfil", sku, {"res": reservation_id, "at": at_ms}))

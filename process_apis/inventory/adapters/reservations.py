@@ -14,24 +14,29 @@ class ReservationStore:
         self.keys = keys
         self.scripts = scripts
 
-    def create(self, reservation: dict, expires_at_ms: int) -> None:
-        """Store a new header and schedule its expiry first, so a crash mid-way is swept."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(self.keys.reservation_expiry, {reservation["id"]: expires_at_ms})
-        pipe.hset(self.keys.reservation(reservation["id"]), mapping={"status": reservation["status"], "doc": json.dumps(reservation)})
-        pipe.sadd(self.keys.reservations_by_ref(reservation["external_ref"]), reservation["id"])
-        pipe.execute()
+    def create_calls(self, reservation: dict, expires_at_ms: int) -> list[tuple]:
+        """The writes storing a new header and scheduling its expiry, as `run_scripts` calls.
+        They must run before any unit is held, so that a crash mid-way is swept."""
+        return [
+            ("ZADD", [self.keys.reservation_expiry], [expires_at_ms, reservation["id"]]),
+            ("HSET", [self.keys.reservation(reservation["id"])], ["status", reservation["status"],
+                                                                  "doc", json.dumps(reservation)]),
+            ("SADD", [self.keys.reservations_by_ref(reservation["external_ref"])], [reservation["id"]]),
+        ]
 
     def get(self, reservation_id: str) -> dict | None:
         doc = self.redis.hget(self.keys.reservation(reservation_id), "doc")
         return json.loads(doc) if doc else None
 
+    def transition_call(self, reservation: dict, from_statuses: tuple[str, ...]) -> tuple:
+        """The (script, keys, args) writing `reservation` only while its stored status is one of
+        `from_statuses`; its reply is [1|0, status found]."""
+        return (self.scripts["compare_and_set"], [self.keys.reservation(reservation["id"])],
+                ["status", "\n".join(from_statuses), "status", reservation["status"], "doc", json.dumps(reservation)])
+
     def transition(self, reservation: dict, from_statuses: tuple[str, ...]) -> tuple[bool, str]:
-        """Write `reservation` only if its stored status is still one of `from_statuses`."""
-        stored, found = self.scripts["compare_and_set"](
-            keys=[self.keys.reservation(reservation["id"])],
-            args=["status", "\n".join(from_statuses), "status", reservation["status"], "doc", json.dumps(reservation)],
-        )
+        script, keys, args = self.transition_call(reservation, from_statuses)
+        stored, found = script(keys=keys, args=args)
         return bool(stored), found
 
     def retire(self, reservation_id: str, keep_seconds: int) -> None:

@@ -18,8 +18,9 @@ class RulesStore(VersionedCache):
         self.scripts = scripts
         self._parse = parse  # document dict -> domain RuleSet
 
-    def probe(self, pipe) -> None:
-        pipe.hget(self.keys.rules, "version")
+    @property
+    def version_command(self) -> tuple:
+        return ("HGET", self.keys.rules, "version")
 
     def _load(self, version) -> tuple[int, dict, object]:
         # Version and document are read together so they always belong to each other.

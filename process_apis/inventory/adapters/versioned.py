@@ -14,9 +14,17 @@ class VersionedCache:
     def __init__(self) -> None:
         self._cached: tuple[Any, Any] | None = None
 
+    #: The command reading the version, as a (command, key, *args) tuple.
+    version_command: tuple
+
     def probe(self, pipe) -> None:
         """Queue the version read on a pipeline; pass its reply to `current(version=...)`."""
-        raise NotImplementedError
+        pipe.execute_command(*self.version_command)
+
+    def version_call(self) -> tuple:
+        """The version read as a `run_scripts` call."""
+        command, key, *args = self.version_command
+        return command, [key], args
 
     def _load(self, version) -> Any:
         raise NotImplementedError

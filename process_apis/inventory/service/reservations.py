@@ -6,6 +6,7 @@ runs its holds are *pending*; a competitor that finds stock short only because o
 """
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from collections import defaultdict
@@ -15,7 +16,9 @@ from shared import metrics
 from shared.errors import Problem
 
 from ..domain.availability import held_for_other_channels
-from .availability import candidate, consistent_read
+from ..adapters.ledger import hold_reply
+from ..adapters.pipelines import run_scripts
+from .availability import candidate
 
 PENDING, ACTIVE, FULFILLED, CONSUMED = "pending", "active", "fulfilled", "consumed"
 RELEASED, EXPIRED, REJECTED = "released", "expired", "rejected"
@@ -75,20 +78,8 @@ def _line_request(inventory, catalogue, rules, line: dict, channel: str, allow_p
     }
 
 
-def _hold(inventory, sku: str, request: dict) -> dict:
-    deadline = time.monotonic() + CONTENTION_WAIT_SECONDS
-    pause = 0.002
-    while True:
-        reply = inventory.ledger.hold(sku, request)
-        if reply["ok"] or not reply.get("contended") or time.monotonic() >= deadline:
-            return reply
-        time.sleep(pause)
-        pause = min(pause * 2, 0.05)
-
-
 def _release_all(inventory, reservation: dict) -> None:
-    for sku in reservation["skus"]:
-        inventory.ledger.release(sku, reservation["id"])
+    inventory.ledger.release_all(reservation["skus"], reservation["id"])
 
 
 def _finish(inventory, reservation: dict, status: str, from_statuses: tuple[str, ...]) -> bool:
@@ -100,14 +91,21 @@ def _finish(inventory, reservation: dict, status: str, from_statuses: tuple[str,
     return stored
 
 
+def _plan(inventory, lines: list[dict], channel: str, allow_partial: bool, now: datetime, catalogue, rules) -> list[dict]:
+    return [_line_request(inventory, catalogue, rules, line, channel, allow_partial, now) for line in lines]
+
+
 def create(inventory, request: dict) -> tuple[dict, list[dict]]:
     """Hold stock for every line; returns (reservation, shortfalls of partial lines)."""
     now = datetime.now(timezone.utc)
     ttl = _ttl(inventory, request.get("ttl_seconds"))
-    catalogue, rules, _ = consistent_read(inventory, lambda _: [])
     channel, allow_partial = request["channel"], request["allow_partial"]
     lines = [{"location": None, "location_group": None, **line} for line in request["lines"]]
-    lua_lines = [_line_request(inventory, catalogue, rules, line, channel, allow_partial, now) for line in lines]
+    # Plan with the catalogue and rules as last seen; their version checks ride along with the
+    # header write, and should either have moved, the lines are planned again.
+    catalogue, (_, _, rules) = inventory.catalogue.last(), inventory.rules.last()
+    expected = [inventory.catalogue.cached_version, inventory.rules.cached_version]
+    lua_lines = _plan(inventory, lines, channel, allow_partial, now, catalogue, rules)
     expires_at = now + timedelta(seconds=ttl)
     reservation = {
         "id": uuid.uuid4().hex,
@@ -125,10 +123,23 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
             for l in lines
         ],
     }
-    inventory.reservations.create(reservation, _ms(expires_at))
+    requests = _hold_requests(reservation, lines, lua_lines)
+    # One round trip: the version checks, the header (first, for crash safety), every SKU's hold.
+    replies = run_scripts(inventory.redis, [
+        inventory.catalogue.version_call(), inventory.rules.version_call(),
+        *inventory.reservations.create_calls(reservation, _ms(expires_at)),
+        *(inventory.ledger.call("hold", sku, request) for sku, request in requests.items()),
+    ])
+    versions, first_try = replies[:2], dict(zip(requests, map(hold_reply, replies[-len(requests):])))
     try:
-        shortfalls = _hold_lines(inventory, reservation, lines, lua_lines)
+        if versions != expected:  # the rules or the network changed meanwhile: plan again
+            inventory.ledger.release_all(reservation["skus"], reservation["id"])
+            catalogue, (_, _, rules) = inventory.catalogue.current(versions[0]), inventory.rules.current(versions[1])
+            requests = _hold_requests(reservation, lines, _plan(inventory, lines, channel, allow_partial, now, catalogue, rules))
+            first_try = None
+        shortfalls = _hold_lines(inventory, reservation, lines, requests, first_try)
     except Problem:
+        _finish(inventory, reservation, REJECTED, (PENDING,))
         raise
     except Exception:
         # A failure half-way (Redis gone, a timeout) must not leave pending holds behind.
@@ -136,7 +147,10 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         _finish(inventory, reservation, REJECTED, (PENDING,))
         raise
     reservation["status"] = ACTIVE
-    stored, found = inventory.reservations.transition(reservation, (PENDING,))
+    # Commit the pending holds and activate the header in one round trip.
+    commits = [inventory.ledger.call("commit", sku, {"res": reservation["id"]})
+               for sku in reservation["skus"]] if len(reservation["skus"]) > 1 else []
+    *_, (stored, found) = run_scripts(inventory.redis, [*commits, inventory.reservations.transition_call(reservation, (PENDING,))])
     if not stored:  # the sweeper expired it while it was being made (a very short TTL)
         _release_all(inventory, reservation)
         raise Problem(409, f"reservation {found} before it was complete", type_slug="reservation-state")
@@ -144,42 +158,63 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
     return reservation, shortfalls
 
 
-def _hold_lines(inventory, reservation: dict, lines: list[dict], lua_lines: list[dict]) -> list[dict]:
-    """Hold every SKU in turn (pending while there are several), then commit them all."""
+def _hold_requests(reservation: dict, lines: list[dict], lua_lines: list[dict]) -> dict[str, dict]:
+    """The hold script's request per SKU (pending while the reservation spans several SKUs)."""
+    by_sku = _lines_by_sku(lines)
+    return {
+        sku: {"res": reservation["id"], "ch": reservation["channel"], "pending": len(by_sku) > 1,
+              "refs": [reservation["id"], reservation["external_ref"]], "lines": [lua_lines[i] for i in by_sku[sku]]}
+        for sku in reservation["skus"]
+    }
+
+
+def _lines_by_sku(lines: list[dict]) -> dict[str, list[int]]:
     by_sku: dict[str, list[int]] = defaultdict(list)
     for index, line in enumerate(lines):
         by_sku[line["sku"]].append(index)
-    pending = len(by_sku) > 1
-    shortfalls: list[dict] = []
-    for sku in reservation["skus"]:
-        indexes = by_sku[sku]
-        reply = _hold(inventory, sku, {
-            "res": reservation["id"], "ch": reservation["channel"], "pending": pending,
-            "refs": [reservation["id"], reservation["external_ref"]],
-            "lines": [lua_lines[i] for i in indexes],
-        })
-        for short in reply["short"]:
-            index = indexes[short["line"] - 1]
-            shortfalls.append({"line": index, "sku": sku, "location": lines[index]["location"],
-                               "location_group": lines[index]["location_group"],
-                               "requested": short["requested"], "available": short["available"]})
-        if not reply["ok"]:
-            _reject(inventory, reservation, shortfalls)
+    return by_sku
+
+
+def _hold_lines(inventory, reservation: dict, lines: list[dict], requests: dict, replies: dict | None) -> list[dict]:
+    """Settle the holds of every SKU (`replies`: a first try already made). Should a SKU be short
+    only because of other reservations' pending holds, let go of everything and try again shortly:
+    waiting while holding could deadlock two reservations that each wait for the other."""
+    by_sku = _lines_by_sku(lines)
+    deadline, pause = time.monotonic() + CONTENTION_WAIT_SECONDS, 0.002
+    while True:
+        replies = replies or inventory.ledger.hold_many(requests)
+        failed = [sku for sku, reply in replies.items() if not reply["ok"]]
+        if not failed:
+            break
+        inventory.ledger.release_all([sku for sku, reply in replies.items() if reply["ok"]], reservation["id"])
+        if not any(replies[sku].get("contended") for sku in failed) or time.monotonic() >= deadline:
+            _reject(_shortfalls(replies, by_sku, lines))
+        time.sleep(pause * random.uniform(0.5, 1.5))
+        pause, replies = min(pause * 2, 0.05), None
+    for sku, reply in replies.items():
         for line_no, location, quantity in reply["allocs"]:
-            reserved_line = reservation["lines"][indexes[line_no - 1]]
+            reserved_line = reservation["lines"][by_sku[sku][line_no - 1]]
             reserved_line["allocations"].append({"location": location, "quantity": quantity})
             reserved_line["reserved"] += quantity
+    shortfalls = _shortfalls(replies, by_sku, lines)
     if not any(line["reserved"] for line in reservation["lines"]):
-        _reject(inventory, reservation, shortfalls)
-    if pending:
-        for sku in reservation["skus"]:
-            inventory.ledger.commit(sku, reservation["id"])
+        _reject(shortfalls)
     return shortfalls
 
 
-def _reject(inventory, reservation: dict, shortfalls: list[dict]):
-    _release_all(inventory, reservation)
-    _finish(inventory, reservation, REJECTED, (PENDING,))
+def _shortfalls(replies: dict, by_sku: dict, lines: list[dict]) -> list[dict]:
+    shortfalls = []
+    for sku, reply in replies.items():
+        for short in reply["short"]:
+            index = by_sku[sku][short["line"] - 1]
+            shortfalls.append({"line": index, "sku": sku, "location": lines[index]["location"],
+                               "location_group": lines[index]["location_group"],
+                               "requested": short["requested"], "available": short["available"]})
+    return sorted(shortfalls, key=lambda short: short["line"])
+
+
+def _reject(shortfalls: list[dict]):
+    """Refuse the reservation; nothing is held any more (create() then marks it rejected)."""
     RESERVATIONS.labels("short").inc()
     raise Problem(409, "not enough stock for every line", type_slug="insufficient-stock", shortfalls=shortfalls)
 
