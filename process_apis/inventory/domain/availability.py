@@ -34,10 +34,11 @@ def stock_status(available: int, low_stock_threshold: int) -> str:
     return LOW_STOCK if available <= low_stock_threshold else IN_STOCK
 
 
-@dataclass(frozen=True)
-class PositionAvailability:
+@dataclass(frozen=True, kw_only=True)
+class Availability:
+    """What one channel may sell of one SKU somewhere, with the quantities behind it."""
+
     sku: str
-    location: str
     channel: str | None
     on_hand: int
     reserved: int
@@ -50,6 +51,11 @@ class PositionAvailability:
     available_to_order: int
     negative: bool
     status: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PositionAvailability(Availability):
+    location: str
 
 
 def position_availability(
@@ -85,22 +91,9 @@ def position_availability(
     )
 
 
-@dataclass(frozen=True)
-class GroupAvailability:
-    sku: str
+@dataclass(frozen=True, kw_only=True)
+class GroupAvailability(Availability):
     location_group: str
-    channel: str | None
-    on_hand: int
-    reserved: int
-    safety_stock: int
-    allocated: int
-    quality_inspection: int
-    blocked: int
-    in_transit: int
-    available_to_sell: int
-    available_to_order: int
-    negative: bool
-    status: str
     locations: tuple[PositionAvailability, ...]
 
 
