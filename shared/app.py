@@ -18,9 +18,11 @@ SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
 
 def create_api_app(import_name: str, *, title: str, version: str, settings: Settings,
                    blueprints: Iterable[flask_smorest.Blueprint], redis: Any = None,
-                   description: str = "") -> flask.Flask:
+                   description: str = "", docs_prefix: str = "/") -> flask.Flask:
     """A Flask app with settings, Redis, JSON logs, metrics, probes, problem+json errors and
-    an OpenAPI 3.0.3 document at /openapi.json (Swagger UI at /docs) covering `blueprints`.
+    an OpenAPI 3.0.3 document at {docs_prefix}openapi.json (Swagger UI at {docs_prefix}docs)
+    covering `blueprints`. An API served beside others in one process (the all-in-one shape)
+    puts its documents under its own prefix, e.g. docs_prefix="/sap/v1/".
 
     Probes (/livez, /readyz), /metrics and the doc routes are left out of the OpenAPI document.
     """
@@ -31,7 +33,7 @@ def create_api_app(import_name: str, *, title: str, version: str, settings: Sett
         API_TITLE=title,
         API_VERSION=version,
         OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/",
+        OPENAPI_URL_PREFIX=docs_prefix,
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from shared.config import Settings
 from shared.logging import configure_logging
-from shared.redis import create_redis, is_embedded
+from shared.redis import create_redis
 
 log = logging.getLogger("inventory_gateway")
 
@@ -25,36 +25,49 @@ def _inventory(settings: Settings, redis=None, prefix: str = "inv"):
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    """All-in-one: every API in one gunicorn app, the expiry sweeper in each worker."""
+    """All-in-one: every API (and, without SAP_BASE_URL, the SAP simulator) in one gunicorn app."""
     from gunicorn.app.base import BaseApplication
 
-    from process_apis.inventory import sweeper
-    from process_apis.inventory.app import create_app
+    from shared import gateway
 
+    demo = args.demo or settings.demo
+    generated = None
+    if demo:
+        settings, generated = gateway.demo_settings(settings)
     workers = args.workers or settings.workers
-    if is_embedded(settings) and workers > 1:
-        log.warning("the embedded store lives inside one process: serving with 1 worker instead of %d "
-                    "(set REDIS_URL to run more)", workers)
+    reasons = gateway.single_process_reasons(settings)
+    if reasons and workers > 1:
+        log.warning("serving with 1 worker instead of %d: %s", workers, "; ".join(reasons))
         workers = 1
-    redis = create_redis(settings)
-    if args.demo or settings.demo:
-        result = _demo(settings, redis)
-        log.info("demo data loaded", extra={"applied": result["applied"], "duplicate": result["duplicate"]})
+    host, port = args.host or settings.host, args.port or settings.port
+    # The demo is loaded once: where the state lives. With the embedded store or the in-process
+    # simulator that is the one worker (after the fork); otherwise Redis and SAP are shared by every
+    # worker and the master loads it before forking.
+    demo_in_worker = demo and bool(reasons)
+    if demo and not demo_in_worker:
+        master = gateway.create_gateway(settings)
+        gateway.load_demo(master)
+        master.close()
 
     class Gateway(BaseApplication):
         def load_config(self):
-            self.cfg.set("bind", f"{args.host or settings.host}:{args.port or settings.port}")
+            self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("threads", args.threads or settings.threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)  # the app logs one JSON line per request itself
 
         def load(self):
-            # With the embedded store the one worker inherits the data loaded above via fork.
-            app = create_app(settings, redis=redis if is_embedded(settings) else None)
-            sweeper.start_in_background(app.extensions["inventory"])
+            # Runs in each worker after the fork: the store, the simulator and their threads (sweeper,
+            # event broker) belong to the process that serves them, never to the gunicorn master.
+            app = gateway.create_gateway(settings, simulator_options=gateway.gateway_simulator_options(demo=demo))
+            if demo_in_worker:
+                gateway.load_demo(app)
+            app.start_background()
             return app
 
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    print(gateway.banner(settings, f"http://{shown}:{port}", generated), flush=True)
     Gateway().run()
     return 0
 
@@ -108,17 +121,31 @@ def cmd_demo_data(args, settings: Settings) -> int:
     return 0
 
 
+#: file name in openapi/ -> the module whose create_app() builds the API it documents
+OPENAPI_DOCUMENTS = {
+    "inventory-process.json": "process_apis.inventory.app",
+    "sap-system.json": "system_apis.sap.app",
+}
+
+
 def cmd_openapi(args, settings: Settings) -> int:
     """Write each API's OpenAPI document into a folder (what `make openapi` commits)."""
-    from process_apis.inventory.app import create_app
+    import dataclasses
+    import importlib
 
+    # The documents come from the code alone: point the SAP system API at placeholder systems so
+    # that nothing (the simulator, SAP credentials) needs to be configured to write them.
+    settings = dataclasses.replace(settings, sap_base_url="http://sap.invalid/sap/opu/odata/sap",
+                                   process_api_url="http://inventory-process.invalid")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    app = create_app(settings)
-    with app.app_context():
-        document = app.extensions["api"].spec.to_dict()
-    (out / "inventory-process.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {out / 'inventory-process.json'}")
+    redis = create_redis(dataclasses.replace(settings, redis_url=None))
+    for name, module in OPENAPI_DOCUMENTS.items():
+        app = importlib.import_module(module).create_app(settings, redis=redis)
+        with app.app_context():
+            document = app.extensions["api"].spec.to_dict()
+        (out / name).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        print(f"wrote {out / name}")
     return 0
 
 
@@ -142,12 +169,13 @@ def cmd_sap_sim(args, settings: Settings) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inventory-gateway", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the gateway (gunicorn)")
+    serve = commands.add_parser("serve", help="run the gateway, every API in one app (gunicorn)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
     serve.add_argument("--threads", type=int)
-    serve.add_argument("--demo", action="store_true", help="load the demo data set first")
+    serve.add_argument("--demo", action="store_true",
+                       help="demo mode: the SAP simulator with its demo stock, the demo network and rules")
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("worker", help="run background jobs (expiry sweeper)").set_defaults(run=cmd_worker)
     replay = commands.add_parser("replay", help="rebuild positions from the log into fresh keys")

@@ -1,25 +1,30 @@
 """The one client every tier uses to call the tier below through its REST contract.
 
 A requests.Session with connect and read timeouts; bounded tenacity retries, only for
-idempotent methods or requests that carry an Idempotency-Key; a circuit breaker per upstream
-(pybreaker); X-Correlation-ID and W3C traceparent propagation; an upstream's problem+json
+idempotent methods or requests that carry an Idempotency-Key; a circuit breaker per upstream;
+X-Correlation-ID and W3C traceparent propagation; an upstream's problem+json
 passed up with context. In the all-in-one shape the transport calls the target WSGI app
 in-process (no socket), keeping method, path, headers and JSON exactly as over HTTP.
 """
 from __future__ import annotations
 
+import io
+import json as jsonlib
 import os
 import re
+import sys
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlencode, urlsplit
 
 import flask
-import pybreaker
 import requests
 import tenacity
 from requests.adapters import BaseAdapter
+from requests.auth import _basic_auth_str
 from requests.structures import CaseInsensitiveDict
-from werkzeug.test import Client
 
 from shared import metrics
 from shared.errors import Problem
@@ -40,26 +45,162 @@ class UpstreamUnavailable(Exception):
         self.retry_after = retry_after
 
 
+class CircuitOpen(Exception):
+    """The breaker is open: the upstream was not called."""
+
+
+class CircuitBreaker:
+    """Closed until `fail_max` calls in a row fail; then open (every call refused) for
+    `reset_timeout` seconds; then half-open: one trial call, whose success closes the breaker and
+    whose failure opens it again. Any exception the call raises counts as a failure.
+
+    The lock guards only the state, never the call itself: pybreaker's `call` holds its lock while
+    the call runs (danielfm/pybreaker#55), which serialises every request through one client, so
+    concurrent webhook deliveries or channel reads would queue behind each other's I/O.
+    """
+
+    def __init__(self, fail_max: int = 5, reset_timeout: float = 30, *, clock: Callable[[], float] = time.monotonic):
+        self.fail_max, self.reset_timeout, self._clock = fail_max, reset_timeout, clock
+        self._lock = threading.Lock()
+        self._state, self._failures, self._opened_at, self._trial_running = "closed", 0, 0.0, False
+
+    @property
+    def current_state(self) -> str:
+        with self._lock:
+            if self._state == "open" and self._clock() - self._opened_at >= self.reset_timeout:
+                return "half_open"
+            return self._state
+
+    def call(self, func, *args, **kwargs):
+        trial = self._admit()
+        try:
+            result = func(*args, **kwargs)
+        except Exception:
+            self._record(False, trial)
+            raise
+        self._record(True, trial)
+        return result
+
+    def _admit(self) -> bool:
+        """Whether this call is the half-open trial; raises CircuitOpen when it may not run."""
+        with self._lock:
+            if self._state == "open":
+                if self._clock() - self._opened_at < self.reset_timeout:
+                    raise CircuitOpen
+                self._state = "half_open"
+            if self._state == "half_open":
+                if self._trial_running:
+                    raise CircuitOpen
+                self._trial_running = True
+                return True
+            return False
+
+    def _record(self, ok: bool, trial: bool) -> None:
+        with self._lock:
+            if trial:
+                self._trial_running = False
+                if ok:
+                    self._state, self._failures = "closed", 0
+                else:
+                    self._open()
+            elif self._state == "closed":  # calls admitted before the breaker opened do not move it
+                self._failures = 0 if ok else self._failures + 1
+                if self._failures >= self.fail_max:
+                    self._open()
+
+    def _open(self) -> None:
+        self._state, self._opened_at, self._failures = "open", self._clock(), 0
+
+
 class WSGITransport(BaseAdapter):
-    """A requests transport that hands the request to a WSGI app in this process."""
+    """A requests transport that hands the request to a WSGI app in this process.
+
+    It builds the WSGI environ itself (PEP 3333) rather than through werkzeug's test client: the
+    all-in-one gateway makes several such calls per SAP movement, and the test client's request
+    building costs more than the rest of the transport together."""
 
     def __init__(self, app) -> None:
         super().__init__()
-        self._client = Client(app, use_cookies=False)
+        self.app = app
 
     def send(self, request, **_):
-        url = urlsplit(request.url)
-        answer = self._client.open(path=url.path, query_string=url.query, method=request.method,
-                                   headers=list(request.headers.items()), data=request.body or b"")
+        return self.call(request.method, request.url, request.headers.items(), request.body, request=request)
+
+    def call(self, method: str, url: str, headers, body=b"", *, request=None) -> requests.Response:
+        """Run the app on one request (`url` absolute, its host ignored); the answer as requests'."""
+        parts = urlsplit(url)
+        if isinstance(body, str):
+            body = body.encode()
+        body = body or b""
+        environ = {
+            "REQUEST_METHOD": method, "SCRIPT_NAME": "",
+            "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"), "QUERY_STRING": parts.query,
+            "SERVER_NAME": parts.hostname or "localhost", "SERVER_PORT": str(parts.port or 80),
+            "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": parts.netloc,
+            "CONTENT_LENGTH": str(len(body)), "wsgi.version": (1, 0), "wsgi.url_scheme": parts.scheme or "http",
+            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
+            "wsgi.multiprocess": False, "wsgi.run_once": False,
+        }
+        for name, value in headers:
+            key = name.upper().replace("-", "_")
+            environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
+        started: list = []
+        chunks = self.app(environ, lambda status, header_list, exc_info=None: started.extend((status, header_list)))
+        try:
+            content = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        status, header_list = started
+        answer_headers = CaseInsensitiveDict()
+        for name, value in header_list:  # repeated headers are joined, as urllib3 does over HTTP
+            answer_headers[name] = f"{answer_headers[name]}, {value}" if name in answer_headers else value
         response = requests.Response()
-        response.status_code = answer.status_code
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.get_data()
-        response.url, response.request, response.encoding = request.url, request, "utf-8"
+        response.status_code, response.reason = int(status[:3]), status[4:]
+        response.headers, response._content = answer_headers, content
+        response.url, response.request, response.encoding = url, request, "utf-8"
         return response
 
     def close(self) -> None:
         pass
+
+
+class InProcessSession(requests.Session):
+    """A requests.Session whose requests to IN_PROCESS_BASE run a WSGI app in this process.
+
+    Such a request skips requests' preparation (cookie-jar policy, proxy and .netrc lookup, URL
+    re-quoting, hooks), which costs more than the in-process call itself; what reaches the app is
+    the same: method, path, query, the session's and the call's headers, Basic auth, the session's
+    cookies, the JSON or bytes body. Any other URL, or an argument this path does not handle, goes
+    through requests as usual."""
+
+    def __init__(self, app) -> None:
+        super().__init__()
+        self.transport = WSGITransport(app)
+        self.mount(IN_PROCESS_BASE, self.transport)
+
+    def request(self, method, url, params=None, data=None, headers=None, cookies=None, files=None, auth=None,
+                timeout=None, allow_redirects=True, proxies=None, hooks=None, stream=None, verify=None, cert=None,
+                json=None):
+        unusual = cookies or files or proxies or hooks or stream or cert or (data is not None and json is not None)
+        if unusual or not url.startswith(IN_PROCESS_BASE + "/") or not isinstance(data, (bytes, str, type(None))):
+            return super().request(method, url, params=params, data=data, headers=headers, cookies=cookies,
+                                   files=files, auth=auth, timeout=timeout, allow_redirects=allow_redirects,
+                                   proxies=proxies, hooks=hooks, stream=stream, verify=verify, cert=cert, json=json)
+        if params:
+            url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
+        sent = CaseInsensitiveDict(self.headers)
+        sent.update(headers or {})
+        body = data
+        if json is not None:
+            body = jsonlib.dumps(json, allow_nan=False).encode()
+            sent.setdefault("Content-Type", "application/json")
+        auth = auth if auth is not None else self.auth
+        if isinstance(auth, tuple) and len(auth) == 2:
+            sent["Authorization"] = _basic_auth_str(*auth)
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.cookies)
+        return self.transport.call(method.upper(), url, [(k, v) for k, v in sent.items() if v is not None], body)
 
 
 def _traceparent() -> str:
@@ -83,14 +224,13 @@ class TierClient:
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (split shape) or an app (all-in-one), not both")
         self.name = name
-        self.session = requests.Session()
+        self.session = requests.Session() if app is None else InProcessSession(app)
         if app is not None:
-            self.session.mount(IN_PROCESS_BASE, WSGITransport(app))
             base_url = IN_PROCESS_BASE
         self.base_url = base_url.rstrip("/")
         self.timeouts = timeouts
         self.attempts = attempts
-        self.breaker = pybreaker.CircuitBreaker(fail_max=breaker_fail_max, reset_timeout=breaker_reset_seconds, name=name)
+        self.breaker = CircuitBreaker(breaker_fail_max, breaker_reset_seconds)
 
     def request(self, method: str, path: str, *, json=None, params=None, headers: dict | None = None,
                 idempotency_key: str | None = None) -> requests.Response:
@@ -108,7 +248,7 @@ class TierClient:
         )
         try:
             response = retrying(self.breaker.call, self._send, method, path, json, params, sent_headers)
-        except pybreaker.CircuitBreakerError:
+        except CircuitOpen:
             UPSTREAM_CALLS.labels(self.name, "circuit_open").inc()
             raise Problem(503, f"{self.name} is unavailable (circuit open); retry later",
                           type_slug="upstream-unavailable", headers={"Retry-After": str(int(self.breaker.reset_timeout))},

@@ -39,8 +39,9 @@ def demo_events(now: datetime) -> list[dict]:
     return events
 
 
-def load(inventory) -> dict:
-    """Idempotent: loading twice changes nothing (events dedup on their ids)."""
+def load(inventory, *, with_stock: bool = True) -> dict:
+    """Idempotent: loading twice changes nothing (events dedup on their ids). Without stock, only
+    the network and the rules are loaded: `serve --demo` takes its stock from the SAP simulator."""
     for location in LOCATIONS:
         inventory.catalogue.put_location(location)
     for group in GROUPS:
@@ -48,4 +49,6 @@ def load(inventory) -> dict:
     version, _ = inventory.rules.current()[:2]
     if version == 0:
         inventory.rules.replace(RULES, 0)
+    if not with_stock:
+        return {"received": 0, "applied": 0, "duplicate": 0, "stale": 0, "dead_lettered": 0, "not_applied": []}
     return ingest(inventory, demo_events(datetime.now(timezone.utc)))

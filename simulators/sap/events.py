@@ -96,7 +96,12 @@ class EventBroker:
         self.source, self._secret, self._basic = source, secret, (user, password)
         self._faults, self.policy, self._clock = faults, policy or DeliveryPolicy(), clock
         self.session = requests.Session()  # mount a WSGI transport on it for in-process subscribers
-        self._cond = threading.Condition()
+        # One lock, two conditions: delivery threads wait for work on `_cond`, flush() waits for
+        # idleness on `_idle`. Waking only as many threads as there is work for matters: with
+        # notify_all on every event, each push would wake every delivery thread for nothing.
+        lock = threading.RLock()
+        self._cond = threading.Condition(lock)
+        self._idle = threading.Condition(lock)
         self._subscriptions: dict[str, Subscription] = {}
         self._heap: list[_Push] = []
         self._held: list[_Push] = []  # the reorder window
@@ -169,9 +174,11 @@ class EventBroker:
                         self._held.append(push)
                     else:
                         heapq.heappush(self._heap, push)
-            if window > 1 and len(self._held) >= window:
+            released = window > 1 and len(self._held) >= window
+            if released:
                 self._release_held()
-            self._cond.notify_all()
+            # a worker also needs waking for a held window: one of them times its release
+            self._cond.notify(len(self._heap) if released else max(1, len(self._heap)))
 
     def _release_held(self) -> None:
         self._faults.shuffle(self._held)
@@ -194,7 +201,7 @@ class EventBroker:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
-                self._cond.wait(remaining)
+                self._idle.wait(remaining)
             return True
 
     wait_idle = flush
@@ -217,6 +224,7 @@ class EventBroker:
             self._undeliverable.clear()
             self._stats = dict.fromkeys(self._stats, 0)
             self._cond.notify_all()
+            self._idle.notify_all()
 
     def close(self) -> None:
         with self._cond:
@@ -245,7 +253,10 @@ class EventBroker:
                     self._release_held()
                 if self._heap and self._heap[0].due <= now:
                     self._in_flight += 1
-                    return heapq.heappop(self._heap)
+                    push = heapq.heappop(self._heap)
+                    if self._heap or self._held:
+                        self._cond.notify()  # hand the next push (or its timer) to another thread
+                    return push
                 waits = [self._heap[0].due - now] if self._heap else []
                 if self._held:
                     waits.append(self._held_since + hold - now)
@@ -274,7 +285,9 @@ class EventBroker:
                     else:
                         push.due = time.monotonic() + self.policy.backoff(push.attempts)
                         heapq.heappush(self._heap, push)
-                self._cond.notify_all()
+                        self._cond.notify()  # some thread must time the redelivery
+                if not (self._heap or self._held or self._in_flight):
+                    self._idle.notify_all()
 
     def _request(self, push: _Push) -> tuple[bytes, dict[str, str]]:
         event, subscription = push.event, push.subscription

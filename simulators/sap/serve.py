@@ -22,16 +22,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true", help="seed the demo landscape (plants, 20 materials, stock)")
     parser.add_argument("--page-size", type=int, default=1000, help="server-side page size of collection reads")
     parser.add_argument("--allow-negative-stock", action="store_true")
+    parser.add_argument("--push-workers", type=int, default=4,
+                        help="business-event deliveries in flight at once (the broker's delivery threads)")
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     from gunicorn.app.base import BaseApplication
 
     from simulators.sap.app import create_app
+    from simulators.sap.events import DeliveryPolicy
     from simulators.sap.system import SimulatorOptions
 
     options = SimulatorOptions(page_size=args.page_size, allow_negative_stock=args.allow_negative_stock,
-                               demo=args.demo)
+                               demo=args.demo, delivery=DeliveryPolicy(workers=args.push_workers))
     create_app(settings, options=options).extensions["sap_system"].close()  # fail fast on bad settings
 
     class Simulator(BaseApplication):

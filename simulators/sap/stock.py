@@ -98,9 +98,10 @@ def _text(value) -> str:
 
 
 class StockTable:
-    def __init__(self, *, allow_negative_stock: bool = False) -> None:
+    def __init__(self, *, allow_negative_stock: bool = False, first_document_number: int = FIRST_DOCUMENT_NUMBER) -> None:
         self._lock = threading.RLock()
         self.allow_negative_stock = allow_negative_stock
+        self.first_document_number = first_document_number
         self._materials: dict[str, Material] = {}
         self._locations: set[tuple[str, str]] = set()
         self._quantities: dict[StockKey, Decimal] = {}
@@ -140,7 +141,8 @@ class StockTable:
             self._locations.clear()
             self._quantities.clear()
             self._documents.clear()
-            self._next_number.clear()
+            # The number range is not reset with the data: receivers dedup on document numbers, and a
+            # reused number would make a new document look like a redelivered one.
 
     def materials(self) -> list[Material]:
         with self._lock:
@@ -340,7 +342,7 @@ class StockTable:
         if deficits:
             raise PostingError(deficits[0][1], code="M7/021", details=deficits)
         year = header["MaterialDocumentYear"]
-        number = str(self._next_number.get(year, FIRST_DOCUMENT_NUMBER))
+        number = str(self._next_number.get(year, self.first_document_number))
         self._next_number[year] = int(number) + 1
         local = now.astimezone(timezone.utc)
         header.update(MaterialDocument=number, CreationDate=_midnight(local), CreatedByUser=user[:12],

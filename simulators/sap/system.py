@@ -10,7 +10,7 @@ from shared.config import Settings
 from simulators.sap.csrf import CsrfSessions
 from simulators.sap.events import DeliveryPolicy, EventBroker
 from simulators.sap.faults import FaultInjector, FaultSettings
-from simulators.sap.stock import Document, StockTable
+from simulators.sap.stock import FIRST_DOCUMENT_NUMBER, Document, StockTable
 
 
 def utc_now() -> datetime:
@@ -27,10 +27,15 @@ class SimulatorOptions:
     system_id: str = "S4H"
     client: str = "100"
     demo: bool = False  # seed the demo landscape (seed.py) at start-up
+    # Material document numbers of each year start here (S/4's number range 49…); a simulator that
+    # restarts against receivers remembering earlier documents starts past them instead.
+    first_document_number: int = FIRST_DOCUMENT_NUMBER
 
     def __post_init__(self) -> None:
         if self.page_size < 1:
             raise ValueError("page_size must be >= 1")
+        if not 1 <= self.first_document_number <= 9_999_999_999:
+            raise ValueError("first_document_number must have 1 to 10 digits")
 
 
 class SapSystem:
@@ -44,7 +49,8 @@ class SapSystem:
         self.clock = clock or utc_now
         self.user, self.password = settings.sap_user, settings.sap_password
         self.page_size = self.options.page_size
-        self.stock = StockTable(allow_negative_stock=self.options.allow_negative_stock)
+        self.stock = StockTable(allow_negative_stock=self.options.allow_negative_stock,
+                                first_document_number=self.options.first_document_number)
         self.faults = FaultInjector(self.options.faults)
         self.csrf = CsrfSessions(self.options.system_id, self.options.client)
         self.events = EventBroker(

@@ -22,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 #: Where the simulator (like S/4HANA) serves its OData services.
 ODATA_ROOT = "/sap/opu/odata/sap"
+#: This API's own prefix; its OpenAPI document and Swagger UI live below it too, so that it can be
+#: served beside the process API in one process (the all-in-one gateway) without a clash.
+PREFIX = "/sap/v1"
 
 
 def _process_tier(settings: Settings, process_app, redis, timeouts: Timeouts) -> TierClient:
@@ -73,6 +76,7 @@ def create_app(settings: Settings | None = None, *, process_app=None, sap_app=No
         settings=settings,
         blueprints=(blp,),
         redis=redis,
+        docs_prefix=f"{PREFIX}/",
         description="SAP S/4HANA in canonical terms: business events and stock snapshots become inventory "
                     "events for the process API; stock can be read live. Nothing above this API knows an SAP "
                     "field name.",

@@ -17,13 +17,20 @@ from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
-import pybreaker
 import requests
 import tenacity
 
 from shared.errors import Problem
 from shared.logging import CORRELATION_HEADER, current_correlation_id
-from shared.tier_client import IN_PROCESS_BASE, UPSTREAM_CALLS, Timeouts, UpstreamUnavailable, WSGITransport
+from shared.tier_client import (
+    IN_PROCESS_BASE,
+    UPSTREAM_CALLS,
+    CircuitBreaker,
+    CircuitOpen,
+    InProcessSession,
+    Timeouts,
+    UpstreamUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +80,9 @@ class SapODataClient:
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (SAP over HTTP) or an app (in-process), not both")
         self.name = name
-        self.session = requests.Session()
+        self.session = requests.Session() if app is None else InProcessSession(app)
         self.in_process = app is not None
         if app is not None:
-            self.session.mount(IN_PROCESS_BASE, WSGITransport(app))
             base_url = IN_PROCESS_BASE + root
         self.base_url = base_url.rstrip("/")
         if user:
@@ -85,8 +91,7 @@ class SapODataClient:
         self.timeouts = timeouts
         self.attempts = attempts
         self.page_size = page_size
-        self.breaker = pybreaker.CircuitBreaker(fail_max=breaker_fail_max, reset_timeout=breaker_reset_seconds,
-                                                name=name)
+        self.breaker = CircuitBreaker(breaker_fail_max, breaker_reset_seconds)
         self._csrf_token: str | None = None
 
     # -- reads ------------------------------------------------------------------------------
@@ -156,7 +161,7 @@ class SapODataClient:
         )
         try:
             response = retrying(self.breaker.call, self._send, method, url, json, fetch_token)
-        except pybreaker.CircuitBreakerError:
+        except CircuitOpen:
             UPSTREAM_CALLS.labels(self.name, "circuit_open").inc()
             raise Problem(503, f"{self.name} is unavailable (circuit open); retry later",
                           type_slug="upstream-unavailable",

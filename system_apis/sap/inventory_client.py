@@ -37,14 +37,18 @@ class InventoryClient:
     def __init__(self, tier: TierClient) -> None:
         self.tier = tier
 
-    def send_events(self, events: list[dict], *, key_prefix: str,
+    def send_events(self, events: list[dict], *, key_prefix: str | None,
                     on_batch: Callable[[int], None] | None = None) -> dict:
         """POST the events in batches of 1000; the summed outcome. Raises a Problem unless the
-        process API gave every event an outcome (applied, duplicate, stale or dead-lettered)."""
+        process API gave every event an outcome (applied, duplicate, stale or dead-lettered).
+
+        With a `key_prefix` each batch carries an Idempotency-Key, so the tier client retries it and
+        a retry replays the first answer. Without one a batch is sent once: its event ids still make
+        a later resend count once, and the caller answers for the retry (e.g. the broker redelivers)."""
         total = empty_outcome()
         for start, batch in _batches(events):
             body = {"events": batch}
-            key = idempotency_key(key_prefix, body)
+            key = idempotency_key(key_prefix, body) if key_prefix else None
             answer = self.tier.request("POST", EVENTS, json=body, idempotency_key=key).json()
             accounted = sum(int(answer.get(outcome, 0)) for outcome in OUTCOMES)
             if answer.get("received") != len(batch) or accounted != len(batch):

@@ -326,6 +326,9 @@ def main() -> int:
         client.close()
         redis_server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+    # -- SAP goods movements end to end (tests/bench/sap.py): its own redis-server and gateway --
+    from . import sap
+    sap.run(bench)
     say(f"\n== Results ({config}; load: {generator.describe()}; ingest: {INGEST_CLIENTS} clients, "
         f"one connection per batch) ==")
     say(bench.table())
@@ -338,4 +341,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--only", "sap"]:  # just the SAP section (tests/bench/sap.py)
+        from . import sap
+        sys.exit(sap.main())
     sys.exit(main())

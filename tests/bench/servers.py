@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from tests.support.redis_servers import RedisServer, free_port, start_redis_server
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,13 +42,7 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
 
 
 def start_gunicorn(factory: str, config: ServerConfig, *, redis_url: str, directory: Path,

@@ -7,7 +7,8 @@ import pytest
 
 from simulators.sap.app import create_app
 from simulators.sap.system import SimulatorOptions
-from tests.simulators.support import FAST_DELIVERY, Receiver, Simulator, make_settings, serving, small_landscape
+from tests.simulators.support import FAST_DELIVERY, Receiver, Simulator, make_settings, small_landscape
+from tests.support.processes import serving
 
 
 @pytest.fixture

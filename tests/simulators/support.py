@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyodata
 import requests
 from flask import Flask, request
-from werkzeug.serving import make_server
 
 from shared.config import Settings
 from simulators.sap.events import DeliveryPolicy
@@ -26,19 +23,6 @@ FAST_DELIVERY = DeliveryPolicy(max_attempts=4, backoff_base_seconds=0.01, backof
 
 def make_settings(**overrides) -> Settings:
     return Settings(**{"sap_user": USER, "sap_password": PASSWORD, "sap_webhook_secret": SECRET, **overrides})
-
-
-@contextmanager
-def serving(app) -> Iterator[str]:
-    """Serve a WSGI app on 127.0.0.1 in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def small_landscape(system: SapSystem) -> None:

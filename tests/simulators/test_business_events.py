@@ -13,7 +13,8 @@ import requests
 
 from simulators.sap.app import create_app
 from simulators.sap.events import EVENT_TYPE, DeliveryPolicy
-from tests.simulators.support import PASSWORD, SECRET, USER, make_settings, serving
+from tests.simulators.support import PASSWORD, SECRET, USER, make_settings
+from tests.support.processes import serving
 
 SALE = {"GoodsMovementType": "251", "Material": "MAT-1001", "Plant": "1010", "StorageLocation": "0001",
         "QuantityInEntryUnit": "1"}

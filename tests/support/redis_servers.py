@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+from tests.support.processes import stop_process
 
 REDIS_SERVER = "redis-server"
 REDIS_CLI = "redis-cli"
@@ -73,13 +74,7 @@ class RedisServer:
         return {key: str(value) for key, value in info.items()}
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
 
 
 def start_redis_server(directory: Path, *, extra_args: tuple[str, ...] = (), cluster_node: bool = False,

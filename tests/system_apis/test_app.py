@@ -35,8 +35,10 @@ def test_split_shape_uses_the_configured_urls():
 
 def test_openapi_document_covers_every_endpoint():
     app = create_app(make_settings(sap_base_url="http://sap", process_api_url="http://process"), redis=_store())
-    document = app.test_client().get("/openapi.json").get_json()
+    client = app.test_client()
+    document = client.get("/sap/v1/openapi.json").get_json()
     assert set(document["paths"]) == PATHS
+    assert client.get("/sap/v1/docs").status_code == 200
     assert "application/cloudevents+json" in document["paths"]["/sap/v1/business-events"]["post"]["requestBody"][
         "content"]
 

@@ -1,0 +1,274 @@
+"""The all-in-one shape: every API in one WSGI app, routed by path prefix, each tier calling the one
+below in-process (the tier client's WSGI transport: same method, path, headers and JSON, no socket).
+
+    /inventory/v1                  the inventory process API
+    /sap/v1                        the SAP system API (its docs at /sap/v1/docs, /sap/v1/openapi.json)
+    /sap/opu/odata, /sap-sim       the bundled SAP S/4HANA simulator, only when SAP_BASE_URL is unset
+    anything else                  the process API app (/livez, /readyz, /metrics, /docs, /openapi.json)
+
+The simulator's business events reach the SAP system API's webhook in-process too: its broker's
+session carries a WSGI transport to this gateway, so a push goes through the same routing, HMAC or
+Basic check and CloudEvent parsing as one over HTTP, but never waits for a free server thread and
+does not depend on the address the server happens to bind. Tier packages are imported inside the
+functions, so `shared` stays importable by every tier.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from shared.config import Settings
+from shared.redis import create_redis, is_embedded
+from shared.tier_client import IN_PROCESS_BASE, InProcessSession
+
+log = logging.getLogger("inventory_gateway")
+
+PROCESS_PREFIX = "/inventory/v1"
+SAP_API_PREFIX = "/sap/v1"
+SIMULATOR_PREFIXES = ("/sap/opu/odata", "/sap-sim")
+ODATA_ROOT = "/sap/opu/odata/sap"
+WEBHOOK_PATH = f"{SAP_API_PREFIX}/business-events"
+#: Where the simulator pushes business events when it runs inside the gateway.
+IN_PROCESS_WEBHOOK = f"{IN_PROCESS_BASE}{WEBHOOK_PATH}"
+#: Concurrent business-event deliveries of the in-process simulator.
+PUSH_WORKERS = 4
+#: Counts starts of the in-process simulator on a persistent store (see _unused_document_numbers).
+SIMULATOR_STARTS_KEY = "sap-sim:starts"
+DOCUMENT_NUMBER_BLOCK = 1_000_000
+
+
+class PrefixDispatcher:
+    """Hands each request to the app of the longest matching path prefix, the path unchanged
+    (every app already routes its own full paths); anything unmatched goes to `default`."""
+
+    def __init__(self, default, routes: dict[str, Any]) -> None:
+        self.default = default
+        self.routes = sorted(routes.items(), key=lambda route: len(route[0]), reverse=True)
+
+    def app_for(self, path: str):
+        for prefix, app in self.routes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return app
+        return self.default
+
+    def __call__(self, environ, start_response):
+        return self.app_for(environ.get("PATH_INFO", ""))(environ, start_response)
+
+
+@dataclass
+class Gateway:
+    """The composed WSGI app and the apps it is made of (`sap_api` and `simulator` may be None)."""
+
+    settings: Settings
+    process_app: Any
+    sap_api: Any = None
+    simulator: Any = None
+    dispatcher: PrefixDispatcher | None = None
+
+    def __call__(self, environ, start_response):
+        return self.dispatcher(environ, start_response)
+
+    @property
+    def inventory(self):
+        return self.process_app.extensions["inventory"]
+
+    @property
+    def sap_system(self):
+        """The simulated S/4's state (`simulators.sap.system.SapSystem`), when it runs in here."""
+        return self.simulator.extensions["sap_system"] if self.simulator is not None else None
+
+    def start_background(self) -> threading.Event:
+        """Start the reservation expiry sweeper; call it in the serving process (after a fork).
+        The simulator's broker starts its delivery threads itself, on the first event."""
+        from process_apis.inventory import sweeper
+
+        return sweeper.start_in_background(self.inventory)
+
+    def sync_sap_stock(self) -> dict:
+        """Snapshot SAP's stock into the gateway (what `POST /sap/v1/stock-sync` does)."""
+        from system_apis.sap.service import sync_stock
+
+        if self.sap_api is None:
+            raise RuntimeError("the SAP system API is not part of this gateway")
+        return sync_stock(self.sap_api.extensions["sap"])
+
+    def close(self) -> None:
+        if self.sap_system is not None:
+            self.sap_system.close()
+
+
+def simulator_in_process(settings: Settings) -> bool:
+    """With no SAP_BASE_URL the gateway plays SAP itself, with the bundled simulator."""
+    return not settings.sap_base_url
+
+
+def single_process_reasons(settings: Settings) -> list[str]:
+    """Why this configuration can only be served by one process (empty: any number of workers)."""
+    reasons = []
+    if is_embedded(settings):
+        reasons.append("the embedded store lives inside one process (set REDIS_URL to run more)")
+    if simulator_in_process(settings) and settings.sap_user and settings.sap_password:
+        reasons.append("the SAP simulator keeps its stock and documents inside one process "
+                       "(set SAP_BASE_URL to a real S/4HANA or to `inventory-gateway sap-sim` to run more)")
+    return reasons
+
+
+def create_gateway(settings: Settings, redis=None, *, simulator_options=None) -> Gateway:
+    """Every API of the gateway in one WSGI app sharing one Redis client (`redis`, or one made from
+    `settings`). Without SAP_BASE_URL the SAP simulator runs inside (it needs SAP_USER and
+    SAP_PASSWORD; without them the SAP parts are left out, with a warning), built with
+    `simulator_options` (`simulators.sap.system.SimulatorOptions`), and its business events are
+    subscribed to this gateway's webhook."""
+    from process_apis.inventory.app import create_app as create_process_app
+
+    redis = redis if redis is not None else create_redis(settings)
+    process_app = create_process_app(settings, redis)
+    gateway = Gateway(settings, process_app)
+    routes: dict[str, Any] = {PROCESS_PREFIX: process_app}
+    if simulator_in_process(settings) and not (settings.sap_user and settings.sap_password):
+        log.warning("SAP_BASE_URL, SAP_USER and SAP_PASSWORD are not set: serving without the SAP system API "
+                    "and the SAP simulator (set them, or run `serve --demo`)")
+    else:
+        from system_apis.sap.app import create_app as create_sap_api
+
+        if simulator_in_process(settings):
+            from simulators.sap.app import create_app as create_simulator
+            from simulators.sap.stock import FIRST_DOCUMENT_NUMBER
+
+            options = simulator_options or gateway_simulator_options()
+            if not is_embedded(settings) and options.first_document_number == FIRST_DOCUMENT_NUMBER:
+                options = dataclasses.replace(options, first_document_number=_unused_document_numbers(redis))
+            gateway.simulator = create_simulator(settings, options=options)
+            routes.update(dict.fromkeys(SIMULATOR_PREFIXES, gateway.simulator))
+        gateway.sap_api = create_sap_api(settings, process_app=process_app, sap_app=gateway.simulator, redis=redis)
+        routes[SAP_API_PREFIX] = gateway.sap_api
+    gateway.dispatcher = PrefixDispatcher(process_app, routes)
+    if gateway.simulator is not None:
+        _subscribe_webhook(gateway)
+    return gateway
+
+
+def _unused_document_numbers(redis) -> int:
+    """Where this start of the in-process simulator begins numbering material documents.
+
+    Each start is a fresh SAP numbering from 4900000000, but a persistent store remembers the event
+    ids (sap:{year}:{document}:{item}) of earlier starts for INVENTORY_DEDUP_TTL_SECONDS, and a reused
+    number would make a new document look like a redelivered one. So each start takes the next block
+    of a million numbers (a hundred blocks, then round again)."""
+    from simulators.sap.stock import FIRST_DOCUMENT_NUMBER
+
+    return FIRST_DOCUMENT_NUMBER + redis.incr(SIMULATOR_STARTS_KEY) % 100 * DOCUMENT_NUMBER_BLOCK
+
+
+def _subscribe_webhook(gateway: Gateway) -> None:
+    events = gateway.sap_system.events
+    # The broker's delivery threads start with the first event, so swapping its session is safe here;
+    # pushes to SAP_SIM_SUBSCRIBERS (other URLs) still go over HTTP through it.
+    events.session.close()
+    events.session = InProcessSession(gateway)
+    try:
+        events.subscribe(IN_PROCESS_WEBHOOK, mode="structured", auth=gateway.settings.sap_webhook_auth)
+    except ValueError as error:
+        log.warning("the SAP simulator's business events cannot reach the gateway's webhook: %s", error)
+
+
+# -- demo mode ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DemoCredentials:
+    """Which SAP settings demo mode made up for this run (never written anywhere)."""
+
+    user: bool = False
+    password: bool = False
+    webhook_secret: bool = False
+    location_map: bool = False
+
+
+def demo_settings(settings: Settings) -> tuple[Settings, DemoCredentials]:
+    """Settings for `serve --demo`. With the simulator inside the gateway, the SAP credentials and
+    webhook secret left unset are generated at random for this run (there is no built-in password),
+    and SAP_LOCATION_MAP defaults to the simulator's demo landscape."""
+    from simulators.sap.seed import DEMO_LOCATION_MAP
+
+    if not simulator_in_process(settings):
+        return settings, DemoCredentials()
+    generated = DemoCredentials(user=not settings.sap_user, password=not settings.sap_password,
+                                webhook_secret=not settings.sap_webhook_secret,
+                                location_map=not settings.sap_location_map)
+    changes = {}
+    if generated.user:
+        changes["sap_user"] = f"DEMO_{secrets.token_hex(3).upper()}"
+    if generated.password:
+        changes["sap_password"] = secrets.token_urlsafe(18)
+    if generated.webhook_secret:
+        changes["sap_webhook_secret"] = secrets.token_urlsafe(32)
+    if generated.location_map:
+        changes["sap_location_map"] = json.dumps(DEMO_LOCATION_MAP)
+    return dataclasses.replace(settings, **changes), generated
+
+
+def gateway_simulator_options(*, demo: bool = False):
+    """How the gateway runs its in-process simulator: the demo landscape or an empty one, and as
+    many concurrent pushes as a broker would make (a push waits on Redis and on the GIL, so two
+    delivery threads, the simulator's own default, leave the gateway idle under load)."""
+    from simulators.sap.events import DeliveryPolicy
+    from simulators.sap.system import SimulatorOptions
+
+    return SimulatorOptions(demo=demo, delivery=DeliveryPolicy(workers=PUSH_WORKERS))
+
+
+def load_demo(gateway: Gateway) -> dict:
+    """The demo network, groups and rules into the process API; its stock from SAP (a stock sync),
+    so the gateway's positions equal SAP's stock table. Without SAP, the demo's own counted stock."""
+    from process_apis.inventory import demo
+
+    if gateway.sap_api is None:
+        result = demo.load(gateway.inventory)
+        log.info("demo data loaded (no SAP: the demo's own stock)",
+                 extra={"applied": result["applied"], "duplicate": result["duplicate"]})
+        return {"stock": "demo", **{k: result[k] for k in ("applied", "duplicate")}}
+    demo.load(gateway.inventory, with_stock=False)
+    sync = gateway.sync_sap_stock()
+    wait_past_second(sync["read_at"])
+    log.info("demo network loaded; stock synced from SAP",
+             extra={"positions": sync["positions"], "applied": sync["events"]["applied"]})
+    return {"stock": "sap", "positions": sync["positions"], "applied": sync["events"]["applied"]}
+
+
+def wait_past_second(read_at: str) -> None:
+    """Sleep until the whole second in which a stock read started (ISO time) is over.
+
+    SAP stamps a material document to the second (CreationDate + CreationTime), so one created later
+    in the same second as the read would look no newer than the snapshot and be skipped as already
+    counted. Movements posted after this returns are always newer than the snapshot."""
+    started = datetime.fromisoformat(read_at.replace("Z", "+00:00"))
+    next_second = started.replace(microsecond=0) + timedelta(seconds=1)
+    remaining = (next_second - datetime.now(timezone.utc)).total_seconds()
+    if remaining > 0:
+        time.sleep(remaining + 0.005)
+
+
+def banner(settings: Settings, base_url: str, generated: DemoCredentials | None = None) -> str:
+    """How to reach everything, printed by `serve` at start-up."""
+    generated = generated or DemoCredentials()
+    lines = [f"Inventory Gateway on {base_url}",
+             f"  inventory process API  {base_url}{PROCESS_PREFIX}    docs {base_url}/docs"]
+    has_sap = not simulator_in_process(settings) or (settings.sap_user and settings.sap_password)
+    if has_sap:
+        lines.append(f"  SAP system API         {base_url}{SAP_API_PREFIX}           docs {base_url}{SAP_API_PREFIX}/docs")
+    if simulator_in_process(settings) and has_sap:
+        lines.append(f"  SAP simulator (OData)  {base_url}{ODATA_ROOT}/    admin {base_url}/sap-sim/admin/")
+        password = settings.sap_password if generated.password else "(your SAP_PASSWORD)"
+        note = " (generated for this run)" if generated.user or generated.password else ""
+        lines.append(f"  SAP user / password    {settings.sap_user} / {password}{note}")
+        lines.append(f"  try: curl -u '{settings.sap_user}:{password}' "
+                     f"'{base_url}{ODATA_ROOT}/API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod?$top=2&$format=json'")
+    elif settings.sap_base_url:
+        lines.append(f"  SAP (S/4HANA OData)    {settings.sap_base_url}")
+    return "\n".join(lines)

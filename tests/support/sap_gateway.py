@@ -1,0 +1,151 @@
+"""The all-in-one gateway with its SAP simulator, as the e2e tests and the bench run it: served over
+real HTTP (a `serve` subprocess, or `create_gateway` in a threaded werkzeug server), and the two
+stock tables compared: the simulator's own (admin API) and the gateway's positions."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from tests.support.processes import stop_process
+from tests.support.redis_servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+ODATA = "/sap/opu/odata/sap"
+DOCUMENT_SRV = f"{ODATA}/API_MATERIAL_DOCUMENT_SRV"
+ADMIN = "/sap-sim/admin"
+#: SAP stock type -> the gateway position field it is mirrored into.
+STOCK_TYPES = {"01": "on_hand", "02": "quality_inspection", "07": "blocked", "06": "in_transit"}
+FIELDS = tuple(STOCK_TYPES.values())
+TIMEOUT = 10
+_CREDENTIALS = re.compile(r"SAP user / password\s+(\S+) / (\S+)")
+
+Table = dict[tuple[str, str], dict[str, int]]
+
+
+@dataclass
+class GatewayProcess:
+    """`inventory-gateway serve` in a subprocess; its combined stdout and stderr go to `logfile`."""
+
+    base_url: str
+    process: subprocess.Popen
+    logfile: Path
+    user: str = ""
+    password: str = ""
+
+    def output(self) -> str:
+        return self.logfile.read_text(errors="replace")
+
+    def stop(self) -> str:
+        stop_process(self.process)
+        return self.output()
+
+    def session(self) -> requests.Session:
+        """A session with the SAP communication user's Basic credentials."""
+        session = requests.Session()
+        session.auth = (self.user, self.password)
+        return session
+
+
+def start_gateway(env: dict[str, str], *args: str, logfile: Path, timeout: float = 30.0) -> GatewayProcess:
+    """Run `inventory-gateway serve --port <free> *args` with `env` over os.environ and wait until
+    /readyz answers; the SAP credentials are those in `env`, else the ones the banner prints."""
+    port = free_port()
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    with open(logfile, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "--port", str(port), *args],
+                                   cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    gateway = GatewayProcess(f"http://127.0.0.1:{port}", process, logfile)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited with {process.returncode}:\n{gateway.output()[-4000:]}")
+        try:
+            if requests.get(f"{gateway.base_url}/readyz", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    else:
+        gateway.stop()
+        raise RuntimeError(f"serve did not become ready within {timeout}s:\n{gateway.output()[-4000:]}")
+    printed = _CREDENTIALS.search(gateway.output())
+    gateway.user = env.get("SAP_USER") or (printed.group(1) if printed else "")
+    gateway.password = env.get("SAP_PASSWORD") or (printed.group(2) if printed else "")
+    return gateway
+
+
+def sap_table(snapshot: dict, location_map: dict[str, str]) -> Table:
+    """The simulator's stock table (GET /sap-sim/admin/stock) summed per mapped location, in the
+    gateway's terms; all-zero positions left out."""
+    table: Table = {}
+    for row in snapshot["stock"]:
+        location = location_map.get(f"{row['plant']}/{row['storage_location']}")
+        if location is None or row["stock_type"] not in STOCK_TYPES:
+            continue
+        position = table.setdefault((row["material"], location), dict.fromkeys(FIELDS, 0))
+        position[STOCK_TYPES[row["stock_type"]]] += row["quantity"]
+    return {key: fields for key, fields in table.items() if any(fields.values())}
+
+
+def gateway_table(base_url: str, skus: Iterable[str], session: requests.Session | None = None) -> Table:
+    """The gateway's stock fields of every position of `skus`; all-zero positions left out."""
+    http = session or requests
+    skus = sorted(set(skus))
+    table: Table = {}
+    for start in range(0, len(skus), 100):
+        answer = http.get(f"{base_url}/inventory/v1/availability", params={"sku": skus[start:start + 100]},
+                          timeout=TIMEOUT)
+        answer.raise_for_status()
+        for position in answer.json()["positions"]:
+            fields = {name: position[name] for name in FIELDS}
+            if any(fields.values()):
+                table[(position["sku"], position["location"])] = fields
+    return table
+
+
+def differences(sap: Table, gateway: Table) -> list[str]:
+    """Every position field where the two tables disagree, as readable lines (empty: equal)."""
+    lines = []
+    for key in sorted(set(sap) | set(gateway)):
+        want, have = sap.get(key, dict.fromkeys(FIELDS, 0)), gateway.get(key, dict.fromkeys(FIELDS, 0))
+        for name in FIELDS:
+            if want[name] != have[name]:
+                lines.append(f"{key[0]}@{key[1]} {name}: SAP {want[name]}, gateway {have[name]}")
+    return lines
+
+
+@dataclass
+class CsrfSession:
+    """An OData client session the way SAP integrations hold one: Basic auth, a CSRF token fetched
+    with `X-CSRF-Token: Fetch` and sent back with the session cookie on every write."""
+
+    base_url: str
+    user: str
+    password: str
+    http: requests.Session = field(default_factory=requests.Session)
+    token: str = ""
+
+    def __post_init__(self) -> None:
+        self.http.auth = (self.user, self.password)
+        answer = self.http.head(f"{self.base_url}{DOCUMENT_SRV}/", headers={"X-CSRF-Token": "Fetch"}, timeout=TIMEOUT)
+        answer.raise_for_status()
+        self.token = answer.headers["X-CSRF-Token"]
+
+    def post_movement(self, movement_type: str, material: str, plant: str, storage_location: str,
+                      quantity: int, code: str = "03", **fields) -> dict:
+        """Deep-insert a one-item material document; SAP's answer (`d`)."""
+        item = {"GoodsMovementType": movement_type, "Material": material, "Plant": plant,
+                "StorageLocation": storage_location, "QuantityInEntryUnit": str(quantity), **fields}
+        answer = self.http.post(f"{self.base_url}{DOCUMENT_SRV}/A_MaterialDocumentHeader",
+                                json={"GoodsMovementCode": code, "to_MaterialDocumentItem": [item]},
+                                headers={"X-CSRF-Token": self.token, "Accept": "application/json"}, timeout=TIMEOUT)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["d"]
