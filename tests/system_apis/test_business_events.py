@@ -158,6 +158,19 @@ def test_after_fixing_the_location_map_a_replay_applies_what_was_dead_lettered(s
     assert positions(process_app)["S3"]["on_hand"] == -2  # the gateway had no count of S3 yet
 
 
+def test_a_dead_lettered_sap_item_redriven_in_the_process_api_points_to_the_replay(simulator, process_app, webhook):
+    sap_system(simulator).stock.set_quantity("MAT-1", "3030", "0001", "01", 5)
+    year, number = post_movement(simulator, "251", 2, plant="3030", sloc="0001")
+    [rejected] = push(webhook, cloud_event(year, number)).get_json()["rejected_items"]
+
+    answer = process_app.test_client().post(f"/inventory/v1/dead-letters/{rejected['dead_letter_id']}/redrive")
+
+    assert answer.status_code == 409 and answer.content_type == "application/problem+json"
+    assert answer.get_json()["replay"] == f"POST /sap/v1/material-documents/{year}/{number}/replay"
+    entry = process_app.test_client().get(f"/inventory/v1/dead-letters/{rejected['dead_letter_id']}").get_json()
+    assert entry["status"] == "open"
+
+
 def test_other_business_events_are_acknowledged_and_ignored(webhook):
     answer = push(webhook, cloud_event("2026", "1", type="sap.s4.beh.product.v1.Product.Changed.v1"))
     assert answer.status_code == 202

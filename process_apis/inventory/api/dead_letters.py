@@ -70,5 +70,8 @@ class Redrive(MethodView):
     @idempotent(required=False)
     @blp.response(200, DeadLetterSchema)
     def post(self, entry_id):
-        """Feed the event through ingest again (e.g. after creating the missing location)"""
+        """Feed the event through ingest again (e.g. after creating the missing location)
+
+        409 when the entry is closed, or when it holds a system API's record rather than a canonical
+        event (an SAP item): the problem's `replay` names where to replay it after the fix."""
         return service.redrive(inventory(), entry_id, correlation_id=current_correlation_id())

@@ -20,6 +20,13 @@ def redrive(inventory, entry_id: str, *, correlation_id: str | None = None) -> d
     """Feed the stored event through ingest again. Closed if it now applies (or was a
     duplicate or stale); otherwise it stays open with the new error and a 422 says why."""
     entry = _open_entry(inventory, entry_id)
+    replay = entry["payload"].get("replay") if isinstance(entry["payload"], dict) else None
+    if replay:
+        # A system API's record (e.g. an SAP item with no mapped location), not a canonical event:
+        # only that API can map it again, after the fix; then discard this entry with a reason.
+        raise Problem(409, f"dead letter {entry_id} holds a {entry['source']} record, not an event: fix the cause, "
+                           f"replay it with {replay}, then discard this entry", type_slug="redrive-at-source",
+                      replay=replay)
     result = _ingest_without_dead_lettering(inventory, entry["payload"], correlation_id)
     if result["outcome"] == "dead_lettered":
         inventory.dead_letters.record_attempt(entry, f"{result['reason']}: {result['detail']}")
