@@ -98,6 +98,41 @@ class Settings:
         "@path to such a file", _parse_optional_str)
     sap_sim_subscribers: str = _setting(
         "SAP_SIM_SUBSCRIBERS", "", "Comma-separated webhook URLs the SAP simulator pushes business events to", str)
+    salesforce_base_url: str | None = _setting(
+        "SALESFORCE_BASE_URL", None, "Salesforce login / My Domain URL (https://acme.my.salesforce.com), where "
+        "/services/oauth2/token is; unset = the bundled simulator, in-process", _parse_optional_str)
+    salesforce_client_id: str | None = _setting(
+        "SALESFORCE_CLIENT_ID", None, "Connected-app consumer key (and the one client the simulator knows)",
+        _parse_optional_str)
+    salesforce_client_secret: str | None = _setting(
+        "SALESFORCE_CLIENT_SECRET", None, "Connected-app consumer secret (client credentials flow)",
+        _parse_optional_str)
+    salesforce_auth_flow: str = _setting(
+        "SALESFORCE_AUTH_FLOW", "client_credentials", "OAuth 2.0 flow: client_credentials or jwt_bearer", str.lower)
+    salesforce_jwt_private_key: str | None = _setting(
+        "SALESFORCE_JWT_PRIVATE_KEY", None, "RS256 private key (PEM, or @path) signing JWT bearer assertions",
+        _parse_optional_str)
+    salesforce_jwt_subject: str | None = _setting(
+        "SALESFORCE_JWT_SUBJECT", None, "Salesforce username the JWT bearer flow acts as", _parse_optional_str)
+    salesforce_api_version: str = _setting(
+        "SALESFORCE_API_VERSION", "62.0", "Salesforce REST API version", str)
+    salesforce_outbound: str = _setting(
+        "SALESFORCE_OUTBOUND", "records", "How availability reaches Salesforce: records (upserts of "
+        "Product_Availability__c) or platform_event (Inventory_Availability__e)", str.lower)
+    salesforce_limit_share: float = _setting(
+        "SALESFORCE_LIMIT_SHARE", 0.8, "Share of the daily API limit above which publishing slows down", float)
+    salesforce_system_url: str | None = _setting(
+        "SALESFORCE_SYSTEM_URL", None, "Base URL of the Salesforce system API (split shape); unset = in-process",
+        _parse_optional_str)
+    publisher_window_ms: int = _setting(
+        "PUBLISHER_WINDOW_MS", 200, "Coalescing window of the availability publisher (ms)", int)
+    sf_sim_jwt_certificate: str | None = _setting(
+        "SF_SIM_JWT_CERTIFICATE", None, "X.509 certificate (PEM, or @path) the Salesforce simulator checks JWT "
+        "bearer assertions against", _parse_optional_str)
+    sf_sim_token_ttl_seconds: int = _setting(
+        "SF_SIM_TOKEN_TTL_SECONDS", 7200, "Lifetime of the Salesforce simulator's access tokens", int)
+    sf_sim_daily_api_limit: int = _setting(
+        "SF_SIM_DAILY_API_LIMIT", 100000, "The Salesforce simulator's daily API request limit", int)
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -144,6 +179,12 @@ def _validate(settings: Settings) -> None:
         _require(not (scheme == "unix" and s.redis_cluster), "redis_cluster", s.redis_cluster,
                  "a Redis Cluster cannot be reached over a unix socket")
     _require(s.sap_webhook_auth in ("hmac", "basic"), "sap_webhook_auth", s.sap_webhook_auth, "must be hmac or basic")
+    _require(s.salesforce_auth_flow in ("client_credentials", "jwt_bearer"), "salesforce_auth_flow",
+             s.salesforce_auth_flow, "must be client_credentials or jwt_bearer")
+    _require(s.salesforce_outbound in ("records", "platform_event"), "salesforce_outbound", s.salesforce_outbound,
+             "must be records or platform_event")
+    _require(0 < s.salesforce_limit_share <= 1, "salesforce_limit_share", s.salesforce_limit_share,
+             "must be > 0 and <= 1")
     for name in ("upstream_connect_timeout_seconds", "upstream_read_timeout_seconds"):
         _require(getattr(s, name) > 0, name, getattr(s, name), "must be > 0")
     _require(s.redis_timeout_seconds > 0, "redis_timeout_seconds", s.redis_timeout_seconds, "must be > 0")
@@ -151,7 +192,8 @@ def _validate(settings: Settings) -> None:
     _require(1 <= s.port <= 65535, "port", s.port, "must be between 1 and 65535")
     for name in ("workers", "threads", "max_body_bytes", "idempotency_lock_seconds", "dedup_ttl_seconds",
                  "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds",
-                 "upstream_attempts", "sap_webhook_max_age_seconds"):
+                 "upstream_attempts", "sap_webhook_max_age_seconds", "publisher_window_ms", "sf_sim_token_ttl_seconds",
+                 "sf_sim_daily_api_limit"):
         _require(getattr(s, name) >= 1, name, getattr(s, name), "must be >= 1")
     # The IETF Idempotency-Key draft expects keys to be honoured for at least a day.
     _require(s.idempotency_ttl_seconds >= ONE_DAY, "idempotency_ttl_seconds", s.idempotency_ttl_seconds,
