@@ -60,7 +60,8 @@ def cmd_serve(args, settings: Settings) -> int:
         def load(self):
             # Runs in each worker after the fork: the store, the simulator and their threads (sweeper,
             # event broker) belong to the process that serves them, never to the gunicorn master.
-            app = gateway.create_gateway(settings, simulator_options=gateway.gateway_simulator_options(demo=demo))
+            app = gateway.create_gateway(settings, simulator_options=gateway.gateway_simulator_options(demo=demo),
+                                         salesforce_options=gateway.salesforce_simulator_options(demo=demo))
             if demo_in_worker:
                 gateway.load_demo(app)
             app.start_background()
@@ -73,15 +74,33 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_worker(args, settings: Settings) -> int:
-    """Background jobs for split deployments: the reservation expiry sweeper."""
-    from process_apis.inventory import sweeper
+    """Background jobs for split deployments: the reservation expiry sweeper and, with
+    SALESFORCE_SYSTEM_URL set, the availability publisher. SIGTERM stops both cleanly."""
+    import signal
 
+    from process_apis.inventory import publisher, sweeper
+
+    inventory = _inventory(settings)
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    tier = publisher.tier_from_settings(settings)
+    publishing = None
+    if tier is None:
+        log.warning("availability publisher off: SALESFORCE_SYSTEM_URL is not set, so availability.changed "
+                    "outcomes wait in the change stream until a publisher runs")
+    else:
+        publishing = threading.Thread(target=publisher.run, args=(inventory, tier, stop), name="availability-publisher")
+        publishing.start()
+        log.info("worker started: availability publisher", extra={"salesforce_system_url": settings.salesforce_system_url,
+                                                                  "window_ms": settings.publisher_window_ms})
     log.info("worker started: reservation expiry sweeper", extra={"interval": settings.sweeper_interval_seconds})
     try:
-        sweeper.run(_inventory(settings), stop)
+        sweeper.run(inventory, stop)
     except KeyboardInterrupt:
         stop.set()
+    if publishing is not None:
+        # Its lease is released on the way out, so a successor need not wait for it to lapse.
+        publishing.join(timeout=10)
     return 0
 
 
@@ -125,6 +144,7 @@ def cmd_demo_data(args, settings: Settings) -> int:
 OPENAPI_DOCUMENTS = {
     "inventory-process.json": "process_apis.inventory.app",
     "sap-system.json": "system_apis.sap.app",
+    "salesforce-system.json": "system_apis.salesforce.app",
 }
 
 
@@ -133,9 +153,10 @@ def cmd_openapi(args, settings: Settings) -> int:
     import dataclasses
     import importlib
 
-    # The documents come from the code alone: point the SAP system API at placeholder systems so
-    # that nothing (the simulator, SAP credentials) needs to be configured to write them.
+    # The documents come from the code alone: point the system APIs at placeholder systems so that
+    # nothing (the simulators, SAP or Salesforce credentials) needs to be configured to write them.
     settings = dataclasses.replace(settings, sap_base_url="http://sap.invalid/sap/opu/odata/sap",
+                                   salesforce_base_url="https://salesforce.invalid",
                                    process_api_url="http://inventory-process.invalid")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -162,6 +183,13 @@ def cmd_sap_sync(args, settings: Settings) -> int:
 def cmd_sap_sim(args, settings: Settings) -> int:
     """The SAP S/4HANA simulator on its own (OData services, business events, admin API)."""
     from simulators.sap.serve import serve
+
+    return serve(args, settings)
+
+
+def cmd_sf_sim(args, settings: Settings) -> int:
+    """The Salesforce org simulator on its own (OAuth, REST, Platform Events, admin API)."""
+    from simulators.salesforce.serve import serve
 
     return serve(args, settings)
 
@@ -196,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
     sap_sim = commands.add_parser("sap-sim", help="run the SAP S/4HANA simulator (needs SAP_USER, SAP_PASSWORD)")
     sap_sim_arguments(sap_sim)
     sap_sim.set_defaults(run=cmd_sap_sim)
+    from simulators.salesforce.serve import add_arguments as sf_sim_arguments
+
+    sf_sim = commands.add_parser("sf-sim", help="run the Salesforce org simulator (needs SALESFORCE_CLIENT_ID, "
+                                                "SALESFORCE_CLIENT_SECRET)")
+    sf_sim_arguments(sf_sim)
+    sf_sim.set_defaults(run=cmd_sf_sim)
     return parser
 
 

@@ -124,6 +124,8 @@ class Settings:
     salesforce_system_url: str | None = _setting(
         "SALESFORCE_SYSTEM_URL", None, "Base URL of the Salesforce system API (split shape); unset = in-process",
         _parse_optional_str)
+    salesforce_channel: str = _setting(
+        "SALESFORCE_CHANNEL", "web", "Sales channel Salesforce reserves and reads availability for (OCI calls)", str)
     publisher_window_ms: int = _setting(
         "PUBLISHER_WINDOW_MS", 200, "Coalescing window of the availability publisher (ms)", int)
     sf_sim_jwt_certificate: str | None = _setting(

@@ -4,12 +4,15 @@ below in-process (the tier client's WSGI transport: same method, path, headers a
     /inventory/v1                  the inventory process API
     /sap/v1                        the SAP system API (its docs at /sap/v1/docs, /sap/v1/openapi.json)
     /sap/opu/odata, /sap-sim       the bundled SAP S/4HANA simulator, only when SAP_BASE_URL is unset
+    /salesforce/v1                 the Salesforce system API (its docs at /salesforce/v1/docs)
+    /services, /sf-sim             the bundled Salesforce org simulator, only when SALESFORCE_BASE_URL is unset
     anything else                  the process API app (/livez, /readyz, /metrics, /docs, /openapi.json)
 
 The simulator's business events reach the SAP system API's webhook in-process too: its broker's
 session carries a WSGI transport to this gateway, so a push goes through the same routing, HMAC or
 Basic check and CloudEvent parsing as one over HTTP, but never waits for a free server thread and
-does not depend on the address the server happens to bind. Tier packages are imported inside the
+does not depend on the address the server happens to bind. Likewise the availability publisher
+sends its outcomes to the Salesforce system API in-process unless SALESFORCE_SYSTEM_URL names one. Tier packages are imported inside the
 functions, so `shared` stays importable by every tier.
 """
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from shared.config import Settings
 from shared.redis import create_redis, is_embedded
-from shared.tier_client import IN_PROCESS_BASE, InProcessSession
+from shared.tier_client import IN_PROCESS_BASE, InProcessSession, TierClient, Timeouts
 
 log = logging.getLogger("inventory_gateway")
 
@@ -42,6 +45,12 @@ PUSH_WORKERS = 4
 #: Counts starts of the in-process simulator on a persistent store (see _unused_document_numbers).
 SIMULATOR_STARTS_KEY = "sap-sim:starts"
 DOCUMENT_NUMBER_BLOCK = 1_000_000
+SALESFORCE_API_PREFIX = "/salesforce/v1"
+SALESFORCE_SIMULATOR_PREFIXES = ("/services", "/sf-sim")
+#: The Salesforce simulator's connected app in demo mode. Fixed, so the README can give them: they open
+#: nothing but the simulator inside a demo gateway (set SALESFORCE_CLIENT_ID/SECRET to choose others).
+DEMO_SALESFORCE_CLIENT_ID = "3MVG9.inventory-gateway.demo"
+DEMO_SALESFORCE_CLIENT_SECRET = "demo-salesforce-simulator-secret"
 
 
 class PrefixDispatcher:
@@ -64,12 +73,14 @@ class PrefixDispatcher:
 
 @dataclass
 class Gateway:
-    """The composed WSGI app and the apps it is made of (`sap_api` and `simulator` may be None)."""
+    """The composed WSGI app and the apps it is made of (all but `process_app` may be None)."""
 
     settings: Settings
     process_app: Any
     sap_api: Any = None
-    simulator: Any = None
+    simulator: Any = None  # the SAP simulator
+    salesforce_api: Any = None
+    salesforce_simulator: Any = None
     dispatcher: PrefixDispatcher | None = None
 
     def __call__(self, environ, start_response):
@@ -84,12 +95,27 @@ class Gateway:
         """The simulated S/4's state (`simulators.sap.system.SapSystem`), when it runs in here."""
         return self.simulator.extensions["sap_system"] if self.simulator is not None else None
 
-    def start_background(self) -> threading.Event:
-        """Start the reservation expiry sweeper; call it in the serving process (after a fork).
-        The simulator's broker starts its delivery threads itself, on the first event."""
-        from process_apis.inventory import sweeper
+    @property
+    def salesforce_org(self):
+        """The simulated Salesforce org (`simulators.salesforce.org.SalesforceOrg`), when it runs in here."""
+        return self.salesforce_simulator.extensions["salesforce_org"] if self.salesforce_simulator is not None else None
 
-        return sweeper.start_in_background(self.inventory)
+    def start_background(self) -> list[threading.Event]:
+        """Start the reservation expiry sweeper and, with a Salesforce system API to send to, the
+        availability publisher; call it in the serving process (after a fork). Set the returned events
+        to stop them. The SAP simulator's broker starts its delivery threads itself, on the first event."""
+        from process_apis.inventory import publisher, sweeper
+
+        stops = [sweeper.start_in_background(self.inventory)]
+        tier = publisher.tier_from_settings(self.settings)
+        if tier is None and self.salesforce_api is not None:
+            tier = TierClient("salesforce-system", app=self.salesforce_api, timeouts=_timeouts(self.settings),
+                              attempts=self.settings.upstream_attempts)
+        if tier is not None:
+            stops.append(publisher.start_in_background(self.inventory, tier, window_ms=self.settings.publisher_window_ms))
+        else:
+            log.info("availability publisher off: no Salesforce system API in this gateway and SALESFORCE_SYSTEM_URL unset")
+        return stops
 
     def sync_sap_stock(self) -> dict:
         """Snapshot SAP's stock into the gateway (what `POST /sap/v1/stock-sync` does)."""
@@ -102,6 +128,10 @@ class Gateway:
     def close(self) -> None:
         if self.sap_system is not None:
             self.sap_system.close()
+
+
+def _timeouts(settings: Settings) -> Timeouts:
+    return Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
 
 
 def simulator_in_process(settings: Settings) -> bool:
@@ -117,15 +147,29 @@ def single_process_reasons(settings: Settings) -> list[str]:
     if simulator_in_process(settings) and settings.sap_user and settings.sap_password:
         reasons.append("the SAP simulator keeps its stock and documents inside one process "
                        "(set SAP_BASE_URL to a real S/4HANA or to `inventory-gateway sap-sim` to run more)")
+    if salesforce_simulator_in_process(settings) and _salesforce_client_set(settings):
+        reasons.append("the Salesforce simulator keeps its records inside one process "
+                       "(set SALESFORCE_BASE_URL to a real org or to `inventory-gateway sf-sim` to run more)")
     return reasons
 
 
-def create_gateway(settings: Settings, redis=None, *, simulator_options=None) -> Gateway:
+def salesforce_simulator_in_process(settings: Settings) -> bool:
+    """With no SALESFORCE_BASE_URL the gateway plays Salesforce itself, with the bundled simulator."""
+    return not settings.salesforce_base_url
+
+
+def _salesforce_client_set(settings: Settings) -> bool:
+    return bool(settings.salesforce_client_id and settings.salesforce_client_secret)
+
+
+def create_gateway(settings: Settings, redis=None, *, simulator_options=None, salesforce_options=None) -> Gateway:
     """Every API of the gateway in one WSGI app sharing one Redis client (`redis`, or one made from
     `settings`). Without SAP_BASE_URL the SAP simulator runs inside (it needs SAP_USER and
     SAP_PASSWORD; without them the SAP parts are left out, with a warning), built with
     `simulator_options` (`simulators.sap.system.SimulatorOptions`), and its business events are
-    subscribed to this gateway's webhook."""
+    subscribed to this gateway's webhook. Salesforce likewise: without SALESFORCE_BASE_URL the
+    Salesforce simulator (built with `salesforce_options`, `simulators.salesforce.org.OrgOptions`) runs
+    inside, given SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET."""
     from process_apis.inventory.app import create_app as create_process_app
 
     redis = redis if redis is not None else create_redis(settings)
@@ -149,10 +193,29 @@ def create_gateway(settings: Settings, redis=None, *, simulator_options=None) ->
             routes.update(dict.fromkeys(SIMULATOR_PREFIXES, gateway.simulator))
         gateway.sap_api = create_sap_api(settings, process_app=process_app, sap_app=gateway.simulator, redis=redis)
         routes[SAP_API_PREFIX] = gateway.sap_api
+    _add_salesforce(gateway, routes, redis, salesforce_options)
     gateway.dispatcher = PrefixDispatcher(process_app, routes)
     if gateway.simulator is not None:
         _subscribe_webhook(gateway)
     return gateway
+
+
+def _add_salesforce(gateway: Gateway, routes: dict[str, Any], redis, options) -> None:
+    settings = gateway.settings
+    if salesforce_simulator_in_process(settings) and not _salesforce_client_set(settings):
+        log.warning("SALESFORCE_BASE_URL, SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET are not set: serving "
+                    "without the Salesforce system API and simulator (set them, or run `serve --demo`)")
+        return
+    from system_apis.salesforce.app import create_app as create_salesforce_api
+
+    if salesforce_simulator_in_process(settings):
+        from simulators.salesforce.app import create_app as create_salesforce_simulator
+
+        gateway.salesforce_simulator = create_salesforce_simulator(settings, options=options)
+        routes.update(dict.fromkeys(SALESFORCE_SIMULATOR_PREFIXES, gateway.salesforce_simulator))
+    gateway.salesforce_api = create_salesforce_api(settings, process_app=gateway.process_app,
+                                                   salesforce_app=gateway.salesforce_simulator, redis=redis)
+    routes[SALESFORCE_API_PREFIX] = gateway.salesforce_api
 
 
 def _unused_document_numbers(redis) -> int:
@@ -191,17 +254,21 @@ class DemoCredentials:
 
 
 def demo_settings(settings: Settings) -> tuple[Settings, DemoCredentials]:
-    """Settings for `serve --demo`. With the simulator inside the gateway, the SAP credentials and
+    """Settings for `serve --demo`. With the SAP simulator inside the gateway, the SAP credentials and
     webhook secret left unset are generated at random for this run (there is no built-in password),
-    and SAP_LOCATION_MAP defaults to the simulator's demo landscape."""
+    and SAP_LOCATION_MAP defaults to the simulator's demo landscape. With the Salesforce simulator
+    inside, its connected app defaults to the fixed demo client the README gives."""
     from simulators.sap.seed import DEMO_LOCATION_MAP
 
+    changes = {}
+    if salesforce_simulator_in_process(settings):
+        changes["salesforce_client_id"] = settings.salesforce_client_id or DEMO_SALESFORCE_CLIENT_ID
+        changes["salesforce_client_secret"] = settings.salesforce_client_secret or DEMO_SALESFORCE_CLIENT_SECRET
     if not simulator_in_process(settings):
-        return settings, DemoCredentials()
+        return dataclasses.replace(settings, **changes), DemoCredentials()
     generated = DemoCredentials(user=not settings.sap_user, password=not settings.sap_password,
                                 webhook_secret=not settings.sap_webhook_secret,
                                 location_map=not settings.sap_location_map)
-    changes = {}
     if generated.user:
         changes["sap_user"] = f"DEMO_{secrets.token_hex(3).upper()}"
     if generated.password:
@@ -221,6 +288,13 @@ def gateway_simulator_options(*, demo: bool = False):
     from simulators.sap.system import SimulatorOptions
 
     return SimulatorOptions(demo=demo, delivery=DeliveryPolicy(workers=PUSH_WORKERS))
+
+
+def salesforce_simulator_options(*, demo: bool = False):
+    """How the gateway runs its in-process Salesforce simulator: with the demo products or empty."""
+    from simulators.salesforce.org import OrgOptions
+
+    return OrgOptions(demo=demo)
 
 
 def load_demo(gateway: Gateway) -> dict:
@@ -271,4 +345,16 @@ def banner(settings: Settings, base_url: str, generated: DemoCredentials | None 
                      f"'{base_url}{ODATA_ROOT}/API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod?$top=2&$format=json'")
     elif settings.sap_base_url:
         lines.append(f"  SAP (S/4HANA OData)    {settings.sap_base_url}")
+    has_salesforce = not salesforce_simulator_in_process(settings) or _salesforce_client_set(settings)
+    if has_salesforce:
+        lines.append(f"  Salesforce system API  {base_url}{SALESFORCE_API_PREFIX}    docs {base_url}{SALESFORCE_API_PREFIX}/docs")
+    if salesforce_simulator_in_process(settings) and has_salesforce:
+        secret = settings.salesforce_client_secret
+        if secret != DEMO_SALESFORCE_CLIENT_SECRET:
+            secret = "(your SALESFORCE_CLIENT_SECRET)"
+        lines.append(f"  Salesforce simulator   {base_url}/services/data/v{settings.salesforce_api_version}/    "
+                     f"admin {base_url}/sf-sim/admin/")
+        lines.append(f"  Salesforce client      {settings.salesforce_client_id} / {secret}")
+    elif settings.salesforce_base_url:
+        lines.append(f"  Salesforce org         {settings.salesforce_base_url}")
     return "\n".join(lines)

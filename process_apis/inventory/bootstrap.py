@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from shared.config import Settings
 
 from .adapters.catalogue import CatalogueStore
+from .adapters.changes import ChangeStream
 from .adapters.dead_letters import DeadLetterStore
 from .adapters.keys import Keys
 from .adapters.ledger import JournalPolicy, LedgerStore
+from .adapters.published import PublishedValues
 from .adapters.reservations import ReservationStore
 from .adapters.rules_store import RulesStore
 from .adapters.scripts import Scripts
@@ -24,6 +26,8 @@ class Inventory:
     rules: RulesStore
     dead_letters: DeadLetterStore
     reservations: ReservationStore
+    changes: ChangeStream
+    published: PublishedValues
 
 
 def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
@@ -34,12 +38,15 @@ def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
         journal_seconds=settings.delta_journal_seconds,
         journal_max=settings.delta_journal_max,
     )
+    changes = ChangeStream(redis, keys)
     return Inventory(
         settings=settings,
         redis=redis,
-        ledger=LedgerStore(redis, keys=keys, policy=policy, scripts=scripts),
+        ledger=LedgerStore(redis, keys=keys, policy=policy, scripts=scripts, changes=changes),
         catalogue=CatalogueStore(redis, keys),
         rules=RulesStore(redis, keys, scripts, parse_rule_set),
         dead_letters=DeadLetterStore(redis, keys, scripts),
         reservations=ReservationStore(redis, keys, scripts),
+        changes=changes,
+        published=PublishedValues(redis, keys),
     )

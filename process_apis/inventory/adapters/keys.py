@@ -24,6 +24,10 @@ class Keys:
     def sku_locations(self, sku: str) -> str:
         return f"{self.sku_base(sku)}:locs"
 
+    def published(self, sku: str) -> str:
+        """What the publisher last sent Salesforce for this SKU, per outcome key."""
+        return f"{self.sku_base(sku)}:published"
+
     def hold(self, sku: str, reservation_id: str) -> str:
         return f"{self.sku_base(sku)}:hold:{reservation_id}"
 
@@ -56,6 +60,19 @@ class Keys:
     @property
     def rules(self) -> str:
         return f"{self.prefix}:rules"
+
+    @property
+    def availability_changes(self) -> str:
+        # A global stream has its own slot, so no SKU's script can write it (see adapters/changes.py).
+        return f"{self.prefix}:{{availability}}:changes"
+
+    @property
+    def publisher_lease(self) -> str:
+        return f"{self.prefix}:{{availability}}:publisher"
+
+    @property
+    def published_versions(self) -> str:
+        return f"{self.prefix}:{{availability}}:versions"
 
     def dead_letter(self, entry_id: str) -> str:
         return f"{self.prefix}:{{dlq}}:entry:{entry_id}"

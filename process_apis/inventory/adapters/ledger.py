@@ -3,6 +3,7 @@ replays the per-SKU log into fresh keys."""
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -16,8 +17,9 @@ from ..domain.events import (
     snapshot_counts,
 )
 from ..domain.ledger import Outcome, Position
+from .changes import ChangeStream
 from .keys import Keys
-from .pipelines import run_scripts
+from .pipelines import run_scripts, run_scripts_then
 from .scripts import Scripts
 
 _QUANTITY_FIELDS = ("on_hand", "quality_inspection", "blocked", "in_transit", "reserved")
@@ -53,6 +55,10 @@ def _script_payload(event: InventoryEvent) -> dict:
     return payload
 
 
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def _as_list(value) -> list:
     # cjson encodes an empty Lua table as {}.
     return value if isinstance(value, list) else []
@@ -73,11 +79,24 @@ def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Posit
 
 
 class LedgerStore:
-    def __init__(self, redis, *, keys: Keys, policy: JournalPolicy, scripts: Scripts | None = None) -> None:
+    def __init__(self, redis, *, keys: Keys, policy: JournalPolicy, scripts: Scripts | None = None,
+                 changes: ChangeStream | None = None) -> None:
         self.redis = redis
         self.keys = keys
         self.policy = policy
         self.scripts = scripts or Scripts(redis)
+        self.changes = changes  # None: its changes are recorded nowhere (a ledger built alone)
+
+    def record_call(self, changed: dict[str, int]) -> tuple | None:
+        """The call recording that the SKUs of `changed` ({sku: occurred_at ms}) may have changed
+        availability, for the publisher; None when this ledger's changes are not published.
+
+        It runs in the round trip of the change, after it, and whatever the change's outcome: a
+        request whose answer was lost is retried by its caller and then finds its events
+        duplicates or its holds gone, yet must record again, since the first record may never have
+        been written. The publisher computes values when it sends, so a record too many costs
+        only a comparison with what was last published."""
+        return self.changes.record_call(changed) if self.changes and changed else None
 
     # -- events ---------------------------------------------------------------------------
     def apply(self, events: list[InventoryEvent]) -> list[Applied]:
@@ -88,11 +107,12 @@ class LedgerStore:
         self.redis.sadd(self.keys.skus, *by_sku)
         config = self.policy.as_json()
         script = self.scripts["apply_events"]
-        replies = run_scripts(self.redis, [
+        changed = {sku: min(events[i].occurred_at_ms for i in indexes) for sku, indexes in by_sku.items()}
+        replies = run_scripts_then(self.redis, [
             (script, [self.keys.log(sku)], [self.keys.sku_base(sku), config,
                                             json.dumps([_script_payload(events[i]) for i in indexes])])
             for sku, indexes in by_sku.items()
-        ])
+        ], self.record_call(changed))
         results: list[Applied | None] = [None] * len(events)
         for (sku, indexes), reply in zip(by_sku.items(), replies):
             for index, item in zip(indexes, json.loads(reply)):
@@ -127,12 +147,15 @@ class LedgerStore:
 
     def release(self, sku: str, reservation_id: str, items: list[list] | None = None) -> list[list]:
         request = {"res": reservation_id} if items is None else {"res": reservation_id, "items": items}
-        return _as_list(json.loads(self._run("release", sku, request)))
+        [released] = run_scripts_then(self.redis, [self.call("release", sku, request)],
+                                      self.record_call({sku: _now_ms()}))
+        return _as_list(json.loads(released))
 
     def release_all(self, skus: list[str], reservation_id: str) -> None:
         """Release every unit the reservation holds on `skus`, in one round trip."""
         if skus:
-            run_scripts(self.redis, [self.call("release", sku, {"res": reservation_id}) for sku in skus])
+            run_scripts_then(self.redis, [self.call("release", sku, {"res": reservation_id}) for sku in skus],
+                             self.record_call(dict.fromkeys(skus, _now_ms())))
 
     def fulfil(self, sku: str, reservation_id: str, at_ms: int) -> bool:
         return bool(self._run("fulfil", sku, {"res": reservation_id, "at": at_ms}))

@@ -48,3 +48,17 @@ def _pipelined(client, calls: list[tuple], indexes: list[int], replies: list) ->
             raise reply
         replies[index] = reply
     return replies
+
+
+def run_scripts_then(redis, calls: list[tuple], last: tuple | None) -> list:
+    """`run_scripts(calls)`, then `last` once every call has run; the replies of `calls`.
+
+    On one server a pipeline runs in order, so `last` rides in the same round trip. A cluster
+    pipeline runs node by node, not in call order, so there `last` goes alone afterwards."""
+    if last is None:
+        return run_scripts(redis, calls)
+    if isinstance(redis, RedisCluster):
+        replies = run_scripts(redis, calls)
+        run_scripts(redis, [last])
+        return replies
+    return run_scripts(redis, [*calls, last])[:-1]

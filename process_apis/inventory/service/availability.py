@@ -6,8 +6,15 @@ from datetime import datetime, timezone
 
 from shared.errors import Problem
 
-from ..domain.availability import group_availability, held_for_other_channels, position_availability
-from ..domain.locations import Location
+from ..domain.availability import (
+    GroupAvailability,
+    PositionAvailability,
+    group_availability,
+    held_for_other_channels,
+    position_availability,
+)
+from ..domain.ledger import Position
+from ..domain.locations import Location, LocationGroup
 
 
 def _unknown(kind: str, ids: list[str]) -> Problem:
@@ -53,34 +60,44 @@ def query(inventory, *, skus: list[str], locations: list[str], location_group: s
     if missing:
         raise _unknown("location", missing)
 
-    computed = [
-        position_availability(
-            position,
-            channel=channel,
-            safety_stock=rules.safety_stock_for(position.sku, catalogue.locations[position.location], channel),
-            allocations=rules.allocations_at(position.sku, location=position.location, now=now),
-            sells_incoming=rules.sells_incoming(channel),
-            low_stock_threshold=rules.low_stock_threshold(position.sku, catalogue.locations[position.location], channel),
-        )
-        for position in positions
-    ]
+    computed = [position_view(catalogue, rules, position, channel, now) for position in positions]
     result = {"as_of": now, "channel": channel, "positions": computed, "groups": []}
     if group is not None:
         result["positions"] = []
         for sku in skus:
             members = [p for p in computed if p.sku == sku]
-            reserved_by_channel: dict[str, int] = {}
-            for position in positions:
-                if position.sku == sku:
-                    for ch, units in position.reserved_by_channel.items():
-                        reserved_by_channel[ch] = reserved_by_channel.get(ch, 0) + units
-            fences = rules.allocations_at(sku, location_group=group.id, now=now)
-            result["groups"].append(group_availability(
-                sku, group.id, members, channel=channel,
-                group_held_for_others=held_for_other_channels(fences, reserved_by_channel, channel),
-                low_stock_threshold=rules.low_stock_threshold(sku, None, channel),
-            ))
+            result["groups"].append(group_view(rules, group, sku, members, [p for p in positions if p.sku == sku],
+                                               channel, now))
     return result
+
+
+def position_view(catalogue, rules, position: Position, channel: str | None, now: datetime) -> PositionAvailability:
+    """What `channel` may sell of one position under the rules."""
+    location = catalogue.locations[position.location]
+    return position_availability(
+        position,
+        channel=channel,
+        safety_stock=rules.safety_stock_for(position.sku, location, channel),
+        allocations=rules.allocations_at(position.sku, location=position.location, now=now),
+        sells_incoming=rules.sells_incoming(channel),
+        low_stock_threshold=rules.low_stock_threshold(position.sku, location, channel),
+    )
+
+
+def group_view(rules, group: LocationGroup, sku: str, members: list[PositionAvailability], positions: list[Position],
+               channel: str | None, now: datetime) -> GroupAvailability:
+    """What `channel` may sell of `sku` across a group, from its members serving that channel
+    (`members`, computed from their `positions`)."""
+    reserved_by_channel: dict[str, int] = {}
+    for position in positions:
+        for ch, units in position.reserved_by_channel.items():
+            reserved_by_channel[ch] = reserved_by_channel.get(ch, 0) + units
+    fences = rules.allocations_at(sku, location_group=group.id, now=now)
+    return group_availability(
+        sku, group.id, members, channel=channel,
+        group_held_for_others=held_for_other_channels(fences, reserved_by_channel, channel),
+        low_stock_threshold=rules.low_stock_threshold(sku, None, channel),
+    )
 
 
 def candidate(rules, sku: str, location: Location, channel: str, now: datetime) -> dict:

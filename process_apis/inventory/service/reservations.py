@@ -147,10 +147,14 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         _finish(inventory, reservation, REJECTED, (PENDING,))
         raise
     reservation["status"] = ACTIVE
-    # Commit the pending holds and activate the header in one round trip.
+    # Commit the pending holds and activate the header in one round trip; the availability change
+    # is recorded in it too (the holds are in place already, so in any order of the calls).
     commits = [inventory.ledger.call("commit", sku, {"res": reservation["id"]})
                for sku in reservation["skus"]] if len(reservation["skus"]) > 1 else []
-    *_, (stored, found) = run_scripts(inventory.redis, [*commits, inventory.reservations.transition_call(reservation, (PENDING,))])
+    record = inventory.ledger.record_call(dict.fromkeys(reservation["skus"], _ms(now)))
+    replies = run_scripts(inventory.redis, [*commits, inventory.reservations.transition_call(reservation, (PENDING,)),
+                                            *([record] if record else [])])
+    stored, found = replies[len(commits)]
     if not stored:  # the sweeper expired it while it was being made (a very short TTL)
         _release_all(inventory, reservation)
         raise Problem(409, f"reservation {found} before it was complete", type_slug="reservation-state")

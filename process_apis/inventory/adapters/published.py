@@ -1,0 +1,68 @@
+"""What the publisher last sent Salesforce: per SKU (a hash under the SKU's tag) the value of each
+outcome key, so only values that moved are sent; and the rule-set and catalogue versions whose
+every consequence has been published."""
+from __future__ import annotations
+
+from ..domain.outcomes import OutcomeKey, OutcomeValue
+from .keys import Keys
+
+#: Stored while a batch holding the key is in flight: its fate is unknown until the 200.
+_UNCONFIRMED = "?"
+#: Equal to no value, so a key whose last send was never confirmed is sent again.
+UNCONFIRMED = OutcomeValue(-1, -1, "unconfirmed")
+
+
+def _field(key: OutcomeKey) -> str:
+    # Location and group ids cannot hold "|" (keys.IDENTIFIER), so the channel is what follows the second.
+    return f"G|{key.location_group}|{key.channel}" if key.location_group else f"L|{key.location}|{key.channel}"
+
+
+def _key(sku: str, field: str) -> OutcomeKey:
+    kind, place, channel = field.split("|", 2)
+    return OutcomeKey(sku, None, place, channel) if kind == "G" else OutcomeKey(sku, place, None, channel)
+
+
+def _value(text: str) -> OutcomeValue:
+    if text == _UNCONFIRMED:
+        return UNCONFIRMED
+    sellable, orderable, status = text.split("|", 2)
+    return OutcomeValue(int(sellable), int(orderable), status)
+
+
+class PublishedValues:
+    def __init__(self, redis, keys: Keys) -> None:
+        self.redis = redis
+        self.keys = keys
+
+    def read(self, skus: list[str]) -> dict[OutcomeKey, OutcomeValue]:
+        pipe = self.redis.pipeline(transaction=False)
+        for sku in skus:
+            pipe.hgetall(self.keys.published(sku))
+        return {_key(sku, field): _value(text)
+                for sku, fields in zip(skus, pipe.execute()) for field, text in fields.items()}
+
+    def mark_unconfirmed(self, keys: list[OutcomeKey]) -> None:
+        """Before a send: the receiver may take the batch even if this process dies before the
+        answer, so until the 200 what it holds for these keys is unknown, and they are sent again."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hset(self.keys.published(key.sku), _field(key), _UNCONFIRMED)
+        pipe.execute()
+
+    def store(self, values: dict[OutcomeKey, OutcomeValue | None]) -> None:
+        """Remember what was sent; a None value forgets the key."""
+        pipe = self.redis.pipeline(transaction=False)
+        for key, value in values.items():
+            if value is None:
+                pipe.hdel(self.keys.published(key.sku), _field(key))
+            else:
+                text = f"{value.available_to_sell}|{value.available_to_order}|{value.status}"
+                pipe.hset(self.keys.published(key.sku), _field(key), text)
+        pipe.execute()
+
+    def probe_versions(self, pipe) -> None:
+        """Queue the read of the versions last published in full (a dict) on a pipeline."""
+        pipe.hgetall(self.keys.published_versions)
+
+    def store_versions(self, versions: dict[str, str]) -> None:
+        self.redis.hset(self.keys.published_versions, mapping=versions)

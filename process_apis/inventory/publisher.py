@@ -1,0 +1,240 @@
+"""The availability publisher: sends `availability.changed` outcomes to the Salesforce system API.
+
+Runs as a daemon thread inside `serve` and in `inventory-gateway worker`. It reads the change
+stream (adapters/changes.py) as a consumer group and coalesces per SKU over a short window
+(PUBLISHER_WINDOW_MS; wider while the system API asks to slow down). Then, a chunk of SKUs at a
+time, it computes every outcome key's value *now* (publishing/values.py), sends the keys whose
+value differs from what was last published (publishing/sender.py), and acknowledges the stream entries only once the
+system API answered 200. A crash or restart loses nothing: unacknowledged entries stay pending
+and the next publisher claims them and computes again; the keys of a batch in flight are marked
+unconfirmed until its 200, so a batch the receiver took from a publisher that died is sent again.
+
+Rule-set and catalogue changes are not recorded per request: the publisher compares their
+versions with those it last published in full and computes every SKU again when they moved (or
+a time-boxed allocation began or ended). No crash can part such a write from its record, and an
+edit touching every SKU costs the API nothing.
+
+Never an older value after a newer one for a key: only one publisher is active across every
+process and worker, the holder of a Redis lease. It sends one batch at a time, each computed
+after the one before was acknowledged, so a key's values go out in the order they were computed.
+A batch refused (503, unreachable) is kept and sent again unchanged, with the same
+Idempotency-Key, before anything newer; one refused for good (a 4xx) is dead-lettered instead of
+blocking every later one. The lease is renewed before every send and outlives the
+longest one send may take (each attempt's connect and read timeouts and back-off), so a
+publisher that lost it (paused, cut off from Redis) has no batch in flight when another takes
+over and sends newer values.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+
+from redis.exceptions import LockError
+
+from shared import metrics
+from shared.config import Settings
+from shared.tier_client import TierClient, Timeouts
+
+from .domain.outcomes import GONE, rule_window_passed
+from .publishing import contract
+from .publishing.coalescing import Pace, PendingChanges
+from .publishing.sender import LeaseLost, Sender, Stopped
+from .publishing.values import current_values
+
+log = logging.getLogger(__name__)
+
+READ_COUNT = 1000
+SKUS_PER_READ = 100
+#: Longest wait for new changes in one read; under the Redis socket timeout, and short enough
+#: that the lease is renewed often.
+IDLE_BLOCK_SECONDS = 0.5
+
+PENDING = metrics.gauge("inventory_publish_pending_changes", "SKUs changed and not yet published",
+                        multiprocess_mode="livemax")
+ACTIVE = metrics.gauge("inventory_publisher_active", "1 in the process holding the publisher lease",
+                       multiprocess_mode="livesum")
+
+
+def tier_from_settings(settings: Settings) -> TierClient | None:
+    """The client of the Salesforce system API at SALESFORCE_SYSTEM_URL; None when it is not set."""
+    if not settings.salesforce_system_url:
+        return None
+    timeouts = Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
+    return TierClient("salesforce-system", settings.salesforce_system_url, timeouts=timeouts,
+                      attempts=settings.upstream_attempts)
+
+
+def lease_seconds_for(tier: TierClient) -> float:
+    """Twice the longest one send can take: every attempt's timeouts and back-off (≤ 1 s each)."""
+    return 2 * tier.attempts * (tier.timeouts.connect + tier.timeouts.read + 1.0) + 1.0
+
+
+def _ms_now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _instant(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc)
+
+
+class Publisher:
+    """One process's publisher; active while it holds the lease (see the module docstring)."""
+
+    def __init__(self, inventory, tier: TierClient, *, window_ms: int | None = None, max_window_ms: int = 5000,
+                 slow_down_factor: int = 10, lease_seconds: float | None = None, skus_per_read: int = SKUS_PER_READ,
+                 batch_size: int = contract.MAX_OUTCOMES, consumer: str | None = None) -> None:
+        self.inventory = inventory
+        self.tier = tier
+        base = window_ms if window_ms is not None else inventory.settings.publisher_window_ms
+        self.pace = Pace(base, factor=slow_down_factor, max_ms=max_window_ms)
+        self.lease_seconds = lease_seconds or lease_seconds_for(tier)
+        self.lease = inventory.redis.lock(inventory.ledger.keys.publisher_lease, timeout=self.lease_seconds,
+                                          blocking=False, thread_local=False)
+        self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.skus_per_read = skus_per_read
+        self.batch_size = min(batch_size, contract.MAX_OUTCOMES)
+        self.sender = Sender(inventory, tier, self.pace, keep_lease=self.keep_lease,
+                             longest_pause=self.lease_seconds / 3)
+        self.pending = PendingChanges()
+        self.held = False
+        self.joined = False
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> None:
+        log.info("availability publisher started", extra={"consumer": self.consumer, "window_ms": self.pace.base_ms,
+                                                          "lease_seconds": self.lease_seconds})
+        try:
+            while not stop.is_set():
+                try:
+                    self.step(stop)
+                except Stopped:
+                    break
+                except LeaseLost:
+                    log.warning("publisher lease lost; standing by", extra={"consumer": self.consumer})
+                    self.joined = False
+                except Exception:
+                    # Redis or the system API gone, a bug: start again from what is pending in Redis.
+                    log.exception("availability publishing failed; starting again shortly")
+                    self.joined = False
+                    stop.wait(1.0)
+        finally:
+            self.release()
+
+    def step(self, stop: threading.Event) -> None:
+        """Hold the lease, read new changes, and publish once the window is over."""
+        if not self.keep_lease():
+            self.joined = False
+            stop.wait(IDLE_BLOCK_SECONDS)
+            return
+        if not self.joined:
+            self.join()
+        elif self.inventory.changes.trimmed_unread():
+            log.warning("availability changes were trimmed before being read; computing every SKU again")
+            self.pending.add_everything(_ms_now(), {}, time.monotonic())
+        block = min(self.pending.remaining(time.monotonic(), self.pace.window_seconds), IDLE_BLOCK_SECONDS)
+        for change in self.inventory.changes.read(self.consumer, count=READ_COUNT, block_ms=max(1, int(block * 1000))):
+            self.pending.add(change, time.monotonic())
+        self.check_versions()
+        PENDING.set(len(self.pending))
+        if self.pending.due(time.monotonic(), self.pace.window_seconds):
+            self.flush(stop)
+
+    # -- the lease and the group --------------------------------------------------------------
+    def keep_lease(self) -> bool:
+        try:
+            if self.held:
+                self.lease.reacquire()
+            else:
+                self.held = bool(self.lease.acquire(blocking=False))
+        except LockError:  # expired and maybe taken: another publisher may be active
+            self.held = False
+        ACTIVE.set(1 if self.held else 0)
+        return self.held
+
+    def release(self) -> None:
+        if self.held:
+            try:
+                self.lease.release()  # a successor need not wait for the lease to lapse
+            except LockError:
+                pass
+        self.held = False
+        ACTIVE.set(0)
+
+    def join(self) -> None:
+        """Become the group's reader: claim every pending entry; recompute everything if some were missed."""
+        missed, claimed = self.inventory.changes.join(self.consumer)
+        self.pending = PendingChanges()
+        for change in claimed:
+            self.pending.add(change, time.monotonic())
+        if missed:
+            self.pending.add_everything(_ms_now(), {}, time.monotonic())
+        self.joined = True
+        log.info("availability publisher active", extra={"consumer": self.consumer, "claimed": len(claimed),
+                                                         "recompute_all": missed})
+
+    def check_versions(self) -> None:
+        """Every SKU is due when the rules or the catalogue moved since last published in full, or
+        a time-boxed allocation began or ended since."""
+        inventory = self.inventory
+        pipe = inventory.redis.pipeline(transaction=False)
+        inventory.catalogue.probe(pipe)
+        inventory.rules.probe(pipe)
+        inventory.published.probe_versions(pipe)
+        catalogue_version, rules_version, published = pipe.execute()
+        now_ms = _ms_now()
+        versions = {"catalogue": str(catalogue_version or 0), "rules": str(rules_version or 0)}
+        _, _, rules = inventory.rules.current(rules_version)
+        moved = any(published.get(name) != value for name, value in versions.items())
+        if moved or rule_window_passed(rules, _instant(int(published.get("at", 0))), _instant(now_ms)):
+            self.pending.add_everything(now_ms, {**versions, "at": str(now_ms)}, time.monotonic())
+
+    # -- publishing -----------------------------------------------------------------------------
+    def flush(self, stop: threading.Event) -> None:
+        """Publish what is pending, then acknowledge its entries."""
+        pending, inventory = self.pending, self.inventory
+        everything = pending.everything_since is not None
+        skus = inventory.ledger.all_skus() if everything else sorted(pending.skus)
+        waiting: list[contract.Outcome] = []
+        for start in range(0, len(skus), self.skus_per_read):
+            if not self.keep_lease():  # computing every SKU may take longer than the lease
+                raise LeaseLost
+            waiting += self.changed_outcomes(skus[start:start + self.skus_per_read], pending)
+            while len(waiting) >= self.batch_size:
+                self.sender.send(waiting[:self.batch_size], stop)
+                waiting = waiting[self.batch_size:]
+        if waiting:
+            self.sender.send(waiting, stop)
+        inventory.changes.acknowledge(pending.entry_ids)
+        if everything and pending.versions:
+            inventory.published.store_versions(pending.versions)
+        self.pending = PendingChanges()
+        PENDING.set(0)
+
+    def changed_outcomes(self, skus: list[str], pending: PendingChanges) -> list[contract.Outcome]:
+        """The outcomes of `skus` whose value moved since last published, valued now."""
+        now = datetime.now(timezone.utc)
+        values = current_values(self.inventory, skus, now)
+        last = self.inventory.published.read(skus)
+        outcomes = [contract.Outcome(key, value, now, _instant(pending.occurred_ms(key.sku)))
+                    for key, value in values.items() if last.get(key) != value]
+        outcomes += [contract.Outcome(key, GONE, now, _instant(pending.occurred_ms(key.sku)), retired=True)
+                     for key in last.keys() - values.keys()]
+        return outcomes
+
+
+def run(inventory, tier: TierClient, stop: threading.Event, **options) -> None:
+    """Publish until `stop` is set (options: see Publisher)."""
+    Publisher(inventory, tier, **options).run(stop)
+
+
+def start_in_background(inventory, tier: TierClient, *, window_ms: int | None = None, **options) -> threading.Event:
+    """Run the publisher in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    threading.Thread(target=run, args=(inventory, tier, stop), kwargs={"window_ms": window_ms, **options},
+                     name="availability-publisher", daemon=True).start()
+    return stop

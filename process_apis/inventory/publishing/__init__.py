@@ -1,0 +1,1 @@
+"""The parts of the availability publisher (../publisher.py): coalescing, values, the contract."""

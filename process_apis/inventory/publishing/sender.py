@@ -1,0 +1,111 @@
+"""One batch of outcomes to the Salesforce system API: sent until it is taken (kept and sent again
+while the API is unavailable), dead-lettered if refused for good; the metrics and the slow-down
+pace follow the answers."""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from shared import metrics
+from shared.errors import Problem
+from shared.tier_client import TierClient
+
+from . import contract
+from .coalescing import Pace
+
+log = logging.getLogger(__name__)
+
+#: Seconds before a refused batch is sent again: first, then doubling up to the last.
+RETRY_WAITS = (0.2, 30.0)
+#: Refusals that pass (a timeout, a request still in flight, too many requests): sent again.
+RETRYABLE_REFUSALS = frozenset({408, 409, 425, 429})
+#: The dead-letter reason of a batch the system API refused for good.
+OUTCOMES_REFUSED = "outcomes_refused"
+
+FRESHNESS = metrics.histogram(
+    "inventory_publish_freshness_seconds",
+    "From the oldest event behind a published availability value to its acknowledgement by the Salesforce system API",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
+OUTCOMES = metrics.counter("inventory_publish_outcomes_total", "Availability outcomes acknowledged, by result", ("result",))
+BATCHES = metrics.counter("inventory_publish_batches_total", "Outcome batches sent, by result", ("result",))
+SLOW_DOWN = metrics.gauge("inventory_publish_slow_down", "1 while the Salesforce system API asks to coalesce harder",
+                          multiprocess_mode="livemax")
+
+
+class Stopped(Exception):
+    """Asked to stop while a batch waited to be sent again; its entries stay pending."""
+
+
+class LeaseLost(Exception):
+    """Another publisher may be active now: this one must not send."""
+
+
+def _retry_after(problem: Problem) -> float | None:
+    try:
+        return float(problem.headers.get("Retry-After", ""))
+    except ValueError:
+        return None
+
+
+class Sender:
+    def __init__(self, inventory, tier: TierClient, pace: Pace, *, keep_lease: Callable[[], bool],
+                 longest_pause: float) -> None:
+        self.inventory, self.tier, self.pace = inventory, tier, pace
+        self.keep_lease = keep_lease  # renews the publisher's lease; False once it is lost
+        # Bounded by the lease, so a long Retry-After does not hand publishing to another worker.
+        self.longest_pause = min(longest_pause, RETRY_WAITS[1])
+
+    def send(self, batch: list[contract.Outcome], stop: threading.Event) -> None:
+        """Send one batch until the system API takes it; remember what it was sent."""
+        body = contract.batch_body(batch)
+        self.inventory.published.mark_unconfirmed([outcome.key for outcome in batch])
+        wait = RETRY_WAITS[0]
+        while True:
+            if not self.keep_lease():
+                raise LeaseLost
+            try:
+                acknowledgement = contract.send(self.tier, body)
+                break
+            except Problem as problem:
+                if 400 <= problem.status < 500 and problem.status not in RETRYABLE_REFUSALS:
+                    self.dead_letter(batch, body, problem)
+                    return
+                BATCHES.labels("unavailable" if problem.status == 503 else "refused").inc()
+                pause = min(_retry_after(problem) or wait, self.longest_pause)
+                log.warning("the Salesforce system API did not take a batch; it is kept and sent again",
+                            extra={"status": problem.status, "detail": problem.detail, "outcomes": len(batch),
+                                   "retry_in_seconds": pause})
+                wait = min(wait * 2, self.longest_pause)
+                if stop.wait(pause):
+                    raise Stopped from problem
+        self.acknowledged(batch, acknowledgement)
+
+    def dead_letter(self, batch: list[contract.Outcome], body: dict, problem: Problem) -> None:
+        """A batch refused for good (a 4xx) would block every later one: it goes to the dead-letter
+        queue with the reason, and its keys stay unconfirmed, so they go again with their next change."""
+        BATCHES.labels("dead_lettered").inc()
+        payload = {**body, "replay": "the publisher, by itself: these keys go again with their next change, "
+                                     "or every key after a PUT /inventory/v1/rules"}
+        [entry_id] = self.inventory.dead_letters.add_many(
+            [(OUTCOMES_REFUSED, f"{problem.status}: {problem.detail}", payload, "publisher")], correlation_id=None)
+        log.error("the Salesforce system API refused a batch of availability outcomes; dead-lettered",
+                  extra={"status": problem.status, "detail": problem.detail, "outcomes": len(batch),
+                         "dead_letter_id": entry_id})
+
+    def acknowledged(self, batch: list[contract.Outcome], acknowledgement: contract.Acknowledgement) -> None:
+        BATCHES.labels("acknowledged").inc()
+        OUTCOMES.labels("written").inc(acknowledgement.written)
+        OUTCOMES.labels("dead_lettered").inc(acknowledgement.dead_lettered)
+        for outcome in batch:
+            if outcome.occurred_at is not None:
+                FRESHNESS.observe(max(0.0, (acknowledgement.acknowledged_at - outcome.occurred_at).total_seconds()))
+        if acknowledgement.failed:
+            log.warning("the Salesforce system API dead-lettered outcomes",
+                        extra={"failed": acknowledgement.failed[:20], "count": len(acknowledgement.failed)})
+        self.inventory.published.store({o.key: None if o.retired else o.value for o in batch})
+        if self.pace.observe(acknowledgement.slow_down):
+            SLOW_DOWN.set(1 if self.pace.slow else 0)
+            log.warning("the Salesforce system API %s: coalescing window now %d ms",
+                        "asks to slow down" if self.pace.slow else "no longer asks to slow down", self.pace.window_ms,
+                        extra={"slow_down": self.pace.slow, "window_ms": self.pace.window_ms})

@@ -1,0 +1,90 @@
+"""Fault injection for the org's REST API: latency, 503 SERVER_UNAVAILABLE, 429 with Retry-After,
+and access tokens that die early. One seeded `random.Random` rolls every die, so the same seed
+and the same sequence of calls give the same faults."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+from dataclasses import dataclass
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+# (fields, test, rule as the error message states it)
+CHECKS = (
+    (("error_rate", "rate_limit_rate"), lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
+    (("latency_ms", "retry_after_seconds", "seed"), lambda v: _number(v) and isinstance(v, int) and v >= 0,
+     "a non-negative integer"),
+    (("expire_tokens_after_seconds",), lambda v: v is None or (_number(v) and v >= 0),
+     "null or a non-negative number"),
+    (("include_token_endpoint",), lambda v: isinstance(v, bool), "true or false"),
+)
+
+
+@dataclass(frozen=True)
+class FaultSettings:
+    latency_ms: int = 0  # added before every REST answer
+    error_rate: float = 0.0  # share of REST calls answered 503 SERVER_UNAVAILABLE
+    rate_limit_rate: float = 0.0  # share of REST calls answered 429 with Retry-After
+    retry_after_seconds: int = 1  # the Retry-After of a 429
+    expire_tokens_after_seconds: int | None = None  # tokens die this long after issue (None: their TTL)
+    include_token_endpoint: bool = False  # roll latency and 503 on the OAuth token endpoint too
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for names, valid, rule in CHECKS:
+            for name in names:
+                if not valid(getattr(self, name)):
+                    raise ValueError(f"{name} must be {rule}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the dice decided for one call."""
+    delay_seconds: float = 0.0
+    unavailable: bool = False
+    rate_limited: bool = False
+
+
+class Faults:
+    def __init__(self, initial: FaultSettings | None = None) -> None:
+        self._initial = initial or FaultSettings()
+        self._lock = threading.Lock()
+        self._settings = self._initial
+        self._dice = random.Random(self._initial.seed)
+
+    @property
+    def settings(self) -> FaultSettings:
+        return self._settings
+
+    def update(self, **changes) -> FaultSettings:
+        """Change some settings (ValueError on an unknown name or bad value); a new seed re-seeds."""
+        unknown = set(changes) - {f.name for f in dataclasses.fields(FaultSettings)}
+        if unknown:
+            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
+        return self._install(lambda current: dataclasses.replace(current, **changes), reseed="seed" in changes)
+
+    def reset(self) -> FaultSettings:
+        return self._install(lambda _current: self._initial, reseed=True)
+
+    def _install(self, change, *, reseed: bool) -> FaultSettings:
+        with self._lock:
+            self._settings = change(self._settings)
+            if reseed:
+                self._dice = random.Random(self._settings.seed)
+            return self._settings
+
+    def roll(self) -> Verdict:
+        with self._lock:
+            current = self._settings
+            unavailable = current.error_rate > 0 and self._dice.random() < current.error_rate
+            limited = (not unavailable and current.rate_limit_rate > 0
+                       and self._dice.random() < current.rate_limit_rate)
+            return Verdict(current.latency_ms / 1000, unavailable, limited)

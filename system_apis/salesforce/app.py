@@ -1,0 +1,83 @@
+"""create_app() for the Salesforce system API, and the wiring of its Salesforce and process-API clients.
+
+Split shape: SALESFORCE_BASE_URL and INVENTORY_PROCESS_URL name the systems. All-in-one: the caller
+passes the in-process WSGI apps (`salesforce_app`, `process_app`); with neither URL nor app, the
+bundled Salesforce simulator and the inventory process API are built in this process.
+"""
+from __future__ import annotations
+
+import logging
+
+from shared.app import create_api_app
+from shared.config import Settings
+from shared.tier_client import Timeouts
+# The one way a system API reaches the process API (split or in-process), shared with the SAP one.
+from system_apis.sap.app import _process_tier as process_tier
+
+from .actions import ActionStore
+from .auth import Unconfigured, flow_from_settings
+from .client import SalesforceClient
+from .inventory_client import InventoryClient
+from .limits import UsageMonitor
+from .reservations import Reservations
+from .routes import PREFIX, blp
+from .service import SalesforceSystem
+
+logger = logging.getLogger(__name__)
+
+
+
+def _salesforce_client(settings: Settings, salesforce_app, timeouts: Timeouts, usage: UsageMonitor,
+                       **options) -> SalesforceClient:
+    flow = flow_from_settings(settings)
+    if isinstance(flow, Unconfigured):
+        logger.warning("Salesforce credentials are incomplete: every call to Salesforce will be refused",
+                       extra={"reason": flow.reason})
+    options = dict(flow=flow, api_version=settings.salesforce_api_version, usage=usage,
+                   timeouts=timeouts, attempts=settings.upstream_attempts, **options)
+    if salesforce_app is None and settings.salesforce_base_url:
+        return SalesforceClient(settings.salesforce_base_url, **options)
+    if salesforce_app is None:
+        from simulators.salesforce.app import create_app as create_simulator
+
+        logger.warning("SALESFORCE_BASE_URL is not set: writing to the bundled Salesforce simulator, in-process")
+        salesforce_app = create_simulator(settings)
+    return SalesforceClient(app=salesforce_app, **options)
+
+
+def bootstrap(settings: Settings, *, process_app=None, salesforce_app=None, redis=None,
+              channel: str | None = None, client_options: dict | None = None) -> SalesforceSystem:
+    """The wired system; `channel` (default SALESFORCE_CHANNEL) is the sales channel of OCI calls;
+    `client_options` tune the Salesforce client (e.g. max_retry_wait, backoff)."""
+    timeouts = Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
+    usage = UsageMonitor(settings.salesforce_limit_share)
+    inventory = InventoryClient(process_tier(settings, process_app, redis, timeouts))
+    return SalesforceSystem(
+        settings=settings,
+        salesforce=_salesforce_client(settings, salesforce_app, timeouts, usage, **(client_options or {})),
+        inventory=inventory,
+        usage=usage,
+        reservations=Reservations(inventory=inventory, actions=ActionStore(redis, settings.idempotency_ttl_seconds),
+                                  redis=redis, channel=channel or settings.salesforce_channel),
+    )
+
+
+def create_app(settings: Settings | None = None, *, process_app=None, salesforce_app=None, redis=None,
+               channel: str | None = None, client_options: dict | None = None):
+    settings = settings or Settings.from_env()
+    app = create_api_app(
+        __name__,
+        title="Salesforce system API",
+        version="v1",
+        settings=settings,
+        blueprints=(blp,),
+        redis=redis,
+        docs_prefix=f"{PREFIX}/",
+        description="Salesforce in canonical terms: availability outcomes become Salesforce records or Platform "
+                    "Events; Omnichannel Inventory requests (availability, reservations) become process-API calls. "
+                    "Nothing above this API knows a Salesforce object or field name.",
+    )
+    app.extensions["salesforce"] = bootstrap(settings, process_app=process_app, salesforce_app=salesforce_app,
+                                             redis=app.extensions["redis"], channel=channel,
+                                             client_options=client_options)
+    return app

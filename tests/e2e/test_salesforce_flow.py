@@ -1,0 +1,100 @@
+"""SAP traffic → gateway → Salesforce, end to end: `inventory-gateway serve --demo` against the real
+redis-server, both simulators inside it, the SAP traffic driver posting goods movements over OData
+and the Salesforce order driver reserving through the OCI-shaped API at the same time, every call
+over HTTP. Afterwards every `Product_Availability__c` record in the Salesforce simulator equals the
+gateway's availability for its key, and no record ever moved backwards in `As_Of__c`.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+
+import pytest
+import requests
+
+from shared.gateway import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
+from simulators.salesforce.driver import run_orders
+from simulators.sap.driver import run_traffic
+from simulators.sap.seed import DC_PLANTS, DEMO_LOCATION_MAP, DEMO_MATERIALS
+from tests.support.sap_gateway import ADMIN, ODATA, TIMEOUT, start_gateway
+
+SF_ADMIN = "/sf-sim/admin"
+RECORDS = "Product_Availability__c"
+SETTLE_SECONDS = 20
+
+
+@pytest.fixture
+def gateway(redis_url, tmp_path):
+    env = {"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "PUBLISHER_WINDOW_MS": "100", "GATEWAY_THREADS": "8"}
+    for name in ("SAP_BASE_URL", "SALESFORCE_BASE_URL", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"):
+        env[name] = ""
+    process = start_gateway(env, "--demo", logfile=tmp_path / "gateway.log")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def _salesforce_records(base: str) -> list[dict]:
+    answer = requests.get(f"{base}{SF_ADMIN}/records/{RECORDS}", timeout=TIMEOUT,
+                          auth=(DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET))
+    answer.raise_for_status()
+    return answer.json()
+
+
+def _gateway_values(base: str, records: list[dict]) -> dict[str, tuple]:
+    """The gateway's (available_to_sell, available_to_order, status) for every record's key, read
+    with one availability query per location (or group) and channel."""
+    scopes = defaultdict(set)
+    for record in records:
+        scopes[(record["Location_Type__c"], record["Location__c"], record["Channel__c"])].add(record["SKU__c"])
+    values = {}
+    for (kind, where, channel), skus in scopes.items():
+        param = "location" if kind == "location" else "location_group"
+        answer = requests.get(f"{base}/inventory/v1/availability", timeout=TIMEOUT,
+                              params={"sku": sorted(skus), param: where, "channel": channel})
+        answer.raise_for_status()
+        body = answer.json()
+        for item in body["positions"] if kind == "location" else body["groups"]:
+            key = f"{item['sku']}|{where}|{channel}"
+            values[key] = (item["available_to_sell"], item["available_to_order"], item["status"])
+    return values
+
+
+def _differences(base: str) -> list[str]:
+    records = _salesforce_records(base)
+    gateway = _gateway_values(base, records)
+    salesforce = {r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]),
+                                             r["Status__c"]) for r in records}
+    return [f"{key}: salesforce {salesforce[key]} gateway {gateway.get(key)}"
+            for key in sorted(salesforce) if salesforce[key] != gateway.get(key)]
+
+
+def test_salesforce_records_follow_sap_movements_and_reservations_and_never_go_back(gateway):
+    base = gateway.base_url
+    orders: dict = {}
+    reserving = threading.Thread(target=lambda: orders.update(result=run_orders(
+        base, rate=8, duration=4, skus=DEMO_MATERIALS, locations=("S001", "S002", "S003"), seed=3)))
+    reserving.start()
+    movements = run_traffic(f"{base}{ODATA}", gateway.user, gateway.password, rate=60, duration=4, seed=11,
+                            locations=tuple(DEMO_LOCATION_MAP), dc_plants=DC_PLANTS)
+    reserving.join()
+    flushed = gateway.session().post(f"{base}{ADMIN}/deliveries/flush", json={"timeout": 30}, timeout=40).json()
+    assert movements.errors == 0 and movements.posted > 100, movements.to_dict()
+    assert orders["result"].errors == 0 and orders["result"].reserved > 0, orders["result"].to_dict()
+    assert flushed["idle"] and flushed["undeliverable"] == 0, flushed
+
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while differences := _differences(base):
+        assert time.monotonic() < deadline, f"{len(differences)} records differ, e.g. {differences[:5]}"
+        time.sleep(0.2)
+
+    records = _salesforce_records(base)
+    channels = {r["Channel__c"] for r in records}
+    assert {r["SKU__c"] for r in records} == set(DEMO_MATERIALS) and len(channels) > 1
+    auth = (DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET)
+    for record in records:
+        history = requests.get(f"{base}{SF_ADMIN}/history/{RECORDS}/{record['Id']}", auth=auth, timeout=TIMEOUT).json()
+        as_of = [entry["fields"]["As_Of__c"] for entry in history]
+        assert as_of == sorted(as_of), f"{record['Availability_Key__c']} went back in As_Of__c: {as_of}"

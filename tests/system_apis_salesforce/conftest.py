@@ -1,0 +1,57 @@
+"""The Salesforce system API wired all-in-one for tests: the Salesforce simulator and the inventory
+process API as in-process WSGI apps, on a real redis-server (the session's, emptied per test)."""
+from __future__ import annotations
+
+import pytest
+
+from process_apis.inventory.app import create_app as create_process_app
+from shared.redis import create_redis
+from simulators.salesforce.app import create_app as create_simulator
+from system_apis.salesforce.app import create_app
+from tests.system_apis_salesforce.support import LOCATIONS, make_settings
+
+#: Retries wait milliseconds, not seconds, unless a test asks for Salesforce's Retry-After.
+FAST = {"backoff": 0.001}
+
+
+@pytest.fixture
+def settings(redis_url):
+    return make_settings(redis_url=redis_url)
+
+
+@pytest.fixture
+def store(settings):
+    client = create_redis(settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def process_app(settings, store):
+    app = create_process_app(settings, store)
+    client = app.test_client()
+    for location in LOCATIONS:
+        assert client.put(f"/inventory/v1/locations/{location}", json={"type": "store"}).status_code in (200, 201)
+    group = client.put("/inventory/v1/location-groups/WEB-SHIP", json={"members": ["S1", "S2"]})
+    assert group.status_code in (200, 201)
+    return app
+
+
+@pytest.fixture
+def simulator(settings):
+    return create_simulator(settings)
+
+
+@pytest.fixture
+def gateway(settings, process_app, simulator, store):
+    return create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store, client_options=FAST)
+
+
+@pytest.fixture
+def client(gateway):
+    return gateway.test_client()
+
+
+@pytest.fixture
+def process_client(process_app):
+    return process_app.test_client()
