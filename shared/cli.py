@@ -1,4 +1,4 @@
-"""The `inventory-gateway` command: serve, worker, replay, demo-data, sap-sync, sap-sim, openapi.
+"""The `inventory-gateway` command: serve, worker, replay, demo-data, sap-sync, sap-sim, sf-sim, openapi.
 
 Tier packages are imported inside the subcommands, so `shared` stays importable by every tier.
 """
@@ -25,7 +25,8 @@ def _inventory(settings: Settings, redis=None, prefix: str = "inv"):
 
 
 def cmd_serve(args, settings: Settings) -> int:
-    """All-in-one: every API (and, without SAP_BASE_URL, the SAP simulator) in one gunicorn app."""
+    """All-in-one: every API (and, without SAP_BASE_URL / SALESFORCE_BASE_URL, the simulators) in one
+    gunicorn app, the sweeper and the availability publisher in its worker(s)."""
     from gunicorn.app.base import BaseApplication
 
     from shared import gateway
@@ -203,9 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int)
     serve.add_argument("--threads", type=int)
     serve.add_argument("--demo", action="store_true",
-                       help="demo mode: the SAP simulator with its demo stock, the demo network and rules")
+                       help="demo mode: both simulators with their demo data, the demo network and rules")
     serve.set_defaults(run=cmd_serve)
-    commands.add_parser("worker", help="run background jobs (expiry sweeper)").set_defaults(run=cmd_worker)
+    commands.add_parser("worker", help="run background jobs (expiry sweeper, availability publisher)").set_defaults(
+        run=cmd_worker)
     replay = commands.add_parser("replay", help="rebuild positions from the log into fresh keys")
     replay.add_argument("--prefix", default="replay", help="key prefix of the rebuilt positions")
     replay.add_argument("--verify", action="store_true", help="compare with the live positions; exit 1 on a difference")

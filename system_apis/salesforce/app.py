@@ -10,14 +10,12 @@ import logging
 
 from shared.app import create_api_app
 from shared.config import Settings
+from shared.inventory_client import InventoryClient, process_tier
 from shared.tier_client import Timeouts
-# The one way a system API reaches the process API (split or in-process), shared with the SAP one.
-from system_apis.sap.app import _process_tier as process_tier
 
 from .actions import ActionStore
 from .auth import Unconfigured, flow_from_settings
 from .client import SalesforceClient
-from .inventory_client import InventoryClient
 from .limits import UsageMonitor
 from .reservations import Reservations
 from .routes import PREFIX, blp

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 from shared.errors import Problem
 
-from .inventory_client import InventoryClient
+from shared.inventory_client import InventoryClient
 
 REF_RETENTION_SECONDS = 7 * 86400
 LIVE = ("active", "fulfilled")

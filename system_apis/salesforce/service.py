@@ -13,7 +13,7 @@ from shared import metrics
 from shared.config import Settings
 
 from .client import CallMeter, SalesforceClient
-from .inventory_client import InventoryClient
+from shared.inventory_client import InventoryClient
 from .limits import UsageMonitor
 from .reservations import Reservations
 

@@ -10,10 +10,10 @@ import logging
 
 from shared.app import create_api_app
 from shared.config import Settings
-from shared.tier_client import TierClient, Timeouts
+from shared.inventory_client import InventoryClient, process_tier
+from shared.tier_client import Timeouts
 
 from .client import SapODataClient
-from .inventory_client import InventoryClient
 from .locations import LocationMap
 from .routes import blp
 from .service import SapGateway
@@ -25,17 +25,6 @@ ODATA_ROOT = "/sap/opu/odata/sap"
 #: This API's own prefix; its OpenAPI document and Swagger UI live below it too, so that it can be
 #: served beside the process API in one process (the all-in-one gateway) without a clash.
 PREFIX = "/sap/v1"
-
-
-def _process_tier(settings: Settings, process_app, redis, timeouts: Timeouts) -> TierClient:
-    if process_app is None and settings.process_api_url:
-        return TierClient("inventory-process", settings.process_api_url, timeouts=timeouts,
-                          attempts=settings.upstream_attempts)
-    if process_app is None:
-        from process_apis.inventory.app import create_app as create_process_app
-
-        process_app = create_process_app(settings, redis)
-    return TierClient("inventory-process", app=process_app, timeouts=timeouts, attempts=settings.upstream_attempts)
 
 
 def _sap_client(settings: Settings, sap_app, timeouts: Timeouts) -> SapODataClient:
@@ -62,7 +51,7 @@ def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None)
     return SapGateway(
         settings=settings,
         sap=_sap_client(settings, sap_app, timeouts),
-        inventory=InventoryClient(_process_tier(settings, process_app, redis, timeouts)),
+        inventory=InventoryClient(process_tier(settings, process_app, redis, timeouts)),
         locations=locations,
     )
 

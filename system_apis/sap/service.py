@@ -13,7 +13,7 @@ from shared.errors import Problem
 
 from .client import SapODataClient
 from .documents import MaterialDocument, StockRecord, odata_literal
-from .inventory_client import InventoryClient, empty_outcome
+from shared.inventory_client import InventoryClient, empty_outcome
 from .locations import LocationMap
 from .movements import SOURCE, MappedItem, map_document
 from .stock import StockTable, counted_event, drift, iso

@@ -1,17 +1,20 @@
-"""Calls to the inventory process API through the tier client: canonical events and dead letters
-in (in batches, each with an Idempotency-Key so a retry is safe), positions out."""
+"""The inventory process API's client, for every tier above it (system and experience APIs): calls
+through the tier client to its REST contract. Every write carries an Idempotency-Key or is safe to
+resend by content (event ids), so the tier client may retry it and a repeat replays the first answer."""
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Callable, Iterable
 
+from shared.config import Settings
 from shared.errors import Problem
-from shared.tier_client import TierClient
+from shared.tier_client import TierClient, Timeouts
 
 EVENTS = "/inventory/v1/events"
 DEAD_LETTERS = "/inventory/v1/dead-letters"
 AVAILABILITY = "/inventory/v1/availability"
+RESERVATIONS = "/inventory/v1/reservations"
 MAX_BATCH = 1000
 MAX_SKUS_PER_READ = 100
 OUTCOMES = ("applied", "duplicate", "stale", "dead_lettered")
@@ -34,6 +37,9 @@ def empty_outcome() -> dict:
 
 
 class InventoryClient:
+    """What the tiers above ask of the inventory process API: events and dead letters in,
+    positions and availability out, reservations (create, read, release, fulfil)."""
+
     def __init__(self, tier: TierClient) -> None:
         self.tier = tier
 
@@ -87,3 +93,38 @@ class InventoryClient:
                 positions[(position["sku"], position["location"])] = {
                     name: position.get(name, 0) for name in ("on_hand", "quality_inspection", "blocked", "in_transit")}
         return positions
+
+    def availability(self, *, skus: list[str], locations: list[str] | None = None,
+                     location_group: str | None = None, channel: str | None = None) -> dict:
+        params = {"sku": skus, "location": locations or [], "location_group": location_group, "channel": channel}
+        return self.tier.request("GET", AVAILABILITY,
+                                 params={k: v for k, v in params.items() if v not in (None, [])}).json()
+
+    def reserve(self, request: dict, *, idempotency_key: str) -> dict:
+        """The reservation, 201; a Problem (409 with `shortfalls` when stock is short) otherwise."""
+        return self.tier.request("POST", RESERVATIONS, json=request, idempotency_key=idempotency_key).json()
+
+    def reservation(self, reservation_id: str) -> dict:
+        return self.tier.request("GET", f"{RESERVATIONS}/{reservation_id}").json()
+
+    def release(self, reservation_id: str, lines: list[dict] | None, *, idempotency_key: str) -> dict:
+        body = {"lines": lines} if lines else {}
+        return self.tier.request("POST", f"{RESERVATIONS}/{reservation_id}/release", json=body,
+                                 idempotency_key=idempotency_key).json()
+
+    def fulfil(self, reservation_id: str, *, idempotency_key: str) -> dict:
+        return self.tier.request("POST", f"{RESERVATIONS}/{reservation_id}/fulfil",
+                                 idempotency_key=idempotency_key).json()
+
+
+def process_tier(settings: Settings, process_app, redis, timeouts: Timeouts) -> TierClient:
+    """The tier client of the process API: over HTTP at INVENTORY_PROCESS_URL (the split shape), else
+    in-process to `process_app`, or to one built here on `redis` (a system API served on its own)."""
+    if process_app is None and settings.process_api_url:
+        return TierClient("inventory-process", settings.process_api_url, timeouts=timeouts,
+                          attempts=settings.upstream_attempts)
+    if process_app is None:
+        from process_apis.inventory.app import create_app as create_process_app
+
+        process_app = create_process_app(settings, redis)
+    return TierClient("inventory-process", app=process_app, timeouts=timeouts, attempts=settings.upstream_attempts)
