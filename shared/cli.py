@@ -27,9 +27,8 @@ def _inventory(settings: Settings, redis=None, prefix: str = "inv"):
 def cmd_serve(args, settings: Settings) -> int:
     """All-in-one: every API (and, without SAP_BASE_URL / SALESFORCE_BASE_URL, the simulators) in one
     gunicorn app, the sweeper and the availability publisher in its worker(s)."""
-    from gunicorn.app.base import BaseApplication
-
     from shared import gateway
+    from shared.serving import GunicornServer, gthread_config
 
     demo = args.demo or settings.demo
     generated = None
@@ -50,27 +49,19 @@ def cmd_serve(args, settings: Settings) -> int:
         gateway.load_demo(master)
         master.close()
 
-    class Gateway(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", args.threads or settings.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", None)  # the app logs one JSON line per request itself
-
-        def load(self):
-            # Runs in each worker after the fork: the store, the simulator and their threads (sweeper,
-            # event broker) belong to the process that serves them, never to the gunicorn master.
-            app = gateway.create_gateway(settings, simulator_options=gateway.gateway_simulator_options(demo=demo),
-                                         salesforce_options=gateway.salesforce_simulator_options(demo=demo))
-            if demo_in_worker:
-                gateway.load_demo(app)
-            app.start_background()
-            return app
+    def load():
+        # Runs in each worker after the fork: the store, the simulators and their threads (sweeper,
+        # publisher, event broker) belong to the process that serves them, never to the gunicorn master.
+        app = gateway.create_gateway(settings, simulator_options=gateway.gateway_simulator_options(demo=demo),
+                                     salesforce_options=gateway.salesforce_simulator_options(demo=demo))
+        if demo_in_worker:
+            gateway.load_demo(app)
+        app.start_background()
+        return app
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     print(gateway.banner(settings, f"http://{shown}:{port}", generated), flush=True)
-    Gateway().run()
+    GunicornServer(load, gthread_config(host, port, workers=workers, threads=args.threads or settings.threads)).run()
     return 0
 
 

@@ -8,29 +8,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Callable
-
-from gunicorn.app.base import BaseApplication
 
 from shared.config import Settings
+from shared.serving import GunicornServer, gthread_config
 
 log = logging.getLogger("salesforce_simulator")
 DEFAULT_PORT = 8083
-
-
-class GunicornServer(BaseApplication):
-    """gunicorn's documented custom-application pattern: settings as a dict, the app from a factory."""
-
-    def __init__(self, app_factory: Callable, settings: dict) -> None:
-        self._app_factory, self._settings = app_factory, settings
-        super().__init__()
-
-    def load_config(self) -> None:
-        for name, value in self._settings.items():
-            self.cfg.set(name, value)
-
-    def load(self):
-        return self._app_factory()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -52,10 +35,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     options = OrgOptions(page_size=args.page_size, demo=args.demo)
     create_app(settings, options=options)  # fail fast on bad settings, before gunicorn starts its worker
-    gunicorn_settings = {"bind": f"{args.host}:{args.port}", "workers": 1, "threads": args.threads,
-                         "worker_class": "gthread", "accesslog": None}
-    if args.cert:
-        gunicorn_settings.update(certfile=args.cert, keyfile=args.key)
+    tls = {"certfile": args.cert, "keyfile": args.key} if args.cert else {}
+    gunicorn_settings = gthread_config(args.host, args.port, threads=args.threads, **tls)
     log.info("Salesforce simulator on %s://%s:%d/services/data/ (token: /services/oauth2/token, "
              "admin: /sf-sim/admin/)", "https" if args.cert else "http", args.host, args.port)
     GunicornServer(lambda: create_app(settings, options=options), gunicorn_settings).run()

@@ -27,8 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def serve(args: argparse.Namespace, settings: Settings) -> int:
-    from gunicorn.app.base import BaseApplication
-
+    from shared.serving import GunicornServer, gthread_config
     from simulators.sap.app import create_app
     from simulators.sap.events import DeliveryPolicy
     from simulators.sap.system import SimulatorOptions
@@ -37,19 +36,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
                                demo=args.demo, delivery=DeliveryPolicy(workers=args.push_workers))
     create_app(settings, options=options).extensions["sap_system"].close()  # fail fast on bad settings
 
-    class Simulator(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", 1)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", None)
-
-        def load(self):
-            return create_app(settings, options=options)
-
     log.info("SAP simulator on http://%s:%d/sap/opu/odata/sap/ (admin: /sap-sim/admin/)", args.host, args.port)
-    Simulator().run()
+    GunicornServer(lambda: create_app(settings, options=options), gthread_config(args.host, args.port,
+                                                                              threads=args.threads)).run()
     return 0
 
 
