@@ -10,6 +10,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +31,12 @@ def _parse_bool(raw: str) -> bool:
 
 def _parse_optional_str(raw: str) -> str | None:
     return raw.strip() or None
+
+
+def text_or_file(value: str) -> str:
+    """A setting given inline or as `@path` to a file holding it (PEM keys and certificates, JSON maps)."""
+    text = value.strip()
+    return Path(text[1:]).read_text(encoding="utf-8") if text.startswith("@") else value
 
 
 def _setting(env: str, default: Any, help: str, parse: Callable[[str], Any]) -> Any:

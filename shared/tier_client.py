@@ -3,7 +3,8 @@
 A requests.Session with connect and read timeouts; bounded tenacity retries, only for
 idempotent methods or requests that carry an Idempotency-Key; a circuit breaker per upstream;
 X-Correlation-ID and W3C traceparent propagation; an upstream's problem+json
-passed up with context. In the all-in-one shape the transport calls the target WSGI app
+passed up with context. A 503's Retry-After is honoured: the retry waits at least that long, and
+a Retry-After longer than the client's own back-off budget is not waited for here but passed up. In the all-in-one shape the transport calls the target WSGI app
 in-process (no socket), keeping method, path, headers and JSON exactly as over HTTP.
 """
 from __future__ import annotations
@@ -17,6 +18,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_to_bytes, urlencode, urlsplit
 
 import flask
@@ -35,6 +38,31 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 UPSTREAM_CALLS = metrics.counter("gateway_upstream_calls_total", "Calls to a lower tier", ("upstream", "outcome"))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """The seconds a Retry-After header asks for (delta-seconds or an HTTP date, RFC 9110 §10.2.3);
+    None when absent or unreadable. The one reader of the header in the gateway."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+
+
+def retry_after_header(value: str | None, default: float = 1) -> str:
+    """A Retry-After to pass on: the upstream's as whole seconds (at least 1), else `default`."""
+    seconds = retry_after_seconds(value)
+    return str(max(1, round(seconds if seconds is not None else default)))
 
 
 class UpstreamUnavailable(Exception):
@@ -218,9 +246,14 @@ class Timeouts:
     read: float = 10.0
 
 
+#: Longest wait between two attempts, the back-off's own cap included: a longer Retry-After is the caller's.
+MAX_RETRY_WAIT_SECONDS = 2.0
+
+
 class TierClient:
     def __init__(self, name: str, base_url: str | None = None, *, app=None, timeouts: Timeouts = Timeouts(),
-                 attempts: int = 3, breaker_fail_max: int = 5, breaker_reset_seconds: float = 30) -> None:
+                 attempts: int = 3, breaker_fail_max: int = 5, breaker_reset_seconds: float = 30,
+                 max_retry_wait: float = MAX_RETRY_WAIT_SECONDS) -> None:
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (split shape) or an app (all-in-one), not both")
         self.name = name
@@ -230,6 +263,7 @@ class TierClient:
         self.base_url = base_url.rstrip("/")
         self.timeouts = timeouts
         self.attempts = attempts
+        self.max_retry_wait = max_retry_wait
         self.breaker = CircuitBreaker(breaker_fail_max, breaker_reset_seconds)
 
     def request(self, method: str, path: str, *, json=None, params=None, headers: dict | None = None,
@@ -241,8 +275,9 @@ class TierClient:
             sent_headers["Idempotency-Key"] = idempotency_key
         retryable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
         retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.attempts if retryable else 1),
-            wait=tenacity.wait_random_exponential(multiplier=0.05, max=1.0),
+            stop=tenacity.stop_after_attempt(self.attempts if retryable else 1)
+            | retry_after_longer_than(self.max_retry_wait),
+            wait=at_least_retry_after(tenacity.wait_random_exponential(multiplier=0.05, max=1.0)),
             retry=tenacity.retry_if_exception_type(UpstreamUnavailable),
             reraise=True,
         )
@@ -256,7 +291,7 @@ class TierClient:
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
             raise Problem(503, f"{self.name} is unavailable: {error}", type_slug="upstream-unavailable",
-                          headers={"Retry-After": error.retry_after or "1"}, upstream=self.name)
+                          headers={"Retry-After": retry_after_header(error.retry_after)}, upstream=self.name)
         UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
         if response.status_code >= 400:
             raise _upstream_problem(self.name, response)
@@ -274,6 +309,27 @@ class TierClient:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _retry_after_of(retry_state: tenacity.RetryCallState) -> float | None:
+    error = retry_state.outcome.exception() if retry_state.outcome else None
+    return retry_after_seconds(getattr(error, "retry_after", None))
+
+
+def at_least_retry_after(backoff):
+    """Tenacity wait: the back-off, or the upstream's Retry-After when that is longer."""
+    def wait(retry_state: tenacity.RetryCallState) -> float:
+        return max(backoff(retry_state), _retry_after_of(retry_state) or 0.0)
+    return wait
+
+
+def retry_after_longer_than(seconds: float):
+    """Tenacity stop: an upstream asking for a longer pause than `seconds` (e.g. Salesforce's daily
+    limit spent: 600 s) is not called again now; its 503 and Retry-After go to the caller."""
+    def stop(retry_state: tenacity.RetryCallState) -> bool:
+        asked = _retry_after_of(retry_state)
+        return asked is not None and asked > seconds
+    return stop
 
 
 def _upstream_problem(name: str, response: requests.Response) -> Problem:

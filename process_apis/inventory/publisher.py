@@ -18,11 +18,12 @@ Never an older value after a newer one for a key: only one publisher is active a
 process and worker, the holder of a Redis lease. It sends one batch at a time, each computed
 after the one before was acknowledged, so a key's values go out in the order they were computed.
 A batch refused (503, unreachable) is kept and sent again unchanged, with the same
-Idempotency-Key, before anything newer; one refused for good (a 4xx) is dead-lettered instead of
-blocking every later one. The lease is renewed before every send and outlives the
-longest one send may take (each attempt's connect and read timeouts and back-off), so a
-publisher that lost it (paused, cut off from Redis) has no batch in flight when another takes
-over and sends newer values.
+Idempotency-Key, before anything newer; one refused for good (a contract bug: 400, 413, 422) is
+dead-lettered instead of blocking every later one. The lease is renewed before every send and
+sized to outlive one send (each attempt's connect and read timeouts and back-off), and checked
+again before a batch is recorded or its entries acknowledged. A send may still outlive it (an
+in-process send has no timeout; a paused process): the Salesforce system API therefore fences
+every key by as_of (system_apis/salesforce/fence.py) and skips a value older than one it sent.
 """
 from __future__ import annotations
 
@@ -70,8 +71,8 @@ def tier_from_settings(settings: Settings) -> TierClient | None:
 
 
 def lease_seconds_for(tier: TierClient) -> float:
-    """Twice the longest one send can take: every attempt's timeouts and back-off (≤ 1 s each)."""
-    return 2 * tier.attempts * (tier.timeouts.connect + tier.timeouts.read + 1.0) + 1.0
+    """Twice the longest one send can take: every attempt's timeouts and wait (≤ tier.max_retry_wait)."""
+    return 2 * tier.attempts * (tier.timeouts.connect + tier.timeouts.read + tier.max_retry_wait) + 1.0
 
 
 def _ms_now() -> int:
@@ -209,6 +210,8 @@ class Publisher:
                 waiting = waiting[self.batch_size:]
         if waiting:
             self.sender.send(waiting, stop)
+        if not self.keep_lease():  # a successor has claimed these entries and computes them again
+            raise LeaseLost
         inventory.changes.acknowledge(pending.entry_ids)
         if everything and pending.versions:
             inventory.published.store_versions(pending.versions)

@@ -2,7 +2,8 @@
 
 Results come back in request order. Without allOrNone each record stands alone; with it, one
 failure rolls every record back and each result says why (its own error, or
-ALL_OR_NONE_OPERATION_ROLLED_BACK), as Salesforce answers.
+ALL_OR_NONE_OPERATION_ROLLED_BACK), as Salesforce answers. A record may meet a row lock held by
+another transaction (`row_locked`, the fault injection's die): UNABLE_TO_LOCK_ROW, as under contention.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ MAX_RECORDS = 200
 ROLLED_BACK = RecordError("ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were "
                           "valid and the request was using AllOrNone header")
 ENQUEUED = "OPERATION_ENQUEUED"
+LOCKED_MESSAGE = "unable to obtain exclusive access to this record or 1 records"
+
+
+def _never_locked() -> bool:
+    return False
 
 
 def enqueued(event_uuid: str) -> dict:
@@ -44,7 +50,7 @@ def _record_type(record) -> str | None:
 
 
 def _run(store: RecordStore, records: list, all_or_none: bool,
-         write: Callable[[Transaction, int, Mapping], dict]) -> list[dict]:
+         write: Callable[[Transaction, int, Mapping], dict], row_locked: Callable[[], bool]) -> list[dict]:
     results: list[dict | RecordError] = []
     with store.transaction() as transaction:
         for position, record in enumerate(records):
@@ -52,6 +58,8 @@ def _run(store: RecordStore, records: list, all_or_none: bool,
             try:
                 if not isinstance(record, Mapping):
                     raise RecordError("JSON_PARSER_ERROR", "Each record must be a JSON object")
+                if row_locked():
+                    raise RecordError("UNABLE_TO_LOCK_ROW", LOCKED_MESSAGE)
                 results.append(write(transaction, position, record))
             except RecordError as error:
                 transaction.rollback_to(savepoint)
@@ -63,7 +71,7 @@ def _run(store: RecordStore, records: list, all_or_none: bool,
     return [{"success": False, "errors": [r.to_dict()]} if isinstance(r, RecordError) else r for r in results]
 
 
-def create_records(store: RecordStore, body) -> list[dict]:
+def create_records(store: RecordStore, body, row_locked: Callable[[], bool] = _never_locked) -> list[dict]:
     """POST composite/sobjects: each record names its object in attributes.type."""
     records, all_or_none = collection_request(body)
 
@@ -75,10 +83,11 @@ def create_records(store: RecordStore, body) -> list[dict]:
         errors = [enqueued(transaction.event_uuids[record_id])] if sobject.event else []
         return {"id": record_id, "success": True, "errors": errors}
 
-    return _run(store, records, all_or_none, create)
+    return _run(store, records, all_or_none, create, row_locked)
 
 
-def upsert_records(store: RecordStore, sobject: SObjectType, field_name: str, body) -> list[dict]:
+def upsert_records(store: RecordStore, sobject: SObjectType, field_name: str, body,
+                   row_locked: Callable[[], bool] = _never_locked) -> list[dict]:
     """PATCH composite/sobjects/{Object}/{ExternalIdField}: each record carries its external id."""
     field = sobject.external_id_field(field_name)
     if field is None or sobject.event:
@@ -100,7 +109,7 @@ def upsert_records(store: RecordStore, sobject: SObjectType, field_name: str, bo
         record_id, created = transaction.upsert(sobject, field.name, key, record)
         return {"id": record_id, "success": True, "errors": [], "created": created}
 
-    results = _run(store, records, all_or_none, upsert)
+    results = _run(store, records, all_or_none, upsert, row_locked)
     for result in results:
         result.setdefault("created", False)
     return results

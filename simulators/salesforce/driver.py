@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import requests
 import tenacity
 
+from shared.tier_client import retry_after_seconds
 from simulators.sap.seed import DEMO_MATERIALS
 
 OCI_ROOT = "/salesforce/v1/oci"
@@ -32,6 +33,9 @@ DEMO_LOCATION_GROUPS = ("WEB-SHIP",)
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 5.0
 SETTLE_SHARE = 0.4  # share of ticks that settle an open order instead of placing a new one
+#: Orders held open at most: more ticks place than settle, so a long run would otherwise hold ever more
+#: of the stock reserved (and the driver ever more memory); past it the oldest order is settled.
+MAX_OPEN_ORDERS = 200
 FULFIL_SHARE = 0.7  # of settled orders, how many are fulfilled (the rest released)
 
 
@@ -57,8 +61,7 @@ class RetryableAnswer(Exception):
     def __init__(self, response: requests.Response) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
-        retry_after = response.headers.get("Retry-After", "")
-        self.retry_after = float(retry_after) if retry_after.replace(".", "", 1).isdigit() else None
+        self.retry_after = retry_after_seconds(response.headers.get("Retry-After"))
 
 
 @dataclass
@@ -128,7 +131,7 @@ class OrderManagement:
     """Places orders and settles them later, one call per tick."""
 
     def __init__(self, client: OciClient, *, skus: Sequence[str], locations: Sequence[str],
-                 location_groups: Sequence[str], seed: int) -> None:
+                 location_groups: Sequence[str], seed: int, max_open_orders: int = MAX_OPEN_ORDERS) -> None:
         if not skus or not (locations or location_groups):
             raise ValueError("the driver needs at least one SKU and one location or location group")
         self.client, self.skus = client, list(skus)
@@ -136,11 +139,13 @@ class OrderManagement:
             ("locationGroupIdentifier", g) for g in location_groups]
         self.random = random.Random(seed)
         self.open_orders: deque[Order] = deque()
+        self.max_open_orders = max_open_orders
         self.result = client.result
         self._order_numbers = itertools.count(1)
 
     def step(self) -> None:
-        if self.open_orders and self.random.random() < SETTLE_SHARE:
+        full = len(self.open_orders) >= self.max_open_orders
+        if self.open_orders and (full or self.random.random() < SETTLE_SHARE):
             self.settle(self.open_orders.popleft())
         else:
             self.place_order()
@@ -197,7 +202,7 @@ def run_orders(gateway_url: str, *, rate: float = 10.0, duration: float = 10.0,
                seed: int = 0, session: requests.Session | None = None,
                location_groups: Sequence[str] = DEMO_LOCATION_GROUPS, max_orders: int | None = None,
                timeout: float = 10.0, attempts: int = 4, headers: dict | None = None,
-               backoff_seconds: float = 0.05) -> DriverResult:
+               backoff_seconds: float = 0.05, max_open_orders: int = MAX_OPEN_ORDERS) -> DriverResult:
     """Place and settle orders at `rate` calls per second for `duration` seconds (or `max_orders` ticks).
 
     `session` may be any requests.Session (e.g. with the tier client's in-process adapter mounted);
@@ -208,7 +213,8 @@ def run_orders(gateway_url: str, *, rate: float = 10.0, duration: float = 10.0,
     result = DriverResult()
     client = OciClient(gateway_url, result, session=session, timeout=timeout, attempts=attempts, headers=headers,
                        backoff_seconds=backoff_seconds)
-    orders = OrderManagement(client, skus=skus, locations=locations, location_groups=location_groups, seed=seed)
+    orders = OrderManagement(client, skus=skus, locations=locations, location_groups=location_groups, seed=seed,
+                             max_open_orders=max_open_orders)
     started, ticks = time.monotonic(), 0
     while time.monotonic() - started < duration and (max_orders is None or ticks < max_orders):
         # Tick n is due at n / rate; a late tick runs at once, so a stall is caught up, not skipped.
@@ -234,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per HTTP call")
     parser.add_argument("--attempts", type=int, default=4, help="tries per call, the first included")
+    parser.add_argument("--max-open-orders", type=int, default=MAX_OPEN_ORDERS,
+                        help="orders held open at most; past it the oldest is settled")
     parser.add_argument("--token", help="sent as 'Authorization: Bearer <token>'")
     args = parser.parse_args(argv)
 
@@ -243,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run_orders(args.gateway_url, rate=args.rate, duration=args.duration, skus=split(args.skus),
                         locations=split(args.locations), location_groups=split(args.location_groups),
                         seed=args.seed, max_orders=args.max_orders, timeout=args.timeout, attempts=args.attempts,
+                        max_open_orders=args.max_open_orders,
                         headers={"Authorization": f"Bearer {args.token}"} if args.token else None)
     print(json.dumps(result.to_dict()))
     return 0

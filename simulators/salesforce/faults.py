@@ -1,5 +1,6 @@
 """Fault injection for the org's REST API: latency, 503 SERVER_UNAVAILABLE, 429 with Retry-After,
-and access tokens that die early. One seeded `random.Random` rolls every die, so the same seed
+records of a collection refused with UNABLE_TO_LOCK_ROW (lock contention), and access tokens that
+die early. One seeded `random.Random` rolls every die, so the same seed
 and the same sequence of calls give the same faults."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ def _number(value) -> bool:
 
 # (fields, test, rule as the error message states it)
 CHECKS = (
-    (("error_rate", "rate_limit_rate"), lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
+    (("error_rate", "rate_limit_rate", "lock_contention_rate"), lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
     (("latency_ms", "retry_after_seconds", "seed"), lambda v: _number(v) and isinstance(v, int) and v >= 0,
      "a non-negative integer"),
     (("expire_tokens_after_seconds",), lambda v: v is None or (_number(v) and v >= 0),
@@ -31,6 +32,7 @@ class FaultSettings:
     error_rate: float = 0.0  # share of REST calls answered 503 SERVER_UNAVAILABLE
     rate_limit_rate: float = 0.0  # share of REST calls answered 429 with Retry-After
     retry_after_seconds: int = 1  # the Retry-After of a 429
+    lock_contention_rate: float = 0.0  # share of collection records refused with UNABLE_TO_LOCK_ROW
     expire_tokens_after_seconds: int | None = None  # tokens die this long after issue (None: their TTL)
     include_token_endpoint: bool = False  # roll latency and 503 on the OAuth token endpoint too
     seed: int = 0
@@ -88,3 +90,10 @@ class Faults:
             limited = (not unavailable and current.rate_limit_rate > 0
                        and self._dice.random() < current.rate_limit_rate)
             return Verdict(current.latency_ms / 1000, unavailable, limited)
+
+    def row_locked(self) -> bool:
+        """Whether one record of a collection meets a row lock held elsewhere (Salesforce refuses it
+        with UNABLE_TO_LOCK_ROW; the same record succeeds when sent again once the lock is gone)."""
+        with self._lock:
+            rate = self._settings.lock_contention_rate
+            return rate > 0 and self._dice.random() < rate

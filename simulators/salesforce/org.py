@@ -10,11 +10,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 
 from cryptography import x509
 
-from shared.config import Settings
+from shared.config import Settings, text_or_file
 from simulators.salesforce.cursors import QueryCursors
 from simulators.salesforce.errors import SalesforceError
 from simulators.salesforce.faults import Faults, FaultSettings
@@ -48,11 +47,6 @@ class OrgOptions:
             raise ValueError("page_size must be >= 1")
         if not self.users:
             raise ValueError("the org needs at least one user")
-
-
-def read_pem(value: str) -> bytes:
-    """PEM text, or `@path` to a file holding it."""
-    return Path(value[1:]).read_bytes() if value.startswith("@") else value.encode()
 
 
 class ApiUsage:
@@ -109,7 +103,7 @@ class SalesforceOrg:
         self.users = {name: to_18(f"0055g{n:010d}") for n, name in enumerate(usernames, start=1)}
         self.jwt_public_key = None
         if settings.sf_sim_jwt_certificate:
-            certificate = x509.load_pem_x509_certificate(read_pem(settings.sf_sim_jwt_certificate))
+            certificate = x509.load_pem_x509_certificate(text_or_file(settings.sf_sim_jwt_certificate).encode())
             self.jwt_public_key = certificate.public_key()
         self.store = RecordStore(self.options.objects, clock=self.clock)
         self.sessions = Sessions(self.org_id, ttl_seconds=settings.sf_sim_token_ttl_seconds, clock=self.clock)

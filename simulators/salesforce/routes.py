@@ -239,12 +239,13 @@ def delete_by_external_id(name: str, field: str, value: str):
 
 @blueprint.post("/composite/sobjects", strict_slashes=False)
 def create_collection():
-    return json_response(composite.create_records(org().store, json_body()))
+    return json_response(composite.create_records(org().store, json_body(), org().faults.row_locked))
 
 
 @blueprint.patch("/composite/sobjects/<name>/<field>", strict_slashes=False)
 def upsert_collection(name: str, field: str):
-    return json_response(composite.upsert_records(org().store, sobject(name), field, json_body()))
+    return json_response(composite.upsert_records(org().store, sobject(name), field, json_body(),
+                                                  org().faults.row_locked))
 
 
 # --- SOQL -------------------------------------------------------------------------------------------

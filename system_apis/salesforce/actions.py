@@ -7,7 +7,8 @@ An action runs in two steps, each kept under the action's id:
    same bodies even if the state moved meanwhile;
 2. the *answer*, written once the process API answered. The process-API calls carry an
    Idempotency-Key derived from the actionRequestId, so a crash between the two steps only makes
-   the process API replay its stored answer.
+   the process API replay its stored answer. The answer is written SET NX: when concurrent
+   repeats both execute, the first answer stored stays the answer of every later repeat.
 """
 from __future__ import annotations
 
@@ -45,8 +46,11 @@ class ActionStore:
                 planned = self.redis.get(plan_key) or candidate
         chosen = _checked(json.loads(planned), fingerprint, action_id)["plan"]
         answer = execute(chosen)
-        self.redis.set(answer_key, json.dumps({"fingerprint": fingerprint, "answer": answer}), ex=self.ttl_seconds)
-        return answer
+        if self.redis.set(answer_key, json.dumps({"fingerprint": fingerprint, "answer": answer}), nx=True,
+                          ex=self.ttl_seconds):
+            return answer
+        stored = self.redis.get(answer_key)  # a concurrent repeat answered first: its answer is the one
+        return json.loads(stored)["answer"] if stored is not None else answer
 
 
 def _checked(record: dict, fingerprint: str, action_id: str) -> dict:

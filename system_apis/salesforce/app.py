@@ -16,6 +16,7 @@ from shared.tier_client import Timeouts
 from .actions import ActionStore
 from .auth import Unconfigured, flow_from_settings
 from .client import SalesforceClient
+from .fence import AsOfFence
 from .limits import UsageMonitor
 from .reservations import Reservations
 from .routes import PREFIX, blp
@@ -57,6 +58,7 @@ def bootstrap(settings: Settings, *, process_app=None, salesforce_app=None, redi
         usage=usage,
         reservations=Reservations(inventory=inventory, actions=ActionStore(redis, settings.idempotency_ttl_seconds),
                                   redis=redis, channel=channel or settings.salesforce_channel),
+        fence=AsOfFence(redis),
     )
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import jwt
+
+from shared.config import text_or_file
 
 TOKEN_PATH = "/services/oauth2/token"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -34,11 +35,6 @@ class TokenRequestError(Exception):
     def __init__(self, status: int, error: str, description: str) -> None:
         super().__init__(f"{error}: {description}" if description else error)
         self.status, self.error, self.description = status, error, description
-
-
-def read_private_key(value: str) -> str:
-    """A PEM given inline, or `@path` to a file holding it (as SALESFORCE_JWT_PRIVATE_KEY allows)."""
-    return Path(value[1:]).read_text() if value.startswith("@") else value
 
 
 @dataclass(frozen=True)
@@ -90,7 +86,7 @@ def flow_from_settings(settings) -> ClientCredentials | JwtBearer | Unconfigured
         if not (settings.salesforce_jwt_private_key and settings.salesforce_jwt_subject):
             return Unconfigured("SALESFORCE_AUTH_FLOW=jwt_bearer needs SALESFORCE_JWT_PRIVATE_KEY and "
                                 "SALESFORCE_JWT_SUBJECT")
-        return JwtBearer(settings.salesforce_client_id, read_private_key(settings.salesforce_jwt_private_key),
+        return JwtBearer(settings.salesforce_client_id, text_or_file(settings.salesforce_jwt_private_key),
                          settings.salesforce_jwt_subject)
     return ClientCredentials(settings.salesforce_client_id, settings.salesforce_client_secret or "")
 

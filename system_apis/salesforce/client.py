@@ -33,6 +33,9 @@ from shared.tier_client import (
     InProcessSession,
     Timeouts,
     UpstreamUnavailable,
+    at_least_retry_after,
+    retry_after_header,
+    retry_after_longer_than,
 )
 
 from .auth import TOKEN_PATH, AccessToken, ClientCredentials, JwtBearer, TokenCache, TokenRequestError, Unconfigured
@@ -74,20 +77,6 @@ def salesforce_errors(response: requests.Response) -> list[dict]:
               for item in items if isinstance(item, dict)]
     return errors or [{"errorCode": f"HTTP_{response.status_code}",
                        "message": (response.text or "").strip()[:200], "fields": []}]
-
-
-def _wait(fallback):
-    def wait(retry_state) -> float:
-        asked = _retry_after_seconds(getattr(retry_state.outcome.exception(), "retry_after", None))
-        return asked if asked is not None else fallback(retry_state)
-    return wait
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: rare from Salesforce; fall back to our own backoff
 
 
 class SalesforceClient:
@@ -172,15 +161,11 @@ class SalesforceClient:
                           upstream_status=error.status, salesforce_error=error.error) from None
 
     def _retrying(self) -> tenacity.Retrying:
-        def too_long(retry_state) -> bool:  # a longer wait than we hold a request open for: give up now
-            wait = _retry_after_seconds(getattr(retry_state.outcome.exception(), "retry_after", None))
-            return wait is not None and wait > self.max_retry_wait
-
         retryable = (tenacity.retry_if_exception_type(UpstreamUnavailable)
                      & tenacity.retry_if_not_exception_type(_MaybeApplied))
         return tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self.attempts) | too_long,
-            wait=_wait(tenacity.wait_random_exponential(multiplier=self.backoff, max=1.0)),
+            stop=tenacity.stop_after_attempt(self.attempts) | retry_after_longer_than(self.max_retry_wait),
+            wait=at_least_retry_after(tenacity.wait_random_exponential(multiplier=self.backoff, max=1.0)),
             retry=retryable, reraise=True)
 
     def _guarded(self, method, path, json, token, meter, replay_safe) -> requests.Response:
@@ -203,7 +188,7 @@ class SalesforceClient:
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
             raise Problem(503, f"{self.name} is unavailable: {error}", type_slug="upstream-unavailable",
-                          headers={"Retry-After": _retry_after_header(error.retry_after)},
+                          headers={"Retry-After": retry_after_header(error.retry_after)},
                           upstream=self.name) from None
         UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
         return response
@@ -277,11 +262,6 @@ def salesforce_errors_of(result: dict) -> list[dict]:
     return [{"errorCode": str(error.get("statusCode") or error.get("errorCode") or "UNKNOWN"),
              "message": str(error.get("message") or ""), "fields": error.get("fields") or []}
             for error in result.get("errors") or [] if isinstance(error, dict)]
-
-
-def _retry_after_header(value: str | None) -> str:
-    seconds = _retry_after_seconds(value)
-    return str(max(1, round(seconds))) if seconds is not None else "1"
 
 
 def _json_object(response: requests.Response) -> dict:

@@ -19,14 +19,31 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from shared.errors import Problem
-
+from shared.errors import Problem, problem_type
 from shared.inventory_client import InventoryClient
 
 REF_RETENTION_SECONDS = 7 * 86400
 LIVE = ("active", "fulfilled")
 #: Process-API refusals that are an answer to Salesforce (success false), not an outage.
 REFUSALS = (404, 409, 422)
+#: The process API's 409 for an Idempotency-Key whose first request is still running: not a refusal.
+IN_FLIGHT = problem_type("idempotency-key-in-flight")
+#: Seconds a caller waits before repeating an action that is still in flight.
+IN_FLIGHT_RETRY_AFTER = "1"
+
+
+def refused(problem: Problem, action_id: str) -> bool:
+    """Whether the process API's problem is a refusal to answer Salesforce with (success false).
+
+    A 409 "still in flight" is not: the first request with this actionRequestId is still running
+    (a concurrent repeat), and answering "failed" would be stored as the action's answer while the
+    first request holds stock. It becomes a 503 with Retry-After; the caller repeats the same
+    actionRequestId and gets the first request's answer."""
+    if problem.type == IN_FLIGHT:
+        raise Problem(503, f"actionRequestId {action_id} is still being processed; repeat it shortly",
+                      type_slug="action-in-flight", headers={"Retry-After": IN_FLIGHT_RETRY_AFTER},
+                      actionRequestId=action_id)
+    return problem.status in REFUSALS
 
 
 def error_code(problem: Problem) -> str:
@@ -68,7 +85,7 @@ class Reservations:
             try:
                 reservation = self.inventory.reserve(body, idempotency_key=f"sf-oci:reserve:{action_id}")
             except Problem as problem:
-                if problem.status not in REFUSALS:
+                if not refused(problem, action_id):
                     raise
                 return _refused_reservation(request, problem)
             self._remember(body["external_ref"], reservation["id"])
@@ -202,7 +219,7 @@ def _settle(record: dict, plan: dict, apply) -> dict:
     try:
         apply(record, plan)
     except Problem as problem:
-        if problem.status not in REFUSALS:
+        if not refused(problem, record["actionRequestId"]):
             raise
         return _failure(record, error_code(problem), problem.detail)
     return _success(record)

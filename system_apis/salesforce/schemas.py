@@ -80,7 +80,8 @@ class PublishResultSchema(Schema):
     written = fields.Integer()
     dead_lettered = fields.Integer()
     superseded = fields.Integer(metadata={"description": "outcomes not written because the batch held a newer "
-                                                         "one (later as_of) for the same key"})
+                                                         "one (later as_of) for the same key, or one as new was "
+                                                         "sent before"})
     failed = fields.List(fields.Nested(FailedOutcomeSchema))
     salesforce_calls = fields.Integer(metadata={"description": "REST requests this batch cost"})
     api_usage = fields.Nested(ApiUsageSchema, allow_none=True)

@@ -12,8 +12,10 @@ from datetime import datetime, timezone
 from shared import metrics
 from shared.config import Settings
 
-from .client import CallMeter, SalesforceClient
 from shared.inventory_client import InventoryClient
+
+from .client import CallMeter, SalesforceClient
+from .fence import AsOfFence
 from .limits import UsageMonitor
 from .reservations import Reservations
 
@@ -27,9 +29,8 @@ SOURCE = "salesforce"
 TRANSIENT_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "REQUEST_RUNNING_TOO_LONG", "SERVER_UNAVAILABLE",
                               "QUERY_TIMEOUT", "TXN_SECURITY_METERING_ERROR"})
 
+# Freshness (event → acknowledged) is measured once, by the publisher (inventory_publish_freshness_seconds).
 OUTCOMES = metrics.counter("salesforce_availability_outcomes_total", "Availability outcomes by result", ("result",))
-LAG = metrics.histogram("salesforce_availability_lag_seconds",
-                        "From the oldest event behind an outcome to Salesforce acknowledging it")
 
 
 @dataclass
@@ -41,6 +42,7 @@ class SalesforceSystem:
     inventory: InventoryClient
     usage: UsageMonitor
     reservations: Reservations
+    fence: AsOfFence
 
 
 def availability_key(outcome: dict) -> str:
@@ -80,18 +82,19 @@ def dead_letter_reason(error_code: str) -> str:
 
 def publish_availability(system: SalesforceSystem, outcomes: list[dict], *, record_attempts: int | None = None,
                          record_backoff: float = 0.05) -> dict:
-    """Write every outcome (the newest per key) to Salesforce; dead-letter the ones Salesforce refuses.
-    Records refused for a transient reason are sent again, up to `record_attempts` times in all.
-    Raises a 503 Problem when Salesforce cannot be reached: nothing is acknowledged then."""
+    """Write every outcome (the newest per key, and only if newer than what was sent before: see
+    fence.py) to Salesforce; dead-letter the ones Salesforce refuses. Records refused for a transient
+    reason are sent again, up to `record_attempts` times in all. Raises a 503 Problem when Salesforce
+    cannot be reached: nothing is acknowledged then, and a repeat of the batch is written again."""
     meter = CallMeter()
-    chosen = newest_per_key(outcomes)
+    newest = newest_per_key(outcomes)
+    marks = [_mark(outcomes[index]) for index in newest]
+    chosen = [index for index, newer in zip(newest, system.fence.claim(marks)) if newer]
     refused = _write_all(system, outcomes, chosen, meter, attempts=record_attempts or system.settings.upstream_attempts,
                          backoff=record_backoff)
+    system.fence.confirm([_mark(outcomes[index]) for index in chosen if index not in refused])
     failed = _dead_letter(system, outcomes, refused)
     now = datetime.now(timezone.utc)
-    for index in chosen:
-        if outcomes[index]["occurred_at"] is not None:
-            LAG.observe(max(0.0, (now - outcomes[index]["occurred_at"]).total_seconds()))
     written, superseded = len(chosen) - len(refused), len(outcomes) - len(chosen)
     OUTCOMES.labels("written").inc(written)
     OUTCOMES.labels("dead_lettered").inc(len(refused))
@@ -100,6 +103,10 @@ def publish_availability(system: SalesforceSystem, outcomes: list[dict], *, reco
     return {"received": len(outcomes), "written": written, "dead_lettered": len(failed), "superseded": superseded,
             "failed": failed, "salesforce_calls": meter.calls, "api_usage": usage.as_dict() if usage else None,
             "slow_down": system.usage.slow_down, "acknowledged_at": now.isoformat()}
+
+
+def _mark(outcome: dict) -> tuple[str, str, datetime]:
+    return outcome["sku"], availability_key(outcome), outcome["as_of"]
 
 
 def _write_all(system: SalesforceSystem, outcomes: list[dict], indexes: list[int], meter: CallMeter, *,

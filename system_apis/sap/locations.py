@@ -6,7 +6,8 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from shared.config import text_or_file
 
 #: The process API's identifier rule (no braces: they would break Redis hash tags).
 LOCATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
@@ -25,9 +26,7 @@ class LocationMap:
         """Parse the SAP_LOCATION_MAP setting; None or blank gives the empty map."""
         if raw is None or not raw.strip():
             return cls()
-        text = raw.strip()
-        if text.startswith("@"):
-            text = Path(text[1:]).read_text(encoding="utf-8")
+        text = text_or_file(raw.strip())
         try:
             document = json.loads(text)
         except ValueError as error:

@@ -205,6 +205,62 @@ def test_a_batch_refused_for_good_is_dead_lettered_and_its_keys_go_again_with_th
     assert wait_until(lambda: in_step(receiver, api, [*S1_KEYS, ("MAT-1", "S2", None, "web")]))
 
 
+def test_a_redriven_refused_batch_publishes_its_skus_again(api, receiver, publishing):
+    receiver.reject_next = 1
+    receive(api, 5)
+    assert wait_until(lambda: api.get(f"{V1}/dead-letters", query_string={"reason": "outcomes_refused"})
+                      .get_json()["items"])
+    [entry] = api.get(f"{V1}/dead-letters", query_string={"reason": "outcomes_refused"}).get_json()["items"]
+
+    answer = api.post(f"{V1}/dead-letters/{entry['id']}/redrive")
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["status"] == "redriven"
+    assert wait_until(lambda: in_step(receiver, api, S1_KEYS))
+
+
+class Refusing:
+    """WSGI middleware answering the next `count` requests with `status`, as a system API does to a
+    caller with wrong credentials (401, 403) or at a wrong path (404)."""
+
+    def __init__(self, app, status: int, count: int) -> None:
+        self.app, self.status, self.count = app, status, count
+
+    def __call__(self, environ, start_response):
+        if self.count > 0:
+            self.count -= 1
+            start_response(f"{self.status} Refused", [("Content-Type", "application/problem+json")])
+            return [b'{"type": "about:blank", "title": "Refused", "status": %d, "detail": "not allowed"}' % self.status]
+        return self.app(environ, start_response)
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_batch_refused_for_credentials_or_address_is_kept_and_sent_again_not_dead_lettered(api, app, status):
+    receiver = AvailabilityReceiver()
+    with serving(Refusing(receiver.app, status, count=2)) as url:
+        receiver.url = url
+        with running(app.extensions["inventory"], receiver):
+            receive(api, 5)
+            assert wait_until(lambda: in_step(receiver, api, S1_KEYS))
+    assert api.get(f"{V1}/dead-letters", query_string={"reason": "outcomes_refused"}).get_json()["items"] == []
+
+
+def test_a_send_that_outlived_the_lease_records_and_acknowledges_nothing(app, api, receiver):
+    inventory = app.extensions["inventory"]
+    receiver.delay_seconds = 2.0  # longer than the lease below
+    with running(inventory, receiver, lease_seconds=0.8) as runner:
+        receive(api, 5)
+        assert wait_until(lambda: receiver.in_flight == 1)
+        successor = inventory.redis.lock(inventory.ledger.keys.publisher_lease, timeout=60, blocking=False,
+                                         thread_local=False)
+        assert wait_until(lambda: successor.acquire(blocking=False), timeout=5)  # the lease lapsed mid-send
+        assert wait_until(lambda: receiver.in_flight == 0 and not runner.publisher.held)
+    assert receiver.outcome_count() > 0  # the receiver took the batch...
+    assert all(value is None or value.available_to_sell != 5  # ...but it was not recorded as published
+               for value in inventory.published.read(["MAT-1"]).values())
+    assert inventory.redis.xpending(inventory.changes.key, "publisher")["pending"] >= 1  # nor acknowledged
+    successor.release()
+
+
 def test_values_of_a_key_never_go_back_in_time_under_concurrent_changes(app, api, receiver, publishing):
     receive(api, 50)
     failures = []

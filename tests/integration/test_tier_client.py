@@ -21,7 +21,7 @@ def _upstream_app(calls: list, failures: dict):
         calls.append(dict(flask.request.headers))
         if failures.get("remaining", 0) > 0:
             failures["remaining"] -= 1
-            return {"detail": "busy"}, 503
+            return {"detail": "busy"}, 503, {"Retry-After": failures["retry_after"]} if "retry_after" in failures else {}
         return {"method": flask.request.method, "json": flask.request.get_json(silent=True)}
 
     @app.route("/slow")
@@ -55,6 +55,24 @@ def test_get_is_retried_through_transient_503s(upstream):
     response = TierClient("up", base, attempts=3).request("GET", "/echo")
     assert response.json()["method"] == "GET"
     assert len(calls) == 3
+
+
+def test_a_retry_after_beyond_the_backoff_budget_is_passed_up_not_retried(upstream):
+    base, calls, failures = upstream
+    failures.update(remaining=3, retry_after="600")
+    with pytest.raises(Problem) as raised:
+        TierClient("up", base, attempts=3, max_retry_wait=2.0).request("GET", "/echo")
+    assert raised.value.status == 503 and raised.value.headers["Retry-After"] == "600"
+    assert len(calls) == 1
+
+
+def test_a_retry_after_within_the_budget_is_waited_before_the_retry(upstream):
+    base, calls, failures = upstream
+    failures.update(remaining=1, retry_after="1")
+    started = time.monotonic()
+    response = TierClient("up", base, attempts=3, max_retry_wait=2.0).request("GET", "/echo")
+    assert response.json()["method"] == "GET" and len(calls) == 2
+    assert time.monotonic() - started >= 1.0
 
 
 def test_post_without_idempotency_key_is_not_retried(upstream):

@@ -13,7 +13,8 @@ from werkzeug.serving import make_server
 
 from simulators.salesforce.app import create_app
 from simulators.salesforce.org import OrgOptions
-from tests.simulators_salesforce.support import Clock, Rest, SigningKey, make_settings, new_signing_key
+from tests.simulators_salesforce.support import Clock, Rest, make_settings
+from tests.support.keys import SigningKey, new_signing_key
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import jwt
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-
 from flask import Flask
 from flask.testing import FlaskClient
 
 from shared.config import Settings
 from simulators.salesforce.org import SalesforceOrg
+from tests.support.keys import SigningKey
 
 CLIENT_ID, CLIENT_SECRET = "3MVG9-sim-test-consumer-key", "sim-test-consumer-secret"
 JWT_SUBJECT = "integration@acme.example"
@@ -99,24 +95,6 @@ def error_code(answer) -> str:
     body = answer.json
     assert isinstance(body, list) and len(body) == 1, body
     return body[0]["errorCode"]
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    private_pem: bytes
-    certificate_pem: str
-
-
-def new_signing_key(common_name: str = "inventory-gateway") -> SigningKey:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-                   .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
-    return SigningKey(private_pem, certificate.public_bytes(serialization.Encoding.PEM).decode())
 
 
 def assertion(key: SigningKey, *, clock: Clock, issuer: str = CLIENT_ID, subject: str = JWT_SUBJECT,

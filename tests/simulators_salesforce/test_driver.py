@@ -102,6 +102,13 @@ def test_a_failed_first_attempt_is_retried_with_the_same_action_request_id(gatew
     assert result.attempts == fake.attempts  # the driver never sent an id the gateway did not see, or vice versa
 
 
+def test_open_orders_are_bounded_by_settling_the_oldest(gateway, fake):
+    result = orders(gateway, max_orders=300, max_open_orders=5)
+    settled = {order for kind, order in fake.applied.values() if kind != "reservations"}
+    assert result.reserved > 100
+    assert len(fake.reserved_orders - settled) <= 5
+
+
 def test_retries_are_bounded(gateway, fake):
     fake.always_fail = True
     result = orders(gateway, max_orders=5, attempts=3)

@@ -88,3 +88,18 @@ def test_latency_is_added_to_rest_calls(rest):
     started = time.monotonic()
     rest.get("/")
     assert time.monotonic() - started >= 0.15
+
+
+def test_the_lock_contention_fault_refuses_collection_records_with_unable_to_lock_row(rest):
+    rest.admin("PUT", "/faults", json={"lock_contention_rate": 1.0})
+    records = [{"attributes": {"type": "Product_Availability__c"}, "Availability_Key__c": f"MAT-{n}|S1|web",
+                "SKU__c": f"MAT-{n}", "Location__c": "S1"} for n in range(2)]
+    answer = rest.patch("/composite/sobjects/Product_Availability__c/Availability_Key__c",
+                        {"allOrNone": False, "records": records})
+    assert answer.status_code == 200
+    assert [(result["success"], result["errors"][0]["statusCode"]) for result in answer.json] == [
+        (False, "UNABLE_TO_LOCK_ROW")] * 2
+    rest.admin("PUT", "/faults", json={"lock_contention_rate": 0.0})
+    again = rest.patch("/composite/sobjects/Product_Availability__c/Availability_Key__c",
+                       {"allOrNone": False, "records": records})
+    assert [result["success"] for result in again.json] == [True, True]

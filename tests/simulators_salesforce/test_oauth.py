@@ -9,8 +9,9 @@ import pytest
 
 from simulators.salesforce.app import create_app
 from tests.simulators_salesforce.support import (
-    CLIENT_ID, CLIENT_SECRET, DATA, JWT_SUBJECT, TOKEN_PATH, assertion, error_code, make_settings, new_signing_key,
+    CLIENT_ID, CLIENT_SECRET, DATA, JWT_SUBJECT, TOKEN_PATH, assertion, error_code, make_settings,
 )
+from tests.support.keys import new_signing_key
 
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 

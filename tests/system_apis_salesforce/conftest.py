@@ -8,7 +8,7 @@ from process_apis.inventory.app import create_app as create_process_app
 from shared.redis import create_redis
 from simulators.salesforce.app import create_app as create_simulator
 from system_apis.salesforce.app import create_app
-from tests.system_apis_salesforce.support import LOCATIONS, make_settings
+from tests.system_apis_salesforce.support import LOCATIONS, T0, count, make_settings
 
 #: Retries wait milliseconds, not seconds, unless a test asks for Salesforce's Retry-After.
 FAST = {"backoff": 0.001}
@@ -55,3 +55,15 @@ def client(gateway):
 @pytest.fixture
 def process_client(process_app):
     return process_app.test_client()
+
+
+@pytest.fixture
+def stocked(process_client):
+    """MAT-1: 10 at S1, 4 at S2 (both in WEB-SHIP), 3 of S1's on their way to DC1; MAT-2: 2 at S1."""
+    count(process_client, "MAT-1", "S1", 13)
+    count(process_client, "MAT-1", "S2", 4)
+    count(process_client, "MAT-2", "S1", 2)
+    shipped = {"event_id": "ship-1", "type": "transfer.shipped", "sku": "MAT-1", "location": "S1",
+               "to_location": "DC1", "quantity": 3, "occurred_at": T0.replace(hour=11).isoformat(), "source": "sap"}
+    assert process_client.post("/inventory/v1/events", json={"events": [shipped]}).get_json()["applied"] == 1
+    return process_client

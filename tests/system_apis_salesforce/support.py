@@ -9,6 +9,7 @@ from shared.config import Settings
 
 CLIENT_ID, CLIENT_SECRET = "3MVG9-gateway-test", "test-client-secret"
 ADMIN = "/sf-sim/admin"
+OCI = "/salesforce/v1/oci"
 T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
 LOCATIONS = ("S1", "S2", "DC1")
 
@@ -54,3 +55,17 @@ def count(process_client, sku: str, location: str, quantity: int, event_id: str 
              "location": location, "quantity": quantity, "occurred_at": T0.isoformat(), "source": "sap"}
     answer = process_client.post("/inventory/v1/events", json={"events": [event]}).get_json()
     assert answer["applied"] == 1, answer
+
+
+def reserve(client, action_id="act-1", *records, partial=False, ref="ORDER-1", seconds=900):
+    """POST an OCI reservation (by default 2 of MAT-1 at S1 for ORDER-1)."""
+    body = {"actionRequestId": action_id, "externalRefId": ref, "expirationSeconds": seconds,
+            "allowPartialReservations": partial,
+            "createRecords": list(records) or [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1",
+                                                "quantity": 2}]}
+    return client.post(f"{OCI}/reservations", json=body)
+
+
+def reserved_at(process_client, sku="MAT-1", location="S1") -> int:
+    answer = process_client.get("/inventory/v1/availability", query_string={"sku": sku, "location": location})
+    return answer.get_json()["positions"][0]["reserved"]

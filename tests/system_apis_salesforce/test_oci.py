@@ -4,34 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.system_apis_salesforce.support import T0, count
-
-OCI = "/salesforce/v1/oci"
-
-
-@pytest.fixture
-def stocked(process_client):
-    """MAT-1: 10 at S1, 4 at S2 (both in WEB-SHIP), 3 of S1's on their way to DC1; MAT-2: 2 at S1."""
-    count(process_client, "MAT-1", "S1", 13)
-    count(process_client, "MAT-1", "S2", 4)
-    count(process_client, "MAT-2", "S1", 2)
-    shipped = {"event_id": "ship-1", "type": "transfer.shipped", "sku": "MAT-1", "location": "S1",
-               "to_location": "DC1", "quantity": 3, "occurred_at": T0.replace(hour=11).isoformat(), "source": "sap"}
-    assert process_client.post("/inventory/v1/events", json={"events": [shipped]}).get_json()["applied"] == 1
-    return process_client
-
-
-def reserve(client, action_id="act-1", *records, partial=False, ref="ORDER-1", seconds=900):
-    body = {"actionRequestId": action_id, "externalRefId": ref, "expirationSeconds": seconds,
-            "allowPartialReservations": partial,
-            "createRecords": list(records) or [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1",
-                                                "quantity": 2}]}
-    return client.post(f"{OCI}/reservations", json=body)
-
-
-def reserved_at(process_client, sku="MAT-1", location="S1") -> int:
-    answer = process_client.get("/inventory/v1/availability", query_string={"sku": sku, "location": location})
-    return answer.get_json()["positions"][0]["reserved"]
+from tests.system_apis_salesforce.support import OCI, count, reserve, reserved_at
 
 
 def record(action_id, quantity=2, *, sku="MAT-1", ref="ORDER-1", **place):

@@ -7,6 +7,7 @@ import logging
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 
 from simulators.salesforce.app import OrgOptions, create_app as create_simulator
 from simulators.salesforce.schema import PICKLIST, STANDARD_OBJECTS, Field
@@ -34,6 +35,12 @@ def test_outcome_is_upserted_as_product_availability(client, simulator):
         ("MAT-1", "S1", "location", "web")
     assert (record["Available_To_Sell__c"], record["Available_To_Order__c"], record["Status__c"]) == (5, 7, "in_stock")
     assert record["As_Of__c"] == "2026-11-26T10:00:00.000+0000"
+
+
+def test_freshness_is_measured_by_the_publisher_only(client):
+    publish(client, [outcome()])
+    # One histogram of event → acknowledged: the publisher's inventory_publish_freshness_seconds.
+    assert REGISTRY.get_sample_value("salesforce_availability_lag_seconds_count") is None
 
 
 def test_a_later_outcome_updates_the_same_record(client, simulator):
@@ -161,6 +168,15 @@ def test_a_refused_record_is_dead_lettered_with_salesforces_message(settings, pr
     assert entry["reason"] == "invalid_or_null_for_restricted_picklist" and entry["source"] == "salesforce"
     assert entry["detail"] == failed["message"]
     assert entry["payload"]["outcome"]["status"] == "backorder_only"
+
+
+def test_records_refused_for_lock_contention_are_sent_again_not_dead_lettered(client, simulator, process_client):
+    # Records 0 and 2 of the first call meet a row lock; both pass when sent again.
+    admin(simulator, "PUT", "faults", json={"lock_contention_rate": 0.3, "seed": seed_where(0.3, "x.x......." "..")})
+    body = publish(client, [outcome(f"MAT-{n}") for n in range(10)]).get_json()
+    assert (body["written"], body["dead_lettered"], body["failed"], body["salesforce_calls"]) == (10, 0, [], 2)
+    assert len(records(simulator)) == 10
+    assert process_client.get("/inventory/v1/dead-letters").get_json()["items"] == []
 
 
 def test_platform_event_mode_publishes_inventory_availability_events(settings, process_app, simulator, store):

@@ -3,19 +3,16 @@ token cache, and one refresh when Salesforce says the session died."""
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import threading
 
 import jwt
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from simulators.salesforce.app import create_app as create_simulator
 from system_apis.salesforce.app import create_app
 from system_apis.salesforce.auth import JwtBearer, TokenCache
+from tests.support.keys import new_signing_key
 from tests.support.processes import serving
 from tests.system_apis_salesforce.conftest import FAST
 from tests.system_apis_salesforce.support import CLIENT_ID, admin, outcome, records
@@ -26,15 +23,8 @@ SUBJECT = "integration@inventory-gateway.example"
 @pytest.fixture(scope="module")
 def key_pair() -> tuple[str, str]:
     """(private key PEM, self-signed certificate PEM) of a connected app, made for these tests."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "inventory-gateway-test")])
-    now = dt.datetime.now(dt.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-                   .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    return private_pem, certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key = new_signing_key("inventory-gateway-test")
+    return key.private_pem, key.certificate_pem
 
 
 def publish(gateway, *outcomes):
@@ -51,8 +41,13 @@ def test_client_credentials_over_http_then_the_token_is_reused(settings, process
     assert "MAT-1|S1|web" in records(simulator)
 
 
-def test_jwt_bearer_assertion_is_accepted_by_the_org(settings, process_app, store, key_pair):
+@pytest.mark.parametrize("as_files", [False, True], ids=["inline", "at-path"])
+def test_jwt_bearer_assertion_is_accepted_by_the_org(settings, process_app, store, key_pair, tmp_path, as_files):
     private_pem, certificate_pem = key_pair
+    if as_files:  # SALESFORCE_JWT_PRIVATE_KEY and SF_SIM_JWT_CERTIFICATE as @path, both read by text_or_file
+        (tmp_path / "key.pem").write_text(private_pem)
+        (tmp_path / "cert.pem").write_text(certificate_pem)
+        private_pem, certificate_pem = f"@{tmp_path / 'key.pem'}", f"@{tmp_path / 'cert.pem'}"
     settings = dataclasses.replace(settings, salesforce_auth_flow="jwt_bearer", salesforce_jwt_private_key=private_pem,
                                    salesforce_jwt_subject=SUBJECT, sf_sim_jwt_certificate=certificate_pem)
     simulator = create_simulator(settings)

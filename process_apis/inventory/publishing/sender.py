@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from shared import metrics
 from shared.errors import Problem
-from shared.tier_client import TierClient
+from shared.tier_client import TierClient, retry_after_seconds
 
 from . import contract
 from .coalescing import Pace
@@ -18,10 +18,16 @@ log = logging.getLogger(__name__)
 
 #: Seconds before a refused batch is sent again: first, then doubling up to the last.
 RETRY_WAITS = (0.2, 30.0)
-#: Refusals that pass (a timeout, a request still in flight, too many requests): sent again.
-RETRYABLE_REFUSALS = frozenset({408, 409, 425, 429})
-#: The dead-letter reason of a batch the system API refused for good.
+#: Refusals of the batch itself (a contract bug): it would be refused forever, so it is dead-lettered.
+#: Any other 4xx passes or is fixed outside the batch (a timeout, a request in flight, too many
+#: requests; credentials or the URL wrong): the batch is kept and sent again.
+CONTRACT_REFUSALS = frozenset({400, 413, 422})
+#: The publisher is not let in (401, 403) or is at the wrong address (404): a deployment mistake,
+#: not the batch's; dead-lettering would drop every batch until someone notices.
+MISCONFIGURED = frozenset({401, 403, 404})
+#: The dead-letter reason and source of a batch the system API refused for good.
 OUTCOMES_REFUSED = "outcomes_refused"
+PUBLISHER_SOURCE = "publisher"
 
 FRESHNESS = metrics.histogram(
     "inventory_publish_freshness_seconds",
@@ -39,13 +45,6 @@ class Stopped(Exception):
 
 class LeaseLost(Exception):
     """Another publisher may be active now: this one must not send."""
-
-
-def _retry_after(problem: Problem) -> float | None:
-    try:
-        return float(problem.headers.get("Retry-After", ""))
-    except ValueError:
-        return None
 
 
 class Sender:
@@ -68,27 +67,39 @@ class Sender:
                 acknowledgement = contract.send(self.tier, body)
                 break
             except Problem as problem:
-                if 400 <= problem.status < 500 and problem.status not in RETRYABLE_REFUSALS:
+                if problem.status in CONTRACT_REFUSALS:
                     self.dead_letter(batch, body, problem)
                     return
-                BATCHES.labels("unavailable" if problem.status == 503 else "refused").inc()
-                pause = min(_retry_after(problem) or wait, self.longest_pause)
-                log.warning("the Salesforce system API did not take a batch; it is kept and sent again",
-                            extra={"status": problem.status, "detail": problem.detail, "outcomes": len(batch),
-                                   "retry_in_seconds": pause})
+                pause = min(retry_after_seconds(problem.headers.get("Retry-After")) or wait, self.longest_pause)
+                self.kept(batch, problem, pause)
                 wait = min(wait * 2, self.longest_pause)
                 if stop.wait(pause):
                     raise Stopped from problem
+        if not self.keep_lease():
+            # The send outlived the lease: a successor may have published newer values already, so
+            # this one records nothing; its entries stay pending and the successor computes them again.
+            raise LeaseLost
         self.acknowledged(batch, acknowledgement)
 
+    def kept(self, batch: list[contract.Outcome], problem: Problem, pause: float) -> None:
+        """Count and report a batch the system API did not take; it is sent again after `pause`."""
+        extra = {"status": problem.status, "detail": problem.detail, "outcomes": len(batch), "retry_in_seconds": pause}
+        if problem.status in MISCONFIGURED:
+            BATCHES.labels("misconfigured").inc()
+            log.error("the Salesforce system API refused the publisher with %s: check SALESFORCE_SYSTEM_URL and the "
+                      "credentials it is called with. Availability is not reaching Salesforce; the batch is kept "
+                      "and sent again", problem.status, extra=extra)
+            return
+        BATCHES.labels("unavailable" if problem.status == 503 else "refused").inc()
+        log.warning("the Salesforce system API did not take a batch; it is kept and sent again", extra=extra)
+
     def dead_letter(self, batch: list[contract.Outcome], body: dict, problem: Problem) -> None:
-        """A batch refused for good (a 4xx) would block every later one: it goes to the dead-letter
-        queue with the reason, and its keys stay unconfirmed, so they go again with their next change."""
+        """A batch refused for good (a contract bug) would block every later one: it goes to the
+        dead-letter queue with the reason, and its keys stay unconfirmed, so they go again with their
+        next change, or when the entry is re-driven after the fix (its SKUs are published again)."""
         BATCHES.labels("dead_lettered").inc()
-        payload = {**body, "replay": "the publisher, by itself: these keys go again with their next change, "
-                                     "or every key after a PUT /inventory/v1/rules"}
         [entry_id] = self.inventory.dead_letters.add_many(
-            [(OUTCOMES_REFUSED, f"{problem.status}: {problem.detail}", payload, "publisher")], correlation_id=None)
+            [(OUTCOMES_REFUSED, f"{problem.status}: {problem.detail}", body, PUBLISHER_SOURCE)], correlation_id=None)
         log.error("the Salesforce system API refused a batch of availability outcomes; dead-lettered",
                   extra={"status": problem.status, "detail": problem.detail, "outcomes": len(batch),
                          "dead_letter_id": entry_id})

@@ -1,9 +1,12 @@
 """The dead-letter queue as operators use it: look, re-drive after a fix, or discard with a reason."""
 from __future__ import annotations
 
+import time
+
 from shared.errors import Problem
 
 from ..adapters.dead_letters import DISCARDED, OPEN, REDRIVEN
+from ..publishing.sender import OUTCOMES_REFUSED, PUBLISHER_SOURCE
 from .ingest import ingest
 
 
@@ -18,8 +21,11 @@ def _open_entry(inventory, entry_id: str) -> dict:
 
 def redrive(inventory, entry_id: str, *, correlation_id: str | None = None) -> dict:
     """Feed the stored event through ingest again. Closed if it now applies (or was a
-    duplicate or stale); otherwise it stays open with the new error and a 422 says why."""
+    duplicate or stale); otherwise it stays open with the new error and a 422 says why.
+    A batch of outcomes the Salesforce system API refused is re-driven by publishing its SKUs again."""
     entry = _open_entry(inventory, entry_id)
+    if entry["source"] == PUBLISHER_SOURCE and entry["reason"] == OUTCOMES_REFUSED:
+        return _republish(inventory, entry)
     replay = entry["payload"].get("replay") if isinstance(entry["payload"], dict) else None
     if replay:
         # A system API's record (e.g. an SAP item with no mapped location), not a canonical event:
@@ -34,6 +40,20 @@ def redrive(inventory, entry_id: str, *, correlation_id: str | None = None) -> d
                       reason=result["reason"], errors={"payload": result["detail"]})
     inventory.dead_letters.close(entry, REDRIVEN, outcome=result["outcome"])
     return inventory.dead_letters.get(entry_id)
+
+
+def _republish(inventory, entry: dict) -> dict:
+    """Put the refused batch's SKUs back on the change stream: the publisher computes their values
+    anew and sends them (the old values would be stale by now, and the fence would skip them)."""
+    outcomes = entry["payload"].get("outcomes") if isinstance(entry["payload"], dict) else None
+    skus = sorted({outcome["sku"] for outcome in outcomes or () if isinstance(outcome, dict) and outcome.get("sku")})
+    if not skus:
+        raise Problem(422, f"dead letter {entry['id']} names no SKU to publish again", type_slug="redrive-failed")
+    command, keys, args = inventory.changes.record_call(dict.fromkeys(skus, time.time_ns() // 1_000_000))
+    inventory.redis.execute_command(command, *keys, *args)
+    if not inventory.dead_letters.close(entry, REDRIVEN, outcome="republished"):
+        raise Problem(409, f"dead letter {entry['id']} was closed meanwhile", type_slug="dead-letter-closed")
+    return inventory.dead_letters.get(entry["id"])
 
 
 def _ingest_without_dead_lettering(inventory, payload, correlation_id) -> dict:
