@@ -1,4 +1,4 @@
-"""The `inventory-gateway` command: serve, worker, replay, demo-data, sap-sync, sap-sim, sf-sim, openapi.
+"""The `inventory-gateway` command: serve, worker, replay, demo-data, sap-sync, sap-sim, sf-sim, openapi, credentials.
 
 Tier packages are imported inside the subcommands, so `shared` stays importable by every tier.
 """
@@ -186,6 +186,55 @@ def cmd_sf_sim(args, settings: Settings) -> int:
     return serve(args, settings)
 
 
+def cmd_credentials(args, settings: Settings) -> int:
+    """Create, list or revoke client credentials (API keys) in the configured Redis."""
+    from shared.auth import CredentialError, CredentialStore
+    from shared.redis import is_embedded
+
+    if is_embedded(settings):
+        print("credentials need REDIS_URL: the embedded store lives inside one serving process "
+              "(run `serve --demo` for demo credentials)", file=sys.stderr)
+        return 2
+    store = CredentialStore(create_redis(settings), cache_seconds=0)
+    if args.action == "create":
+        try:
+            credential, api_key = store.create(args.client_id, kind=args.kind, scopes=args.scope, name=args.name,
+                                               store_id=args.store, rotate=args.rotate)
+        except CredentialError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(json.dumps({**credential.to_dict(), "api_key": api_key}))
+        print("store this API key now: it is kept only as a hash and cannot be shown again", file=sys.stderr)
+        return 0
+    if args.action == "list":
+        for credential in store.list():
+            print(json.dumps(credential.to_dict()))
+        return 0
+    if not store.revoke(args.client_id):
+        print(f"error: no credential for client {args.client_id!r}", file=sys.stderr)
+        return 1
+    print(json.dumps({"client_id": args.client_id, "revoked": True}))
+    return 0
+
+
+def _add_credentials_parser(commands) -> None:
+    from shared.auth import KINDS, SCOPES
+
+    credentials = commands.add_parser("credentials", help="create, list or revoke API keys (needs REDIS_URL)")
+    actions = credentials.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="create a credential and print its API key, once")
+    create.add_argument("--client-id", required=True)
+    create.add_argument("--kind", required=True, choices=KINDS)
+    create.add_argument("--scope", action="append", required=True, choices=list(SCOPES), help="repeatable")
+    create.add_argument("--store", help="the one store a `store`-scoped credential acts for")
+    create.add_argument("--name", help="who the client is, for people reading `credentials list`")
+    create.add_argument("--rotate", action="store_true", help="replace an existing credential and its key")
+    actions.add_parser("list", help="every credential, one JSON line each (no secrets)")
+    revoke = actions.add_parser("revoke", help="disable a credential")
+    revoke.add_argument("--client-id", required=True)
+    credentials.set_defaults(run=cmd_credentials)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inventory-gateway", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -212,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="write the OpenAPI documents")
     openapi.add_argument("--out", default="openapi")
     openapi.set_defaults(run=cmd_openapi)
+    _add_credentials_parser(commands)
     from simulators.sap.serve import add_arguments as sap_sim_arguments
 
     sap_sim = commands.add_parser("sap-sim", help="run the SAP S/4HANA simulator (needs SAP_USER, SAP_PASSWORD)")

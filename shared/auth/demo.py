@@ -1,0 +1,28 @@
+"""The credentials `serve --demo` creates: one per kind of client, printed once at start-up."""
+
+from __future__ import annotations
+
+from .credentials import CredentialStore
+from .scopes import CHANNEL, OPERATOR, SERVICE, SERVICE_SCOPE, SYSTEM
+
+DEMO_STORE = "S001"
+
+#: client id -> (kind, scopes, store, name)
+DEMO_CLIENTS = {
+    "demo-web-shop": (CHANNEL, ("web",), None, "Demo web shop"),
+    "demo-store-s001": (CHANNEL, ("store",), DEMO_STORE, f"Demo store associate, store {DEMO_STORE}"),
+    "demo-call-centre": (CHANNEL, ("call-centre",), None, "Demo call-centre console"),
+    "demo-operator": (OPERATOR, ("inventory:read", "inventory:write", "inventory:admin", "sap:admin"), None,
+                      "Demo operator"),
+    "demo-salesforce": (SYSTEM, ("salesforce:oci",), None, "Demo Salesforce org"),
+    "demo-service": (SERVICE, (SERVICE_SCOPE,), None, "Demo tier-to-tier service account"),
+}
+
+
+def create_demo_credentials(store: CredentialStore) -> dict[str, str]:
+    """Create (or rotate, so a restart prints working keys) every demo credential; client id -> API key."""
+    keys = {}
+    for client_id, (kind, scopes, store_id, name) in DEMO_CLIENTS.items():
+        _, keys[client_id] = store.create(client_id, kind=kind, scopes=scopes, name=name, store_id=store_id,
+                                          rotate=True)
+    return keys
