@@ -11,9 +11,11 @@ from .adapters.dead_letters import DeadLetterStore
 from .adapters.keys import Keys
 from .adapters.ledger import JournalPolicy, LedgerStore
 from .adapters.published import PublishedValues
+from .adapters.reservation_index import ReservationIndex
 from .adapters.reservations import ReservationStore
 from .adapters.rules_store import RulesStore
 from .adapters.scripts import Scripts
+from .service.reservations import TERMINAL_RETENTION_SECONDS
 from .service.rules import parse_rule_set
 
 
@@ -26,6 +28,7 @@ class Inventory:
     rules: RulesStore
     dead_letters: DeadLetterStore
     reservations: ReservationStore
+    reservation_index: ReservationIndex
     changes: ChangeStream
     published: PublishedValues
 
@@ -47,6 +50,9 @@ def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
         rules=RulesStore(redis, keys, scripts, parse_rule_set),
         dead_letters=DeadLetterStore(redis, keys, scripts),
         reservations=ReservationStore(redis, keys, scripts),
+        reservation_index=ReservationIndex(
+            redis, keys, scripts,
+            by_ref_keep_seconds=TERMINAL_RETENTION_SECONDS + settings.reservation_max_ttl_seconds),
         changes=changes,
         published=PublishedValues(redis, keys),
     )

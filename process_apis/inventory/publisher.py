@@ -104,6 +104,8 @@ class Publisher:
         self.pending = PendingChanges()
         self.held = False
         self.joined = False
+        self.renewed_at = 0.0  # monotonic time the lease was last taken or extended
+        self.checked_at = 0.0  # ... and the rules, catalogue and stream bound last checked
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
@@ -127,31 +129,46 @@ class Publisher:
             self.release()
 
     def step(self, stop: threading.Event) -> None:
-        """Hold the lease, read new changes, and publish once the window is over."""
-        if not self.keep_lease():
+        """Hold the lease, read new changes, and publish once the window is over.
+
+        Once a window is open the publisher sleeps to its end and then reads everything that came
+        in one go: under load, waking for every single change (and renewing the lease and checking
+        versions each time) would cost more CPU than the changes themselves, in the process that
+        also serves the APIs."""
+        window = self.pace.window_seconds
+        if not self.keep_lease(renew_every=self.lease_seconds / 4):
             self.joined = False
             stop.wait(IDLE_BLOCK_SECONDS)
             return
         if not self.joined:
             self.join()
-        elif self.inventory.changes.trimmed_unread():
-            log.warning("availability changes were trimmed before being read; computing every SKU again")
-            self.pending.add_everything(_ms_now(), {}, time.monotonic())
-        block = min(self.pending.remaining(time.monotonic(), self.pace.window_seconds), IDLE_BLOCK_SECONDS)
-        for change in self.inventory.changes.read(self.consumer, count=READ_COUNT, block_ms=max(1, int(block * 1000))):
+        remaining = self.pending.remaining(time.monotonic(), window)
+        if len(self.pending) and remaining > 0:
+            stop.wait(remaining)
+            block_ms = None  # the window is over: take what is there, do not wait for more
+        else:
+            block_ms = max(1, int(min(remaining, IDLE_BLOCK_SECONDS) * 1000))
+        for change in self.inventory.changes.read(self.consumer, count=READ_COUNT, block_ms=block_ms):
             self.pending.add(change, time.monotonic())
-        self.check_versions()
+        if time.monotonic() - self.checked_at >= min(window, IDLE_BLOCK_SECONDS):
+            self.check_stream_and_versions()
         PENDING.set(len(self.pending))
-        if self.pending.due(time.monotonic(), self.pace.window_seconds):
+        if self.pending.due(time.monotonic(), window):
             self.flush(stop)
 
     # -- the lease and the group --------------------------------------------------------------
-    def keep_lease(self) -> bool:
+    def keep_lease(self, *, renew_every: float = 0.0) -> bool:
+        """Take or extend the lease; a lease held and extended less than `renew_every` seconds ago
+        is trusted without asking Redis (it runs for `lease_seconds`, far longer)."""
+        now = time.monotonic()
+        if self.held and now - self.renewed_at < renew_every:
+            return True
         try:
             if self.held:
                 self.lease.reacquire()
             else:
                 self.held = bool(self.lease.acquire(blocking=False))
+            self.renewed_at = now
         except LockError:  # expired and maybe taken: another publisher may be active
             self.held = False
         ACTIVE.set(1 if self.held else 0)
@@ -178,9 +195,13 @@ class Publisher:
         log.info("availability publisher active", extra={"consumer": self.consumer, "claimed": len(claimed),
                                                          "recompute_all": missed})
 
-    def check_versions(self) -> None:
-        """Every SKU is due when the rules or the catalogue moved since last published in full, or
-        a time-boxed allocation began or ended since."""
+    def check_stream_and_versions(self) -> None:
+        """Every SKU is due when changes were trimmed before being read, when the rules or the
+        catalogue moved since last published in full, or a time-boxed allocation began or ended since."""
+        self.checked_at = time.monotonic()
+        if self.inventory.changes.trimmed_unread():
+            log.warning("availability changes were trimmed before being read; computing every SKU again")
+            self.pending.add_everything(_ms_now(), {}, time.monotonic())
         inventory = self.inventory
         pipe = inventory.redis.pipeline(transaction=False)
         inventory.catalogue.probe(pipe)

@@ -33,6 +33,8 @@ class EventSchema(Schema):
         values=fields.Integer(strict=True, validate=validate.Range(min=0, max=10**9)),
         load_default=None,
     )
+    expected_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "transfer.shipped only: when the shipment should arrive (else the rules' transit time)"})
 
     @validates_schema
     def _consistent(self, data, **_):
@@ -47,6 +49,8 @@ class EventSchema(Schema):
             raise ValidationError("only transfer.shipped and transfer.moved name a to_location", "to_location")
         if data.get("counts") and kind != EventType.COUNTED:
             raise ValidationError("only stock.counted carries counts", "counts")
+        if data.get("expected_at") and kind != EventType.TRANSFER_SHIPPED:
+            raise ValidationError("only transfer.shipped carries expected_at", "expected_at")
 
     @post_load
     def _event(self, data, **_) -> InventoryEvent:
@@ -59,7 +63,7 @@ _COUNTS = _event_schema.fields["counts"]
 _EVENT_TYPES = {t.value: t for t in EventType}
 _REQUIRED = ("event_id", "type", "sku", "location", "quantity", "occurred_at", "source")
 #: The fields the fast path knows; a test keeps this equal to EventSchema's fields.
-FAST_PATH_FIELDS = frozenset((*_REQUIRED, "to_location", "reference", "reason", "stock_type", "counts"))
+FAST_PATH_FIELDS = frozenset((*_REQUIRED, "to_location", "reference", "reason", "stock_type", "counts", "expected_at"))
 
 
 def _fast_event(item: dict) -> InventoryEvent | None:
@@ -69,8 +73,8 @@ def _fast_event(item: dict) -> InventoryEvent | None:
     Every check is at least as strict as the schema's, so whatever this returns is exactly what
     the schema returns (tests/unit/test_ingest_fast_path.py checks it against marshmallow).
     """
-    if not FAST_PATH_FIELDS.issuperset(item):
-        return None
+    if not FAST_PATH_FIELDS.issuperset(item) or item.get("expected_at") is not None:
+        return None  # an ETA is rare: the schema checks it
     try:
         event_id, kind, sku, location, quantity, occurred_at, source = (item[name] for name in _REQUIRED)
     except KeyError:
@@ -209,6 +213,12 @@ class LowStockRuleSchema(_SelectorFields):
     threshold = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
 
 
+class TransitTimeRuleSchema(Schema):
+    from_location_type = fields.String(load_default=None, validate=validate.OneOf(LOCATION_TYPES))
+    to_location_type = fields.String(load_default=None, validate=validate.OneOf(LOCATION_TYPES))
+    hours = fields.Float(required=True, validate=validate.Range(min=0, max=24 * 365, min_inclusive=False))
+
+
 class RuleSetSchema(Schema):
     safety_stock = fields.List(fields.Nested(SafetyStockRuleSchema), load_default=list, validate=validate.Length(max=5000))
     allocations = fields.List(fields.Nested(AllocationRuleSchema), load_default=list, validate=validate.Length(max=5000))
@@ -219,6 +229,8 @@ class RuleSetSchema(Schema):
         load_default=dict,
     )
     channels_selling_incoming = fields.List(Channel(), load_default=list)
+    transit_times = fields.List(fields.Nested(TransitTimeRuleSchema), load_default=list, validate=validate.Length(max=100),
+                                metadata={"description": "the ETA of a shipment whose source gave none"})
 
 
 class RuleSetDocumentSchema(RuleSetSchema):
@@ -230,6 +242,8 @@ class AvailabilityQuerySchema(Schema):
     location = fields.List(Identifier(), load_default=list, validate=validate.Length(max=100))
     location_group = Identifier(load_default=None)
     channel = Channel(load_default=None)
+    include = fields.List(fields.String(validate=validate.OneOf(["incoming"])), load_default=list,
+                          metadata={"description": "incoming: each position's shipments on the way, with ETAs"})
 
     @validates_schema
     def _one_scope(self, data, **_):
@@ -253,8 +267,17 @@ class _Quantities(Schema):
     status = fields.String()
 
 
+class IncomingSchema(Schema):
+    quantity = fields.Integer()
+    expected_at = fields.AwareDateTime(allow_none=True, metadata={"description": "null: no ETA given nor ruled"})
+    from_location = fields.String(allow_none=True, metadata={"description": "null: units no shipment on record explains"})
+    reference = fields.String(allow_none=True)
+
+
 class PositionAvailabilitySchema(_Quantities):
     location = fields.String()
+    incoming = fields.List(fields.Nested(IncomingSchema), metadata={
+        "description": "with include=incoming: the shipments in_transit is made of, soonest expected first"})
 
 
 class GroupAvailabilitySchema(_Quantities):
@@ -281,12 +304,52 @@ class ReservationLineSchema(Schema):
             raise ValidationError("give exactly one of location or location_group", "location")
 
 
+ExternalRef = lambda **kw: fields.String(validate=validate.Length(1, 128), **kw)  # noqa: E731
+TtlSeconds = lambda description="at most RESERVATION_MAX_TTL_SECONDS", **kw: fields.Integer(  # noqa: E731
+    strict=True, validate=validate.Range(min=1), metadata={"description": description}, **kw)
+RESERVATION_STATUSES = ("active", "fulfilled", "released", "expired", "consumed")
+
+
 class ReservationRequestSchema(Schema):
     channel = Channel(required=True)
-    external_ref = fields.String(required=True, validate=validate.Length(1, 128))
-    ttl_seconds = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=1))
+    external_ref = ExternalRef(required=True)
+    ttl_seconds = TtlSeconds(load_default=None)
     allow_partial = fields.Boolean(load_default=False)
     lines = fields.List(fields.Nested(ReservationLineSchema), required=True, validate=validate.Length(1, 100))
+    created_by = fields.String(load_default=None, validate=validate.Regexp(r"^[\x21-\x7e]{1,64}$"),
+                               metadata={"description": "who asked for it, e.g. a call-centre agent's id"})
+    note = fields.String(load_default=None, validate=validate.Length(1, 500))
+
+
+class ReservationPatchSchema(Schema):
+    external_ref = ExternalRef(load_default=None, metadata={"description": "e.g. the order id a cart became"})
+    ttl_seconds = TtlSeconds(load_default=None, description="the expiry becomes this many seconds from now "
+                                                             "(at most RESERVATION_MAX_TTL_SECONDS)")
+
+    @validates_schema
+    def _something(self, data, **_):
+        if data.get("external_ref") is None and data.get("ttl_seconds") is None:
+            raise ValidationError("give external_ref, ttl_seconds or both", "_schema")
+
+
+class ReservationQuerySchema(Schema):
+    """Exactly one of external_ref or location; unknown parameters are refused."""
+
+    external_ref = ExternalRef(load_default=None, metadata={"description": "every reservation with this reference"})
+    location = Identifier(load_default=None, metadata={"description": "active reservations holding stock here"})
+    channel = Channel(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(RESERVATION_STATUSES),
+                           metadata={"description": "with location only active (the default)"})
+    after = fields.String(load_default=None, validate=validate.Regexp(r"^\d{13}:[0-9a-f]{32}$"),
+                          metadata={"description": "page cursor (the previous page's next)"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+    @validates_schema
+    def _one_index(self, data, **_):
+        if (data.get("external_ref") is None) == (data.get("location") is None):
+            raise ValidationError("give exactly one of external_ref or location", "external_ref")
+        if data.get("location") and data.get("status") not in (None, "active"):
+            raise ValidationError("with location only active reservations are listed", "status")
 
 
 class AllocationSchema(Schema):
@@ -317,12 +380,19 @@ class ReservationSchema(Schema):
     status = fields.String(metadata={"description": "active, fulfilled, released, expired or consumed"})
     channel = fields.String()
     external_ref = fields.String()
+    created_by = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
     allow_partial = fields.Boolean()
     created_at = Instant()
     expires_at = Instant(allow_none=True)
     fulfilled_at = Instant(allow_none=True)
     lines = fields.List(fields.Nested(ReservedLineSchema))
     shortfalls = fields.List(fields.Nested(ShortfallSchema), metadata={"description": "lines not fully reserved (allow_partial)"})
+
+
+class ReservationPageSchema(Schema):
+    items = fields.List(fields.Nested(ReservationSchema), metadata={"description": "newest first"})
+    next = fields.String(allow_none=True, metadata={"description": "cursor for the next page (pass as after)"})
 
 
 class ReleaseLineSchema(Schema):
@@ -336,7 +406,7 @@ class ReleaseRequestSchema(Schema):
 
 
 class ExtendRequestSchema(Schema):
-    ttl_seconds = fields.Integer(strict=True, required=True, validate=validate.Range(min=1))
+    ttl_seconds = TtlSeconds(required=True)
 
 
 class DeadLetterSchema(Schema):

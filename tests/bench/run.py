@@ -329,6 +329,9 @@ def main() -> int:
     # -- SAP goods movements end to end (tests/bench/sap.py): its own redis-server and gateway --
     from . import sap
     sap.run(bench)
+    # -- SAP movements to Salesforce records (tests/bench/salesforce.py): its own redis-server and gateway --
+    from . import salesforce
+    salesforce.run(bench)
     say(f"\n== Results ({config}; load: {generator.describe()}; ingest: {INGEST_CLIENTS} clients, "
         f"one connection per batch) ==")
     say(bench.table())
@@ -344,4 +347,7 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--only", "sap"]:  # just the SAP section (tests/bench/sap.py)
         from . import sap
         sys.exit(sap.main())
+    if sys.argv[1:] == ["--only", "salesforce"]:  # just the Salesforce section (tests/bench/salesforce.py)
+        from . import salesforce
+        sys.exit(salesforce.main())
     sys.exit(main())

@@ -22,8 +22,12 @@ document (one per SKU and location it moved):
 The document's figure is the latest of its events'. Every choice errs late: a computation that saw the
 document but changed none of its keys leaves no trace, so its figure is taken from a later write (a
 later document's). Events after which none of their keys was ever written again changed nothing
-Salesforce shows (e.g. a position already at zero): they are counted, not measured; a document with
-only such events has no figure. All clocks are this host's wall clock.
+Salesforce shows (e.g. a position already at zero): they are left out of the document's figure, and
+a document with only such events has none (it is counted instead). All clocks are this host's wall clock.
+
+A second row gives the publisher's share: the last record write − the latest commit of the document's
+events. The console line also gives the gateway's CPU time per second while the drivers ran (its one
+process and GIL: 1.0 is a core full).
 
 Salesforce API calls per 1,000 movements = the rise of the simulator's API usage counter (what its
 daily limit counts) over a whole run, warm-up included, once the publisher has caught up, per document
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import os
 import secrets
 import shutil
 import tempfile
@@ -47,10 +52,13 @@ from pathlib import Path
 import redis as redis_lib
 import requests
 
+from process_apis.inventory.adapters.changes import GROUP
 from process_apis.inventory.bootstrap import bootstrap
 from shared.config import Settings
 from shared.gateway import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
 from simulators.sap.seed import DEMO_MATERIALS
+from simulators.salesforce.records import HISTORY_PER_RECORD
+# The end-to-end test's record-versus-gateway comparison, used as is so that both check the same thing.
 from tests.e2e.test_salesforce_flow import RECORDS, SF_ADMIN, _differences, _salesforce_records
 from tests.support.sap_gateway import ADMIN, TIMEOUT, start_gateway
 
@@ -85,16 +93,31 @@ class Write:
 
 
 @dataclass
-class Publishing:
-    """What the Salesforce simulator counted and how long the publisher took, for one rate's run."""
+class RunTotals:
+    """One rate's run: what the Salesforce simulator counted, how long the publisher took to catch up,
+    how busy the gateway was."""
 
     calls: int
     caught_up_seconds: float  # after the drivers stopped
+    busy_cores: float  # the gateway's CPU time while the drivers ran, per second (1.0: one GIL full)
 
 
 def epoch_ms(text: str) -> int:
     """A simulator datetime ("2026-11-27T04:58:41.352+0000") in epoch ms."""
     return round(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() * 1000)
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children (the gunicorn worker), from /proc (Linux)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        total = 0
+        for process in (str(pid), *children):
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    except OSError:
+        return float("nan")
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def api_usage(base_url: str) -> int:
@@ -167,7 +190,7 @@ class WriteIndex:
             writes = [Write(epoch_ms(e["fields"]["As_Of__c"]), epoch_ms(e["time"])) for e in history]
             if [w.as_of_ms for w in writes] != sorted(w.as_of_ms for w in writes):
                 self.backwards.append(record["Availability_Key__c"])
-            self.history_full += len(history) >= 1000
+            self.history_full += len(history) >= HISTORY_PER_RECORD
             place = record["Location__c"]
             covered = (place,) if record["Location_Type__c"] == "location" else groups.get(place, ())
             for location in covered:
@@ -181,44 +204,49 @@ class WriteIndex:
         first, chosen = None, []
         for location in movement.locations:
             scope = (movement.sku, location)
-            writes = self.scopes.get(scope, [])
-            start = bisect.bisect_right(self.as_of.get(scope, []), movement.committed_ms)
+            writes, stamps = self.scopes.get(scope, []), self.as_of.get(scope, [])
+            start = bisect.bisect_right(stamps, movement.committed_ms)  # As_Of__c >= commit + 1 ms
             if start == len(writes):
                 continue
-            as_of = writes[start].as_of_ms
-            if first is None or as_of < first:
-                first = as_of
-            chosen += [w for w in writes[start:] if w.as_of_ms == as_of]
+            as_of = stamps[start]
+            first = as_of if first is None else min(first, as_of)
+            chosen += writes[start:bisect.bisect_right(stamps, as_of)]  # that computation's writes
         if first is None:
             return None
         return max(w.time_ms for w in chosen if w.as_of_ms == first) + 1  # the simulator cuts to the ms
 
 
-def report(bench, run: RateRun, publishing: Publishing, events: dict[str, list[Movement]], index: WriteIndex) -> None:
+def p50_p99(values: list[float]) -> tuple[float, float]:
+    return (percentile(values, 0.5), percentile(values, 0.99)) if values else (float("nan"), float("nan"))
+
+
+def report(bench, run: RateRun, totals: RunTotals, events: dict[str, list[Movement]], index: WriteIndex) -> None:
     """Rows for one offered rate: freshness over the steady window, API calls over the whole run."""
     window_start = run.stopped_at - run.seconds + WARMUP_SECONDS
     window_end = run.stopped_at
     steady = [(number, began) for number, began in run.created if window_start <= began < window_end]
-    freshness, unchanged, missing = [], 0, 0
+    freshness, publishing_leg, unchanged, missing = [], [], 0, 0
     for number, began in steady:
         if number not in events:
             missing += 1
             continue
-        written = [ms for ms in map(index.written_ms, events[number]) if ms is not None]
+        written = [(ms, event.committed_ms) for event in events[number] if (ms := index.written_ms(event))]
         if written:
-            freshness.append(max(written) - began * 1000)
+            freshness.append(max(ms for ms, _ in written) - began * 1000)
+            publishing_leg.append(max(ms for ms, _ in written) - max(committed for _, committed in written))
         else:
             unchanged += 1
     posted_rate = len(steady) / (window_end - window_start)
-    p50, p99 = (percentile(freshness, 0.5), percentile(freshness, 0.99)) if freshness else (float("nan"),) * 2
+    p50, p99 = p50_p99(freshness)
     documents = len(run.created)
-    per_thousand = 1000 * publishing.calls / max(documents, 1)
-    ratio = documents / publishing.calls if publishing.calls else float("inf")
+    per_thousand = 1000 * totals.calls / max(documents, 1)
+    ratio = documents / totals.calls if totals.calls else float("inf")
     say(f"  offered {run.offered}/s: {documents} documents posted ({run.rejected} rejected, {run.errors} errors), "
         f"steady posted {posted_rate:.0f}/s; Salesforce freshness p50 {p50:.0f} ms, p99 {p99:.0f} ms, max "
         f"{max(freshness, default=float('nan')):.0f} ms over {len(freshness)} documents ({unchanged} changed no "
-        f"record); {publishing.calls} Salesforce API calls; publisher caught up "
-        f"{publishing.caught_up_seconds:.1f}s after the drivers stopped")
+        f"record); {totals.calls} Salesforce API calls; publisher caught up "
+        f"{totals.caught_up_seconds:.1f}s after the drivers stopped; the gateway busy "
+        f"{totals.busy_cores:.2f} cores while they ran")
     target = run.offered == 200
     keeps_up = posted_rate >= 0.9 * run.offered
     bench.row(f"SAP -> Salesforce, offered {run.offered}/s: freshness p50 / p99", f"{p50:,.0f} / {p99:,.0f} ms",
@@ -226,6 +254,9 @@ def report(bench, run: RateRun, publishing: Publishing, events: dict[str, list[M
               (f"{FRESHNESS_TARGET_MS / p99:.1f}x margin; " if target and p99 > 0 else "")
               + f"posted {posted_rate:,.0f}/s",
               (p99 <= FRESHNESS_TARGET_MS and keeps_up and missing == 0) if target else None)
+    leg50, leg99 = p50_p99(publishing_leg)
+    bench.row("  of which position committed -> record written", f"{leg50:,.0f} / {leg99:,.0f} ms", "",
+              "p50 / p99: the publisher's share")
     counted = run.offered == CALLS_TARGET_RATE
     bench.row("  Salesforce API calls per 1,000 movements", f"{per_thousand:,.1f}",
               f"<= {1000 / CALLS_TARGET_RATIO:.0f} (>= {CALLS_TARGET_RATIO}x fewer)" if counted else "",
@@ -254,8 +285,8 @@ def check_records(bench, base_url: str, index: WriteIndex) -> None:
               "over every write in the history", not index.backwards)
     bench.broken |= bool(drift) or bool(index.backwards)
     if index.history_full:
-        bench.notes.append(f"Salesforce: {index.history_full} records hold a full history (1,000 writes): older "
-                           "writes were dropped, freshness of early documents may be taken from later writes")
+        bench.notes.append(f"Salesforce: {index.history_full} records hold a full history ({HISTORY_PER_RECORD} "
+                           "writes): older ones were dropped, so early documents' figures may come from later writes")
 
 
 def run(bench) -> None:
@@ -263,24 +294,26 @@ def run(bench) -> None:
     directory = Path(tempfile.mkdtemp(prefix="inventory-bench-salesforce-"))
     say(f"\n== SAP movements to Salesforce records end to end: `serve --demo` (both simulators in-process), "
         f"offered {' and '.join(f'{rate}/s' for rate in RATES)} for {WARMUP_SECONDS + STEADY_SECONDS}s each "
-        f"(first {WARMUP_SECONDS}s warm-up), default publisher window ==")
+        f"(first {WARMUP_SECONDS}s warm-up), publisher window {Settings().publisher_window_ms} ms ==")
     redis_server = start_redis(directory / "redis")
+    settings = Settings(redis_url=redis_server.url)
     env = {"REDIS_URL": redis_server.url, "SAP_USER": "BENCH_USER", "SAP_PASSWORD": secrets.token_urlsafe(18),
            "SAP_WEBHOOK_SECRET": secrets.token_urlsafe(24), "LOG_LEVEL": "INFO", "GATEWAY_THREADS": "8",
+           "PUBLISHER_WINDOW_MS": str(settings.publisher_window_ms),  # the default, whatever this shell says
            **dict.fromkeys(("SAP_BASE_URL", "SALESFORCE_BASE_URL", "SALESFORCE_CLIENT_ID",
-                            "SALESFORCE_CLIENT_SECRET", "PUBLISHER_WINDOW_MS"), "")}
+                            "SALESFORCE_CLIENT_SECRET"), "")}  # the in-process simulators, not a real org
     client = redis_lib.Redis.from_url(redis_server.url, decode_responses=True)
-    settings = Settings(redis_url=redis_server.url)
     changes = bootstrap(settings, client).changes
     gateway = None
     try:
         gateway = start_gateway(env, "--demo", logfile=directory / "gateway.log")
         base, admin = gateway.base_url, gateway.session()
-        from process_apis.inventory.adapters.changes import GROUP
         used = wait_caught_up(base, client, changes.key, GROUP)  # the first full publish at start-up
         runs = []
         for rate, threads in RATES.items():
+            cpu = cpu_seconds(gateway.process.pid)
             result = drive(base, gateway.user, gateway.password, rate, threads, WARMUP_SECONDS + STEADY_SECONDS)
+            busy = (cpu_seconds(gateway.process.pid) - cpu) / result.seconds
             flushed = admin.post(f"{base}{ADMIN}/deliveries/flush", json={"timeout": DRAIN_TIMEOUT_SECONDS},
                                  timeout=DRAIN_TIMEOUT_SECONDS + 10).json()
             if not flushed["idle"] or flushed["undeliverable"]:
@@ -288,12 +321,12 @@ def run(bench) -> None:
                 bench.broken = True
             after = wait_caught_up(base, client, changes.key, GROUP)
             # The quiet period is not publishing time: leave it out of the catch-up figure.
-            runs.append((result, Publishing(after - used, time.time() - result.stopped_at - QUIET_SECONDS)))
+            runs.append((result, RunTotals(after - used, time.time() - result.stopped_at - QUIET_SECONDS, busy)))
             used = after
         events = movements(client, settings)
         index = WriteIndex(base)
-        for result, publishing in runs:
-            report(bench, result, publishing, events, index)
+        for result, totals in runs:
+            report(bench, result, totals, events, index)
         check_records(bench, base, index)
         bench.notes.append("Salesforce freshness: from the moment the driver began the OData POST to the simulator's "
                            "write of the first computation after the document's commit that changed one of its keys; "

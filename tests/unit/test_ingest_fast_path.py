@@ -62,6 +62,7 @@ _DROP = object()
     _valid(reason="sale", reference="ORDER-1"),
     _valid(type="stock.received", stock_type="quality_inspection"),
     _valid(type="transfer.shipped", to_location="S2"),
+    _valid(type="transfer.shipped", to_location="S2", expected_at=None),
     _valid(type="transfer.moved", to_location="S2", reference=None),
     _valid(type="stock.counted", quantity=0, counts={"blocked": 3}),
     _valid(type="stock.counted", counts={}),
@@ -115,6 +116,7 @@ _FIELDS = {
     "stock_type": st.one_of(st.sampled_from(list(STOCK_TYPES)), _ANY),
     "counts": st.one_of(st.dictionaries(st.sampled_from(["quality_inspection", "blocked", "in_transit", "on_hand"]),
                                         st.one_of(st.integers(-1, 5), _ANY), max_size=3), _ANY),
+    "expected_at": _INSTANTS,
     "unexpected": _ANY,
 }
 @st.composite
@@ -129,6 +131,8 @@ def _items(draw) -> dict:
         item["to_location"] = "S2"
     optional = {"reference": st.text(min_size=1, max_size=128), "reason": st.sampled_from(ISSUE_REASONS),
                 "stock_type": st.sampled_from(list(STOCK_TYPES)), "to_location": st.none()}
+    if kind is EventType.TRANSFER_SHIPPED:
+        optional["expected_at"] = st.one_of(st.none(), _INSTANTS_VALID)
     if kind is EventType.COUNTED:
         optional["counts"] = st.one_of(st.none(), st.dictionaries(
             st.sampled_from(["quality_inspection", "blocked", "in_transit"]), st.integers(0, 10**9), max_size=3))

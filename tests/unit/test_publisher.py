@@ -105,7 +105,7 @@ def world():
     stop = threading.Event()
     publisher = active_publisher(inventory, receiver, window_ms=60_000)
     # Nothing was published yet, so a first flush settles every SKU.
-    publisher.check_versions()
+    publisher.check_stream_and_versions()
     publisher.flush(stop)
     return inventory, receiver, publisher, stop
 

@@ -103,8 +103,8 @@ class ChangeStream:
             return int(info["entries-added"]) > int(info["length"])
         return stream_id(info["first-entry"][0]) > stream_id(group["last-delivered-id"])
 
-    def read(self, consumer: str, *, count: int, block_ms: int) -> list[Change]:
-        """New entries for `consumer`, waiting up to `block_ms` for the first."""
+    def read(self, consumer: str, *, count: int, block_ms: int | None) -> list[Change]:
+        """New entries for `consumer`, waiting up to `block_ms` for the first (None: not at all)."""
         reply = self.redis.xreadgroup(GROUP, consumer, {self.key: ">"}, count=count, block=block_ms)
         return [_change(entry_id, fields) for _, entries in reply or () for entry_id, fields in entries]
 

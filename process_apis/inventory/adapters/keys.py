@@ -28,6 +28,10 @@ class Keys:
         """What the publisher last sent Salesforce for this SKU, per outcome key."""
         return f"{self.sku_base(sku)}:published"
 
+    def incoming(self, sku: str, location: str) -> str:
+        """Shipments towards a position, for their ETAs (written by lua/apply_events.lua)."""
+        return f"{self.sku_base(sku)}:inc:{location}"
+
     def hold(self, sku: str, reservation_id: str) -> str:
         return f"{self.sku_base(sku)}:hold:{reservation_id}"
 
@@ -38,8 +42,17 @@ class Keys:
     def reservation(self, reservation_id: str) -> str:
         return f"{self.prefix}:res:{{{reservation_id}}}"
 
+    # The reservation indexes share one slot (the hash tag {reservations}), so one script call
+    # updates every index a reservation change touches, whatever its reference or locations.
     def reservations_by_ref(self, external_ref: str) -> str:
-        return f"{self.prefix}:res-ref:{{{external_ref}}}"
+        return f"{self.prefix}:{{reservations}}:by-ref:{external_ref}"
+
+    def reservations_at(self, location: str, channel: str | None = None) -> str:
+        """Active reservations holding stock at `location` (all channels, or one)."""
+        # A channel never holds ':' (schemas.Channel), so the two forms cannot collide.
+        if channel:
+            return f"{self.prefix}:{{reservations}}:at-ch:{channel}:{location}"
+        return f"{self.prefix}:{{reservations}}:at:{location}"
 
     @property
     def reservation_expiry(self) -> str:

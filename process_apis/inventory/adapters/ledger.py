@@ -16,6 +16,7 @@ from ..domain.events import (
     field_changes,
     snapshot_counts,
 )
+from ..domain.incoming import Shipment
 from ..domain.ledger import Outcome, Position
 from .changes import ChangeStream
 from .keys import Keys
@@ -52,7 +53,16 @@ def _script_payload(event: InventoryEvent) -> dict:
         payload["changes"] = [[c.location, c.field, c.amount] for c in field_changes(event)]
         if event.type is EventType.ISSUED and event.reference and (event.stock_type or "unrestricted") == "unrestricted":
             payload["ref"] = event.reference
+        if event.type is EventType.TRANSFER_SHIPPED:
+            payload["ship"] = shipment_payload(event)
     return payload
+
+
+def shipment_payload(event: InventoryEvent) -> dict:
+    """What the apply script keeps of a shipment for its ETA (no nulls: cjson has no nil for them)."""
+    shipment = {"q": event.quantity, "f": event.location, "t": event.to_location, "r": event.reference,
+                "e": int(event.expected_at.timestamp() * 1000) if event.expected_at else None}
+    return {name: value for name, value in shipment.items() if value is not None}
 
 
 def _now_ms() -> int:
@@ -70,6 +80,11 @@ def hold_reply(raw: str) -> dict:
     reply["allocs"] = _as_list(reply.get("allocs"))
     reply["short"] = _as_list(reply.get("short"))
     return reply
+
+
+def shipment_from_record(event_id: str, record: dict) -> Shipment:
+    return Shipment(event_id=event_id, quantity=record["q"], shipped_at_ms=record["s"], from_location=record["f"],
+                    reference=record.get("r"), expected_at_ms=record.get("e"))
 
 
 def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Position:
@@ -166,7 +181,23 @@ class LedgerStore:
             pipe.exists(self.keys.hold(sku, reservation_id))
         return any(pipe.execute())
 
+    def holds(self, wanted: list[tuple[str, str]]) -> list[dict[str, int]]:
+        """The units per location each (sku, reservation id) hold still has, in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for sku, reservation_id in wanted:
+            pipe.hgetall(self.keys.hold(sku, reservation_id))
+        # Hold hashes keep their metadata in fields starting with "_" (see lua/lib.lua).
+        return [{loc: int(units) for loc, units in hold.items() if not loc.startswith("_")} for hold in pipe.execute()]
+
     # -- reads ----------------------------------------------------------------------------
+    def shipments(self, pairs: list[tuple[str, str]]) -> list[list[Shipment]]:
+        """The shipments on record towards each (sku, location), in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        for sku, location in pairs:
+            pipe.hgetall(self.keys.incoming(sku, location))
+        return [[shipment_from_record(event_id, json.loads(record)) for event_id, record in found.items()]
+                for found in pipe.execute()]
+
     def positions(self, pairs: list[tuple[str, str]], probes=()) -> list[Position]:
         """The positions of (sku, location) pairs. With `probes` (callables queueing other reads
         on the pipeline, e.g. version checks), returns (their replies, positions) from the same

@@ -3,6 +3,8 @@ outcome key, so only values that moved are sent; and the rule-set and catalogue 
 every consequence has been published."""
 from __future__ import annotations
 
+from collections import defaultdict
+
 from ..domain.outcomes import OutcomeKey, OutcomeValue
 from .keys import Keys
 
@@ -44,20 +46,28 @@ class PublishedValues:
     def mark_unconfirmed(self, keys: list[OutcomeKey]) -> None:
         """Before a send: the receiver may take the batch even if this process dies before the
         answer, so until the 200 what it holds for these keys is unknown, and they are sent again."""
-        pipe = self.redis.pipeline(transaction=False)
+        by_sku: dict[str, dict[str, str]] = defaultdict(dict)
         for key in keys:
-            pipe.hset(self.keys.published(key.sku), _field(key), _UNCONFIRMED)
+            by_sku[key.sku][_field(key)] = _UNCONFIRMED
+        pipe = self.redis.pipeline(transaction=False)
+        for sku, fields in by_sku.items():  # one command per SKU, not per key
+            pipe.hset(self.keys.published(sku), mapping=fields)
         pipe.execute()
 
     def store(self, values: dict[OutcomeKey, OutcomeValue | None]) -> None:
         """Remember what was sent; a None value forgets the key."""
-        pipe = self.redis.pipeline(transaction=False)
+        sent: dict[str, dict[str, str]] = defaultdict(dict)
+        forgotten: dict[str, list[str]] = defaultdict(list)
         for key, value in values.items():
             if value is None:
-                pipe.hdel(self.keys.published(key.sku), _field(key))
+                forgotten[key.sku].append(_field(key))
             else:
-                text = f"{value.available_to_sell}|{value.available_to_order}|{value.status}"
-                pipe.hset(self.keys.published(key.sku), _field(key), text)
+                sent[key.sku][_field(key)] = f"{value.available_to_sell}|{value.available_to_order}|{value.status}"
+        pipe = self.redis.pipeline(transaction=False)
+        for sku, fields in sent.items():  # one command per SKU, not per key
+            pipe.hset(self.keys.published(sku), mapping=fields)
+        for sku, names in forgotten.items():
+            pipe.hdel(self.keys.published(sku), *names)
         pipe.execute()
 
     def probe_versions(self, pipe) -> None:

@@ -21,27 +21,43 @@ class ReservationStore:
             ("ZADD", [self.keys.reservation_expiry], [expires_at_ms, reservation["id"]]),
             ("HSET", [self.keys.reservation(reservation["id"])], ["status", reservation["status"],
                                                                   "doc", json.dumps(reservation)]),
-            ("SADD", [self.keys.reservations_by_ref(reservation["external_ref"])], [reservation["id"]]),
         ]
 
     def get(self, reservation_id: str) -> dict | None:
-        doc = self.redis.hget(self.keys.reservation(reservation_id), "doc")
+        doc = self.get_text(reservation_id)
         return json.loads(doc) if doc else None
 
-    def transition_call(self, reservation: dict, from_statuses: tuple[str, ...]) -> tuple:
-        """The (script, keys, args) writing `reservation` only while its stored status is one of
-        `from_statuses`; its reply is [1|0, status found]."""
-        return (self.scripts["compare_and_set"], [self.keys.reservation(reservation["id"])],
-                ["status", "\n".join(from_statuses), "status", reservation["status"], "doc", json.dumps(reservation)])
+    def get_text(self, reservation_id: str) -> str | None:
+        """The header as stored: what `transition(..., unchanged_since=)` compares against."""
+        return self.redis.hget(self.keys.reservation(reservation_id), "doc")
 
-    def transition(self, reservation: dict, from_statuses: tuple[str, ...]) -> tuple[bool, str]:
-        script, keys, args = self.transition_call(reservation, from_statuses)
+    def transition_call(self, reservation: dict, from_statuses: tuple[str, ...], *,
+                        unchanged_since: str | None = None) -> tuple:
+        """The (script, keys, args) writing `reservation` only while its stored status is one of
+        `from_statuses` (or, given `unchanged_since`, only while the stored header is still that
+        text: no concurrent change is overwritten); its reply is [1|0, value found]."""
+        # json.dumps escapes newlines, so a header's text is one line, as the guard needs.
+        guard = ["doc", unchanged_since] if unchanged_since is not None else ["status", "\n".join(from_statuses)]
+        return (self.scripts["compare_and_set"], [self.keys.reservation(reservation["id"])],
+                [*guard, "status", reservation["status"], "doc", json.dumps(reservation)])
+
+    def transition(self, reservation: dict, from_statuses: tuple[str, ...], *,
+                   unchanged_since: str | None = None) -> tuple[bool, str]:
+        script, keys, args = self.transition_call(reservation, from_statuses, unchanged_since=unchanged_since)
         stored, found = script(keys=keys, args=args)
         return bool(stored), found
 
-    def retire(self, reservation_id: str, keep_seconds: int) -> None:
-        """A finished reservation stays readable for a while, then goes."""
-        self.redis.expire(self.keys.reservation(reservation_id), keep_seconds)
+    def finished_calls(self, reservation_id: str, keep_seconds: int) -> list[tuple]:
+        """The writes ending a finished reservation's schedule, as `run_scripts` calls: no expiry
+        any more, and the header stays readable for `keep_seconds`, then goes."""
+        return [("ZREM", [self.keys.reservation_expiry], [reservation_id]),
+                ("EXPIRE", [self.keys.reservation(reservation_id)], [keep_seconds])]
+
+    def get_many(self, reservation_ids: list[str]) -> list[dict | None]:
+        pipe = self.redis.pipeline(transaction=False)
+        for reservation_id in reservation_ids:
+            pipe.hget(self.keys.reservation(reservation_id), "doc")
+        return [json.loads(doc) if doc else None for doc in pipe.execute()]
 
     def schedule_expiry(self, reservation_id: str, at_ms: int | None) -> None:
         if at_ms is None:
@@ -55,6 +71,3 @@ class ReservationStore:
         if due:
             self.redis.zadd(self.keys.reservation_expiry, {rid: now_ms + lease_ms for rid in due}, xx=True)
         return due
-
-    def by_external_ref(self, external_ref: str) -> list[str]:
-        return sorted(self.redis.smembers(self.keys.reservations_by_ref(external_ref)))

@@ -5,7 +5,7 @@ from functools import cache
 from pathlib import Path
 
 LUA_DIR = Path(__file__).with_name("lua")
-LEDGER_SCRIPTS = ("apply_events", "hold", "commit", "release", "fulfil")
+LEDGER_SCRIPTS = ("apply_events", "hold", "commit", "release", "fulfil", "rekey")
 
 
 @cache
@@ -17,7 +17,8 @@ def source(name: str) -> str:
 
 class Scripts:
     def __init__(self, redis) -> None:
-        self._registered = {name: redis.register_script(source(name)) for name in (*LEDGER_SCRIPTS, "compare_and_set", "dead_letters")}
+        names = (*LEDGER_SCRIPTS, "compare_and_set", "dead_letters", "reservation_index")
+        self._registered = {name: redis.register_script(source(name)) for name in names}
 
     def __getitem__(self, name: str):
         return self._registered[name]

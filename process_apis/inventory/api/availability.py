@@ -22,7 +22,8 @@ class Availability(MethodView):
         With neither location nor location_group, every location holding the SKU is listed.
         """
         result = query(inventory(), skus=args["sku"], locations=args["location"],
-                       location_group=args["location_group"], channel=args["channel"])
+                       location_group=args["location_group"], channel=args["channel"],
+                       include_incoming="incoming" in args["include"])
         # The hottest read of the gateway: the result is plain data already, so it is serialised
         # directly; AvailabilitySchema documents the same shape (a test holds the two equal).
         return flask.jsonify(plain(result))
@@ -30,12 +31,21 @@ class Availability(MethodView):
 
 def plain(result: dict) -> dict:
     """The availability result as JSON-ready data, exactly as AvailabilitySchema would dump it."""
+    position = _with_incoming(result["incoming"]) if "incoming" in result else lambda p: dict(vars(p))
     return {
         "as_of": result["as_of"].isoformat(),
         "channel": result["channel"],
-        "positions": [dict(vars(position)) for position in result["positions"]],
+        "positions": [position(p) for p in result["positions"]],
         "groups": [
-            {**vars(group), "locations": [dict(vars(member)) for member in group.locations]}
+            {**vars(group), "locations": [position(member) for member in group.locations]}
             for group in result["groups"]
         ],
     }
+
+
+def _with_incoming(incoming: dict):
+    def position(p) -> dict:
+        return {**vars(p), "incoming": [
+            {**vars(item), "expected_at": item.expected_at.isoformat() if item.expected_at else None}
+            for item in incoming[(p.sku, p.location)]]}
+    return position

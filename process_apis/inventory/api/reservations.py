@@ -1,13 +1,24 @@
-"""Reservations: create (Idempotency-Key required), read, release, extend, fulfil."""
+"""Reservations: create (Idempotency-Key required), look up, read, re-key, release, extend, fulfil."""
 from __future__ import annotations
 
 import flask
+import marshmallow
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.idempotency import idempotent
 
-from ..schemas import ExtendRequestSchema, ReleaseRequestSchema, ReservationRequestSchema, ReservationSchema
+from ..schemas import (
+    ExtendRequestSchema,
+    ReleaseRequestSchema,
+    ReservationPageSchema,
+    ReservationPatchSchema,
+    ReservationQuerySchema,
+    ReservationRequestSchema,
+    ReservationSchema,
+)
+from ..service import amendments
+from ..service import reservation_queries as queries
 from ..service import reservations as service
 from . import inventory
 
@@ -16,8 +27,26 @@ blp = Blueprint("reservations", __name__, url_prefix="/inventory/v1/reservations
 
 @blp.route("")
 class Reservations(MethodView):
+    # An unknown filter is refused rather than ignored: ignoring it would list more than was asked.
+    @blp.arguments(ReservationQuerySchema(), location="query", unknown=marshmallow.RAISE)
+    @blp.response(200, ReservationPageSchema)
+    def get(self, args):
+        """Look up reservations by external reference, or list the active ones at a location
+
+        `external_ref`: every reservation with that reference, any status, newest first (the call
+        centre's look-up). `location`: the active reservations holding stock there, newest first
+        (a store's pickups). Both filter by `channel`, and page with `limit` and the `after` cursor.
+        """
+        page = dict(channel=args["channel"], after=args["after"], limit=args["limit"])
+        if args["external_ref"] is not None:
+            items, cursor = queries.by_external_ref(inventory(), external_ref=args["external_ref"],
+                                                    status=args["status"], **page)
+        else:
+            items, cursor = queries.at_location(inventory(), location=args["location"], **page)
+        return {"items": items, "next": cursor}
+
     @blp.arguments(ReservationRequestSchema(), example={
-        "channel": "web", "external_ref": "CART-42", "ttl_seconds": 900,
+        "channel": "call_centre", "external_ref": "CASE-42", "ttl_seconds": 900, "created_by": "agent-17",
         "lines": [{"sku": "MAT-1001", "location_group": "WEB-SHIP", "quantity": 2},
                   {"sku": "MAT-1002", "location": "S001", "quantity": 1}],
     })
@@ -50,6 +79,20 @@ class Reservation(MethodView):
         """Read a reservation"""
         return service.get(inventory(), reservation_id)
 
+    @blp.arguments(ReservationPatchSchema(), example={"external_ref": "ORDER-1001", "ttl_seconds": 86400})
+    @idempotent(required=False)
+    @blp.response(200, ReservationSchema)
+    @blp.alt_response(409, description="The reservation is not active")
+    def patch(self, body, reservation_id):
+        """Re-key an active reservation and/or set its expiry, in one step
+
+        What a checkout does with a cart's holds: `external_ref` becomes the order id (SAP's goods
+        issue naming it then consumes the held units) and `ttl_seconds` the order's longer hold.
+        Sending the same body again changes nothing more (only the expiry counts from the new now).
+        """
+        return amendments.amend(inventory(), reservation_id, external_ref=body["external_ref"],
+                             ttl_seconds=body["ttl_seconds"])
+
 
 @blp.route("/<reservation_id>/release")
 class Release(MethodView):
@@ -68,7 +111,7 @@ class Extend(MethodView):
     @blp.response(200, ReservationSchema)
     def post(self, body, reservation_id):
         """Push the expiry out to ttl_seconds from now"""
-        return service.extend(inventory(), reservation_id, body["ttl_seconds"])
+        return amendments.extend(inventory(), reservation_id, body["ttl_seconds"])
 
 
 @blp.route("/<reservation_id>/fulfil")

@@ -72,6 +72,8 @@ class InventoryEvent:
     stock_type: str | None = None
     #: stock.counted only: absolute counts of the other stock types, when the source knows them.
     counts: dict[str, int] = field(default_factory=dict)
+    #: transfer.shipped only: when the shipment should arrive, when the source knows it.
+    expected_at: datetime | None = None
 
     @property
     def occurred_at_ms(self) -> int:
@@ -127,6 +129,7 @@ def event_record(event: InventoryEvent) -> dict:
         "reason": event.reason,
         "stock_type": event.stock_type,
         "counts": event.counts or None,
+        "expected_at": event.expected_at.isoformat() if event.expected_at else None,
     }
     record.update({name: value for name, value in optional.items() if value is not None})
     return record
@@ -146,4 +149,5 @@ def event_from_record(record: dict) -> InventoryEvent:
         reason=record.get("reason"),
         stock_type=record.get("stock_type"),
         counts=record.get("counts") or {},
+        expected_at=datetime.fromisoformat(record["expected_at"]) if record.get("expected_at") else None,
     )

@@ -1,4 +1,4 @@
-"""Availability rules as data: safety stock, channel allocations, low-stock bands.
+"""Availability rules as data: safety stock, channel allocations, low-stock bands, transit times.
 
 A rule names what it applies to with a selector; when several match, the most specific wins:
 SKU over category over any, then location over location type over any, then channel over any.
@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from .locations import Location
 
@@ -74,6 +74,19 @@ class LowStockRule:
 
 
 @dataclass(frozen=True)
+class TransitTimeRule:
+    """How long a transfer takes from one location type to another (None: any); the default ETA
+    of a shipment whose source said none."""
+
+    hours: float
+    from_location_type: str | None = None
+    to_location_type: str | None = None
+
+    def specificity(self) -> tuple[int, int]:
+        return (1 if self.to_location_type else 0, 1 if self.from_location_type else 0)
+
+
+@dataclass(frozen=True)
 class SafetyStock:
     """What a matched safety-stock rule asks for, in the form the Lua ledger also understands."""
 
@@ -96,6 +109,7 @@ class RuleSet:
     categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: channels that may sell stock still in transit (available_to_order).
     channels_selling_incoming: tuple[str, ...] = ()
+    transit_times: tuple[TransitTimeRule, ...] = ()
 
     def categories_of(self, sku: str) -> frozenset[str]:
         return frozenset(
@@ -130,6 +144,14 @@ class RuleSet:
         rule = _most_specific(self.low_stock, sku, self.categories_of(sku), location, channel)
         return rule.threshold if rule else 0
 
+    def transit_time(self, from_location: Location | None, to_location: Location) -> timedelta | None:
+        """The most specific transit time from one location to another (to type over from type)."""
+        from_type = from_location.type if from_location else None
+        matching = [rule for rule in self.transit_times
+                    if rule.from_location_type in (None, from_type) and rule.to_location_type in (None, to_location.type)]
+        best = max(matching, key=TransitTimeRule.specificity, default=None)
+        return timedelta(hours=best.hours) if best else None
+
     def sells_incoming(self, channel: str | None) -> bool:
         return channel is not None and channel in self.channels_selling_incoming
 
@@ -143,6 +165,12 @@ def _most_specific(rules, sku, categories, location, channel):
         if best_rank is None or rank > best_rank:
             best, best_rank = rule, rank
     return best
+
+
+def ambiguous_transit_times(rules: tuple[TransitTimeRule, ...]) -> list[tuple[str | None, str | None]]:
+    """(from, to) location types named by more than one transit-time rule."""
+    pairs = [(rule.from_location_type, rule.to_location_type) for rule in rules]
+    return sorted({pair for pair in pairs if pairs.count(pair) > 1}, key=str)
 
 
 def ambiguous_selectors(rules) -> list[Selector]:

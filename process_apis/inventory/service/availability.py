@@ -13,6 +13,7 @@ from ..domain.availability import (
     held_for_other_channels,
     position_availability,
 )
+from ..domain.incoming import Incoming, incoming
 from ..domain.ledger import Position
 from ..domain.locations import Location, LocationGroup
 
@@ -39,7 +40,8 @@ def consistent_read(inventory, pairs_for) -> tuple:
     return catalogue, rules, positions
 
 
-def query(inventory, *, skus: list[str], locations: list[str], location_group: str | None, channel: str | None) -> dict:
+def query(inventory, *, skus: list[str], locations: list[str], location_group: str | None, channel: str | None,
+          include_incoming: bool = False) -> dict:
     now = datetime.now(timezone.utc)
     holding = inventory.ledger.locations_holding(skus) if not (locations or location_group) else {}
 
@@ -68,7 +70,21 @@ def query(inventory, *, skus: list[str], locations: list[str], location_group: s
             members = [p for p in computed if p.sku == sku]
             result["groups"].append(group_view(rules, group, sku, members, [p for p in positions if p.sku == sku],
                                                channel, now))
+    if include_incoming:
+        result["incoming"] = incoming_view(inventory, catalogue, rules, positions)
     return result
+
+
+def incoming_view(inventory, catalogue, rules, positions: list[Position]) -> dict[tuple[str, str], list[Incoming]]:
+    """Per (sku, location): the shipments its in_transit is made of, with their ETAs. Asked for
+    apart (one more round trip), so the plain availability read stays as it is."""
+    shipments = inventory.ledger.shipments([(p.sku, p.location) for p in positions])
+    view = {}
+    for position, towards in zip(positions, shipments):
+        destination = catalogue.locations[position.location]
+        view[(position.sku, position.location)] = incoming(
+            towards, position.in_transit, lambda origin: rules.transit_time(catalogue.locations.get(origin), destination))
+    return view
 
 
 def position_view(catalogue, rules, position: Position, channel: str | None, now: datetime) -> PositionAvailability:

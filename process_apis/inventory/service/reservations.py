@@ -6,6 +6,7 @@ runs its holds are *pending*; a competitor that finds stock short only because o
 """
 from __future__ import annotations
 
+import json
 import random
 import time
 import uuid
@@ -18,6 +19,7 @@ from shared.errors import Problem
 from ..domain.availability import held_for_other_channels
 from ..adapters.ledger import hold_reply
 from ..adapters.pipelines import run_scripts
+from ..adapters.reservation_index import held_locations
 from .availability import candidate
 
 PENDING, ACTIVE, FULFILLED, CONSUMED = "pending", "active", "fulfilled", "consumed"
@@ -25,6 +27,7 @@ RELEASED, EXPIRED, REJECTED = "released", "expired", "rejected"
 TERMINAL_RETENTION_SECONDS = 7 * 86400
 CONTENTION_WAIT_SECONDS = 5.0
 SWEEP_LEASE_MS = 30_000
+HEADER_WRITE_ATTEMPTS = 5
 
 RESERVATIONS = metrics.counter("inventory_reservations_total", "Reservation requests by result", ("result",))
 EXPIRED_TOTAL = metrics.counter("inventory_reservations_expired_total", "Reservations released by expiry")
@@ -86,8 +89,10 @@ def _finish(inventory, reservation: dict, status: str, from_statuses: tuple[str,
     reservation["status"] = status
     stored, _ = inventory.reservations.transition(reservation, from_statuses)
     if stored:
-        inventory.reservations.schedule_expiry(reservation["id"], None)
-        inventory.reservations.retire(reservation["id"], TERMINAL_RETENTION_SECONDS)
+        # After the change, so a crash in between leaves a stale index entry, dropped when read.
+        left = inventory.reservation_index.left_call(reservation)
+        run_scripts(inventory.redis, [*inventory.reservations.finished_calls(reservation["id"], TERMINAL_RETENTION_SECONDS),
+                                      *([left] if left else [])])
     return stored
 
 
@@ -112,6 +117,8 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         "status": PENDING,
         "channel": channel,
         "external_ref": request["external_ref"],
+        "created_by": request.get("created_by"),
+        "note": request.get("note"),
         "allow_partial": allow_partial,
         "created_at": now.isoformat(),
         "expires_at": expires_at.isoformat(),
@@ -147,16 +154,21 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         _finish(inventory, reservation, REJECTED, (PENDING,))
         raise
     reservation["status"] = ACTIVE
-    # Commit the pending holds and activate the header in one round trip; the availability change
-    # is recorded in it too (the holds are in place already, so in any order of the calls).
+    # Index, commit the pending holds and activate the header in one round trip; the availability
+    # change is recorded in it too (the holds are in place already, so in any order of the calls).
+    # The index goes first (run_scripts keeps that order on a cluster too): a crash after it
+    # leaves a stale entry, dropped when read, never an active reservation missing from it.
+    index = inventory.reservation_index.activated_call(reservation)
     commits = [inventory.ledger.call("commit", sku, {"res": reservation["id"]})
                for sku in reservation["skus"]] if len(reservation["skus"]) > 1 else []
     record = inventory.ledger.record_call(dict.fromkeys(reservation["skus"], _ms(now)))
-    replies = run_scripts(inventory.redis, [*commits, inventory.reservations.transition_call(reservation, (PENDING,)),
+    replies = run_scripts(inventory.redis, [index, *commits, inventory.reservations.transition_call(reservation, (PENDING,)),
                                             *([record] if record else [])])
-    stored, found = replies[len(commits)]
+    stored, found = replies[1 + len(commits)]
     if not stored:  # the sweeper expired it while it was being made (a very short TTL)
         _release_all(inventory, reservation)
+        if left := inventory.reservation_index.left_call(reservation):
+            run_scripts(inventory.redis, [left])
         raise Problem(409, f"reservation {found} before it was complete", type_slug="reservation-state")
     RESERVATIONS.labels("partial" if shortfalls else "reserved").inc()
     return reservation, shortfalls
@@ -224,13 +236,20 @@ def _reject(shortfalls: list[dict]):
 
 
 def get(inventory, reservation_id: str) -> dict:
-    reservation = inventory.reservations.get(reservation_id)
+    return read(inventory, reservation_id)[0]
+
+
+def read(inventory, reservation_id: str) -> tuple[dict, str]:
+    """The reservation as a client sees it, and its header's stored text (to write it back only
+    if nothing changed it meanwhile)."""
+    text = inventory.reservations.get_text(reservation_id)
+    reservation = json.loads(text) if text else None
     if reservation is None or reservation["status"] in (PENDING, REJECTED):
         raise Problem(404, f"no reservation {reservation_id}", type_slug="unknown-reservation")
     # SAP's goods issues naming the reservation may have taken every held unit already.
     if reservation["status"] in (ACTIVE, FULFILLED) and not inventory.ledger.holds_anything(reservation["skus"], reservation_id):
         reservation["status"] = CONSUMED
-    return reservation
+    return reservation, text
 
 
 def _require_status(reservation: dict, *allowed: str) -> None:
@@ -240,20 +259,35 @@ def _require_status(reservation: dict, *allowed: str) -> None:
 
 
 def release(inventory, reservation_id: str, lines: list[dict] | None) -> dict:
-    reservation = get(inventory, reservation_id)
+    reservation, text = read(inventory, reservation_id)
     _require_status(reservation, ACTIVE)
     if lines is None:
         _release_all(inventory, reservation)
         _finish(inventory, reservation, RELEASED, (ACTIVE,))
         return reservation
+    released = []
     for line in lines:
         item = [line["location"]] if line["quantity"] is None else [line["location"], line["quantity"]]
-        for location, quantity in inventory.ledger.release(line["sku"], reservation_id, [item]):
-            _subtract(reservation, line["sku"], location, quantity)
-    if not any(line["reserved"] for line in reservation["lines"]):
-        _finish(inventory, reservation, RELEASED, (ACTIVE,))
-    else:
-        inventory.reservations.transition(reservation, (ACTIVE,))
+        released += [(line["sku"], location, quantity)
+                     for location, quantity in inventory.ledger.release(line["sku"], reservation_id, [item])]
+    # The units are released; the header records it unless another change (e.g. a re-key) landed
+    # since it was read: then it is read again, so that change is kept too.
+    for attempt in range(HEADER_WRITE_ATTEMPTS):
+        held_before = held_locations(reservation)
+        for sku, location, quantity in released:
+            _subtract(reservation, sku, location, quantity)
+        if not any(line["reserved"] for line in reservation["lines"]):
+            _finish(inventory, reservation, RELEASED, (ACTIVE,))
+            return reservation
+        last = attempt == HEADER_WRITE_ATTEMPTS - 1  # then the status guard alone: never unrecorded
+        if inventory.reservations.transition(reservation, (ACTIVE,), unchanged_since=None if last else text)[0]:
+            emptied = sorted(set(held_before) - set(held_locations(reservation)))
+            if left := inventory.reservation_index.left_call(reservation, emptied):
+                run_scripts(inventory.redis, [left])
+            return reservation
+        reservation, text = read(inventory, reservation_id)
+        if reservation["status"] != ACTIVE:
+            return reservation  # it ended meanwhile, and its holds with it
     return reservation
 
 
@@ -267,40 +301,44 @@ def _subtract(reservation: dict, sku: str, location: str, quantity: int) -> None
             quantity -= take
 
 
-def extend(inventory, reservation_id: str, ttl_seconds: int) -> dict:
-    reservation = get(inventory, reservation_id)
-    _require_status(reservation, ACTIVE)
-    expires_at = datetime.now(timezone.utc) + timedelta(seconds=_ttl(inventory, ttl_seconds))
-    reservation["expires_at"] = expires_at.isoformat()
-    stored, found = inventory.reservations.transition(reservation, (ACTIVE,))
-    if not stored:
-        raise Problem(409, f"reservation is {found}; only an active one can be extended", type_slug="reservation-state")
-    inventory.reservations.schedule_expiry(reservation_id, _ms(expires_at))
-    return reservation
-
-
 def fulfil(inventory, reservation_id: str) -> dict:
     """Stop the clock: units stay held until SAP's goods issue for this reservation arrives."""
-    reservation = get(inventory, reservation_id)
-    _require_status(reservation, ACTIVE)
-    now = datetime.now(timezone.utc)
-    reservation.update(status=FULFILLED, fulfilled_at=now.isoformat(), expires_at=None)
-    stored, found = inventory.reservations.transition(reservation, (ACTIVE,))
+    for attempt in range(HEADER_WRITE_ATTEMPTS):
+        reservation, text = read(inventory, reservation_id)
+        _require_status(reservation, ACTIVE)
+        now = datetime.now(timezone.utc)
+        reservation.update(status=FULFILLED, fulfilled_at=now.isoformat(), expires_at=None)
+        # Guarded by the text read, so a concurrent re-key is kept (see amendments.py); the last
+        # attempt by the status alone, as every other status change.
+        last = attempt == HEADER_WRITE_ATTEMPTS - 1
+        stored, found = inventory.reservations.transition(reservation, (ACTIVE,), unchanged_since=None if last else text)
+        if stored:
+            break
     if not stored:
         raise Problem(409, f"reservation is {found}; only an active one can be fulfilled", type_slug="reservation-state")
     inventory.reservations.schedule_expiry(reservation_id, None)
     for sku in reservation["skus"]:
         inventory.ledger.fulfil(sku, reservation_id, _ms(now))
+    # Fulfilled is no pickup any more: out of the location indexes (after, as every removal).
+    if left := inventory.reservation_index.left_call(reservation):
+        run_scripts(inventory.redis, [left])
     return reservation
 
 
 def expire_due(inventory, limit: int = 100) -> int:
     """Release every reservation whose time is up; safe to run in several workers at once."""
     expired = 0
-    for reservation_id in inventory.reservations.due(_ms(datetime.now(timezone.utc)), SWEEP_LEASE_MS, limit):
+    now = datetime.now(timezone.utc)
+    for reservation_id in inventory.reservations.due(_ms(now), SWEEP_LEASE_MS, limit):
         reservation = inventory.reservations.get(reservation_id)
         if reservation is None or reservation["status"] not in (PENDING, ACTIVE):
             inventory.reservations.schedule_expiry(reservation_id, None)
+            continue
+        expires_at = datetime.fromisoformat(reservation["expires_at"])
+        if _ms(expires_at) > _ms(now):
+            # The header is the truth: an extension moves it before the schedule, so a schedule
+            # left behind (by a crash, or a sweep racing the extension) is only corrected here.
+            inventory.reservations.schedule_expiry(reservation_id, _ms(expires_at))
             continue
         _release_all(inventory, reservation)
         if _finish(inventory, reservation, EXPIRED, (PENDING, ACTIVE)):

@@ -5,7 +5,16 @@ from datetime import datetime
 
 from shared.errors import Problem
 
-from ..domain.rules import AllocationRule, LowStockRule, RuleSet, SafetyStockRule, Selector, ambiguous_selectors
+from ..domain.rules import (
+    AllocationRule,
+    LowStockRule,
+    RuleSet,
+    SafetyStockRule,
+    Selector,
+    TransitTimeRule,
+    ambiguous_selectors,
+    ambiguous_transit_times,
+)
 
 _SELECTOR_FIELDS = ("sku", "category", "location", "location_type", "channel")
 
@@ -27,6 +36,7 @@ def parse_rule_set(document: dict) -> RuleSet:
         low_stock=tuple(LowStockRule(_selector(r), threshold=r["threshold"]) for r in document.get("low_stock", ())),
         categories={name: tuple(patterns) for name, patterns in document.get("categories", {}).items()},
         channels_selling_incoming=tuple(document.get("channels_selling_incoming", ())),
+        transit_times=tuple(TransitTimeRule(**r) for r in document.get("transit_times", ())),
     )
 
 
@@ -48,7 +58,8 @@ def replace(inventory, document: dict, *, if_match: str | None) -> int:
     if not if_match:
         raise Problem(428, "PUT /rules needs If-Match with the ETag of the rule set you changed", type_slug="precondition-required")
     rules = parse_rule_set(document)
-    repeated = [*ambiguous_selectors(rules.safety_stock), *ambiguous_selectors(rules.low_stock)]
+    repeated = [*ambiguous_selectors(rules.safety_stock), *ambiguous_selectors(rules.low_stock),
+                *ambiguous_transit_times(rules.transit_times)]
     if repeated:
         raise Problem(422, "two rules of one kind have the same selector, so which wins would be arbitrary",
                       errors={"selectors": [str(s) for s in repeated]})

@@ -5,6 +5,8 @@ local cfg = cjson.decode(ARGV[2])
 local events = cjson.decode(ARGV[3])
 
 local function journal_key(loc) return BASE .. ':jnl:' .. loc end
+-- Shipments kept per position for their ETAs; the oldest go first (long since arrived, as a rule).
+local MAX_SHIPMENTS = 50
 
 local function watermark(pos, field)
   local v = redis.call('HMGET', pos, 'wm:' .. field, 'wmid:' .. field)
@@ -50,6 +52,22 @@ local function supersede_fulfilled(loc, at)
   end
 end
 
+-- A shipment sent towards `loc`, kept for its ETA. Which shipments are still on the way is not
+-- tracked here: readers cover the position's in_transit (watermark rule and all) with the newest
+-- shipments, so a receipt, a reversal or a count of in_transit needs no bookkeeping.
+local function record_shipment(ev, loc)
+  local incoming = BASE .. ':inc:' .. loc
+  redis.call('HSET', incoming, ev.id, cjson.encode({q = ev.ship.q, s = ev.at, f = ev.ship.f, r = ev.ship.r, e = ev.ship.e}))
+  if redis.call('HLEN', incoming) > MAX_SHIPMENTS then
+    local flat, oldest, oldest_at = redis.call('HGETALL', incoming), nil, nil
+    for i = 1, #flat, 2 do
+      local at = cjson.decode(flat[i + 1]).s
+      if oldest_at == nil or at < oldest_at then oldest, oldest_at = flat[i], at end
+    end
+    redis.call('HDEL', incoming, oldest)
+  end
+end
+
 local function apply_delta(ev, went_negative)
   local applied = false
   for _, change in ipairs(ev.changes) do
@@ -71,6 +89,9 @@ local function apply_delta(ev, went_negative)
     local first = ev.changes[1]
     consume_fulfilled(ev.ref, first[1], -first[3])
   end
+  -- Kept even when a count already covers its in_transit leg: readers cover in_transit with the
+  -- newest shipments, so the set of shipments, like the sum, is the same in any arrival order.
+  if ev.ship then record_shipment(ev, ev.ship.t) end
   return applied
 end
 
