@@ -326,10 +326,10 @@ def main() -> int:
         client.close()
         redis_server.stop()
         shutil.rmtree(directory, ignore_errors=True)
-    # -- SAP goods movements end to end (tests/bench/sap.py): its own redis-server and gateway --
+    # -- SAP goods movements end to end (tests/bench/sap.py): its own split stack (tests/bench/split.py) --
     from . import sap
     sap.run(bench)
-    # -- SAP movements to Salesforce records (tests/bench/salesforce.py): its own redis-server and gateway --
+    # -- SAP movements to Salesforce records (tests/bench/salesforce.py): its own split stack --
     from . import salesforce
     salesforce.run(bench)
     say(f"\n== Results ({config}; load: {generator.describe()}; ingest: {INGEST_CLIENTS} clients, "
@@ -344,10 +344,10 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--only", "sap"]:  # just the SAP section (tests/bench/sap.py)
-        from . import sap
-        sys.exit(sap.main())
-    if sys.argv[1:] == ["--only", "salesforce"]:  # just the Salesforce section (tests/bench/salesforce.py)
-        from . import salesforce
-        sys.exit(salesforce.main())
+    # --only sap|salesforce [--workers N]: one section alone, its gateway with N gunicorn workers
+    if sys.argv[1:2] == ["--only"] and sys.argv[2:3] in (["sap"], ["salesforce"]):
+        from . import salesforce, sap, split
+
+        workers = int(sys.argv[4]) if sys.argv[3:4] == ["--workers"] and len(sys.argv) == 5 else split.WORKERS
+        sys.exit({"sap": sap, "salesforce": salesforce}[sys.argv[2]].main(workers))
     sys.exit(main())

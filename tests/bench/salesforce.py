@@ -1,7 +1,8 @@
 """`make bench`, Salesforce section: SAP goods movements to `Product_Availability__c` records, end to end.
 
-The gateway runs as `make run` runs it (`inventory-gateway serve --demo`: one process with the SAP and
-Salesforce simulators inside it) against its own redis-server. The SAP section's drivers
+The gateway runs in the split shape (tests/bench/split.py: `inventory-gateway serve` with several
+workers, the SAP and Salesforce simulators as processes of their own, its own redis-server), as a real
+deployment runs. The SAP section's drivers
 (tests/bench/sap.py: same threads, rates and steady window) post movements over OData; each travels
 OData → webhook → process API (Redis) → availability publisher (coalescing per SKU over
 PUBLISHER_WINDOW_MS) → Salesforce system API → composite upsert in the Salesforce simulator.
@@ -26,8 +27,8 @@ Salesforce shows (e.g. a position already at zero): they are left out of the doc
 a document with only such events has none (it is counted instead). All clocks are this host's wall clock.
 
 A second row gives the publisher's share: the last record write − the latest commit of the document's
-events. The console line also gives the gateway's CPU time per second while the drivers ran (its one
-process and GIL: 1.0 is a core full).
+events. The console line also gives each process's CPU time per second while the drivers ran (the
+gateway's and the simulators' gunicorn workers included; 1.0 is a core full).
 
 Salesforce API calls per 1,000 movements = the rise of the simulator's API usage counter (what its
 daily limit counts) over a whole run, warm-up included, once the publisher has caught up, per document
@@ -39,8 +40,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import os
-import secrets
 import shutil
 import tempfile
 import time
@@ -59,11 +58,11 @@ from shared.gateway import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SEC
 from simulators.sap.seed import DEMO_MATERIALS
 from simulators.salesforce.records import HISTORY_PER_RECORD
 # The end-to-end test's record-versus-gateway comparison, used as is so that both check the same thing.
-from tests.e2e.test_salesforce_flow import RECORDS, SF_ADMIN, _differences, _salesforce_records
-from tests.support.sap_gateway import ADMIN, TIMEOUT, start_gateway
+from tests.e2e.test_salesforce_flow import RECORDS, SF_ADMIN, _gateway_values, _salesforce_records
+from tests.support.sap_gateway import TIMEOUT
 
 from .sap import DRAIN_TIMEOUT_SECONDS, RATES, STEADY_SECONDS, WARMUP_SECONDS, RateRun, drive, percentile, say
-from .servers import start_redis
+from .split import WORKERS, busy_cores, cpu_times, describe, flush_deliveries, start_split
 
 FRESHNESS_TARGET_MS = 1000  # p99 at 200/s offered
 CALLS_TARGET_RATE = 1000
@@ -99,25 +98,12 @@ class RunTotals:
 
     calls: int
     caught_up_seconds: float  # after the drivers stopped
-    busy_cores: float  # the gateway's CPU time while the drivers ran, per second (1.0: one GIL full)
+    busy_cores: str  # each process's CPU time while the drivers ran, per second (1.0: one core full)
 
 
 def epoch_ms(text: str) -> int:
     """A simulator datetime ("2026-11-27T04:58:41.352+0000") in epoch ms."""
     return round(datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() * 1000)
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) of a process and its children (the gunicorn worker), from /proc (Linux)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        total = 0
-        for process in (str(pid), *children):
-            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    except OSError:
-        return float("nan")
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def api_usage(base_url: str) -> int:
@@ -176,14 +162,14 @@ def location_groups(base_url: str) -> dict[str, tuple[str, ...]]:
 class WriteIndex:
     """Every write of every Product_Availability__c record, by the SKU and location it covers."""
 
-    def __init__(self, base_url: str) -> None:
-        groups = location_groups(base_url)
-        self.records = _salesforce_records(base_url)
+    def __init__(self, org_url: str, gateway_url: str) -> None:
+        groups = location_groups(gateway_url)
+        self.records = _salesforce_records(org_url)
         self.backwards: list[str] = []  # records whose As_Of__c went back
         self.history_full = 0  # records whose history may have dropped old writes
         by_scope: dict[tuple[str, str], list[Write]] = defaultdict(list)
         for record in self.records:
-            answer = requests.get(f"{base_url}{SF_ADMIN}/history/{RECORDS}/{record['Id']}", auth=AUTH,
+            answer = requests.get(f"{org_url}{SF_ADMIN}/history/{RECORDS}/{record['Id']}", auth=AUTH,
                                   timeout=TIMEOUT)
             answer.raise_for_status()
             history = answer.json()
@@ -245,8 +231,8 @@ def report(bench, run: RateRun, totals: RunTotals, events: dict[str, list[Moveme
         f"steady posted {posted_rate:.0f}/s; Salesforce freshness p50 {p50:.0f} ms, p99 {p99:.0f} ms, max "
         f"{max(freshness, default=float('nan')):.0f} ms over {len(freshness)} documents ({unchanged} changed no "
         f"record); {totals.calls} Salesforce API calls; publisher caught up "
-        f"{totals.caught_up_seconds:.1f}s after the drivers stopped; the gateway busy "
-        f"{totals.busy_cores:.2f} cores while they ran")
+        f"{totals.caught_up_seconds:.1f}s after the drivers stopped; busy cores while they ran: "
+        f"{totals.busy_cores}")
     target = run.offered == 200
     keeps_up = posted_rate >= 0.9 * run.offered
     bench.row(f"SAP -> Salesforce, offered {run.offered}/s: freshness p50 / p99", f"{p50:,.0f} / {p99:,.0f} ms",
@@ -271,10 +257,20 @@ def report(bench, run: RateRun, totals: RunTotals, events: dict[str, list[Moveme
                            "(no figure for them)")
 
 
-def check_records(bench, base_url: str, index: WriteIndex) -> None:
+def record_differences(org_url: str, gateway_url: str) -> list[str]:
+    """The end-to-end test's comparison (`_differences`), with the org and the gateway on their own ports."""
+    records = _salesforce_records(org_url)
+    gateway = _gateway_values(gateway_url, records)
+    salesforce = {r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]),
+                                             r["Status__c"]) for r in records}
+    return [f"{key}: salesforce {salesforce[key]} gateway {gateway.get(key)}"
+            for key in sorted(salesforce) if salesforce[key] != gateway.get(key)]
+
+
+def check_records(bench, org_url: str, gateway_url: str, index: WriteIndex) -> None:
     """Every record equals the gateway's availability for its key; none went back in As_Of__c."""
     deadline = time.monotonic() + SETTLE_SECONDS
-    while (drift := _differences(base_url)) and time.monotonic() < deadline:
+    while (drift := record_differences(org_url, gateway_url)) and time.monotonic() < deadline:
         time.sleep(0.2)
     for line in drift[:10]:
         say(f"  DRIFT: {line}")
@@ -289,64 +285,57 @@ def check_records(bench, base_url: str, index: WriteIndex) -> None:
                            "writes): older ones were dropped, so early documents' figures may come from later writes")
 
 
-def run(bench) -> None:
+def run(bench, workers: int = WORKERS) -> None:
     """Measure at each offered rate, then check every Salesforce record against the gateway."""
     directory = Path(tempfile.mkdtemp(prefix="inventory-bench-salesforce-"))
-    say(f"\n== SAP movements to Salesforce records end to end: `serve --demo` (both simulators in-process), "
+    say(f"\n== SAP movements to Salesforce records end to end, {describe(workers)}: "
         f"offered {' and '.join(f'{rate}/s' for rate in RATES)} for {WARMUP_SECONDS + STEADY_SECONDS}s each "
         f"(first {WARMUP_SECONDS}s warm-up), publisher window {Settings().publisher_window_ms} ms ==")
-    redis_server = start_redis(directory / "redis")
-    settings = Settings(redis_url=redis_server.url)
-    env = {"REDIS_URL": redis_server.url, "SAP_USER": "BENCH_USER", "SAP_PASSWORD": secrets.token_urlsafe(18),
-           "SAP_WEBHOOK_SECRET": secrets.token_urlsafe(24), "LOG_LEVEL": "INFO", "GATEWAY_THREADS": "8",
-           "PUBLISHER_WINDOW_MS": str(settings.publisher_window_ms),  # the default, whatever this shell says
-           **dict.fromkeys(("SAP_BASE_URL", "SALESFORCE_BASE_URL", "SALESFORCE_CLIENT_ID",
-                            "SALESFORCE_CLIENT_SECRET"), "")}  # the in-process simulators, not a real org
-    client = redis_lib.Redis.from_url(redis_server.url, decode_responses=True)
-    changes = bootstrap(settings, client).changes
-    gateway = None
+    stack = client = None
     try:
-        gateway = start_gateway(env, "--demo", logfile=directory / "gateway.log")
-        base, admin = gateway.base_url, gateway.session()
-        used = wait_caught_up(base, client, changes.key, GROUP)  # the first full publish at start-up
+        stack = start_split(directory, workers=workers)
+        sap, org, gateway = stack.sap, stack.salesforce.base_url, stack.gateway.base_url
+        settings = Settings(redis_url=stack.redis.url)
+        client = redis_lib.Redis.from_url(stack.redis.url, decode_responses=True)
+        changes = bootstrap(settings, client).changes
+        used = wait_caught_up(org, client, changes.key, GROUP)  # the first full publish at start-up
         runs = []
         for rate, threads in RATES.items():
-            cpu = cpu_seconds(gateway.process.pid)
-            result = drive(base, gateway.user, gateway.password, rate, threads, WARMUP_SECONDS + STEADY_SECONDS)
-            busy = (cpu_seconds(gateway.process.pid) - cpu) / result.seconds
-            flushed = admin.post(f"{base}{ADMIN}/deliveries/flush", json={"timeout": DRAIN_TIMEOUT_SECONDS},
-                                 timeout=DRAIN_TIMEOUT_SECONDS + 10).json()
+            cpu = cpu_times(stack)
+            result = drive(sap.base_url, sap.user, sap.password, rate, threads, WARMUP_SECONDS + STEADY_SECONDS)
+            busy = busy_cores(cpu, cpu_times(stack), result.seconds)
+            flushed = flush_deliveries(stack, DRAIN_TIMEOUT_SECONDS)
             if not flushed["idle"] or flushed["undeliverable"]:
                 bench.notes.append(f"Salesforce at {rate}/s: SAP pushes still pending or undeliverable: {flushed}")
                 bench.broken = True
-            after = wait_caught_up(base, client, changes.key, GROUP)
+            after = wait_caught_up(org, client, changes.key, GROUP)
             # The quiet period is not publishing time: leave it out of the catch-up figure.
             runs.append((result, RunTotals(after - used, time.time() - result.stopped_at - QUIET_SECONDS, busy)))
             used = after
         events = movements(client, settings)
-        index = WriteIndex(base)
+        index = WriteIndex(org, gateway)
         for result, totals in runs:
             report(bench, result, totals, events, index)
-        check_records(bench, base, index)
+        check_records(bench, org, gateway, index)
         bench.notes.append("Salesforce freshness: from the moment the driver began the OData POST to the simulator's "
                            "write of the first computation after the document's commit that changed one of its keys; "
                            "conservative (see tests/bench/salesforce.py)")
     finally:
-        if gateway is not None:
-            gateway.stop()
-        client.close()
-        redis_server.stop()
+        if client is not None:
+            client.close()
+        if stack is not None:
+            stack.stop()
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def main() -> int:
+def main(workers: int = WORKERS) -> int:
     """`python -m tests.bench.run --only salesforce`: this section alone, with its own results table."""
     from .run import Bench, calibrate
 
     began = time.perf_counter()
     bench = Bench(Path(tempfile.gettempdir()))
     say(f"Host speed at start: {calibrate()}")
-    run(bench)
+    run(bench, workers)
     say("\n== Results (Salesforce section) ==")
     say(bench.table())
     for note in bench.notes:

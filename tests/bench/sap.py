@@ -1,8 +1,8 @@
 """`make bench`, SAP section: goods movements end to end through the all-in-one gateway.
 
-The gateway runs as `make run` runs it (`inventory-gateway serve --demo`: one gunicorn worker, the SAP
-simulator inside it, business events pushed in-process to the SAP system API's webhook), but against
-its own redis-server. Traffic drivers (simulators/sap/driver.py, one thread each, each on its own
+The gateway runs in the split shape (tests/bench/split.py: `inventory-gateway serve` with several
+workers, the SAP and Salesforce simulators as processes of their own, its own redis-server), as a
+real deployment runs; business events are pushed over HTTP to the gateway's webhook. Traffic drivers (simulators/sap/driver.py, one thread each, each on its own
 materials so their stock views stay right) post realistic retail movements to the simulator's OData
 API over HTTP at a steady offered rate. Each movement travels: OData deep insert → business event →
 webhook → OData read of the document → process API → one Lua call per SKU in Redis.
@@ -19,7 +19,6 @@ the measurement adds no load.
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 import tempfile
 import threading
@@ -34,12 +33,12 @@ from process_apis.inventory.bootstrap import bootstrap
 from shared.config import Settings
 from simulators.sap.driver import ODataClient, TrafficDriver
 from simulators.sap.seed import DC_PLANTS, DEMO_LOCATION_MAP, DEMO_MATERIALS
-from tests.support.sap_gateway import ADMIN, ODATA, differences, gateway_table, sap_table, start_gateway
+from tests.support.sap_gateway import ADMIN, ODATA, differences, gateway_table, sap_table
 
-from .servers import start_redis
+from .split import WORKERS, busy_cores, cpu_times, describe, flush_deliveries, start_split
 
 #: offered movements per second -> driver threads posting them
-RATES = {200: 8, 1000: 16}
+RATES = {200: 16, 1000: 32}  # offered rate -> driver threads: enough that a slow POST does not lower the rate
 WARMUP_SECONDS = 2
 STEADY_SECONDS = 10
 FRESHNESS_TARGET_MS = 500
@@ -182,54 +181,50 @@ def report(bench, run: RateRun, committed: dict[str, int]) -> None:
         bench.notes.append(f"SAP at {run.offered}/s: {run.errors} OData posts failed (5xx or timeouts)")
 
 
-def run(bench) -> None:
+def run(bench, workers: int = WORKERS) -> None:
     """Measure at each offered rate, then check that the gateway's positions equal SAP's stock."""
     directory = Path(tempfile.mkdtemp(prefix="inventory-bench-sap-"))
-    say(f"\n== SAP goods movements end to end: `serve --demo` (simulator in-process), offered "
+    say(f"\n== SAP goods movements end to end, {describe(workers)}: offered "
         f"{' and '.join(f'{rate}/s' for rate in RATES)} for {WARMUP_SECONDS + STEADY_SECONDS}s each "
-        f"(first {WARMUP_SECONDS}s warm-up), drivers posting over HTTP ==")
-    redis_server = start_redis(directory / "redis")
-    env = {"REDIS_URL": redis_server.url, "SAP_USER": "BENCH_USER", "SAP_PASSWORD": secrets.token_urlsafe(18),
-           "SAP_WEBHOOK_SECRET": secrets.token_urlsafe(24), "LOG_LEVEL": "INFO", "GATEWAY_THREADS": "8"}
-    gateway = None
+        f"(first {WARMUP_SECONDS}s warm-up), drivers posting over HTTP to the SAP simulator ==")
+    stack = None
     try:
-        gateway = start_gateway(env, "--demo", logfile=directory / "gateway.log")
-        admin = gateway.session()
+        stack = start_split(directory, workers=workers)
+        sap = stack.sap
         for rate, threads in RATES.items():
-            result = drive(gateway.base_url, gateway.user, gateway.password, rate, threads,
-                           WARMUP_SECONDS + STEADY_SECONDS)
-            flushed = admin.post(f"{gateway.base_url}{ADMIN}/deliveries/flush",
-                                 json={"timeout": DRAIN_TIMEOUT_SECONDS}, timeout=DRAIN_TIMEOUT_SECONDS + 10).json()
+            cpu = cpu_times(stack)
+            result = drive(sap.base_url, sap.user, sap.password, rate, threads, WARMUP_SECONDS + STEADY_SECONDS)
+            say(f"  busy cores while the drivers ran at {rate}/s: {busy_cores(cpu, cpu_times(stack), result.seconds)}")
+            flushed = flush_deliveries(stack, DRAIN_TIMEOUT_SECONDS)
             result.drained_seconds = time.time() - result.stopped_at
             if not flushed["idle"] or flushed["undeliverable"]:
                 bench.notes.append(f"SAP at {rate}/s: pushes still pending or undeliverable: {flushed}")
                 bench.broken = True
-            report(bench, result, commit_times(redis_server.url))
-        snapshot = admin.get(f"{gateway.base_url}{ADMIN}/stock", timeout=30).json()
-        sap = sap_table(snapshot, DEMO_LOCATION_MAP)
-        drift = differences(sap, gateway_table(gateway.base_url, DEMO_MATERIALS))
+            report(bench, result, commit_times(stack.redis.url))
+        snapshot = sap.session().get(f"{sap.base_url}{ADMIN}/stock", timeout=30).json()
+        sap_stock = sap_table(snapshot, DEMO_LOCATION_MAP)
+        drift = differences(sap_stock, gateway_table(stack.gateway.base_url, DEMO_MATERIALS))
         for line in drift[:10]:
             say(f"  DRIFT: {line}")
-        bench.row("SAP stock table == gateway positions after the runs", f"{len(drift)} differences / {len(sap)} "
-                  "positions", "0", "per location and stock type", not drift)
+        bench.row("SAP stock table == gateway positions after the runs", f"{len(drift)} differences / "
+                  f"{len(sap_stock)} positions", "0", "per location and stock type", not drift)
         bench.broken |= bool(drift)
         bench.notes.append("SAP freshness: from the moment the driver began the OData POST to the Redis-clock time "
                            "of the document's last event in the SKU's log (the position update); conservative")
     finally:
-        if gateway is not None:
-            gateway.stop()
-        redis_server.stop()
+        if stack is not None:
+            stack.stop()
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def main() -> int:
+def main(workers: int = WORKERS) -> int:
     """`python -m tests.bench.run --only sap`: this section alone, with its own results table."""
     from .run import Bench, calibrate
 
     began = time.perf_counter()
     bench = Bench(Path(tempfile.gettempdir()))
     say(f"Host speed at start: {calibrate()}")
-    run(bench)
+    run(bench, workers)
     say("\n== Results (SAP section) ==")
     say(bench.table())
     for note in bench.notes:

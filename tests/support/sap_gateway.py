@@ -54,32 +54,40 @@ class GatewayProcess:
         return session
 
 
-def start_gateway(env: dict[str, str], *args: str, logfile: Path, timeout: float = 30.0) -> GatewayProcess:
-    """Run `inventory-gateway serve --port <free> *args` with `env` over os.environ and wait until
-    /readyz answers; the SAP credentials are those in `env`, else the ones the banner prints."""
-    port = free_port()
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
-    with open(logfile, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", "--port", str(port), *args],
-                                   cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-    gateway = GatewayProcess(f"http://127.0.0.1:{port}", process, logfile)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited with {process.returncode}:\n{gateway.output()[-4000:]}")
-        try:
-            if requests.get(f"{gateway.base_url}/readyz", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    else:
-        gateway.stop()
-        raise RuntimeError(f"serve did not become ready within {timeout}s:\n{gateway.output()[-4000:]}")
+def start_gateway(env: dict[str, str], *args: str, logfile: Path, timeout: float = 30.0,
+                  port: int | None = None) -> GatewayProcess:
+    """Run `inventory-gateway serve --port <port or a free one> *args` with `env` over os.environ and
+    wait until /readyz answers; the SAP credentials are those in `env`, else the ones the banner prints."""
+    gateway = start_command("serve", env, *args, logfile=logfile, timeout=timeout, port=port)
     printed = _CREDENTIALS.search(gateway.output())
     gateway.user = env.get("SAP_USER") or (printed.group(1) if printed else "")
     gateway.password = env.get("SAP_PASSWORD") or (printed.group(2) if printed else "")
     return gateway
+
+
+def start_command(command: str, env: dict[str, str], *args: str, logfile: Path, timeout: float = 30.0,
+                  port: int | None = None, ready_path: str = "/readyz",
+                  auth: tuple[str, str] | None = None) -> GatewayProcess:
+    """Run `inventory-gateway <command> --port <port or a free one> *args` (serve, sap-sim, sf-sim)
+    with `env` over os.environ and wait until GET `ready_path` (with `auth`) answers 200."""
+    port = port or free_port()
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    with open(logfile, "wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "shared.cli", command, "--port", str(port), *args],
+                                   cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    served = GatewayProcess(f"http://127.0.0.1:{port}", process, logfile)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{command} exited with {process.returncode}:\n{served.output()[-4000:]}")
+        try:
+            if requests.get(f"{served.base_url}{ready_path}", auth=auth, timeout=2).status_code == 200:
+                return served
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    served.stop()
+    raise RuntimeError(f"{command} did not become ready within {timeout}s:\n{served.output()[-4000:]}")
 
 
 def sap_table(snapshot: dict, location_map: dict[str, str]) -> Table:
