@@ -140,6 +140,13 @@ class CircuitBreaker:
         self._state, self._opened_at, self._failures = "open", self._clock(), 0
 
 
+def circuit_open_problem(name: str, breaker: CircuitBreaker) -> Problem:
+    """The 503 every client of an upstream answers while its breaker is open (the call not made)."""
+    UPSTREAM_CALLS.labels(name, "circuit_open").inc()
+    return Problem(503, f"{name} is unavailable (circuit open); retry later", type_slug="upstream-unavailable",
+                   headers={"Retry-After": str(int(breaker.reset_timeout))}, upstream=name)
+
+
 class WSGITransport(BaseAdapter):
     """A requests transport that hands the request to a WSGI app in this process.
 
@@ -284,10 +291,7 @@ class TierClient:
         try:
             response = retrying(self.breaker.call, self._send, method, path, json, params, sent_headers)
         except CircuitOpen:
-            UPSTREAM_CALLS.labels(self.name, "circuit_open").inc()
-            raise Problem(503, f"{self.name} is unavailable (circuit open); retry later",
-                          type_slug="upstream-unavailable", headers={"Retry-After": str(int(self.breaker.reset_timeout))},
-                          upstream=self.name)
+            raise circuit_open_problem(self.name, self.breaker) from None
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
             raise Problem(503, f"{self.name} is unavailable: {error}", type_slug="upstream-unavailable",

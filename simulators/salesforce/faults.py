@@ -6,9 +6,9 @@ and the same sequence of calls give the same faults."""
 from __future__ import annotations
 
 import dataclasses
-import random
-import threading
 from dataclasses import dataclass
+
+from simulators.fault_dice import SeededFaults
 
 
 def _number(value) -> bool:
@@ -55,45 +55,18 @@ class Verdict:
     rate_limited: bool = False
 
 
-class Faults:
-    def __init__(self, initial: FaultSettings | None = None) -> None:
-        self._initial = initial or FaultSettings()
-        self._lock = threading.Lock()
-        self._settings = self._initial
-        self._dice = random.Random(self._initial.seed)
-
-    @property
-    def settings(self) -> FaultSettings:
-        return self._settings
-
-    def update(self, **changes) -> FaultSettings:
-        """Change some settings (ValueError on an unknown name or bad value); a new seed re-seeds."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(FaultSettings)}
-        if unknown:
-            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
-        return self._install(lambda current: dataclasses.replace(current, **changes), reseed="seed" in changes)
-
-    def reset(self) -> FaultSettings:
-        return self._install(lambda _current: self._initial, reseed=True)
-
-    def _install(self, change, *, reseed: bool) -> FaultSettings:
-        with self._lock:
-            self._settings = change(self._settings)
-            if reseed:
-                self._dice = random.Random(self._settings.seed)
-            return self._settings
+class Faults(SeededFaults):
+    settings_type = FaultSettings
 
     def roll(self) -> Verdict:
         with self._lock:
             current = self._settings
-            unavailable = current.error_rate > 0 and self._dice.random() < current.error_rate
-            limited = (not unavailable and current.rate_limit_rate > 0
-                       and self._dice.random() < current.rate_limit_rate)
+            unavailable = self._roll(current.error_rate)
+            limited = not unavailable and self._roll(current.rate_limit_rate)
             return Verdict(current.latency_ms / 1000, unavailable, limited)
 
     def row_locked(self) -> bool:
         """Whether one record of a collection meets a row lock held elsewhere (Salesforce refuses it
         with UNABLE_TO_LOCK_ROW; the same record succeeds when sent again once the lock is gone)."""
         with self._lock:
-            rate = self._settings.lock_contention_rate
-            return rate > 0 and self._dice.random() < rate
+            return self._roll(self._settings.lock_contention_rate)

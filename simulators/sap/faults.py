@@ -7,9 +7,9 @@ sequence of calls injects the same faults.
 from __future__ import annotations
 
 import dataclasses
-import random
-import threading
 from dataclasses import dataclass
+
+from simulators.fault_dice import SeededFaults
 
 
 @dataclass(frozen=True)
@@ -46,38 +46,10 @@ class RequestFault:
     unavailable: bool = False
 
 
-class FaultInjector:
+class FaultInjector(SeededFaults):
     """The current fault settings and the seeded dice they are rolled with."""
 
-    def __init__(self, settings: FaultSettings | None = None) -> None:
-        self._lock = threading.Lock()
-        self._initial = settings or FaultSettings()
-        self._settings = self._initial
-        self._random = random.Random(self._initial.seed)
-
-    @property
-    def settings(self) -> FaultSettings:
-        return self._settings
-
-    def update(self, **changes) -> FaultSettings:
-        """Change some settings (ValueError on an unknown name or bad value); a new seed re-seeds."""
-        unknown = set(changes) - {f.name for f in dataclasses.fields(FaultSettings)}
-        if unknown:
-            raise ValueError(f"unknown fault setting(s): {', '.join(sorted(unknown))}")
-        with self._lock:
-            self._settings = dataclasses.replace(self._settings, **changes)
-            if "seed" in changes:
-                self._random = random.Random(self._settings.seed)
-            return self._settings
-
-    def reset(self) -> FaultSettings:
-        with self._lock:
-            self._settings = self._initial
-            self._random = random.Random(self._initial.seed)
-            return self._settings
-
-    def _roll(self, rate: float) -> bool:
-        return rate > 0 and self._random.random() < rate
+    settings_type = FaultSettings
 
     def for_request(self) -> RequestFault:
         with self._lock:

@@ -34,6 +34,7 @@ from shared.tier_client import (
     Timeouts,
     UpstreamUnavailable,
     at_least_retry_after,
+    circuit_open_problem,
     retry_after_header,
     retry_after_longer_than,
 )
@@ -176,10 +177,7 @@ class SalesforceClient:
         try:
             response = self._retrying()(self.breaker.call, send, *args)
         except CircuitOpen:
-            UPSTREAM_CALLS.labels(self.name, "circuit_open").inc()
-            raise Problem(503, f"{self.name} is unavailable (circuit open); retry later",
-                          type_slug="upstream-unavailable",
-                          headers={"Retry-After": str(int(self.breaker.reset_timeout))}, upstream=self.name) from None
+            raise circuit_open_problem(self.name, self.breaker) from None
         except _MaybeApplied as error:
             UPSTREAM_CALLS.labels(self.name, "no_answer").inc()
             raise Problem(503, f"{self.name} did not answer ({error}); the request may have been applied. Send the "

@@ -30,6 +30,7 @@ from shared.tier_client import (
     InProcessSession,
     Timeouts,
     UpstreamUnavailable,
+    circuit_open_problem,
 )
 
 logger = logging.getLogger(__name__)
@@ -162,10 +163,7 @@ class SapODataClient:
         try:
             response = retrying(self.breaker.call, self._send, method, url, json, fetch_token)
         except CircuitOpen:
-            UPSTREAM_CALLS.labels(self.name, "circuit_open").inc()
-            raise Problem(503, f"{self.name} is unavailable (circuit open); retry later",
-                          type_slug="upstream-unavailable",
-                          headers={"Retry-After": str(int(self.breaker.reset_timeout))}, upstream=self.name)
+            raise circuit_open_problem(self.name, self.breaker) from None
         except _SapServerError as error:
             UPSTREAM_CALLS.labels(self.name, str(error.response.status_code)).inc()
             raise self._problem(error.response)

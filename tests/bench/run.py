@@ -343,11 +343,26 @@ def main() -> int:
     return 1 if bench.broken else 0
 
 
+def run_alone(title: str, section, workers: int) -> int:
+    """`--only <section>`: one section's `run(bench, workers)` with its own results table."""
+    began = time.perf_counter()
+    bench = Bench(Path(tempfile.gettempdir()))
+    say(f"Host speed at start: {calibrate()}")
+    section(bench, workers)
+    say(f"\n== Results ({title} section) ==")
+    say(bench.table())
+    for note in bench.notes:
+        say(f"note: {note}")
+    say(f"{sum(bench.verdicts)} of {len(bench.verdicts)} targets met; took {time.perf_counter() - began:.0f}s")
+    return 1 if bench.broken else 0
+
+
 if __name__ == "__main__":
     # --only sap|salesforce [--workers N]: one section alone, its gateway with N gunicorn workers
     if sys.argv[1:2] == ["--only"] and sys.argv[2:3] in (["sap"], ["salesforce"]):
         from . import salesforce, sap, split
 
         workers = int(sys.argv[4]) if sys.argv[3:4] == ["--workers"] and len(sys.argv) == 5 else split.WORKERS
-        sys.exit({"sap": sap, "salesforce": salesforce}[sys.argv[2]].main(workers))
+        title, section = {"sap": ("SAP", sap.run), "salesforce": ("Salesforce", salesforce.run)}[sys.argv[2]]
+        sys.exit(run_alone(title, section, workers))
     sys.exit(main())

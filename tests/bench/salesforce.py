@@ -326,19 +326,3 @@ def run(bench, workers: int = WORKERS) -> None:
         if stack is not None:
             stack.stop()
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def main(workers: int = WORKERS) -> int:
-    """`python -m tests.bench.run --only salesforce`: this section alone, with its own results table."""
-    from .run import Bench, calibrate
-
-    began = time.perf_counter()
-    bench = Bench(Path(tempfile.gettempdir()))
-    say(f"Host speed at start: {calibrate()}")
-    run(bench, workers)
-    say("\n== Results (Salesforce section) ==")
-    say(bench.table())
-    for note in bench.notes:
-        say(f"note: {note}")
-    say(f"{sum(bench.verdicts)} of {len(bench.verdicts)} targets met; took {time.perf_counter() - began:.0f}s")
-    return 1 if bench.broken else 0
