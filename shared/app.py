@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import flask
 import flask_smorest
 
-from shared import health, logging as gateway_logging, metrics
+from shared import auth, health, logging as gateway_logging, metrics, rate_limits
 from shared.config import Settings
 from shared.errors import ProblemApi
 from shared.redis import create_redis
@@ -17,14 +17,18 @@ SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
 
 
 def create_api_app(import_name: str, *, title: str, version: str, settings: Settings,
-                   blueprints: Iterable[flask_smorest.Blueprint], redis: Any = None,
-                   description: str = "", docs_prefix: str = "/") -> flask.Flask:
+                   blueprints: Iterable[flask_smorest.Blueprint], auth_kinds: Collection[str],
+                   redis: Any = None, description: str = "", docs_prefix: str = "/",
+                   limiter: Any = None) -> flask.Flask:
     """A Flask app with settings, Redis, JSON logs, metrics, probes, problem+json errors and
     an OpenAPI 3.0.3 document at {docs_prefix}openapi.json (Swagger UI at {docs_prefix}docs)
     covering `blueprints`. An API served beside others in one process (the all-in-one shape)
     puts its documents under its own prefix, e.g. docs_prefix="/sap/v1/".
 
-    Probes (/livez, /readyz), /metrics and the doc routes are left out of the OpenAPI document.
+    Every other view needs credentials (shared.auth): an API key of one of `auth_kinds` holding a
+    scope the view `@requires`, within its kind's rate limit (`limiter`, default the RATE_LIMIT_*
+    settings). Probes (/livez, /readyz), /metrics and the doc routes are public and left out of the
+    OpenAPI document.
     """
     gateway_logging.configure_logging(settings.log_level)
     app = flask.Flask(import_name)
@@ -50,4 +54,6 @@ def create_api_app(import_name: str, *, title: str, version: str, settings: Sett
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     app.extensions["api"] = api
+    store = auth.CredentialStore(app.extensions["redis"], cache_seconds=settings.auth_cache_seconds)
+    auth.init_app(app, store, limiter=limiter or rate_limits.create_limiter_for(settings), kinds=auth_kinds)
     return app

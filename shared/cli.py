@@ -11,6 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
+from shared.auth import demo_keys
 from shared.config import Settings
 from shared.logging import configure_logging
 from shared.redis import create_redis
@@ -31,9 +32,10 @@ def cmd_serve(args, settings: Settings) -> int:
     from shared.serving import GunicornServer, gthread_config
 
     demo = args.demo or settings.demo
-    generated = None
+    generated, api_keys = None, None
     if demo:
         settings, generated = gateway.demo_settings(settings)
+        api_keys = demo_keys()
     workers = args.workers or settings.workers
     reasons = gateway.single_process_reasons(settings)
     if reasons and workers > 1:
@@ -46,7 +48,7 @@ def cmd_serve(args, settings: Settings) -> int:
     demo_in_worker = demo and bool(reasons)
     if demo and not demo_in_worker:
         master = gateway.create_gateway(settings)
-        gateway.load_demo(master)
+        gateway.load_demo(master, api_keys)
         master.close()
 
     def load():
@@ -55,12 +57,12 @@ def cmd_serve(args, settings: Settings) -> int:
         app = gateway.create_gateway(settings, simulator_options=gateway.gateway_simulator_options(demo=demo),
                                      salesforce_options=gateway.salesforce_simulator_options(demo=demo))
         if demo_in_worker:
-            gateway.load_demo(app)
+            gateway.load_demo(app, api_keys)
         app.start_background()
         return app
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    print(gateway.banner(settings, f"http://{shown}:{port}", generated), flush=True)
+    print(gateway.banner(settings, f"http://{shown}:{port}", generated, api_keys), flush=True)
     GunicornServer(load, gthread_config(host, port, workers=workers, threads=args.threads or settings.threads)).run()
     return 0
 

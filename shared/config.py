@@ -18,6 +18,9 @@ REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+cluster", "rediss+cluster")
 CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ONE_DAY = 86400
+#: Kind of client -> the setting holding its rate limit.
+RATE_LIMIT_FIELDS = {"channel": "rate_limit_channel", "system": "rate_limit_system",
+                     "operator": "rate_limit_operator", "service": "rate_limit_service"}
 
 
 def _parse_bool(raw: str) -> bool:
@@ -133,6 +136,43 @@ class Settings:
         _parse_optional_str)
     salesforce_channel: str = _setting(
         "SALESFORCE_CHANNEL", "web", "Sales channel Salesforce reserves and reads availability for (OCI calls)", str)
+    web_network_group: str = _setting(
+        "WEB_NETWORK_GROUP", "WEB-SHIP", "Location group whose stock the web shop ships to home from", str)
+    web_display_cap: int = _setting(
+        "WEB_DISPLAY_CAP", 10, 'Largest quantity the web shop shows; more shows as e.g. "10+"', int)
+    web_cache_max_age_seconds: int = _setting(
+        "WEB_CACHE_MAX_AGE_SECONDS", 5, "Cache-Control max-age of web availability answers", int)
+    web_pickup_radius_km: float = _setting(
+        "WEB_PICKUP_RADIUS_KM", 50.0, "How far from the shopper's postal code pickup stores are listed", float)
+    web_postal_codes: str | None = _setting(
+        "WEB_POSTAL_CODES", None, 'Postal code -> [latitude, longitude]: JSON {"10115": [52.53, 13.38]} or @path; '
+        "unset = the bundled German table", _parse_optional_str)
+    web_hold_ttl_seconds: int = _setting(
+        "WEB_HOLD_TTL_SECONDS", 900, "Lifetime of a web cart hold (RESERVATION_MAX_TTL_SECONDS caps it)", int)
+    order_reservation_ttl_seconds: int = _setting(
+        "ORDER_RESERVATION_TTL_SECONDS", 14400, "Lifetime of a reservation made at checkout or by a call-centre "
+        "agent (RESERVATION_MAX_TTL_SECONDS caps it)", int)
+    max_units_per_line: int = _setting(
+        "MAX_UNITS_PER_LINE", 20, "Most units one channel reservation line may ask for (abuse limit)", int)
+    max_lines_per_reservation: int = _setting(
+        "MAX_LINES_PER_RESERVATION", 50, "Most lines one channel reservation may have (abuse limit)", int)
+    max_holds_per_cart: int = _setting(
+        "MAX_HOLDS_PER_CART", 20, "Most active holds one web cart may have (abuse limit)", int)
+    service_api_key: str | None = _setting(
+        "SERVICE_API_KEY", None, "The API key every tier sends the tier below (a service credential, made with "
+        "`credentials create --kind service --scope service`); unset = a key living only in this process, "
+        "enough when the tiers call each other in-process", _parse_optional_str)
+    auth_cache_seconds: float = _setting(
+        "AUTH_CACHE_SECONDS", 5.0, "How long a verified API key is trusted without asking Redis (a revocation "
+        "takes effect within it)", float)
+    rate_limit_channel: str = _setting(
+        "RATE_LIMIT_CHANNEL", "600/minute", "Requests per channel client (web shop, store app, call centre)", str)
+    rate_limit_system: str = _setting(
+        "RATE_LIMIT_SYSTEM", "6000/minute", "Requests per system client (Salesforce, the SAP sender)", str)
+    rate_limit_operator: str = _setting("RATE_LIMIT_OPERATOR", "600/minute", "Requests per operator client", str)
+    rate_limit_service: str = _setting(
+        "RATE_LIMIT_SERVICE", "", "Requests per tier-to-tier service client; empty = unlimited (the channel "
+        "it serves was limited at the tier above)", str)
     publisher_window_ms: int = _setting(
         "PUBLISHER_WINDOW_MS", 200, "Coalescing window of the availability publisher (ms)", int)
     sf_sim_jwt_certificate: str | None = _setting(
@@ -179,6 +219,17 @@ def _require(condition: bool, name: str, value: Any, rule: str) -> None:
         raise ValueError(f"{_env(name)}={value!r} is invalid: {rule}")
 
 
+def _is_rate_limit(text: str) -> bool:
+    if not text.strip():
+        return True
+    from limits import parse_many  # flask-limiter's notation, checked by its own parser
+
+    try:
+        return bool(parse_many(text))
+    except ValueError:
+        return False
+
+
 def _validate(settings: Settings) -> None:
     s = settings
     if s.redis_url is not None:
@@ -196,13 +247,20 @@ def _validate(settings: Settings) -> None:
              "must be > 0 and <= 1")
     for name in ("upstream_connect_timeout_seconds", "upstream_read_timeout_seconds"):
         _require(getattr(s, name) > 0, name, getattr(s, name), "must be > 0")
+    _require(s.web_cache_max_age_seconds >= 0, "web_cache_max_age_seconds", s.web_cache_max_age_seconds, "must be >= 0")
+    _require(s.web_pickup_radius_km > 0, "web_pickup_radius_km", s.web_pickup_radius_km, "must be > 0")
+    _require(s.auth_cache_seconds >= 0, "auth_cache_seconds", s.auth_cache_seconds, "must be >= 0")
+    for name in RATE_LIMIT_FIELDS.values():
+        _require(_is_rate_limit(getattr(s, name)), name, getattr(s, name),
+                 'must be like "600/minute" or "10/second", or empty for no limit')
     _require(s.redis_timeout_seconds > 0, "redis_timeout_seconds", s.redis_timeout_seconds, "must be > 0")
     _require(s.log_level in LOG_LEVELS, "log_level", s.log_level, "must be one of " + ", ".join(LOG_LEVELS))
     _require(1 <= s.port <= 65535, "port", s.port, "must be between 1 and 65535")
     for name in ("workers", "threads", "max_body_bytes", "idempotency_lock_seconds", "dedup_ttl_seconds",
                  "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds",
                  "upstream_attempts", "sap_webhook_max_age_seconds", "publisher_window_ms", "sf_sim_token_ttl_seconds",
-                 "sf_sim_daily_api_limit"):
+                 "sf_sim_daily_api_limit", "web_display_cap", "web_hold_ttl_seconds", "order_reservation_ttl_seconds",
+                 "max_units_per_line", "max_lines_per_reservation", "max_holds_per_cart"):
         _require(getattr(s, name) >= 1, name, getattr(s, name), "must be >= 1")
     # The IETF Idempotency-Key draft expects keys to be honoured for at least a day.
     _require(s.idempotency_ttl_seconds >= ONE_DAY, "idempotency_ttl_seconds", s.idempotency_ttl_seconds,

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from shared.auth import tier_api_key
 from shared.config import Settings
 from shared.redis import create_redis, is_embedded
 from shared.tier_client import IN_PROCESS_BASE, InProcessSession, TierClient, Timeouts
@@ -110,7 +111,7 @@ class Gateway:
         tier = publisher.tier_from_settings(self.settings)
         if tier is None and self.salesforce_api is not None:
             tier = TierClient("salesforce-system", app=self.salesforce_api, timeouts=_timeouts(self.settings),
-                              attempts=self.settings.upstream_attempts)
+                              attempts=self.settings.upstream_attempts, api_key=tier_api_key(self.settings))
         if tier is not None:
             stops.append(publisher.start_in_background(self.inventory, tier, window_ms=self.settings.publisher_window_ms))
         else:
@@ -297,11 +298,15 @@ def salesforce_simulator_options(*, demo: bool = False):
     return OrgOptions(demo=demo)
 
 
-def load_demo(gateway: Gateway) -> dict:
-    """The demo network, groups and rules into the process API; its stock from SAP (a stock sync),
-    so the gateway's positions equal SAP's stock table. Without SAP, the demo's own counted stock."""
+def load_demo(gateway: Gateway, keys: dict[str, str] | None = None) -> dict:
+    """The demo credentials (with `keys`, from `shared.auth.demo_keys()`, when given), the demo network,
+    groups and rules into the process API; its stock from SAP (a stock sync), so the gateway's positions
+    equal SAP's stock table. Without SAP, the demo's own counted stock."""
     from process_apis.inventory import demo
+    from shared.auth import create_demo_credentials
 
+    if keys:
+        create_demo_credentials(gateway.process_app.extensions["credentials"], keys)
     if gateway.sap_api is None:
         result = demo.load(gateway.inventory)
         log.info("demo data loaded (no SAP: the demo's own stock)",
@@ -328,8 +333,9 @@ def wait_past_second(read_at: str) -> None:
         time.sleep(remaining + 0.005)
 
 
-def banner(settings: Settings, base_url: str, generated: DemoCredentials | None = None) -> str:
-    """How to reach everything, printed by `serve` at start-up."""
+def banner(settings: Settings, base_url: str, generated: DemoCredentials | None = None,
+           api_keys: dict[str, str] | None = None) -> str:
+    """How to reach everything, printed by `serve` at start-up (with the demo's `api_keys`)."""
     generated = generated or DemoCredentials()
     lines = [f"Inventory Gateway on {base_url}",
              f"  inventory process API  {base_url}{PROCESS_PREFIX}    docs {base_url}/docs"]
@@ -357,4 +363,22 @@ def banner(settings: Settings, base_url: str, generated: DemoCredentials | None 
         lines.append(f"  Salesforce client      {settings.salesforce_client_id} / {secret}")
     elif settings.salesforce_base_url:
         lines.append(f"  Salesforce org         {settings.salesforce_base_url}")
+    if api_keys:
+        lines += _demo_key_lines(base_url, api_keys)
     return "\n".join(lines)
+
+
+def _demo_key_lines(base_url: str, api_keys: dict[str, str]) -> list[str]:
+    from shared.auth import DEMO_CLIENTS
+
+    lines = ["Demo API keys (made for this run; send one as `Authorization: Bearer <key>`):"]
+    width = max(map(len, api_keys))
+    for client_id, key in api_keys.items():
+        kind, scopes, store_id, _ = DEMO_CLIENTS[client_id]
+        bound = f", store {store_id}" if store_id else ""
+        lines.append(f"  {client_id:<{width}}  {key}   ({kind}: {' '.join(scopes)}{bound})")
+    operator = api_keys.get("demo-operator")
+    if operator:
+        lines.append(f"  try: curl -H 'Authorization: Bearer {operator}' "
+                     f"'{base_url}{PROCESS_PREFIX}/availability?sku=MAT-1001'")
+    return lines

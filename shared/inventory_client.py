@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 
+from shared.auth import tier_api_key
 from shared.config import Settings
 from shared.errors import Problem
 from shared.tier_client import TierClient, Timeouts
@@ -122,9 +123,10 @@ def process_tier(settings: Settings, process_app, redis, timeouts: Timeouts) -> 
     in-process to `process_app`, or to one built here on `redis` (a system API served on its own)."""
     if process_app is None and settings.process_api_url:
         return TierClient("inventory-process", settings.process_api_url, timeouts=timeouts,
-                          attempts=settings.upstream_attempts)
+                          attempts=settings.upstream_attempts, api_key=tier_api_key(settings, over_http=True))
     if process_app is None:
         from process_apis.inventory.app import create_app as create_process_app
 
         process_app = create_process_app(settings, redis)
-    return TierClient("inventory-process", app=process_app, timeouts=timeouts, attempts=settings.upstream_attempts)
+    return TierClient("inventory-process", app=process_app, timeouts=timeouts, attempts=settings.upstream_attempts,
+                      api_key=tier_api_key(settings))

@@ -6,6 +6,7 @@ Retry-After. Built on flask-limiter (fixed window: one Redis round trip, a Lua I
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
@@ -15,13 +16,13 @@ from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 
 from shared.auth import current_credential
 from shared.auth.scopes import CHANNEL, OPERATOR, SERVICE, SYSTEM
-from shared.config import CLUSTER_SCHEMES, Settings
+from shared.config import CLUSTER_SCHEMES, RATE_LIMIT_FIELDS, Settings
 from shared.errors import Problem
 from shared.redis import is_embedded
 
-#: Requests per client, by kind (flask-limiter notation; "" = unlimited). Tier-to-tier traffic is
-#: only bounded against runaway loops: the channel it serves was limited at the experience tier.
-DEFAULT_LIMITS = {CHANNEL: "600/minute", SYSTEM: "6000/minute", OPERATOR: "600/minute", SERVICE: "100000/minute"}
+#: Requests per client, by kind (flask-limiter notation; "" = unlimited): the defaults of the
+#: RATE_LIMIT_* settings. Tier-to-tier traffic is not limited: the channel it serves was, at the tier above.
+DEFAULT_LIMITS = {CHANNEL: "600/minute", SYSTEM: "6000/minute", OPERATOR: "600/minute", SERVICE: ""}
 
 
 def storage_uri(settings: Settings) -> str:
@@ -61,17 +62,31 @@ def create_limiter(uri: str = "memory://", *, limits_by_kind: Mapping[str, str] 
         # Rate-limit headers would cost a second Redis call per request; 429s carry Retry-After.
         headers_enabled=False, in_memory_fallback_enabled=True, key_prefix="ratelimit",
     )
-    # Public views carry no credential, and a process's own in-process service key is not a client.
-    limiter.request_filter(lambda: current_credential() is None or current_credential().process_local)
+    def exempt() -> bool:
+        # Public views carry no credential, and a process's own in-process service key is not a client.
+        credential = current_credential()
+        return credential is None or credential.process_local or not limits.get(credential.kind)
+
+    limiter.request_filter(exempt)
     return limiter
 
 
-def create_limiter_for(settings: Settings, *, limits_by_kind: Mapping[str, str] | None = None) -> Limiter:
-    """`create_limiter` on the store `settings` configure."""
+def create_limiter_for(settings: Settings) -> Limiter:
+    """The limiter of the store and RATE_LIMIT_* limits `settings` configure: one per process for each
+    such pair, so that the APIs served by one process share a client's budget even in process memory."""
     # A rediss:// URL brings TLS by itself; the cluster URL handed to limits has lost the "s".
-    tls = settings.redis_cluster and urlsplit(settings.redis_url).scheme.startswith("rediss")
-    return create_limiter(storage_uri(settings), limits_by_kind=limits_by_kind,
-                          timeout_seconds=settings.redis_timeout_seconds, tls=tls)
+    tls = bool(settings.redis_cluster and urlsplit(settings.redis_url).scheme.startswith("rediss"))
+    limits_by_kind = tuple((kind, getattr(settings, name)) for kind, name in RATE_LIMIT_FIELDS.items())
+    identity = (storage_uri(settings), limits_by_kind, settings.redis_timeout_seconds, tls)
+    with _shared_lock:
+        if identity not in _shared:
+            _shared[identity] = create_limiter(identity[0], limits_by_kind=dict(limits_by_kind),
+                                               timeout_seconds=settings.redis_timeout_seconds, tls=tls)
+        return _shared[identity]
+
+
+_shared: dict[tuple, Limiter] = {}
+_shared_lock = threading.Lock()
 
 
 def init_app(app: flask.Flask, limiter: Limiter) -> None:

@@ -30,6 +30,7 @@ from requests.auth import _basic_auth_str
 from requests.structures import CaseInsensitiveDict
 
 from shared import metrics
+from shared.auth import tier_auth_headers
 from shared.errors import Problem
 from shared.logging import CORRELATION_HEADER, current_correlation_id
 
@@ -260,11 +261,14 @@ MAX_RETRY_WAIT_SECONDS = 2.0
 class TierClient:
     def __init__(self, name: str, base_url: str | None = None, *, app=None, timeouts: Timeouts = Timeouts(),
                  attempts: int = 3, breaker_fail_max: int = 5, breaker_reset_seconds: float = 30,
-                 max_retry_wait: float = MAX_RETRY_WAIT_SECONDS) -> None:
+                 max_retry_wait: float = MAX_RETRY_WAIT_SECONDS, api_key: str | None = None) -> None:
+        """`api_key` is sent as a Bearer token with every call (the upstream's credential check)."""
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (split shape) or an app (all-in-one), not both")
         self.name = name
         self.session = requests.Session() if app is None else InProcessSession(app)
+        if api_key:
+            self.session.headers.update(tier_auth_headers(api_key))
         if app is not None:
             base_url = IN_PROCESS_BASE
         self.base_url = base_url.rstrip("/")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from shared.app import create_api_app
+from shared.auth import TIER_KINDS
 from shared.config import Settings
 
 from .api import availability, dead_letters, events, locations, reservations, rules
@@ -19,6 +20,7 @@ def create_app(settings: Settings | None = None, redis=None):
         settings=settings,
         blueprints=BLUEPRINTS,
         redis=redis,
+        auth_kinds=TIER_KINDS,
         description="Events → ledger → availability, reservations and rules. The source of truth "
                     "for reservations and availability; SAP owns physical stock.",
     )

@@ -38,6 +38,7 @@ from datetime import datetime, timezone
 from redis.exceptions import LockError
 
 from shared import metrics
+from shared.auth import tier_api_key
 from shared.config import Settings
 from shared.tier_client import TierClient, Timeouts
 
@@ -67,7 +68,7 @@ def tier_from_settings(settings: Settings) -> TierClient | None:
         return None
     timeouts = Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
     return TierClient("salesforce-system", settings.salesforce_system_url, timeouts=timeouts,
-                      attempts=settings.upstream_attempts)
+                      attempts=settings.upstream_attempts, api_key=tier_api_key(settings, over_http=True))
 
 
 def lease_seconds_for(tier: TierClient) -> float:

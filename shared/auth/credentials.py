@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import threading
@@ -23,6 +24,8 @@ from typing import Any
 from cachetools import TTLCache
 
 from .scopes import SERVICE, SERVICE_SCOPE, check_grant, effective_scopes
+
+logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "igw_"
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
@@ -92,9 +95,9 @@ def parse_key(api_key: str) -> tuple[str, str] | None:
     return client_id, secret
 
 
-def _new_key(client_id: str) -> tuple[str, str]:
-    secret = secrets.token_urlsafe(32)
-    return f"{KEY_PREFIX}{client_id}.{secret}", _digest(secret)
+def new_api_key(client_id: str) -> str:
+    """A fresh API key of `client_id`: 32 random bytes of secret."""
+    return f"{KEY_PREFIX}{client_id}.{secrets.token_urlsafe(32)}"
 
 
 class CredentialStore:
@@ -118,16 +121,23 @@ class CredentialStore:
             self._rejected = TTLCache(NEGATIVE_CACHE_SIZE, cache_seconds, timer=clock)
 
     def create(self, client_id: str, *, kind: str, scopes: Iterable[str], name: str | None = None,
-               store_id: str | None = None, rotate: bool = False) -> tuple[Credential, str]:
-        """A new credential and its API key (shown once). An existing client id is refused unless
-        `rotate`, which replaces it (and its key) whole."""
+               store_id: str | None = None, rotate: bool = False,
+               api_key: str | None = None) -> tuple[Credential, str]:
+        """A new credential and its API key (shown once): `api_key` when given (one `new_api_key` made
+        for this client, e.g. printed before the store existed), else a fresh one. An existing client id
+        is refused unless `rotate`, which replaces it (and its key) whole."""
         if not CLIENT_ID.fullmatch(client_id or ""):
             raise CredentialError("client id must be 1-64 letters, digits, '-' or '_', starting with a letter or digit")
         try:
             granted = check_grant(kind, scopes, store_id)
         except ValueError as error:
             raise CredentialError(str(error)) from None
-        api_key, secret_digest = _new_key(client_id)
+        if api_key is None:
+            api_key = new_api_key(client_id)
+        parsed = parse_key(api_key)
+        if parsed is None or parsed[0] != client_id:
+            raise CredentialError(f"that API key is not one of client {client_id!r}")
+        secret_digest = _digest(parsed[1])
         credential = Credential(client_id, kind, granted, name or client_id, store_id, _now_iso())
         fields = {"name": credential.name, "kind": kind, "scopes": " ".join(sorted(granted)),
                   "created_at": credential.created_at, "disabled": "0", "secret_sha256": secret_digest}
@@ -231,12 +241,21 @@ def service_api_key(configured: str | None = None) -> str:
         return configured
     with _process_local_lock:
         if _process_local_key is None:
-            api_key, _ = _new_key(IN_PROCESS_CLIENT_ID)
+            api_key = new_api_key(IN_PROCESS_CLIENT_ID)
             _process_local[_digest(api_key)] = Credential(
                 IN_PROCESS_CLIENT_ID, SERVICE, frozenset({SERVICE_SCOPE}), "this process's tiers",
                 created_at=_now_iso(), process_local=True)
             _process_local_key = api_key
         return _process_local_key
+
+
+def tier_api_key(settings, *, over_http: bool = False) -> str:
+    """The key a tier client built from `settings` sends: SERVICE_API_KEY, else this process's own key,
+    which only the APIs of this process accept (so a call `over_http` to another process warns)."""
+    if over_http and not settings.service_api_key:
+        logger.warning("SERVICE_API_KEY is not set: calls to tiers in other processes will be refused (401); "
+                       "create one with `inventory-gateway credentials create <id> --kind service --scope service`")
+    return service_api_key(settings.service_api_key)
 
 
 def tier_auth_headers(api_key: str) -> dict[str, str]:

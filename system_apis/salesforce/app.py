@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from shared.app import create_api_app
+from shared.auth import TIER_KINDS
 from shared.config import Settings
 from shared.inventory_client import InventoryClient, process_tier
 from shared.tier_client import Timeouts
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, process_app=None, salesforce
         settings=settings,
         blueprints=(blp,),
         redis=redis,
+        auth_kinds=TIER_KINDS,
         docs_prefix=f"{PREFIX}/",
         description="Salesforce in canonical terms: availability outcomes become Salesforce records or Platform "
                     "Events; Omnichannel Inventory requests (availability, reservations) become process-API calls. "

@@ -5,6 +5,8 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.auth import requires
+
 from shared.idempotency import idempotent
 
 from . import service
@@ -34,6 +36,7 @@ def salesforce() -> service.SalesforceSystem:
 
 @blp.route("/availability")
 class Availability(MethodView):
+    @requires("salesforce:publish")
     @blp.arguments(OutcomeBatchSchema, example={"outcomes": [{
         "sku": "MAT-1001", "location": "S001", "location_group": None, "channel": "web", "available_to_sell": 7,
         "available_to_order": 9, "status": "in_stock", "as_of": "2026-11-26T10:15:00.120Z",
@@ -55,6 +58,7 @@ class Availability(MethodView):
 
 @blp.route("/oci/availability")
 class OciAvailability(MethodView):
+    @requires("salesforce:oci")
     @blp.arguments(OciAvailabilityRequestSchema, example={
         "stockKeepingUnits": ["MAT-1001"], "locationIdentifiers": ["S001", "DC01"]})
     @blp.response(200, OciAvailabilitySchema)
@@ -71,6 +75,7 @@ class OciAvailability(MethodView):
 
 @blp.route("/oci/reservations")
 class OciReservations(MethodView):
+    @requires("salesforce:oci")
     @blp.arguments(OciCreateReservationSchema, example={
         "actionRequestId": "4b6f5a52-8a3e-4a4f-9d0e-0c9d7b8a1f01", "externalRefId": "ORDER-1001",
         "expirationSeconds": 900, "allowPartialReservations": False,
@@ -84,6 +89,7 @@ class OciReservations(MethodView):
 
 @blp.route("/oci/releases")
 class OciReleases(MethodView):
+    @requires("salesforce:oci")
     @blp.arguments(OciReleaseRequestSchema)
     @blp.response(200, OciActionOutputSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -94,6 +100,7 @@ class OciReleases(MethodView):
 
 @blp.route("/oci/fulfillments")
 class OciFulfillments(MethodView):
+    @requires("salesforce:oci")
     @blp.arguments(OciFulfillmentRequestSchema)
     @blp.response(200, OciActionOutputSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -104,6 +111,7 @@ class OciFulfillments(MethodView):
 
 @blp.route("/oci/transfers")
 class OciTransfers(MethodView):
+    @requires("salesforce:oci")
     @blp.arguments(OciTransferRequestSchema)
     @blp.response(200, OciActionOutputSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")

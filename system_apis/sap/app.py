@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from shared.app import create_api_app
+from shared.auth import TIER_KINDS
 from shared.config import Settings
 from shared.inventory_client import InventoryClient, process_tier
 from shared.tier_client import Timeouts
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, process_app=None, sap_app=No
         settings=settings,
         blueprints=(blp,),
         redis=redis,
+        auth_kinds=TIER_KINDS,
         docs_prefix=f"{PREFIX}/",
         description="SAP S/4HANA in canonical terms: business events and stock snapshots become inventory "
                     "events for the process API; stock can be read live. Nothing above this API knows an SAP "

@@ -5,6 +5,7 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.auth import public, requires
 from shared.errors import Problem
 
 from . import service
@@ -36,6 +37,7 @@ _EVENT_EXAMPLE = {
 
 @blp.route("/business-events")
 class BusinessEvents(MethodView):
+    @public
     @blp.doc(
         requestBody={"required": True, "content": {
             STRUCTURED: {"schema": CloudEventSchema, "example": _EVENT_EXAMPLE},
@@ -70,6 +72,7 @@ class BusinessEvents(MethodView):
 
 @blp.route("/material-documents/<year>/<number>/replay")
 class MaterialDocumentReplay(MethodView):
+    @requires("sap:admin")
     @blp.response(200, DocumentResultSchema)
     def post(self, year, number):
         """Read a material document again and send its items (e.g. after fixing SAP_LOCATION_MAP)
@@ -84,6 +87,7 @@ class MaterialDocumentReplay(MethodView):
 
 @blp.route("/stock-sync")
 class StockSync(MethodView):
+    @requires("sap:admin")
     @blp.arguments(StockSyncRequestSchema, example={"plants": ["1010"], "report_drift": True})
     @blp.response(200, StockSyncResultSchema)
     def post(self, body):
@@ -99,6 +103,7 @@ class StockSync(MethodView):
 
 @blp.route("/stock")
 class Stock(MethodView):
+    @requires("sap:admin", "inventory:read")
     @blp.arguments(StockQuerySchema, location="query")
     @blp.response(200, StockSchema)
     def get(self, args):

@@ -9,6 +9,15 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 
+#: Headers every bench request sends: the API key of the credential the bench made (see use_api_key).
+DEFAULT_HEADERS: dict[str, str] = {}
+
+
+def use_api_key(api_key: str) -> None:
+    """Send `api_key` with every request of this bench run (Connection, wrk and the Python generator)."""
+    DEFAULT_HEADERS["Authorization"] = f"Bearer {api_key}"
+
+
 class Connection:
     """One keep-alive HTTP/1.1 connection (http.client: far less client CPU than requests)."""
 
@@ -19,7 +28,9 @@ class Connection:
 
     def request(self, method: str, path: str, body: bytes | None = None,
                 headers: dict[str, str] | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:
-        all_headers = {"Content-Type": "application/json", **(headers or {})} if body is not None else dict(headers or {})
+        all_headers = {**DEFAULT_HEADERS, **(headers or {})}
+        if body is not None:
+            all_headers.setdefault("Content-Type", "application/json")
         for attempt in (1, 2):
             try:
                 self.conn.request(method, path, body=body, headers=all_headers)

@@ -10,7 +10,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .load import Connection
+from .load import DEFAULT_HEADERS, Connection
 
 WRK = "wrk"
 
@@ -55,7 +55,8 @@ def _latency(output: str, percentile: str) -> float | None:
 
 
 def wrk(url: str, *, seconds: float, connections: int, threads: int = 1) -> LoadResult:
-    command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", url]
+    headers = [argument for name, value in DEFAULT_HEADERS.items() for argument in ("-H", f"{name}: {value}")]
+    command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", *headers, url]
     output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
     total = re.search(r"(\d+) requests in ([\d.]+)(s|ms|m)", output)
     if not total:

@@ -23,9 +23,10 @@ import redis as redis_lib
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.bootstrap import bootstrap
 from shared.config import Settings
+from tests.support.auth import stored_service_key
 
 from . import data, ingest, memory, reads, reservations
-from .load import Connection
+from .load import Connection, use_api_key
 from .servers import Gunicorn, ServerConfig, start_gunicorn, start_redis
 
 CONFIGS = (ServerConfig(2, 4), ServerConfig(2, 8), ServerConfig(3, 4), ServerConfig(4, 2), ServerConfig(6, 2))
@@ -300,6 +301,7 @@ def main() -> int:
         say("wrk not found (and not installable here): using a Python load generator instead; apt-get install wrk")
     redis_server = start_redis(directory / "redis")
     client = redis_lib.Redis.from_url(redis_server.url, decode_responses=True)
+    use_api_key(stored_service_key(client))
     settings = Settings(redis_url=redis_server.url)
     inventory = bootstrap(settings, client)
     start = datetime.now(timezone.utc) - timedelta(hours=6)

@@ -59,7 +59,7 @@ from simulators.sap.seed import DEMO_MATERIALS
 from simulators.salesforce.records import HISTORY_PER_RECORD
 # The end-to-end test's record-versus-gateway comparison, used as is so that both check the same thing.
 from tests.e2e.test_salesforce_flow import RECORDS, SF_ADMIN, _gateway_values, _salesforce_records
-from tests.support.sap_gateway import TIMEOUT
+from tests.support.sap_gateway import TIMEOUT, GatewayProcess
 
 from .sap import DRAIN_TIMEOUT_SECONDS, RATES, STEADY_SECONDS, WARMUP_SECONDS, RateRun, drive, percentile, say
 from .split import WORKERS, busy_cores, cpu_times, describe, flush_deliveries, start_split
@@ -153,8 +153,8 @@ def movements(client: redis_lib.Redis, settings: Settings) -> dict[str, list[Mov
     return found
 
 
-def location_groups(base_url: str) -> dict[str, tuple[str, ...]]:
-    answer = requests.get(f"{base_url}/inventory/v1/location-groups", timeout=TIMEOUT)
+def location_groups(gateway: GatewayProcess) -> dict[str, tuple[str, ...]]:
+    answer = gateway.api().get(f"{gateway.base_url}/inventory/v1/location-groups", timeout=TIMEOUT)
     answer.raise_for_status()
     return {group["id"]: tuple(group["members"]) for group in answer.json()}
 
@@ -162,8 +162,8 @@ def location_groups(base_url: str) -> dict[str, tuple[str, ...]]:
 class WriteIndex:
     """Every write of every Product_Availability__c record, by the SKU and location it covers."""
 
-    def __init__(self, org_url: str, gateway_url: str) -> None:
-        groups = location_groups(gateway_url)
+    def __init__(self, org_url: str, gateway: GatewayProcess) -> None:
+        groups = location_groups(gateway)
         self.records = _salesforce_records(org_url)
         self.backwards: list[str] = []  # records whose As_Of__c went back
         self.history_full = 0  # records whose history may have dropped old writes
@@ -313,7 +313,7 @@ def run(bench, workers: int = WORKERS) -> None:
             runs.append((result, RunTotals(after - used, time.time() - result.stopped_at - QUIET_SECONDS, busy)))
             used = after
         events = movements(client, settings)
-        index = WriteIndex(org, gateway)
+        index = WriteIndex(org, stack.gateway)
         for result, totals in runs:
             report(bench, result, totals, events, index)
         check_records(bench, org, gateway, index)

@@ -203,7 +203,7 @@ def run(bench, workers: int = WORKERS) -> None:
             report(bench, result, commit_times(stack.redis.url))
         snapshot = sap.session().get(f"{sap.base_url}{ADMIN}/stock", timeout=30).json()
         sap_stock = sap_table(snapshot, DEMO_LOCATION_MAP)
-        drift = differences(sap_stock, gateway_table(stack.gateway.base_url, DEMO_MATERIALS))
+        drift = differences(sap_stock, gateway_table(stack.gateway.base_url, DEMO_MATERIALS, stack.gateway.api()))
         for line in drift[:10]:
             say(f"  DRIFT: {line}")
         bench.row("SAP stock table == gateway positions after the runs", f"{len(drift)} differences / "

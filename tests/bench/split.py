@@ -11,8 +11,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
 from process_apis.inventory import demo
 from process_apis.inventory.bootstrap import bootstrap
 from shared.config import Settings
@@ -95,8 +93,7 @@ def start_split(directory: Path, *, workers: int = WORKERS, extra_env: dict[str,
                                  "SAP_LOCATION_MAP": json.dumps(DEMO_LOCATION_MAP),
                                  "GATEWAY_WORKERS": str(workers), "GATEWAY_THREADS": "8"},
                                 logfile=directory / "gateway.log", port=gateway_port)
-        sync = requests.post(f"{gateway.base_url}/sap/v1/stock-sync", json={}, auth=sap_auth,
-                             timeout=SYNC_TIMEOUT_SECONDS)
+        sync = gateway.api().post(f"{gateway.base_url}/sap/v1/stock-sync", json={}, timeout=SYNC_TIMEOUT_SECONDS)
         sync.raise_for_status()
         wait_past_second(sync.json()["read_at"])
         return SplitStack(redis_server, sap, salesforce, gateway, workers)

@@ -12,13 +12,15 @@ def inventory() -> flask.Flask:
     the environment, expiry sweeper in each worker)."""
     from process_apis.inventory import sweeper
     from process_apis.inventory.app import create_app
+    from shared.auth import requires
 
     app = create_app()
     sweeper.start_in_background(app.extensions["inventory"])
 
-    # The read baseline inside the same app stack: the same correlation id, JSON access log,
-    # metrics and error handling as every API route, with no work of its own.
+    # The read baseline inside the same app stack: the same credential check, correlation id, JSON
+    # access log, metrics and error handling as every API route, with no work of its own.
     @app.get("/bench/ok")
+    @requires("inventory:read")
     def ok():
         return {"ok": True}
 

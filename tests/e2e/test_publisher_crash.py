@@ -18,6 +18,7 @@ from process_apis.inventory.adapters.changes import GROUP
 from process_apis.inventory.app import create_app
 from shared.config import Settings
 from shared.redis import create_redis
+from tests.support.auth import service_client
 from tests.support.availability_receiver import AvailabilityReceiver, availability_of, wait_until
 from tests.support.processes import serving, stop_process
 
@@ -37,7 +38,7 @@ SETTLE_SECONDS = 40
 def process_api(redis_url):
     """The process API on the test Redis, with three locations, a web group, safety stock and stock everywhere."""
     app = create_app(Settings.from_env({"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}))
-    api = app.test_client()
+    api = service_client(app)
     for location, channels in CHANNELS.items():
         assert api.put(f"{V1}/locations/{location}", json={"type": "store", "channels": list(channels)}).status_code == 201
     assert api.put(f"{V1}/location-groups/WEB-SHIP", json={"members": list(CHANNELS), "channel": "web"}).status_code == 201
@@ -57,7 +58,7 @@ class EventFlow:
         self.thread.start()
 
     def _run(self) -> None:
-        api, rnd = self.app.test_client(), random.Random(7)
+        api, rnd = service_client(self.app), random.Random(7)
         while not self.stopping.is_set():
             events = [{"event_id": f"flow:{self.sent}:{n}", "type": rnd.choice(("stock.received", "stock.issued")),
                        "sku": rnd.choice(SKUS), "location": rnd.choice(tuple(CHANNELS)), "quantity": rnd.randint(1, 3),
@@ -117,7 +118,7 @@ def test_a_publisher_killed_mid_stream_and_restarted_loses_nothing(redis_url, pr
             flow.stop()
         try:
             assert not flow.failures
-            api = process_api.test_client()
+            api = service_client(process_api)
             assert wait_until(lambda: not out_of_step(receiver, api), timeout=SETTLE_SECONDS), out_of_step(receiver, api)
             assert wait_until(lambda: redis.xpending(stream, GROUP)["pending"] == 0, timeout=5)
         finally:

@@ -13,11 +13,11 @@ import uuid
 from collections import defaultdict
 
 import pytest
-import requests
 from werkzeug.serving import make_server
 
 from process_apis.inventory.app import create_app
 from shared.config import Settings
+from tests.support.auth import keyed_session
 from tests.support.redis_servers import free_port
 
 TIMEOUT = 10
@@ -45,7 +45,7 @@ def gateway(redis_url):
 
 
 def _seed(base: str) -> None:
-    with requests.Session() as session:
+    with keyed_session() as session:
         for location in LOCATIONS:
             response = session.put(f"{base}/inventory/v1/locations/{location}",
                                    json={"type": "store", "channels": ["web"]}, timeout=TIMEOUT)
@@ -62,7 +62,7 @@ def _seed(base: str) -> None:
 
 def _client(base: str, seed: int, start: threading.Barrier, outcomes: list) -> None:
     rnd = random.Random(seed)
-    with requests.Session() as session:
+    with keyed_session() as session:
         start.wait(timeout=TIMEOUT)
         for n in range(REQUESTS_PER_CLIENT):
             lines = [{"sku": sku, "location": rnd.choice(LOCATIONS), "quantity": rnd.randint(1, 3)}
@@ -74,7 +74,7 @@ def _client(base: str, seed: int, start: threading.Barrier, outcomes: list) -> N
 
 
 def _available_at_end(base: str) -> dict[tuple[str, str], int]:
-    response = requests.get(f"{base}/inventory/v1/availability", timeout=TIMEOUT,
+    response = keyed_session().get(f"{base}/inventory/v1/availability", timeout=TIMEOUT,
                             params={"sku": list(SKUS), "location": list(LOCATIONS), "channel": "web"})
     assert response.status_code == 200, response.text
     return {(p["sku"], p["location"]): p["available_to_sell"] for p in response.json()["positions"]}

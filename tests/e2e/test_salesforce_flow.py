@@ -17,6 +17,7 @@ from shared.gateway import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SEC
 from simulators.salesforce.driver import run_orders
 from simulators.sap.driver import run_traffic
 from simulators.sap.seed import DC_PLANTS, DEMO_LOCATION_MAP, DEMO_MATERIALS
+from tests.support.auth import bearer
 from tests.support.sap_gateway import ADMIN, ODATA, TIMEOUT, start_gateway
 
 SF_ADMIN = "/sf-sim/admin"
@@ -43,7 +44,7 @@ def _salesforce_records(base: str) -> list[dict]:
     return answer.json()
 
 
-def _gateway_values(base: str, records: list[dict]) -> dict[str, tuple]:
+def _gateway_values(gateway, records: list[dict]) -> dict[str, tuple]:
     """The gateway's (available_to_sell, available_to_order, status) for every record's key, read
     with one availability query per location (or group) and channel."""
     scopes = defaultdict(set)
@@ -52,7 +53,7 @@ def _gateway_values(base: str, records: list[dict]) -> dict[str, tuple]:
     values = {}
     for (kind, where, channel), skus in scopes.items():
         param = "location" if kind == "location" else "location_group"
-        answer = requests.get(f"{base}/inventory/v1/availability", timeout=TIMEOUT,
+        answer = gateway.api().get(f"{gateway.base_url}/inventory/v1/availability", timeout=TIMEOUT,
                               params={"sku": sorted(skus), param: where, "channel": channel})
         answer.raise_for_status()
         body = answer.json()
@@ -62,20 +63,21 @@ def _gateway_values(base: str, records: list[dict]) -> dict[str, tuple]:
     return values
 
 
-def _differences(base: str) -> list[str]:
-    records = _salesforce_records(base)
-    gateway = _gateway_values(base, records)
+def _differences(served) -> list[str]:
+    records = _salesforce_records(served.base_url)
+    gateway = _gateway_values(served, records)
     salesforce = {r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]),
                                              r["Status__c"]) for r in records}
     return [f"{key}: salesforce {salesforce[key]} gateway {gateway.get(key)}"
             for key in sorted(salesforce) if salesforce[key] != gateway.get(key)]
 
 
-def _expected_keys(base: str) -> set[str]:
+def _expected_keys(gateway) -> set[str]:
     """Every key the publisher owes Salesforce: each SKU at each location for each channel the
     location serves, and at each location group for the group's channel."""
-    locations = requests.get(f"{base}/inventory/v1/locations", timeout=TIMEOUT).json()
-    groups = requests.get(f"{base}/inventory/v1/location-groups", timeout=TIMEOUT).json()
+    api = gateway.api()
+    locations = api.get(f"{gateway.base_url}/inventory/v1/locations", timeout=TIMEOUT).json()
+    groups = api.get(f"{gateway.base_url}/inventory/v1/location-groups", timeout=TIMEOUT).json()
     scopes = [(location["id"], channel) for location in locations for channel in location["channels"]]
     scopes += [(group["id"], group["channel"]) for group in groups]
     return {f"{sku}|{where}|{channel}" for sku in DEMO_MATERIALS for where, channel in scopes}
@@ -85,7 +87,8 @@ def test_salesforce_records_follow_sap_movements_and_reservations_and_never_go_b
     base = gateway.base_url
     orders: dict = {}
     reserving = threading.Thread(target=lambda: orders.update(result=run_orders(
-        base, rate=8, duration=4, skus=DEMO_MATERIALS, locations=("S001", "S002", "S003"), seed=3)))
+        base, rate=8, duration=4, skus=DEMO_MATERIALS, locations=("S001", "S002", "S003"), seed=3,
+        headers=bearer(gateway.api_key))))
     reserving.start()
     movements = run_traffic(f"{base}{ODATA}", gateway.user, gateway.password, rate=60, duration=4, seed=11,
                             locations=tuple(DEMO_LOCATION_MAP), dc_plants=DC_PLANTS)
@@ -96,12 +99,12 @@ def test_salesforce_records_follow_sap_movements_and_reservations_and_never_go_b
     assert flushed["idle"] and flushed["undeliverable"] == 0, flushed
 
     deadline = time.monotonic() + SETTLE_SECONDS
-    while differences := _differences(base):
+    while differences := _differences(gateway):
         assert time.monotonic() < deadline, f"{len(differences)} records differ, e.g. {differences[:5]}"
         time.sleep(0.2)
 
     records = _salesforce_records(base)
-    assert {r["Availability_Key__c"] for r in records} == _expected_keys(base)
+    assert {r["Availability_Key__c"] for r in records} == _expected_keys(gateway)
     auth = (DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET)
     for record in records:
         history = requests.get(f"{base}{SF_ADMIN}/history/{RECORDS}/{record['Id']}", auth=auth, timeout=TIMEOUT).json()

@@ -20,6 +20,7 @@ from shared.gateway import WEBHOOK_PATH, create_gateway, wait_past_second
 from simulators.sap.app import create_app as create_simulator
 from simulators.sap.events import EVENT_TYPE, DeliveryPolicy, sign
 from simulators.sap.system import SapSystem, SimulatorOptions
+from tests.support.auth import keyed_session
 from tests.support.processes import serving
 from tests.support.sap_gateway import ADMIN, ODATA, TIMEOUT, differences, gateway_table, sap_table
 
@@ -46,7 +47,8 @@ class Stack:
         return self.sap.post_document({"GoodsMovementCode": "03"}, [item]).key
 
     def tables(self):
-        return sap_table(self.sap.stock_snapshot(), LOCATION_MAP), gateway_table(self.gateway_url, MATERIALS)
+        return sap_table(self.sap.stock_snapshot(), LOCATION_MAP), gateway_table(self.gateway_url, MATERIALS,
+                                                                                  keyed_session())
 
     def wait_for(self, condition, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -76,10 +78,10 @@ def stack(redis_url):
         assert gateway.simulator is None  # SAP is the one at SAP_BASE_URL
         with serving(gateway) as gateway_url:
             for location in sorted(set(LOCATION_MAP.values())):
-                assert requests.put(f"{gateway_url}/inventory/v1/locations/{location}", json={"type": "store"},
+                assert keyed_session().put(f"{gateway_url}/inventory/v1/locations/{location}", json={"type": "store"},
                                     timeout=TIMEOUT).status_code == 201
             sap.events.subscribe(f"{gateway_url}{WEBHOOK_PATH}", auth="hmac")
-            synced = requests.post(f"{gateway_url}/sap/v1/stock-sync", json={}, timeout=TIMEOUT).json()
+            synced = keyed_session().post(f"{gateway_url}/sap/v1/stock-sync", json={}, timeout=TIMEOUT).json()
             wait_past_second(synced["read_at"])
             yield Stack(gateway_url, sap_url, sap, gateway)
             sap.close()
@@ -144,7 +146,7 @@ def test_a_dropped_push_is_found_and_repaired_by_the_stock_sync(stack):
     assert differences(sap_stock, gateway_stock) == ["MAT-1@S1 on_hand: SAP 44, gateway 50",
                                                      "MAT-2@S1 on_hand: SAP 49, gateway 50"]
 
-    sync = requests.post(f"{stack.gateway_url}/sap/v1/stock-sync", json={"report_drift": True}, timeout=TIMEOUT)
+    sync = keyed_session().post(f"{stack.gateway_url}/sap/v1/stock-sync", json={"report_drift": True}, timeout=TIMEOUT)
 
     assert sync.status_code == 200, sync.text
     drift = {(d["sku"], d["location"], d["stock_type"]): d["difference"] for d in sync.json()["drift"]}

@@ -10,7 +10,6 @@ import json
 import random
 
 import pytest
-import requests
 
 from shared.gateway import wait_past_second
 from simulators.sap.driver import run_traffic
@@ -56,13 +55,13 @@ def gateway(redis_url, tmp_path):
 
 
 def test_driver_traffic_with_duplicated_and_reordered_pushes_ends_equal_to_sap_stock(gateway):
-    base, sap = gateway.base_url, gateway.session()
+    base, sap, api = gateway.base_url, gateway.session(), gateway.api()
     assert sap.put(f"{base}{ADMIN}/stock", json=_landscape(), timeout=TIMEOUT).status_code == 200
     for location in sorted(set(LOCATION_MAP.values())):
-        answer = requests.put(f"{base}/inventory/v1/locations/{location}", timeout=TIMEOUT,
-                              json={"type": "dc" if location.startswith("DC") else "store"})
+        answer = api.put(f"{base}/inventory/v1/locations/{location}", timeout=TIMEOUT,
+                         json={"type": "dc" if location.startswith("DC") else "store"})
         assert answer.status_code in (200, 201), answer.text
-    synced = requests.post(f"{base}/sap/v1/stock-sync", json={}, timeout=TIMEOUT).json()
+    synced = api.post(f"{base}/sap/v1/stock-sync", json={}, timeout=TIMEOUT).json()
     assert synced["positions"] == len(MATERIALS) * len(set(LOCATION_MAP.values()))
     wait_past_second(synced["read_at"])
     faults = {"duplicate_rate": 0.25, "reorder": 6, "reorder_max_hold_ms": 40, "seed": 17}
@@ -82,5 +81,5 @@ def test_driver_traffic_with_duplicated_and_reordered_pushes_ends_equal_to_sap_s
     assert movement_types >= {"101", "251", "252", "301", "303", "305", "311", "321", "350", "551", "641", "651",
                               "701", "702"}, movement_types
     snapshot = sap.get(f"{base}{ADMIN}/stock", timeout=TIMEOUT).json()
-    assert differences(sap_table(snapshot, LOCATION_MAP), gateway_table(base, MATERIALS)) == []
-    assert requests.get(f"{base}/inventory/v1/dead-letters", timeout=TIMEOUT).json()["items"] == []
+    assert differences(sap_table(snapshot, LOCATION_MAP), gateway_table(base, MATERIALS, api)) == []
+    assert api.get(f"{base}/inventory/v1/dead-letters", timeout=TIMEOUT).json()["items"] == []

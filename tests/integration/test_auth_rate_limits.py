@@ -10,7 +10,7 @@ from shared.app import create_api_app
 from shared.auth import CredentialStore, requires, service_api_key
 from tests.support.processes import serving
 
-LIMITS = {"channel": "3/minute", "operator": "5/minute"}
+LIMITS = {"rate_limit_channel": "3/minute", "rate_limit_operator": "5/minute"}
 TIMEOUT = 5
 
 
@@ -28,12 +28,9 @@ def availability_blueprint() -> Blueprint:
 
 
 def worker_app(settings, limiter=None, redis=None):
-    """One gunicorn worker's app: its own Flask app, credential store and limiter."""
-    app = create_api_app("rate_demo", title="Rate demo", version="1.0", settings=settings,
-                         blueprints=[availability_blueprint()], redis=redis)
-    limiter = limiter or rate_limits.create_limiter_for(settings, limits_by_kind=LIMITS)
-    auth.init_app(app, CredentialStore(app.extensions["redis"]), limiter=limiter)
-    return app
+    """One gunicorn worker's app: its own Flask app, credential store and (unless given) limiter."""
+    return create_api_app("rate_demo", title="Rate demo", version="1.0", settings=settings,
+                          blueprints=[availability_blueprint()], redis=redis, auth_kinds=auth.KINDS, limiter=limiter)
 
 
 def bearer(key):
@@ -41,7 +38,7 @@ def bearer(key):
 
 
 def test_limit_is_shared_by_two_workers_on_one_redis_and_answers_429_with_retry_after(redis_url, settings_for):
-    settings = settings_for(redis_url)
+    settings = settings_for(redis_url, **LIMITS)
     first, second = worker_app(settings), worker_app(settings)
     _, key = CredentialStore(first.extensions["redis"]).create("web-shop", kind="channel", scopes=["web"])
     with serving(first) as first_url, serving(second) as second_url:
@@ -57,7 +54,7 @@ def test_limit_is_shared_by_two_workers_on_one_redis_and_answers_429_with_retry_
 
 
 def test_each_client_has_its_own_budget_sized_by_its_kind(redis_url, settings_for):
-    app = worker_app(settings_for(redis_url))
+    app = worker_app(settings_for(redis_url, **LIMITS))
     store = CredentialStore(app.extensions["redis"])
     _, web = store.create("web-shop", kind="channel", scopes=["web"])
     _, other_web = store.create("web-shop-eu", kind="channel", scopes=["web"])
@@ -71,7 +68,7 @@ def test_each_client_has_its_own_budget_sized_by_its_kind(redis_url, settings_fo
 
 
 def test_refused_requests_and_public_endpoints_do_not_use_up_a_budget(redis_url, settings_for):
-    app = worker_app(settings_for(redis_url))
+    app = worker_app(settings_for(redis_url, **LIMITS))
     _, key = CredentialStore(app.extensions["redis"]).create("web-shop", kind="channel", scopes=["web"])
     client = app.test_client()
     for _ in range(5):
@@ -81,8 +78,7 @@ def test_refused_requests_and_public_endpoints_do_not_use_up_a_budget(redis_url,
 
 
 def test_in_process_service_key_is_not_rate_limited_but_a_service_account_is(redis_url, settings_for):
-    settings = settings_for(redis_url)
-    app = worker_app(settings, rate_limits.create_limiter_for(settings, limits_by_kind={"service": "2/minute"}))
+    app = worker_app(settings_for(redis_url, rate_limit_service="2/minute"))
     _, account = CredentialStore(app.extensions["redis"]).create("experience-tier", kind="service",
                                                                  scopes=["service"])
     client = app.test_client()
@@ -92,10 +88,9 @@ def test_in_process_service_key_is_not_rate_limited_but_a_service_account_is(red
 
 
 def test_embedded_store_counts_in_memory_shared_by_the_apps_of_the_process(settings_for):
-    settings = settings_for(None)
+    settings = settings_for(None, **LIMITS)
     assert rate_limits.storage_uri(settings) == "memory://"
-    limiter = rate_limits.create_limiter_for(settings, limits_by_kind=LIMITS)
-    web_api, call_centre_api = worker_app(settings, limiter), worker_app(settings, limiter)
+    web_api, call_centre_api = worker_app(settings), worker_app(settings)
     _, key = CredentialStore(web_api.extensions["redis"]).create("web-shop", kind="channel", scopes=["web"],
                                                                  rotate=True)
     statuses = [app.test_client().get("/availability", headers=bearer(key)).status_code
@@ -115,7 +110,7 @@ def test_storage_uri_follows_the_configured_redis(settings_for, url, expected):
 
 
 def test_limit_counts_on_a_redis_cluster(cluster_url, settings_for):
-    app = worker_app(settings_for(cluster_url))
+    app = worker_app(settings_for(cluster_url, **LIMITS))
     _, key = CredentialStore(app.extensions["redis"]).create("web-shop", kind="channel", scopes=["web"])
     client = app.test_client()
     assert [client.get("/availability", headers=bearer(key)).status_code for _ in range(4)] == [200, 200, 200, 429]

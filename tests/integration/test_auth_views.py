@@ -49,10 +49,8 @@ def stores_blueprint() -> Blueprint:
 
 def build_app(redis_url, settings_for, *, kinds=auth.KINDS):
     app = create_api_app("auth_demo", title="Auth demo", version="1.0", settings=settings_for(redis_url),
-                         blueprints=[stores_blueprint()])
-    store = CredentialStore(app.extensions["redis"])
-    auth.init_app(app, store, kinds=kinds)
-    return app, store
+                         blueprints=[stores_blueprint()], auth_kinds=kinds)
+    return app, app.extensions["credentials"]
 
 
 @pytest.fixture

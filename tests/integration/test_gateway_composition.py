@@ -16,6 +16,7 @@ from shared.gateway import (
     single_process_reasons,
 )
 from simulators.sap.seed import DEMO_LOCATION_MAP
+from tests.support.auth import KeyedWsgiClient
 
 USER, PASSWORD = "COMPOSE_USER", "compose-password"
 SAP = dict(sap_user=USER, sap_password=PASSWORD, sap_webhook_secret="compose-secret",
@@ -113,9 +114,7 @@ def test_one_process_is_forced_by_the_embedded_store_and_by_the_simulator():
 
 
 def _client(gateway):
-    from werkzeug.test import Client
-
-    return Client(gateway)
+    return KeyedWsgiClient(gateway)
 
 
 def test_each_start_on_a_persistent_store_numbers_documents_past_the_earlier_starts(redis_url):

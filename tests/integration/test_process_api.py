@@ -11,8 +11,10 @@ import pytest
 
 from process_apis.inventory.app import create_app
 from process_apis.inventory.service.reservations import expire_due
+from shared.auth import public
 from shared.config import Settings
 from shared.redis import create_redis
+from tests.support.auth import service_client
 from tests.support.inventory import event_json
 from tests.support.redis_servers import free_port
 
@@ -28,7 +30,7 @@ def app(redis_url):
 
 @pytest.fixture
 def api(app):
-    return app.test_client()
+    return service_client(app)
 
 
 @pytest.fixture
@@ -694,9 +696,9 @@ def test_an_unexpected_exception_is_a_500_problem_without_internals(app):
     def explode():
         raise RuntimeError("secret internals")
 
-    app.add_url_rule("/explode", "explode", explode)
+    app.add_url_rule("/explode", "explode", public(explode))
 
-    response = app.test_client().get("/explode")
+    response = service_client(app).get("/explode")
 
     problem = assert_problem(response, 500)
     assert "secret" not in response.get_data(as_text=True)
@@ -705,7 +707,7 @@ def test_an_unexpected_exception_is_a_500_problem_without_internals(app):
 
 def test_redis_being_down_is_a_500_problem():
     settings = Settings.from_env({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "REDIS_TIMEOUT_SECONDS": "0.5"})
-    api = create_app(settings, create_redis(settings)).test_client()
+    api = service_client(create_app(settings, create_redis(settings)))
 
     assert_problem(api.get(f"{V1}/locations"), 500)
     assert_problem(api.post(f"{V1}/events", json={"events": [event_json("e", "stock.received")]}), 500)

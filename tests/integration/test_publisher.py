@@ -18,6 +18,7 @@ from process_apis.inventory.sweeper import sweep_once
 from shared.config import Settings
 from shared.redis import create_redis
 from shared.tier_client import TierClient, Timeouts
+from tests.support.auth import service_client
 from tests.support.availability_receiver import AvailabilityReceiver, availability_of, wait_until
 from tests.support.inventory import event_json
 from tests.support.processes import serving
@@ -39,7 +40,7 @@ def app(settings):
 
 @pytest.fixture
 def api(app):
-    return with_network(app.test_client())
+    return with_network(service_client(app))
 
 
 def with_network(client):
@@ -266,7 +267,7 @@ def test_values_of_a_key_never_go_back_in_time_under_concurrent_changes(app, api
     failures = []
 
     def change(seed: int) -> None:
-        client = app.test_client()
+        client = service_client(app)
         try:
             for n in range(10):
                 if n % 3 == 2:
@@ -309,7 +310,7 @@ def test_of_two_publishers_on_one_redis_one_is_active_and_the_other_takes_over(s
 
 def test_on_a_redis_cluster_events_reservations_and_rule_changes_are_published(cluster_url, receiver):
     app = create_app(Settings.from_env({"REDIS_URL": cluster_url, "LOG_LEVEL": "WARNING"}))
-    api = with_network(app.test_client())
+    api = with_network(service_client(app))
     with running(app.extensions["inventory"], receiver):
         receive(api, 10)
         receive(api, 6, sku="MAT-2", location="S2")

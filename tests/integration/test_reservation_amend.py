@@ -23,6 +23,7 @@ from tests.integration.test_process_api import (  # noqa: F401  (fixtures)
     reserve,
     send,
 )
+from tests.support.auth import service_client
 from tests.support.inventory import event_json
 
 CART_LINES = ({"sku": "MAT-1", "location": "S1", "quantity": 2}, {"sku": "MAT-2", "location": "S1", "quantity": 1})
@@ -220,7 +221,7 @@ def test_a_header_changed_since_it_was_read_is_not_overwritten(app, cart):
 def test_concurrent_partial_releases_and_a_rekey_all_land_in_the_header(app, network):
     receive(network, 10)
     made = reserve(network, {"sku": "MAT-1", "location": "S1", "quantity": 6}).get_json()
-    clients = [app.test_client() for _ in range(5)]
+    clients = [service_client(app) for _ in range(5)]
     start = threading.Barrier(len(clients))
     statuses = []
 

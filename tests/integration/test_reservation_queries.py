@@ -20,6 +20,7 @@ from tests.integration.test_process_api import (  # noqa: F401  (fixtures)
     reserve,
     send,
 )
+from tests.support.auth import service_client
 from tests.support.inventory import event_json
 
 S1 = {"sku": "MAT-1", "location": "S1", "quantity": 1}
@@ -249,7 +250,7 @@ def test_look_ups_and_rekeying_work_on_a_redis_cluster(cluster_url):
     from shared.redis import create_redis
 
     settings = Settings.from_env({"REDIS_URL": cluster_url})
-    api = create_app(settings, create_redis(settings)).test_client()
+    api = service_client(create_app(settings, create_redis(settings)))
     for location in ("S1", "S2"):
         assert api.put(f"{V1}/locations/{location}", json={"type": "store"}).status_code == 201
     for sku in ("MAT-1", "MAT-2"):  # two SKUs, so holds and indexes sit in different slots

@@ -11,8 +11,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.app import create_api_app
+from shared.auth import TIER_KINDS, requires
 from shared.errors import Problem
 from shared.idempotency import idempotent
+from tests.support.auth import service_client
 from tests.support.redis_servers import free_port
 
 PROBLEM_TYPE = re.compile(r"https://inventory-gateway\.dev/problems/[a-z0-9-]+")
@@ -37,6 +39,7 @@ class DemoViews:
 
         @blp.route("")
         class Widgets(MethodView):
+            @requires("inventory:write")
             @blp.arguments(WidgetSchema)
             @idempotent()
             @blp.response(201, WidgetSchema)
@@ -53,6 +56,7 @@ class DemoViews:
 
         @blp.route("/boom")
         class Boom(MethodView):
+            @requires("inventory:read")
             @blp.response(200)
             def get(self):
                 raise RuntimeError("password=hunter2")
@@ -69,12 +73,12 @@ def demo():
 def app(redis_url, settings_for, demo):
     settings = settings_for(redis_url, max_body_bytes=1024)
     return create_api_app("demo_api", title="Demo API", version="1.0", settings=settings,
-                          blueprints=[demo.blueprint()])
+                          blueprints=[demo.blueprint()], auth_kinds=TIER_KINDS)
 
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return service_client(app)
 
 
 def post_widget(client, body, key="key-1", **headers):
@@ -173,9 +177,10 @@ def test_readyz_is_ready_when_redis_answers(client):
 
 def test_readyz_is_a_503_problem_when_redis_is_unreachable(settings_for):
     settings = settings_for(f"redis://127.0.0.1:{free_port()}/0", redis_timeout_seconds=0.5)
-    app = create_api_app("down_api", title="Down", version="1", settings=settings, blueprints=[])
+    app = create_api_app("down_api", title="Down", version="1", settings=settings, blueprints=[],
+                         auth_kinds=TIER_KINDS)
 
-    body = assert_problem(app.test_client().get("/readyz"), 503)
+    body = assert_problem(service_client(app).get("/readyz"), 503)
     assert body["checks"] == {"redis": "unreachable"}
 
 
@@ -193,7 +198,7 @@ def test_metrics_count_requests_by_url_rule(client):
 def test_creating_many_apps_registers_metrics_once(redis_url, settings_for, demo):
     for _ in range(3):
         create_api_app("again", title="Again", version="1", settings=settings_for(redis_url),
-                       blueprints=[demo.blueprint()])
+                       blueprints=[demo.blueprint()], auth_kinds=TIER_KINDS)
 
 
 def test_openapi_documents_api_routes_with_problem_errors(client):
@@ -251,7 +256,7 @@ def test_keys_are_scoped_per_client(app, demo):
         from flask import g, request
         g.client_id = request.headers.get("X-Test-Client")
 
-    client = app.test_client()
+    client = service_client(app)
     post_widget(client, {"name": "w", "quantity": 1}, **{"X-Test-Client": "store-app"})
     other = post_widget(client, {"name": "w", "quantity": 1}, **{"X-Test-Client": "web-shop"})
 
@@ -273,11 +278,11 @@ def test_overlong_key_is_a_400_problem(client, demo):
 def test_same_key_while_the_first_request_is_in_flight_is_a_409_problem(app, demo):
     first_response = []
     first = threading.Thread(
-        target=lambda: first_response.append(post_widget(app.test_client(), {"name": "hold", "quantity": 1})))
+        target=lambda: first_response.append(post_widget(service_client(app), {"name": "hold", "quantity": 1})))
     first.start()
     try:
         assert demo.entered.wait(timeout=10)
-        concurrent = post_widget(app.test_client(), {"name": "hold", "quantity": 1})
+        concurrent = post_widget(service_client(app), {"name": "hold", "quantity": 1})
     finally:
         demo.release.set()
         first.join(timeout=10)
@@ -285,7 +290,7 @@ def test_same_key_while_the_first_request_is_in_flight_is_a_409_problem(app, dem
     body = assert_problem(concurrent, 409)
     assert body["type"].endswith("/idempotency-key-in-flight")
     assert first_response[0].status_code == 201
-    assert post_widget(app.test_client(), {"name": "hold", "quantity": 1}).headers["Idempotent-Replayed"] == "true"
+    assert post_widget(service_client(app), {"name": "hold", "quantity": 1}).headers["Idempotent-Replayed"] == "true"
     assert len(demo.calls) == 1
 
 

@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 import requests
 
+from tests.support.auth import stored_service_key
 from tests.support.processes import stop_process
 from tests.support.redis_servers import free_port
 
@@ -26,6 +28,7 @@ STOCK_TYPES = {"01": "on_hand", "02": "quality_inspection", "07": "blocked", "06
 FIELDS = tuple(STOCK_TYPES.values())
 TIMEOUT = 10
 _CREDENTIALS = re.compile(r"SAP user / password\s+(\S+) / (\S+)")
+_DEMO_SERVICE_KEY = re.compile(r"^\s+demo-service\s+(igw_\S+)", re.MULTILINE)
 
 Table = dict[tuple[str, str], dict[str, int]]
 
@@ -39,6 +42,8 @@ class GatewayProcess:
     logfile: Path
     user: str = ""
     password: str = ""
+    #: A service credential's key (the demo's, or one stored in the gateway's REDIS_URL).
+    api_key: str = ""
 
     def output(self) -> str:
         return self.logfile.read_text(errors="replace")
@@ -48,9 +53,16 @@ class GatewayProcess:
         return self.output()
 
     def session(self) -> requests.Session:
-        """A session with the SAP communication user's Basic credentials."""
-        session = requests.Session()
+        """A session with the SAP communication user's Basic credentials (for the simulator) and the
+        API key as X-API-Key (for the gateway's APIs)."""
+        session = self.api()
         session.auth = (self.user, self.password)
+        return session
+
+    def api(self) -> requests.Session:
+        """A session calling the gateway's APIs with the service API key."""
+        session = requests.Session()
+        session.headers["X-API-Key"] = self.api_key
         return session
 
 
@@ -59,9 +71,15 @@ def start_gateway(env: dict[str, str], *args: str, logfile: Path, timeout: float
     """Run `inventory-gateway serve --port <port or a free one> *args` with `env` over os.environ and
     wait until /readyz answers; the SAP credentials are those in `env`, else the ones the banner prints."""
     gateway = start_command("serve", env, *args, logfile=logfile, timeout=timeout, port=port)
-    printed = _CREDENTIALS.search(gateway.output())
+    output = gateway.output()
+    printed = _CREDENTIALS.search(output)
     gateway.user = env.get("SAP_USER") or (printed.group(1) if printed else "")
     gateway.password = env.get("SAP_PASSWORD") or (printed.group(2) if printed else "")
+    demo_key = _DEMO_SERVICE_KEY.search(output)
+    if demo_key:
+        gateway.api_key = demo_key.group(1)
+    elif env.get("REDIS_URL"):
+        gateway.api_key = stored_service_key(redis.Redis.from_url(env["REDIS_URL"], decode_responses=True))
     return gateway
 
 

@@ -10,6 +10,7 @@ from simulators.sap.app import create_app as create_simulator
 from simulators.sap.events import DeliveryPolicy
 from simulators.sap.system import SimulatorOptions
 from system_apis.sap.app import create_app
+from tests.support.auth import service_client
 from tests.system_apis.support import LOCATION_MAP, LOCATIONS, make_settings
 
 
@@ -26,7 +27,7 @@ def store():
 @pytest.fixture
 def process_app(settings, store):
     app = create_process_app(settings, store)
-    client = app.test_client()
+    client = service_client(app)
     for location in LOCATIONS:
         assert client.put(f"/inventory/v1/locations/{location}", json={"type": "store"}).status_code in (200, 201)
     return app

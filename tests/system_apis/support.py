@@ -8,6 +8,7 @@ import uuid
 
 from shared.config import Settings
 from system_apis.sap.webhook import MATERIAL_DOCUMENT_CREATED, signature
+from tests.support.auth import service_client
 
 SAP_USER, SAP_PASSWORD, SECRET = "COMM_USER", "test-password", "test-webhook-secret"
 #: Store S1 and its back room S3 are two storage locations of plant 1010; DC D2 is plant 2020.
@@ -58,7 +59,7 @@ def push(client, event: dict, *, mode: str = "structured", secret: str = SECRET,
 
 def positions(process_app, sku: str = "MAT-1") -> dict[str, dict]:
     """The gateway's stock fields per location holding `sku`."""
-    answer = process_app.test_client().get("/inventory/v1/availability", query_string={"sku": sku})
+    answer = service_client(process_app).get("/inventory/v1/availability", query_string={"sku": sku})
     assert answer.status_code == 200, answer.get_json()
     return {p["location"]: {name: p[name] for name in STOCK_FIELDS} for p in answer.get_json()["positions"]}
 

@@ -6,6 +6,7 @@ import pytest
 
 from shared.config import Settings
 from system_apis.sap.app import create_app
+from tests.support.auth import service_client
 from tests.system_apis.support import make_settings
 
 PATHS = {"/sap/v1/business-events", "/sap/v1/stock-sync", "/sap/v1/stock",
@@ -20,7 +21,7 @@ def test_all_in_one_default_builds_the_simulator_and_the_process_api_in_process(
     app = create_app(make_settings(), redis=_store())
     sap = app.extensions["sap"]
     assert sap.sap.in_process and sap.inventory.tier.base_url == "http://in-process"
-    client = app.test_client()
+    client = service_client(app)
     assert client.get("/sap/v1/stock", query_string={"sku": "MAT-1"}).status_code == 200
 
 
@@ -35,7 +36,7 @@ def test_split_shape_uses_the_configured_urls():
 
 def test_openapi_document_covers_every_endpoint():
     app = create_app(make_settings(sap_base_url="http://sap", process_api_url="http://process"), redis=_store())
-    client = app.test_client()
+    client = service_client(app)
     document = client.get("/sap/v1/openapi.json").get_json()
     assert set(document["paths"]) == PATHS
     assert client.get("/sap/v1/docs").status_code == 200

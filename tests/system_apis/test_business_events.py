@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from shared.tier_client import WSGITransport
 from system_apis.sap.app import create_app
+from tests.support.auth import service_client
 from tests.system_apis.support import (
     SAP_PASSWORD,
     SAP_USER,
@@ -29,7 +30,7 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture
 def webhook(gateway):
-    return gateway.test_client()
+    return service_client(gateway)
 
 
 @pytest.mark.parametrize("mode", ["structured", "binary"])
@@ -83,7 +84,7 @@ def sap_over_http(simulator):
 
 def test_sap_timing_out_asks_for_redelivery_over_http(sap_over_http, simulator, process_app, store):
     settings = make_settings(sap_base_url=sap_over_http, upstream_read_timeout_seconds=0.1, upstream_attempts=2)
-    client = create_app(settings, process_app=process_app, redis=store).test_client()
+    client = service_client(create_app(settings, process_app=process_app, redis=store))
     year, number = post_movement(simulator, "101", 8)
     event = cloud_event(year, number)
     sap_system(simulator).faults.update(timeout_rate=1.0, timeout_seconds=0.4)
@@ -110,7 +111,7 @@ def test_process_api_unavailable_asks_for_redelivery(settings, simulator, store)
 
     gateway = create_app(settings, process_app=down, sap_app=simulator, redis=store)
     year, number = post_movement(simulator, "101", 1)
-    answer = push(gateway.test_client(), cloud_event(year, number))
+    answer = push(service_client(gateway), cloud_event(year, number))
     assert answer.status_code == 503
     assert answer.get_json()["upstream"] == "inventory-process"
 
@@ -126,7 +127,7 @@ def test_an_unmapped_plant_is_dead_lettered_with_the_sap_reason(webhook, simulat
     assert rejected["reason"] == "unmapped_location" and "3030/0001" in rejected["detail"]
     assert rejected["event_id"] == f"sap:{year}:{number}:0001"
 
-    listed = process_app.test_client().get("/inventory/v1/dead-letters", query_string={"reason": "unmapped_location"})
+    listed = service_client(process_app).get("/inventory/v1/dead-letters", query_string={"reason": "unmapped_location"})
     (entry,) = listed.get_json()["items"]
     assert entry["id"] == rejected["dead_letter_id"]
     assert entry["source"] == "sap"
@@ -151,7 +152,7 @@ def test_after_fixing_the_location_map_a_replay_applies_what_was_dead_lettered(s
     assert push(webhook, cloud_event(year, number)).get_json()["dead_lettered"] == 1
 
     fixed = make_settings(sap_location_map='{"1010/0001": "S1", "3030": "S3"}')
-    replayed = create_app(fixed, process_app=process_app, sap_app=simulator, redis=store).test_client().post(
+    replayed = service_client(create_app(fixed, process_app=process_app, sap_app=simulator, redis=store)).post(
         f"/sap/v1/material-documents/{year}/{number}/replay")
     assert replayed.status_code == 200
     assert replayed.get_json()["applied"] == 1
@@ -163,11 +164,11 @@ def test_a_dead_lettered_sap_item_redriven_in_the_process_api_points_to_the_repl
     year, number = post_movement(simulator, "251", 2, plant="3030", sloc="0001")
     [rejected] = push(webhook, cloud_event(year, number)).get_json()["rejected_items"]
 
-    answer = process_app.test_client().post(f"/inventory/v1/dead-letters/{rejected['dead_letter_id']}/redrive")
+    answer = service_client(process_app).post(f"/inventory/v1/dead-letters/{rejected['dead_letter_id']}/redrive")
 
     assert answer.status_code == 409 and answer.content_type == "application/problem+json"
     assert answer.get_json()["replay"] == f"POST /sap/v1/material-documents/{year}/{number}/replay"
-    entry = process_app.test_client().get(f"/inventory/v1/dead-letters/{rejected['dead_letter_id']}").get_json()
+    entry = service_client(process_app).get(f"/inventory/v1/dead-letters/{rejected['dead_letter_id']}").get_json()
     assert entry["status"] == "open"
 
 
@@ -193,7 +194,7 @@ def test_an_unverified_push_is_refused_with_a_problem(webhook, simulator, proces
 def test_basic_mode_accepts_sap_communication_user(simulator, process_app, store):
     gateway = create_app(make_settings(sap_webhook_auth="basic"), process_app=process_app, sap_app=simulator,
                          redis=store)
-    client = gateway.test_client()
+    client = service_client(gateway)
     year, number = post_movement(simulator, "101", 3)
     event = cloud_event(year, number)
     assert push(client, event).status_code == 401  # a signature is not Basic auth
@@ -254,7 +255,7 @@ def test_without_the_dead_letter_intake_an_unmappable_item_is_redelivered_not_lo
     gateway = create_app(settings, process_app=stub, sap_app=simulator, redis=store)
     sap_system(simulator).stock.set_quantity("MAT-1", "3030", "0001", "01", 5)
     year, number = post_movement(simulator, "251", 2, plant="3030", sloc="0001")
-    answer = push(gateway.test_client(), cloud_event(year, number))
+    answer = push(service_client(gateway), cloud_event(year, number))
     assert answer.status_code == 503
     assert answer.get_json()["upstream_status"] == 404  # no such route yet
 
@@ -264,7 +265,7 @@ def test_a_process_api_answer_that_leaves_events_unaccounted_is_redelivered(sett
                                              "dead_lettered": 0, "not_applied": []})
     gateway = create_app(settings, process_app=stub, sap_app=simulator, redis=store)
     year, number = post_movement(simulator, "101", 2)
-    answer = push(gateway.test_client(), cloud_event(year, number))
+    answer = push(service_client(gateway), cloud_event(year, number))
     assert answer.status_code == 503
     assert "accounted for 0 of 1" in answer.get_json()["detail"]
 
@@ -276,8 +277,8 @@ def test_on_a_real_redis_a_redelivered_push_after_sap_failed_applies_once(redis_
     settings = make_settings(redis_url=redis_url)
     redis = create_redis(settings)
     process_app = create_process_app(settings, redis)
-    assert process_app.test_client().put("/inventory/v1/locations/S1", json={"type": "store"}).status_code == 201
-    client = create_app(settings, process_app=process_app, sap_app=simulator, redis=redis).test_client()
+    assert service_client(process_app).put("/inventory/v1/locations/S1", json={"type": "store"}).status_code == 201
+    client = service_client(create_app(settings, process_app=process_app, sap_app=simulator, redis=redis))
     year, number = post_movement(simulator, "101", 9)
     event = cloud_event(year, number)
     sap_system(simulator).faults.update(error_rate=1.0)

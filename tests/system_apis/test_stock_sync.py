@@ -8,6 +8,7 @@ import threading
 from werkzeug.serving import make_server
 
 from shared.cli import main
+from tests.support.auth import service_client
 from tests.system_apis.support import (
     LOCATION_MAP,
     make_settings,
@@ -31,7 +32,7 @@ def _seed(simulator):
 
 
 def _send(process_app, *events):
-    answer = process_app.test_client().post("/inventory/v1/events", json={"events": list(events)})
+    answer = service_client(process_app).post("/inventory/v1/events", json={"events": list(events)})
     assert answer.status_code == 200, answer.get_json()
 
 
@@ -43,7 +44,7 @@ def _received(event_id, location, quantity, sku="MAT-1", occurred_at="2026-01-01
 def test_sync_makes_every_position_equal_to_sap_and_reports_the_drift_before(gateway, simulator, process_app):
     _seed(simulator)
     _send(process_app, _received("e1", "S1", 10), _received("e2", "D2", 2, sku="MAT-2"))
-    answer = gateway.test_client().post("/sap/v1/stock-sync", json={"report_drift": True})
+    answer = service_client(gateway).post("/sap/v1/stock-sync", json={"report_drift": True})
     assert answer.status_code == 200, answer.get_json()
     report = answer.get_json()
     assert report["records_read"] == 8
@@ -68,7 +69,7 @@ def test_sync_makes_every_position_equal_to_sap_and_reports_the_drift_before(gat
 def test_a_position_sap_no_longer_lists_is_counted_zero(gateway, simulator, process_app):
     _send(process_app, _received("e1", "S3", 7))
     sap_system(simulator).stock.set_quantity("MAT-1", "1010", "0001", "01", 2)
-    report = gateway.test_client().post("/sap/v1/stock-sync", json={}).get_json()
+    report = service_client(gateway).post("/sap/v1/stock-sync", json={}).get_json()
     assert report["positions"] == 2
     assert positions(process_app)["S3"] == {"on_hand": 0, "quality_inspection": 0, "blocked": 0, "in_transit": 0}
     assert positions(process_app)["S1"]["on_hand"] == 2
@@ -76,7 +77,7 @@ def test_a_position_sap_no_longer_lists_is_counted_zero(gateway, simulator, proc
 
 def test_events_after_the_sync_apply_on_top_and_older_ones_are_stale(gateway, simulator, process_app):
     sap_system(simulator).stock.set_quantity("MAT-1", "1010", "0001", "01", 10)
-    gateway.test_client().post("/sap/v1/stock-sync", json={})
+    service_client(gateway).post("/sap/v1/stock-sync", json={})
     _send(process_app, _received("before", "S1", 5, occurred_at="2026-01-01T00:00:00Z"),
           _received("after", "S1", 1, occurred_at="2999-01-01T00:00:00Z"))
     assert positions(process_app)["S1"]["on_hand"] == 11
@@ -84,7 +85,7 @@ def test_events_after_the_sync_apply_on_top_and_older_ones_are_stale(gateway, si
 
 def test_sync_of_named_plants_and_materials_reads_only_those(gateway, simulator, process_app):
     _seed(simulator)
-    report = gateway.test_client().post("/sap/v1/stock-sync", json={"plants": ["2020"], "materials": ["MAT-2"]})
+    report = service_client(gateway).post("/sap/v1/stock-sync", json={"plants": ["2020"], "materials": ["MAT-2"]})
     assert report.status_code == 200
     assert report.get_json()["positions"] == 1
     assert positions(process_app, "MAT-2") == {"D2": {"on_hand": 9, "quality_inspection": 0, "blocked": 0,
@@ -94,16 +95,16 @@ def test_sync_of_named_plants_and_materials_reads_only_those(gateway, simulator,
 
 def test_a_position_holding_a_fraction_of_a_unit_is_dead_lettered_not_rounded(gateway, simulator, process_app):
     sap_system(simulator).stock.set_quantity("MAT-1", "1010", "0001", "01", "2.5")
-    report = gateway.test_client().post("/sap/v1/stock-sync", json={}).get_json()
+    report = service_client(gateway).post("/sap/v1/stock-sync", json={}).get_json()
     assert report["events"] == {"sent": 0, "applied": 0, "duplicate": 0, "stale": 0, "dead_lettered": 1}
-    listed = process_app.test_client().get("/inventory/v1/dead-letters",
+    listed = service_client(process_app).get("/inventory/v1/dead-letters",
                                            query_string={"reason": "non_integer_quantity"}).get_json()["items"]
     assert [entry["payload"]["quantity"] for entry in listed] == [2.5]
 
 
 def test_repeating_a_sync_changes_nothing(gateway, simulator, process_app):
     _seed(simulator)
-    client = gateway.test_client()
+    client = service_client(gateway)
     client.post("/sap/v1/stock-sync", json={})
     second = client.post("/sap/v1/stock-sync", json={"report_drift": True}).get_json()
     assert second["drift"] == []
@@ -112,14 +113,14 @@ def test_repeating_a_sync_changes_nothing(gateway, simulator, process_app):
 
 def test_sync_with_sap_down_is_a_503_problem(gateway, simulator):
     sap_system(simulator).faults.update(error_rate=1.0)
-    answer = gateway.test_client().post("/sap/v1/stock-sync", json={})
+    answer = service_client(gateway).post("/sap/v1/stock-sync", json={})
     assert answer.status_code == 503
     assert answer.content_type == "application/problem+json"
 
 
 def test_stock_is_read_live_from_sap_per_gateway_location(gateway, simulator):
     _seed(simulator)
-    client = gateway.test_client()
+    client = service_client(gateway)
     answer = client.get("/sap/v1/stock", query_string={"sku": "MAT-1"})
     assert answer.status_code == 200
     body = answer.get_json()
@@ -137,10 +138,10 @@ def test_stock_is_read_live_from_sap_per_gateway_location(gateway, simulator):
 
 
 def test_reading_stock_of_an_unmapped_location_is_not_found(gateway):
-    answer = gateway.test_client().get("/sap/v1/stock", query_string={"sku": "MAT-1", "location": "NOWHERE"})
+    answer = service_client(gateway).get("/sap/v1/stock", query_string={"sku": "MAT-1", "location": "NOWHERE"})
     assert answer.status_code == 404
     assert answer.get_json()["type"].endswith("/unmapped-location")
-    assert gateway.test_client().get("/sap/v1/stock").status_code == 422
+    assert service_client(gateway).get("/sap/v1/stock").status_code == 422
 
 
 def _serve(app):

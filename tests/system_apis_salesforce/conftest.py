@@ -8,6 +8,7 @@ from process_apis.inventory.app import create_app as create_process_app
 from shared.redis import create_redis
 from simulators.salesforce.app import create_app as create_simulator
 from system_apis.salesforce.app import create_app
+from tests.support.auth import service_client
 from tests.system_apis_salesforce.support import LOCATIONS, T0, count, make_settings
 
 #: Retries wait milliseconds, not seconds, unless a test asks for Salesforce's Retry-After.
@@ -29,7 +30,7 @@ def store(settings):
 @pytest.fixture
 def process_app(settings, store):
     app = create_process_app(settings, store)
-    client = app.test_client()
+    client = service_client(app)
     for location in LOCATIONS:
         assert client.put(f"/inventory/v1/locations/{location}", json={"type": "store"}).status_code in (200, 201)
     group = client.put("/inventory/v1/location-groups/WEB-SHIP", json={"members": ["S1", "S2"]})
@@ -49,12 +50,12 @@ def gateway(settings, process_app, simulator, store):
 
 @pytest.fixture
 def client(gateway):
-    return gateway.test_client()
+    return service_client(gateway)
 
 
 @pytest.fixture
 def process_client(process_app):
-    return process_app.test_client()
+    return service_client(process_app)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 
 from process_apis.inventory.api import reservations as reservations_api
 from system_apis.salesforce.actions import ActionStore
+from tests.support.auth import service_client
 from tests.system_apis_salesforce.support import reserve, reserved_at
 
 WAIT_SECONDS = 10
@@ -32,11 +33,11 @@ def test_a_repeat_while_the_first_is_in_flight_is_a_503_to_retry_not_a_failure(g
                                                                                slowed_reservations):
     started, go_on = slowed_reservations
     answers = {}
-    first = threading.Thread(target=lambda: answers.setdefault("first", reserve(gateway.test_client(), "act-1")))
+    first = threading.Thread(target=lambda: answers.setdefault("first", reserve(service_client(gateway), "act-1")))
     first.start()
     try:
         assert started.wait(WAIT_SECONDS)
-        repeat = reserve(gateway.test_client(), "act-1")
+        repeat = reserve(service_client(gateway), "act-1")
     finally:
         go_on.set()
         first.join(WAIT_SECONDS)
@@ -45,7 +46,7 @@ def test_a_repeat_while_the_first_is_in_flight_is_a_503_to_retry_not_a_failure(g
     assert repeat.get_json()["type"].endswith("/action-in-flight")
     assert repeat.headers["Retry-After"] == "1"
     assert answers["first"].status_code == 200 and answers["first"].get_json()["success"] is True
-    replay = reserve(gateway.test_client(), "act-1")
+    replay = reserve(service_client(gateway), "act-1")
     assert replay.get_json() == answers["first"].get_json()
     assert reserved_at(process_client) == 2
 

@@ -12,6 +12,7 @@ from prometheus_client import REGISTRY
 from simulators.salesforce.app import OrgOptions, create_app as create_simulator
 from simulators.salesforce.schema import PICKLIST, STANDARD_OBJECTS, Field
 from system_apis.salesforce.app import create_app
+from tests.support.auth import service_client
 from tests.support.processes import serving
 from tests.system_apis_salesforce.conftest import FAST
 from tests.system_apis_salesforce.support import admin, outcome, records, seed_where
@@ -116,7 +117,7 @@ def test_usage_above_the_share_asks_to_slow_down_and_warns_once(settings, proces
     gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store,
                          client_options=FAST)
     simulator.extensions["salesforce_org"].usage.set_used(80)
-    client = gateway.test_client()
+    client = service_client(gateway)
     with caplog.at_level(logging.WARNING, logger="system_apis.salesforce.limits"):
         first = publish(client, [outcome()]).get_json()
         second = publish(client, [outcome(ms=1)]).get_json()
@@ -131,7 +132,7 @@ def test_a_spent_daily_limit_is_a_503_with_retry_after(settings, process_app, st
     gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store,
                          client_options=FAST)
     simulator.extensions["salesforce_org"].usage.set_used(10)
-    answer = publish(gateway.test_client(), [outcome()])
+    answer = publish(service_client(gateway), [outcome()])
     assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
     problem = answer.get_json()
     assert problem["type"].endswith("/salesforce-limit-exceeded")
@@ -155,7 +156,7 @@ def test_a_refused_record_is_dead_lettered_with_salesforces_message(settings, pr
     gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store,
                          client_options=FAST)
     outcomes = [outcome("MAT-1"), outcome("MAT-2", status="backorder_only"), outcome("MAT-3")]
-    answer = publish(gateway.test_client(), outcomes)
+    answer = publish(service_client(gateway), outcomes)
     assert answer.status_code == 200
     body = answer.get_json()
     assert (body["written"], body["dead_lettered"]) == (2, 1)
@@ -164,7 +165,7 @@ def test_a_refused_record_is_dead_lettered_with_salesforces_message(settings, pr
                                                                       "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
     assert "backorder_only" in failed["message"]
     assert set(records(simulator)) == {"MAT-1|S1|web", "MAT-3|S1|web"}
-    entry = process_app.test_client().get(f"/inventory/v1/dead-letters/{failed['dead_letter_id']}").get_json()
+    entry = service_client(process_app).get(f"/inventory/v1/dead-letters/{failed['dead_letter_id']}").get_json()
     assert entry["reason"] == "invalid_or_null_for_restricted_picklist" and entry["source"] == "salesforce"
     assert entry["detail"] == failed["message"]
     assert entry["payload"]["outcome"]["status"] == "backorder_only"
@@ -183,7 +184,7 @@ def test_platform_event_mode_publishes_inventory_availability_events(settings, p
     gateway = create_app(dataclasses.replace(settings, salesforce_outbound="platform_event"), process_app=process_app,
                          salesforce_app=simulator, redis=store, client_options=FAST)
     outcomes = [outcome(f"MAT-{n}") for n in range(250)]
-    body = publish(gateway.test_client(), outcomes).get_json()
+    body = publish(service_client(gateway), outcomes).get_json()
     assert (body["written"], body["salesforce_calls"]) == (250, 2)
     events = admin(simulator, "GET", "platform-events/Inventory_Availability__e")
     assert len(events) == 250 and events[0]["Availability_Key__c"] == "MAT-0|S1|web"
@@ -211,7 +212,7 @@ def _over_http_with_latency(settings, process_app, store, simulator, **changes):
                                                  **changes), process_app=process_app, redis=store, client_options=FAST)
         gateway.extensions["salesforce"].salesforce.tokens.current()
         simulator.extensions["salesforce_org"].faults.update(latency_ms=600)
-        answer = publish(gateway.test_client(), [outcome()])
+        answer = publish(service_client(gateway), [outcome()])
     return answer, counting.arrived
 
 
@@ -251,9 +252,9 @@ def test_an_org_that_keeps_failing_opens_the_circuit(settings, process_app, simu
     gateway = create_app(settings, process_app=process_app, salesforce_app=counting, redis=store,
                          client_options={**FAST, "breaker_fail_max": 2})
     admin(simulator, "PUT", "faults", json={"error_rate": 1.0})
-    first = publish(gateway.test_client(), [outcome()])
+    first = publish(service_client(gateway), [outcome()])
     assert first.status_code == 503 and counting.arrived == 2  # the third try found the circuit open
     admin(simulator, "PUT", "faults", json={"error_rate": 0.0})
-    second = publish(gateway.test_client(), [outcome()])
+    second = publish(service_client(gateway), [outcome()])
     assert second.status_code == 503 and "circuit open" in second.get_json()["detail"]
     assert second.headers["Retry-After"] == "30" and counting.arrived == 2

@@ -12,6 +12,7 @@ from cryptography import x509
 from simulators.salesforce.app import create_app as create_simulator
 from system_apis.salesforce.app import create_app
 from system_apis.salesforce.auth import JwtBearer, TokenCache
+from tests.support.auth import service_client
 from tests.support.keys import new_signing_key
 from tests.support.processes import serving
 from tests.system_apis_salesforce.conftest import FAST
@@ -28,7 +29,7 @@ def key_pair() -> tuple[str, str]:
 
 
 def publish(gateway, *outcomes):
-    return gateway.test_client().post("/salesforce/v1/availability", json={"outcomes": list(outcomes or [outcome()])})
+    return service_client(gateway).post("/salesforce/v1/availability", json={"outcomes": list(outcomes or [outcome()])})
 
 
 def test_client_credentials_over_http_then_the_token_is_reused(settings, process_app, simulator, store):

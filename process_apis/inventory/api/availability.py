@@ -5,6 +5,8 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.auth import requires
+
 from ..schemas import AvailabilityQuerySchema, AvailabilitySchema
 from ..service.availability import query
 from . import inventory
@@ -14,6 +16,7 @@ blp = Blueprint("availability", __name__, url_prefix="/inventory/v1/availability
 
 @blp.route("")
 class Availability(MethodView):
+    @requires("inventory:read")
     @blp.arguments(AvailabilityQuerySchema(), location="query")
     @blp.response(200, AvailabilitySchema)
     def get(self, args):

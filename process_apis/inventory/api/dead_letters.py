@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.auth import requires
 from shared.errors import Problem
 from shared.idempotency import idempotent
 from shared.logging import current_correlation_id
@@ -24,6 +25,7 @@ blp = Blueprint("dead_letters", __name__, url_prefix="/inventory/v1/dead-letters
 
 @blp.route("")
 class DeadLetters(MethodView):
+    @requires("inventory:admin")
     @blp.arguments(DeadLetterQuerySchema(), location="query")
     @blp.response(200, DeadLetterPageSchema)
     def get(self, args):
@@ -32,6 +34,7 @@ class DeadLetters(MethodView):
             status=args["status"], reason=args["reason"], after=args["after"], limit=args["limit"])
         return {"items": items, "next": cursor}
 
+    @requires("inventory:write")
     @blp.arguments(ForeignDeadLetterBatchSchema(), example={"dead_letters": [{
         "reason": "unmapped_location", "detail": "plant 1010 / storage location 0009 is not mapped",
         "payload": {"MaterialDocument": "4900000001", "MaterialDocumentItem": "0001"}, "source": "sap"}]})
@@ -50,6 +53,7 @@ class DeadLetters(MethodView):
 
 @blp.route("/<entry_id>")
 class DeadLetter(MethodView):
+    @requires("inventory:admin")
     @blp.response(200, DeadLetterSchema)
     def get(self, entry_id):
         """Read one dead letter"""
@@ -58,6 +62,7 @@ class DeadLetter(MethodView):
             raise Problem(404, f"no dead letter {entry_id}", type_slug="unknown-dead-letter")
         return entry
 
+    @requires("inventory:admin")
     @blp.arguments(DiscardSchema(), example={"reason": "test event sent by mistake"})
     @blp.response(200, DeadLetterSchema)
     def delete(self, body, entry_id):
@@ -67,6 +72,7 @@ class DeadLetter(MethodView):
 
 @blp.route("/<entry_id>/redrive")
 class Redrive(MethodView):
+    @requires("inventory:admin")
     @idempotent(required=False)
     @blp.response(200, DeadLetterSchema)
     def post(self, entry_id):

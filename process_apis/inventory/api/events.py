@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.auth import requires
+
 from shared.idempotency import idempotent
 from shared.logging import current_correlation_id
 
@@ -16,6 +18,7 @@ blp = Blueprint("events", __name__, url_prefix="/inventory/v1/events", descripti
 
 @blp.route("")
 class Events(MethodView):
+    @requires("inventory:write")
     @blp.arguments(EventBatchSchema(), example={"events": [{
         "event_id": "sap:2026:4900000123:0001", "type": "stock.issued", "sku": "MAT-1001", "location": "S001",
         "quantity": 2, "occurred_at": "2026-11-26T10:15:00Z", "source": "sap", "reference": "ORDER-77", "reason": "sale",

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.auth import requires
 from shared.errors import Problem
 
 from ..adapters.keys import IDENTIFIER
@@ -21,6 +22,7 @@ def _check_id(kind: str, identifier: str) -> None:
 
 @blp.route("/locations")
 class Locations(MethodView):
+    @requires("inventory:read")
     @blp.response(200, LocationSchema(many=True))
     def get(self):
         """List locations"""
@@ -29,6 +31,7 @@ class Locations(MethodView):
 
 @blp.route("/locations/<location_id>")
 class LocationResource(MethodView):
+    @requires("inventory:read")
     @blp.response(200, LocationSchema)
     def get(self, location_id):
         """Read a location"""
@@ -37,6 +40,7 @@ class LocationResource(MethodView):
             raise Problem(404, f"no location {location_id}", type_slug="unknown-location")
         return location
 
+    @requires("inventory:admin")
     @blp.arguments(LocationSchema(), example={"type": "store", "name": "Berlin Mitte", "region": "DE-BE",
                                             "postal_code": "10115", "latitude": 52.53, "longitude": 13.38,
                                             "channels": ["web", "store"], "fulfilment_methods": ["ship", "pickup"]})
@@ -53,6 +57,7 @@ class LocationResource(MethodView):
 
 @blp.route("/location-groups")
 class LocationGroups(MethodView):
+    @requires("inventory:read")
     @blp.response(200, LocationGroupSchema(many=True))
     def get(self):
         """List location groups"""
@@ -61,6 +66,7 @@ class LocationGroups(MethodView):
 
 @blp.route("/location-groups/<group_id>")
 class LocationGroupResource(MethodView):
+    @requires("inventory:read")
     @blp.response(200, LocationGroupSchema)
     def get(self, group_id):
         """Read a location group"""
@@ -69,6 +75,7 @@ class LocationGroupResource(MethodView):
             raise Problem(404, f"no location group {group_id}", type_slug="unknown-location-group")
         return group
 
+    @requires("inventory:admin")
     @blp.arguments(LocationGroupSchema(), example={"name": "Web shipping network", "members": ["DC01", "S001"],
                                                  "channel": "web", "sourcing_strategy": "priority",
                                                  "fulfilment_method": "ship"})

@@ -6,6 +6,8 @@ import marshmallow
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.auth import requires
+
 from shared.idempotency import idempotent
 
 from ..schemas import (
@@ -27,6 +29,7 @@ blp = Blueprint("reservations", __name__, url_prefix="/inventory/v1/reservations
 
 @blp.route("")
 class Reservations(MethodView):
+    @requires("inventory:read")
     # An unknown filter is refused rather than ignored: ignoring it would list more than was asked.
     @blp.arguments(ReservationQuerySchema(), location="query", unknown=marshmallow.RAISE)
     @blp.response(200, ReservationPageSchema)
@@ -45,6 +48,7 @@ class Reservations(MethodView):
             items, cursor = queries.at_location(inventory(), location=args["location"], **page)
         return {"items": items, "next": cursor}
 
+    @requires("inventory:write")
     @blp.arguments(ReservationRequestSchema(), example={
         "channel": "call_centre", "external_ref": "CASE-42", "ttl_seconds": 900, "created_by": "agent-17",
         "lines": [{"sku": "MAT-1001", "location_group": "WEB-SHIP", "quantity": 2},
@@ -74,11 +78,13 @@ _PUBLIC_FIELDS = tuple(ReservationSchema().fields)
 
 @blp.route("/<reservation_id>")
 class Reservation(MethodView):
+    @requires("inventory:read")
     @blp.response(200, ReservationSchema)
     def get(self, reservation_id):
         """Read a reservation"""
         return service.get(inventory(), reservation_id)
 
+    @requires("inventory:write")
     @blp.arguments(ReservationPatchSchema(), example={"external_ref": "ORDER-1001", "ttl_seconds": 86400})
     @idempotent(required=False)
     @blp.response(200, ReservationSchema)
@@ -96,6 +102,7 @@ class Reservation(MethodView):
 
 @blp.route("/<reservation_id>/release")
 class Release(MethodView):
+    @requires("inventory:write")
     @blp.arguments(ReleaseRequestSchema(), example={"lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}]})
     @idempotent(required=False)
     @blp.response(200, ReservationSchema)
@@ -106,6 +113,7 @@ class Release(MethodView):
 
 @blp.route("/<reservation_id>/extend")
 class Extend(MethodView):
+    @requires("inventory:write")
     @blp.arguments(ExtendRequestSchema(), example={"ttl_seconds": 1800})
     @idempotent(required=False)
     @blp.response(200, ReservationSchema)
@@ -116,6 +124,7 @@ class Extend(MethodView):
 
 @blp.route("/<reservation_id>/fulfil")
 class Fulfil(MethodView):
+    @requires("inventory:write")
     @idempotent(required=False)
     @blp.response(200, ReservationSchema)
     def post(self, reservation_id):

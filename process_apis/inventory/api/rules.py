@@ -5,6 +5,8 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.auth import requires
+
 from ..schemas import RuleSetDocumentSchema, RuleSetSchema
 from ..service import rules as rules_service
 from . import inventory
@@ -21,11 +23,13 @@ def _document_response(version: int, document: dict):
 
 @blp.route("")
 class Rules(MethodView):
+    @requires("inventory:read")
     @blp.response(200, RuleSetDocumentSchema, headers={"ETag": {"schema": {"type": "string"}}})
     def get(self):
         """Read the rule set and its ETag"""
         return _document_response(*rules_service.current(inventory()))
 
+    @requires("inventory:admin")
     @blp.arguments(RuleSetSchema(), example={
         "safety_stock": [{"units": 2}, {"location_type": "dc", "percent": 5}],
         "allocations": [{"channel": "store", "location": "S001", "units": 3}],
