@@ -55,5 +55,6 @@ def create_api_app(import_name: str, *, title: str, version: str, settings: Sett
         api.register_blueprint(blueprint)
     app.extensions["api"] = api
     store = auth.CredentialStore(app.extensions["redis"], cache_seconds=settings.auth_cache_seconds)
-    auth.init_app(app, store, limiter=limiter or rate_limits.create_limiter_for(settings), kinds=auth_kinds)
+    limiter = limiter or rate_limits.create_limiter_for(settings, app.extensions["redis"])
+    auth.init_app(app, store, limiter=limiter, kinds=auth_kinds)
     return app

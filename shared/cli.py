@@ -139,6 +139,9 @@ OPENAPI_DOCUMENTS = {
     "inventory-process.json": "process_apis.inventory.app",
     "sap-system.json": "system_apis.sap.app",
     "salesforce-system.json": "system_apis.salesforce.app",
+    "web-experience.json": "experience_apis.web.app",
+    "store-experience.json": "experience_apis.store.app",
+    "call-centre-experience.json": "experience_apis.call_centre.app",
 }
 
 

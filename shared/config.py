@@ -91,6 +91,12 @@ class Settings:
         "UPSTREAM_READ_TIMEOUT_SECONDS", 10.0, "Read timeout of every call to another tier or system", float)
     upstream_attempts: int = _setting(
         "UPSTREAM_ATTEMPTS", 3, "Tries of a retryable upstream call (idempotent or keyed), first one included", int)
+    upstream_breaker_failures: int = _setting(
+        "UPSTREAM_BREAKER_FAILURES", 5, "Failed calls in a row after which a tier client's circuit breaker opens "
+        "(calls then fail at once with 503 until it half-opens)", int)
+    upstream_breaker_reset_seconds: float = _setting(
+        "UPSTREAM_BREAKER_RESET_SECONDS", 30.0, "How long an open circuit breaker waits before letting one trial "
+        "call through", float)
     sap_base_url: str | None = _setting(
         "SAP_BASE_URL", None, "SAP S/4HANA OData root (https://host/sap/opu/odata/sap); unset = the bundled "
         "simulator, in-process", _parse_optional_str)
@@ -142,6 +148,9 @@ class Settings:
         "WEB_DISPLAY_CAP", 10, 'Largest quantity the web shop shows; more shows as e.g. "10+"', int)
     web_cache_max_age_seconds: int = _setting(
         "WEB_CACHE_MAX_AGE_SECONDS", 5, "Cache-Control max-age of web availability answers", int)
+    web_availability_cache_seconds: float = _setting(
+        "WEB_AVAILABILITY_CACHE_SECONDS", 1.0, "How long a web API process reuses one availability answer of the "
+        "process API for the same question (0 = never); holds and checkout always ask it", float)
     web_pickup_radius_km: float = _setting(
         "WEB_PICKUP_RADIUS_KM", 50.0, "How far from the shopper's postal code pickup stores are listed", float)
     web_postal_codes: str | None = _setting(
@@ -173,6 +182,10 @@ class Settings:
     rate_limit_service: str = _setting(
         "RATE_LIMIT_SERVICE", "", "Requests per tier-to-tier service client; empty = unlimited (the channel "
         "it serves was limited at the tier above)", str)
+    rate_limit_sync_seconds: float = _setting(
+        "RATE_LIMIT_SYNC_SECONDS", 0.05, "How often a process sends a client's counted requests to Redis and reads "
+        "the shared totals (0 = on every request); a client may get up to about 2 × (processes − 1) × what one "
+        "process serves it in this interval beyond its limit", float)
     publisher_window_ms: int = _setting(
         "PUBLISHER_WINDOW_MS", 200, "Coalescing window of the availability publisher (ms)", int)
     sf_sim_jwt_certificate: str | None = _setting(
@@ -220,14 +233,13 @@ def _require(condition: bool, name: str, value: Any, rule: str) -> None:
 
 
 def _is_rate_limit(text: str) -> bool:
-    if not text.strip():
-        return True
-    from limits import parse_many  # flask-limiter's notation, checked by its own parser
+    from shared.rate_limits import parse_limit  # here, not at the top: rate_limits imports this module
 
     try:
-        return bool(parse_many(text))
+        parse_limit(text)
     except ValueError:
         return False
+    return True
 
 
 def _validate(settings: Settings) -> None:
@@ -245,21 +257,24 @@ def _validate(settings: Settings) -> None:
              "must be records or platform_event")
     _require(0 < s.salesforce_limit_share <= 1, "salesforce_limit_share", s.salesforce_limit_share,
              "must be > 0 and <= 1")
-    for name in ("upstream_connect_timeout_seconds", "upstream_read_timeout_seconds"):
+    for name in ("upstream_connect_timeout_seconds", "upstream_read_timeout_seconds", "upstream_breaker_reset_seconds"):
         _require(getattr(s, name) > 0, name, getattr(s, name), "must be > 0")
     _require(s.web_cache_max_age_seconds >= 0, "web_cache_max_age_seconds", s.web_cache_max_age_seconds, "must be >= 0")
+    _require(s.web_availability_cache_seconds >= 0, "web_availability_cache_seconds",
+             s.web_availability_cache_seconds, "must be >= 0")
     _require(s.web_pickup_radius_km > 0, "web_pickup_radius_km", s.web_pickup_radius_km, "must be > 0")
     _require(s.auth_cache_seconds >= 0, "auth_cache_seconds", s.auth_cache_seconds, "must be >= 0")
     for name in RATE_LIMIT_FIELDS.values():
         _require(_is_rate_limit(getattr(s, name)), name, getattr(s, name),
-                 'must be like "600/minute" or "10/second", or empty for no limit')
+                 'must be like "600/minute", "10/second" or "10/5 minutes", or empty for no limit')
+    _require(s.rate_limit_sync_seconds >= 0, "rate_limit_sync_seconds", s.rate_limit_sync_seconds, "must be >= 0")
     _require(s.redis_timeout_seconds > 0, "redis_timeout_seconds", s.redis_timeout_seconds, "must be > 0")
     _require(s.log_level in LOG_LEVELS, "log_level", s.log_level, "must be one of " + ", ".join(LOG_LEVELS))
     _require(1 <= s.port <= 65535, "port", s.port, "must be between 1 and 65535")
     for name in ("workers", "threads", "max_body_bytes", "idempotency_lock_seconds", "dedup_ttl_seconds",
                  "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds",
                  "upstream_attempts", "sap_webhook_max_age_seconds", "publisher_window_ms", "sf_sim_token_ttl_seconds",
-                 "sf_sim_daily_api_limit", "web_display_cap", "web_hold_ttl_seconds", "order_reservation_ttl_seconds",
+                 "sf_sim_daily_api_limit", "upstream_breaker_failures", "web_display_cap", "web_hold_ttl_seconds", "order_reservation_ttl_seconds",
                  "max_units_per_line", "max_lines_per_reservation", "max_holds_per_cart"):
         _require(getattr(s, name) >= 1, name, getattr(s, name), "must be >= 1")
     # The IETF Idempotency-Key draft expects keys to be honoured for at least a day.

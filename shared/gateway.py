@@ -6,6 +6,7 @@ below in-process (the tier client's WSGI transport: same method, path, headers a
     /sap/opu/odata, /sap-sim       the bundled SAP S/4HANA simulator, only when SAP_BASE_URL is unset
     /salesforce/v1                 the Salesforce system API (its docs at /salesforce/v1/docs)
     /services, /sf-sim             the bundled Salesforce org simulator, only when SALESFORCE_BASE_URL is unset
+    /web/v1, /store/v1, /call-centre/v1   the experience APIs (their docs at /web/v1/docs, ...)
     anything else                  the process API app (/livez, /readyz, /metrics, /docs, /openapi.json)
 
 The simulator's business events reach the SAP system API's webhook in-process too: its broker's
@@ -18,6 +19,7 @@ functions, so `shared` stays importable by every tier.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import logging
 import secrets
@@ -29,8 +31,9 @@ from typing import Any
 
 from shared.auth import tier_api_key
 from shared.config import Settings
+from shared.docs_index import create_docs_app
 from shared.redis import create_redis, is_embedded
-from shared.tier_client import IN_PROCESS_BASE, InProcessSession, TierClient, Timeouts
+from shared.tier_client import IN_PROCESS_BASE, InProcessSession, TierClient, tier_options
 
 log = logging.getLogger("inventory_gateway")
 
@@ -47,6 +50,10 @@ PUSH_WORKERS = 4
 SIMULATOR_STARTS_KEY = "sap-sim:starts"
 DOCUMENT_NUMBER_BLOCK = 1_000_000
 SALESFORCE_API_PREFIX = "/salesforce/v1"
+#: prefix -> module with create_app(settings, *, process_app, redis): the channel-facing tier.
+DOCS_PATH = "/docs"
+EXPERIENCE_APIS = {"/web/v1": "experience_apis.web.app", "/store/v1": "experience_apis.store.app",
+                   "/call-centre/v1": "experience_apis.call_centre.app"}
 SALESFORCE_SIMULATOR_PREFIXES = ("/services", "/sf-sim")
 #: The Salesforce simulator's connected app in demo mode. Fixed, so the README can give them: they open
 #: nothing but the simulator inside a demo gateway (set SALESFORCE_CLIENT_ID/SECRET to choose others).
@@ -82,6 +89,8 @@ class Gateway:
     simulator: Any = None  # the SAP simulator
     salesforce_api: Any = None
     salesforce_simulator: Any = None
+    #: prefix -> app of each experience API
+    experience_apis: dict[str, Any] = dataclasses.field(default_factory=dict)
     dispatcher: PrefixDispatcher | None = None
 
     def __call__(self, environ, start_response):
@@ -110,8 +119,8 @@ class Gateway:
         stops = [sweeper.start_in_background(self.inventory)]
         tier = publisher.tier_from_settings(self.settings)
         if tier is None and self.salesforce_api is not None:
-            tier = TierClient("salesforce-system", app=self.salesforce_api, timeouts=_timeouts(self.settings),
-                              attempts=self.settings.upstream_attempts, api_key=tier_api_key(self.settings))
+            tier = TierClient("salesforce-system", app=self.salesforce_api, **tier_options(self.settings),
+                              api_key=tier_api_key(self.settings))
         if tier is not None:
             stops.append(publisher.start_in_background(self.inventory, tier, window_ms=self.settings.publisher_window_ms))
         else:
@@ -129,10 +138,6 @@ class Gateway:
     def close(self) -> None:
         if self.sap_system is not None:
             self.sap_system.close()
-
-
-def _timeouts(settings: Settings) -> Timeouts:
-    return Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
 
 
 def simulator_in_process(settings: Settings) -> bool:
@@ -195,10 +200,24 @@ def create_gateway(settings: Settings, redis=None, *, simulator_options=None, sa
         gateway.sap_api = create_sap_api(settings, process_app=process_app, sap_app=gateway.simulator, redis=redis)
         routes[SAP_API_PREFIX] = gateway.sap_api
     _add_salesforce(gateway, routes, redis, salesforce_options)
+    for prefix, module in EXPERIENCE_APIS.items():
+        gateway.experience_apis[prefix] = importlib.import_module(module).create_app(
+            settings, process_app=process_app, redis=redis)
+    routes.update(gateway.experience_apis)
+    routes[DOCS_PATH] = create_docs_app(_documents(routes, process_app))
     gateway.dispatcher = PrefixDispatcher(process_app, routes)
     if gateway.simulator is not None:
         _subscribe_webhook(gateway)
     return gateway
+
+
+def _documents(routes: dict[str, Any], process_app) -> list[tuple[str, str]]:
+    """(title, openapi.json path) of every API of the gateway, experience APIs first."""
+    apis = [(prefix, app) for prefix, app in routes.items() if "api" in app.extensions and prefix != PROCESS_PREFIX]
+    order = [*EXPERIENCE_APIS, SAP_API_PREFIX, SALESFORCE_API_PREFIX]
+    apis.sort(key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    documents = [(app.config["API_TITLE"], f"{prefix}/openapi.json") for prefix, app in apis]
+    return documents + [(process_app.config["API_TITLE"], "/openapi.json")]
 
 
 def _add_salesforce(gateway: Gateway, routes: dict[str, Any], redis, options) -> None:
@@ -338,6 +357,9 @@ def banner(settings: Settings, base_url: str, generated: DemoCredentials | None 
     """How to reach everything, printed by `serve` at start-up (with the demo's `api_keys`)."""
     generated = generated or DemoCredentials()
     lines = [f"Inventory Gateway on {base_url}",
+             f"  web experience API     {base_url}/web/v1           docs {base_url}/web/v1/docs",
+             f"  store experience API   {base_url}/store/v1         docs {base_url}/store/v1/docs",
+             f"  call-centre API        {base_url}/call-centre/v1   docs {base_url}/call-centre/v1/docs",
              f"  inventory process API  {base_url}{PROCESS_PREFIX}    docs {base_url}/docs"]
     has_sap = not simulator_in_process(settings) or (settings.sap_user and settings.sap_password)
     if has_sap:

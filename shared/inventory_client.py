@@ -1,6 +1,8 @@
 """The inventory process API's client, for every tier above it (system and experience APIs): calls
 through the tier client to its REST contract. Every write carries an Idempotency-Key or is safe to
-resend by content (event ids), so the tier client may retry it and a repeat replays the first answer."""
+resend by content (event ids), so the tier client may retry it and a repeat replays the first answer;
+the experience APIs pass a key on for a caller whose own write may go without one (a release, an
+extension), and then the tier client sends it once."""
 from __future__ import annotations
 
 import hashlib
@@ -10,14 +12,18 @@ from collections.abc import Callable, Iterable
 from shared.auth import tier_api_key
 from shared.config import Settings
 from shared.errors import Problem
-from shared.tier_client import TierClient, Timeouts
+from shared.idempotency import REPLAYED_HEADER
+from shared.tier_client import TierClient, Timeouts, tier_options
 
 EVENTS = "/inventory/v1/events"
 DEAD_LETTERS = "/inventory/v1/dead-letters"
 AVAILABILITY = "/inventory/v1/availability"
 RESERVATIONS = "/inventory/v1/reservations"
+LOCATIONS = "/inventory/v1/locations"
 MAX_BATCH = 1000
 MAX_SKUS_PER_READ = 100
+#: The process API's largest location list per availability read.
+MAX_LOCATIONS_PER_READ = 100
 OUTCOMES = ("applied", "duplicate", "stale", "dead_lettered")
 
 
@@ -38,8 +44,9 @@ def empty_outcome() -> dict:
 
 
 class InventoryClient:
-    """What the tiers above ask of the inventory process API: events and dead letters in,
-    positions and availability out, reservations (create, read, release, fulfil)."""
+    """What the tiers above ask of the inventory process API: events and dead letters in; positions,
+    locations and availability out; reservations (make, read, page through, amend, extend, release,
+    fulfil). Channel policy (which channel, whose keys, what a 404 means) stays with the caller."""
 
     def __init__(self, tier: TierClient) -> None:
         self.tier = tier
@@ -95,20 +102,67 @@ class InventoryClient:
                     name: position.get(name, 0) for name in ("on_hand", "quality_inspection", "blocked", "in_transit")}
         return positions
 
-    def availability(self, *, skus: list[str], locations: list[str] | None = None,
-                     location_group: str | None = None, channel: str | None = None) -> dict:
-        params = {"sku": skus, "location": locations or [], "location_group": location_group, "channel": channel}
-        return self.tier.request("GET", AVAILABILITY,
-                                 params={k: v for k, v in params.items() if v not in (None, [])}).json()
+    # -- the network and its availability ----------------------------------------------------
+    def locations(self) -> list[dict]:
+        """Every location of the network, with its type, channels, fulfilment methods and coordinates."""
+        return self.tier.request("GET", LOCATIONS).json()
 
+    def location(self, location_id: str) -> dict:
+        """One location; the process API's 404 problem (unknown-location) when there is none."""
+        return self.tier.request("GET", f"{LOCATIONS}/{location_id}").json()
+
+    def availability(self, *, skus: list[str], locations: list[str] | None = None,
+                     location_group: str | None = None, channel: str | None = None,
+                     include: str | None = None) -> dict:
+        """`channel`'s availability of `skus`: at `locations` (`positions`; None: every location, an
+        empty list: none, without a call) or in `location_group` (`groups`); `include="incoming"` adds
+        each position's shipments on their way (ETAs). Many locations are read in as many calls as the
+        process API's location limit asks for, and their positions joined into one answer."""
+        params = {"sku": skus, "location_group": location_group, "channel": channel, "include": include}
+        params = {name: value for name, value in params.items() if value is not None}
+        if locations is None:
+            return self.tier.request("GET", AVAILABILITY, params=params).json()
+        answer: dict = {"as_of": None, "channel": channel, "positions": []}
+        for _, batch in _batches(locations, MAX_LOCATIONS_PER_READ):
+            part = self.tier.request("GET", AVAILABILITY, params={**params, "location": batch}).json()
+            answer = {**part, "as_of": answer["as_of"] or part["as_of"],
+                      "positions": answer["positions"] + part["positions"]}
+        return answer
+
+    # -- reservations ------------------------------------------------------------------------
     def reserve(self, request: dict, *, idempotency_key: str) -> dict:
         """The reservation, 201; a Problem (409 with `shortfalls` when stock is short) otherwise."""
-        return self.tier.request("POST", RESERVATIONS, json=request, idempotency_key=idempotency_key).json()
+        return self.reserve_with_replay(request, idempotency_key=idempotency_key)[0]
+
+    def reserve_with_replay(self, request: dict, *, idempotency_key: str) -> tuple[dict, bool]:
+        """As `reserve`, and whether the process API replayed the reservation for a repeated
+        Idempotency-Key (a caller passing the replay on to its own client)."""
+        response = self.tier.request("POST", RESERVATIONS, json=request, idempotency_key=idempotency_key)
+        return response.json(), response.headers.get(REPLAYED_HEADER) == "true"
 
     def reservation(self, reservation_id: str) -> dict:
+        """One reservation; the process API's 404 problem when there is none."""
         return self.tier.request("GET", f"{RESERVATIONS}/{reservation_id}").json()
 
-    def release(self, reservation_id: str, lines: list[dict] | None, *, idempotency_key: str) -> dict:
+    def reservations(self, **query) -> dict:
+        """A page of reservations (`items`, `next`): by `external_ref` or active at a `location`,
+        filtered by `channel` and `status`, paged with `after` and `limit` (None values are left out)."""
+        return self.tier.request("GET", RESERVATIONS,
+                                 params={name: value for name, value in query.items() if value is not None}).json()
+
+    def amend(self, reservation_id: str, *, idempotency_key: str, **changes) -> dict:
+        """PATCH an active reservation: a new `external_ref` and/or `ttl_seconds` (from now)."""
+        return self.tier.request("PATCH", f"{RESERVATIONS}/{reservation_id}", json=changes,
+                                 idempotency_key=idempotency_key).json()
+
+    def extend(self, reservation_id: str, ttl_seconds: int, *, idempotency_key: str | None = None) -> dict:
+        """An active reservation now expires `ttl_seconds` from now."""
+        return self.tier.request("POST", f"{RESERVATIONS}/{reservation_id}/extend", json={"ttl_seconds": ttl_seconds},
+                                 idempotency_key=idempotency_key).json()
+
+    def release(self, reservation_id: str, lines: list[dict] | None = None, *,
+                idempotency_key: str | None = None) -> dict:
+        """Release every unit (no `lines`) or the given units of the given lines."""
         body = {"lines": lines} if lines else {}
         return self.tier.request("POST", f"{RESERVATIONS}/{reservation_id}/release", json=body,
                                  idempotency_key=idempotency_key).json()
@@ -118,15 +172,16 @@ class InventoryClient:
                                  idempotency_key=idempotency_key).json()
 
 
-def process_tier(settings: Settings, process_app, redis, timeouts: Timeouts) -> TierClient:
+def process_tier(settings: Settings, process_app, redis, timeouts: Timeouts | None = None) -> TierClient:
     """The tier client of the process API: over HTTP at INVENTORY_PROCESS_URL (the split shape), else
-    in-process to `process_app`, or to one built here on `redis` (a system API served on its own)."""
+    in-process to `process_app`, or to one built here on `redis` (a system API served on its own).
+    The UPSTREAM_* settings configure it (`timeouts`, when given, instead of theirs)."""
+    options = {**tier_options(settings), **({"timeouts": timeouts} if timeouts else {})}
     if process_app is None and settings.process_api_url:
-        return TierClient("inventory-process", settings.process_api_url, timeouts=timeouts,
-                          attempts=settings.upstream_attempts, api_key=tier_api_key(settings, over_http=True))
+        return TierClient("inventory-process", settings.process_api_url, **options,
+                          api_key=tier_api_key(settings, over_http=True))
     if process_app is None:
         from process_apis.inventory.app import create_app as create_process_app
 
         process_app = create_process_app(settings, redis)
-    return TierClient("inventory-process", app=process_app, timeouts=timeouts, attempts=settings.upstream_attempts,
-                      api_key=tier_api_key(settings))
+    return TierClient("inventory-process", app=process_app, **options, api_key=tier_api_key(settings))

@@ -1,109 +1,239 @@
-"""Per-client rate limits (OWASP API4): one budget per client id and kind of client, counted in
-Redis so that every worker and every API of a deployment share it; over it, 429 problem+json with
-Retry-After. Built on flask-limiter (fixed window: one Redis round trip, a Lua INCR+EXPIRE, per request).
+"""Per-client rate limits (OWASP API4): one budget per client id, sized by its kind of client and counted
+in Redis so that every worker and every API of a deployment share it; over it, 429 problem+json with
+Retry-After.
+
+Sliding-window counter: one Redis counter per client and window (`ratelimit:{<client_id>}:<window>`, window =
+floor(now / period)); a client's count is estimated as previous × (1 − elapsed/period) + current. To keep the
+Redis round trip off most requests, each process counts a client's requests locally and, at most every
+RATE_LIMIT_SYNC_SECONDS and on the client's first request in a window, sends them (INCRBY) and reads the
+shared totals back, inline in that one request while the client's other requests decide on the local view.
+A request the local view already refuses is refused without waiting for Redis (other processes' hits can
+only add to it); a sync then happens only if hits wait to be sent, so a client over its limit costs no
+round trips.
+
+Overshoot bound: a process does not see the hits other processes admitted since its last read, nor those they
+have not sent yet; each of the two is at most what one process admits in one sync interval. So with N
+processes serving a client, it gets at most about limit + 2 × (N − 1) × (requests one process admits for it
+in one sync interval, plus a Redis round trip) per window. With RATE_LIMIT_SYNC_SECONDS=0 every request
+syncs, and only the requests a process admits while one of its syncs is in flight can slip past.
+
+Should Redis fail, each process counts on its own and sends the hits once Redis answers again: the limiter
+never fails a request.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import threading
 import time
-from collections.abc import Mapping
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import flask
-from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
+from redis.exceptions import RedisError
 
-from shared.auth import current_credential
-from shared.auth.scopes import CHANNEL, OPERATOR, SERVICE, SYSTEM
-from shared.config import CLUSTER_SCHEMES, RATE_LIMIT_FIELDS, Settings
+from shared import metrics
+from shared.config import RATE_LIMIT_FIELDS, Settings
 from shared.errors import Problem
-from shared.redis import is_embedded
 
-#: Requests per client, by kind (flask-limiter notation; "" = unlimited): the defaults of the
-#: RATE_LIMIT_* settings. Tier-to-tier traffic is not limited: the channel it serves was, at the tier above.
-DEFAULT_LIMITS = {CHANNEL: "600/minute", SYSTEM: "6000/minute", OPERATOR: "600/minute", SERVICE: ""}
+if TYPE_CHECKING:
+    from shared.auth import Credential
 
+logger = logging.getLogger(__name__)
 
-def storage_uri(settings: Settings) -> str:
-    """Where the counters live: the configured Redis (standalone or cluster), or process memory with
-    the embedded store, which serves one process anyway."""
-    if is_embedded(settings):
-        return "memory://"
-    parts = urlsplit(settings.redis_url)
-    if settings.redis_cluster or parts.scheme in CLUSTER_SCHEMES:
-        return urlunsplit(("redis+cluster", parts.netloc, "", "", ""))
-    if parts.scheme == "unix":
-        return "redis+" + settings.redis_url
-    return settings.redis_url
+#: After a failed sync, the limiter decides locally for this long before asking Redis again.
+REDIS_RETRY_SECONDS = 1.0
+#: At most one "Redis unreachable" warning per this many seconds.
+WARNING_INTERVAL_SECONDS = 10.0
 
+_ROUNDING = 1e-9  # weighted counts are floats: 3 × (1 − 1/3) must still fit in 2
 
-def create_limiter(uri: str = "memory://", *, limits_by_kind: Mapping[str, str] | None = None,
-                   timeout_seconds: float = 2.0, tls: bool = False) -> Limiter:
-    """A limiter counting in `uri` (see `storage_uri`; `tls` for a redis+cluster:// one over TLS).
-    Pass one instance to every API of a process: it keeps a single storage, so a client's budget is
-    shared by them (each `init_app` rebuilds that storage, so build all apps before serving).
-    Should Redis fail, it counts in process memory until Redis answers again, rather than failing
-    every request."""
-    limits = {**DEFAULT_LIMITS, **(limits_by_kind or {})}
-    options = {}
-    if not uri.startswith("memory"):
-        options = {"socket_timeout": timeout_seconds, "socket_connect_timeout": timeout_seconds}
-        if tls:
-            options["ssl"] = True
+PERIOD_SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
+_LIMIT = re.compile(r"(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?", re.IGNORECASE)
 
-    def limit_of_caller() -> str:
-        return limits.get(current_credential().kind, "")
-
-    limiter = Limiter(
-        key_func=lambda: current_credential().client_id,
-        application_limits=[ApplicationLimit(limit_of_caller, scope="client")],
-        storage_uri=uri, storage_options=options, strategy="fixed-window",
-        # Rate-limit headers would cost a second Redis call per request; 429s carry Retry-After.
-        headers_enabled=False, in_memory_fallback_enabled=True, key_prefix="ratelimit",
-    )
-    def exempt() -> bool:
-        # Public views carry no credential, and a process's own in-process service key is not a client.
-        credential = current_credential()
-        return credential is None or credential.process_local or not limits.get(credential.kind)
-
-    limiter.request_filter(exempt)
-    return limiter
+refusals = metrics.counter("gateway_rate_limit_refusals_total", "Requests refused by a client's rate limit (429)",
+                           ("kind",))
 
 
-def create_limiter_for(settings: Settings) -> Limiter:
-    """The limiter of the store and RATE_LIMIT_* limits `settings` configure: one per process for each
-    such pair, so that the APIs served by one process share a client's budget even in process memory."""
-    # A rediss:// URL brings TLS by itself; the cluster URL handed to limits has lost the "s".
-    tls = bool(settings.redis_cluster and urlsplit(settings.redis_url).scheme.startswith("rediss"))
-    limits_by_kind = tuple((kind, getattr(settings, name)) for kind, name in RATE_LIMIT_FIELDS.items())
-    identity = (storage_uri(settings), limits_by_kind, settings.redis_timeout_seconds, tls)
-    with _shared_lock:
-        if identity not in _shared:
-            _shared[identity] = create_limiter(identity[0], limits_by_kind=dict(limits_by_kind),
-                                               timeout_seconds=settings.redis_timeout_seconds, tls=tls)
-        return _shared[identity]
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `count` requests per `period_seconds` (sliding window)."""
+
+    count: int
+    period_seconds: int
+
+    def __str__(self) -> str:
+        for unit, seconds in PERIOD_SECONDS.items():
+            if self.period_seconds % seconds == 0:
+                units = self.period_seconds // seconds
+                return f"{self.count} per {unit}" if units == 1 else f"{self.count} per {units} {unit}s"
+        raise AssertionError("every period is a whole number of seconds")
 
 
-_shared: dict[tuple, Limiter] = {}
-_shared_lock = threading.Lock()
+def parse_limit(text: str) -> RateLimit | None:
+    """"600/minute", "10 per second", "10/5 minutes" (second, minute, hour, day); empty = None (no limit).
+    Raises ValueError for anything else."""
+    if not text.strip():
+        return None
+    match = _LIMIT.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f'{text!r} is not a rate limit like "600/minute" or "10/5 minutes"')
+    count, units, unit = int(match[1]), int(match[2] or 1), match[3].lower()
+    if count < 1 or units < 1:
+        raise ValueError(f"{text!r}: the count and the period must be at least 1")
+    return RateLimit(count, units * PERIOD_SECONDS[unit])
 
 
-def init_app(app: flask.Flask, limiter: Limiter) -> None:
-    """Apply `limiter` to `app` (after authentication, which tells who the client is)."""
-    limiter.init_app(app)
+@dataclass(eq=False)
+class _Window:
+    """One client's requests in one window, as this process knows them."""
 
-    def too_many_requests(error: RateLimitExceeded) -> flask.Response:
-        retry_after = _seconds_until_reset(limiter, error)
-        return Problem(429, f"This client's rate limit of {error.limit.limit} is used up; retry in {retry_after} s.",
-                       headers={"Retry-After": str(retry_after)}).to_response()
+    index: int
+    previous: float = 0  # the previous window's total
+    shared: int = 0  # this window's total in Redis at the last sync, this process's sent hits included
+    sending: int = 0  # hits of the sync in flight
+    pending: int = 0  # hits admitted here and not sent yet (-1: a hit a sync sent, then refused)
+    carry: int = 0  # hits of the previous window never sent; go with this window's first sync
+    synced_at: float = -math.inf
+    syncing: bool = False
 
-    app.register_error_handler(RateLimitExceeded, too_many_requests)
+    @property
+    def count(self) -> int:
+        return self.shared + self.sending + self.pending
+
+    def estimate(self, elapsed_share: float) -> float:
+        return self.previous * (1 - elapsed_share) + self.count
+
+    def fits(self, limit: RateLimit, elapsed_share: float) -> bool:
+        return self.estimate(elapsed_share) <= limit.count + _ROUNDING
+
+    def admit(self, limit: RateLimit, elapsed_share: float) -> bool:
+        """Count one request if the local view has room for it."""
+        self.pending += 1
+        if self.fits(limit, elapsed_share):
+            return True
+        self.pending -= 1
+        return False
+
+    def seconds_until_room(self, limit: RateLimit, elapsed_share: float) -> int:
+        """Whole seconds (at least 1) until the estimate, with no more requests, leaves room for one."""
+        period, room, current = limit.period_seconds, limit.count - 1, self.count
+        if current <= room:  # within this window, as the previous window's weight fades
+            wait = period * (1 - (room - current) / self.previous - elapsed_share)
+        else:  # in the next window, where this one's count is the fading previous
+            wait = period * (2 - room / current - elapsed_share)
+        return max(1, math.ceil(wait - _ROUNDING))
+
+    def next(self, index: int) -> _Window:
+        if index != self.index + 1:
+            return _Window(index)
+        return _Window(index, previous=self.count, carry=self.pending)
 
 
-def _seconds_until_reset(limiter: Limiter, error: RateLimitExceeded) -> int:
-    try:
-        reset_time, _remaining = limiter.current_limit.window
-        return max(1, math.ceil(reset_time - time.time()))
-    except Exception:  # noqa: BLE001 - the store failed right after refusing: the window length is safe
-        return max(1, error.limit.limit.get_expiry())
+class RateLimiter:
+    """Counts each client's requests against its kind's limit, in `redis` (the app's client: standalone,
+    cluster or the embedded store). `limits_by_kind` maps a kind of client to its limit ("600/minute" or a
+    RateLimit; empty or missing = unlimited). `clock` is wall time, as every process must agree on windows."""
+
+    def __init__(self, redis: Any, limits_by_kind: Mapping[str, str | RateLimit | None], *,
+                 sync_seconds: float = 0.05, clock: Callable[[], float] = time.time) -> None:
+        self._redis = redis
+        self._limits = {kind: parse_limit(limit) if isinstance(limit, str) else limit
+                        for kind, limit in limits_by_kind.items()}
+        self._sync_seconds = sync_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows: dict[str, _Window] = {}
+        self._redis_retry_at = -math.inf
+        self._warned_at = -math.inf
+
+    def check(self, credential: Credential | None) -> None:
+        """Count a request of `credential`; raise a 429 Problem (not counted) when over its kind's limit.
+        Public views (no credential) and this process's own in-process service key are never limited."""
+        if credential is None or credential.process_local:
+            return
+        limit = self._limits.get(credential.kind)
+        if limit is None:
+            return
+        retry_after = self.acquire(credential.client_id, limit)
+        if retry_after:
+            refusals.labels(credential.kind).inc()
+            raise Problem(429, f"This client's rate limit of {limit} is used up; retry in {retry_after} s.",
+                          headers={"Retry-After": str(retry_after)})
+
+    def acquire(self, client_id: str, limit: RateLimit) -> int:
+        """Count one request of `client_id`: 0 if within `limit`, else (uncounted) the whole seconds, at
+        least 1, until the estimate leaves room for it."""
+        now = self._clock()
+        period = limit.period_seconds
+        index = int(now // period)
+        elapsed_share = now / period - index
+        with self._lock:
+            window = self._windows.get(client_id)
+            if window is None or window.index != index:
+                window = self._windows[client_id] = _Window(index) if window is None else window.next(index)
+            admitted = window.admit(limit, elapsed_share)
+            # A refusal needs no fresh view (other processes' hits could only add to it), just hits to send.
+            sync_due = (not window.syncing and now - window.synced_at >= self._sync_seconds
+                        and now >= self._redis_retry_at and (admitted or window.pending or window.carry))
+            if not sync_due:
+                return 0 if admitted else window.seconds_until_room(limit, elapsed_share)
+            window.syncing = True
+            sending, carry = window.pending, window.carry
+            window.sending, window.pending, window.carry = sending, 0, 0
+        totals = self._send(client_id, index, period, sending, carry)
+        with self._lock:
+            window.syncing, window.sending = False, 0
+            if totals is None:
+                window.pending += sending
+                window.carry += carry
+                self._redis_retry_at = now + REDIS_RETRY_SECONDS
+            else:
+                window.shared, previous = totals
+                window.previous = max(window.previous, previous)
+                window.synced_at = now
+            if admitted and not window.fits(limit, elapsed_share):
+                window.pending -= 1  # sent already: taken back at the next sync
+                admitted = False
+            return 0 if admitted else window.seconds_until_room(limit, elapsed_share)
+
+    def _send(self, client_id: str, index: int, period: int, hits: int, carry: int) -> tuple[int, int] | None:
+        """Add `hits` to the client's counter of window `index` (`carry` to the previous one); (current,
+        previous) totals, or None when Redis failed."""
+        current_key, previous_key = _counter_key(client_id, index), _counter_key(client_id, index - 1)
+        try:
+            pipeline = self._redis.pipeline(transaction=False)
+            pipeline.incrby(current_key, hits)
+            pipeline.expire(current_key, 2 * period)
+            if carry:
+                pipeline.incrby(previous_key, carry)
+                pipeline.expire(previous_key, 2 * period)
+            else:
+                pipeline.get(previous_key)  # INCRBY 0 would create it without an expiry
+            replies = pipeline.execute()
+        except (RedisError, OSError) as error:
+            self._warn(error)
+            return None
+        return int(replies[0]), int(replies[2] or 0)
+
+    def _warn(self, error: Exception) -> None:
+        now = self._clock()
+        with self._lock:
+            if now - self._warned_at < WARNING_INTERVAL_SECONDS:
+                return
+            self._warned_at = now
+        logger.warning("rate limits: Redis failed (%s: %s); each process counts on its own until it answers",
+                       type(error).__name__, error)
+
+
+def _counter_key(client_id: str, index: int) -> str:
+    # The hash tag keeps a client's windows on one cluster slot, so one pipeline reaches one node.
+    return f"ratelimit:{{{client_id}}}:{index}"
+
+
+def create_limiter_for(settings: Settings, redis: Any) -> RateLimiter:
+    """The limiter of the RATE_LIMIT_* settings, counting in `redis` (the app's client)."""
+    limits = {kind: getattr(settings, name) for kind, name in RATE_LIMIT_FIELDS.items()}
+    return RateLimiter(redis, limits, sync_seconds=settings.rate_limit_sync_seconds)

@@ -254,6 +254,13 @@ class Timeouts:
     read: float = 10.0
 
 
+def tier_options(settings) -> dict:
+    """The TierClient keyword arguments the UPSTREAM_* settings configure: timeouts, attempts, breaker."""
+    return {"timeouts": Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds),
+            "attempts": settings.upstream_attempts, "breaker_fail_max": settings.upstream_breaker_failures,
+            "breaker_reset_seconds": settings.upstream_breaker_reset_seconds}
+
+
 #: Longest wait between two attempts, the back-off's own cap included: a longer Retry-After is the caller's.
 MAX_RETRY_WAIT_SECONDS = 2.0
 

@@ -40,7 +40,7 @@ from redis.exceptions import LockError
 from shared import metrics
 from shared.auth import tier_api_key
 from shared.config import Settings
-from shared.tier_client import TierClient, Timeouts
+from shared.tier_client import TierClient, tier_options
 
 from .domain.outcomes import GONE, rule_window_passed
 from .publishing import contract
@@ -66,9 +66,8 @@ def tier_from_settings(settings: Settings) -> TierClient | None:
     """The client of the Salesforce system API at SALESFORCE_SYSTEM_URL; None when it is not set."""
     if not settings.salesforce_system_url:
         return None
-    timeouts = Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
-    return TierClient("salesforce-system", settings.salesforce_system_url, timeouts=timeouts,
-                      attempts=settings.upstream_attempts, api_key=tier_api_key(settings, over_http=True))
+    return TierClient("salesforce-system", settings.salesforce_system_url, **tier_options(settings),
+                      api_key=tier_api_key(settings, over_http=True))
 
 
 def lease_seconds_for(tier: TierClient) -> float:

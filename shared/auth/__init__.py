@@ -1,7 +1,7 @@
 """Credentials, scopes and their enforcement for every tier (API keys; see credentials.py).
 
     store = CredentialStore(redis)
-    auth.init_app(app, store, limiter=rate_limits.create_limiter_for(settings), kinds=TIER_KINDS)
+    auth.init_app(app, store, limiter=rate_limits.create_limiter_for(settings, redis), kinds=TIER_KINDS)
 
     @blp.route("/availability")
     class Availability(MethodView):

@@ -79,7 +79,8 @@ def require_store(store_id: str) -> None:
 def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None,
              kinds: Collection[str] = KINDS) -> None:
     """Require credentials on every non-public view of `app`, accepting only `kinds` of client
-    (the process and system APIs pass `TIER_KINDS`), then apply `limiter`'s per-client rate limits.
+    (the process and system APIs pass `TIER_KINDS`), then count each authorised request against its
+    client's rate limit with `limiter` (a `shared.rate_limits.RateLimiter`; 429 when over).
     Call it after the blueprints are registered (the OpenAPI security scheme goes into their spec)."""
     accepted_kinds = frozenset(kinds)
     app.extensions["credentials"] = store
@@ -93,6 +94,7 @@ def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None,
             return
         credential = _authenticated(store)
         flask.g.credential = credential
+        flask.g.client_id = credential.client_id  # the scope of its Idempotency-Keys (shared.idempotency)
         if credential.kind not in accepted_kinds:
             auth_refusals.labels("kind").inc()
             raise Problem(403, f"A {credential.kind} credential cannot call this API.", type_slug="forbidden-kind")
@@ -103,6 +105,8 @@ def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None,
             auth_refusals.labels("scope").inc()
             raise Problem(403, f"This operation needs the scope {' or '.join(requirement)}.",
                           type_slug="insufficient-scope", required_scopes=list(requirement))
+        if limiter is not None:
+            limiter.check(credential)  # only now: refused requests do not use up the client's budget
 
     app.before_request(authenticate)
     api = app.extensions.get("api")
@@ -112,10 +116,6 @@ def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None,
             "description": "An API key (`inventory-gateway credentials create`), sent as `Authorization: "
                            "Bearer <key>` or `X-API-Key: <key>`. Each operation lists the scopes it accepts "
                            "(any one suffices) under `x-scopes`."})
-    if limiter is not None:
-        from shared import rate_limits  # here, not at the top: rate_limits imports shared.auth
-
-        rate_limits.init_app(app, limiter)
 
 
 def _authenticated(store: CredentialStore) -> Credential:

@@ -54,8 +54,10 @@ def _latency(output: str, percentile: str) -> float | None:
     return float(match.group(1)) * _UNITS[match.group(2)] if match else None
 
 
-def wrk(url: str, *, seconds: float, connections: int, threads: int = 1) -> LoadResult:
-    headers = [argument for name, value in DEFAULT_HEADERS.items() for argument in ("-H", f"{name}: {value}")]
+def wrk(url: str, *, seconds: float, connections: int, threads: int = 1,
+        headers: dict[str, str] | None = None) -> LoadResult:
+    """`headers` default to the bench's DEFAULT_HEADERS (its service key)."""
+    headers = [argument for name, value in (headers or DEFAULT_HEADERS).items() for argument in ("-H", f"{name}: {value}")]
     command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", *headers, url]
     output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
     total = re.search(r"(\d+) requests in ([\d.]+)(s|ms|m)", output)

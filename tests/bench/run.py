@@ -334,6 +334,9 @@ def main() -> int:
     # -- SAP movements to Salesforce records (tests/bench/salesforce.py): its own split stack --
     from . import salesforce
     salesforce.run(bench)
+    # -- web availability through the experience tier, all-in-one and split (tests/bench/experience.py) --
+    from . import experience
+    experience.run(bench)
     say(f"\n== Results ({config}; load: {generator.describe()}; ingest: {INGEST_CLIENTS} clients, "
         f"one connection per batch) ==")
     say(bench.table())
@@ -360,11 +363,13 @@ def run_alone(title: str, section, workers: int) -> int:
 
 
 if __name__ == "__main__":
-    # --only sap|salesforce [--workers N]: one section alone, its gateway with N gunicorn workers
-    if sys.argv[1:2] == ["--only"] and sys.argv[2:3] in (["sap"], ["salesforce"]):
-        from . import salesforce, sap, split
+    # --only sap|salesforce|experience [--workers N]: one section alone, its gateway with N gunicorn workers
+    if sys.argv[1:2] == ["--only"] and sys.argv[2:3] in (["sap"], ["salesforce"], ["experience"]):
+        from . import experience, salesforce, sap, split
 
-        workers = int(sys.argv[4]) if sys.argv[3:4] == ["--workers"] and len(sys.argv) == 5 else split.WORKERS
-        title, section = {"sap": ("SAP", sap.run), "salesforce": ("Salesforce", salesforce.run)}[sys.argv[2]]
+        sections = {"sap": ("SAP", sap.run, split.WORKERS), "salesforce": ("Salesforce", salesforce.run, split.WORKERS),
+                    "experience": ("experience", experience.run, experience.WORKERS)}
+        title, section, workers = sections[sys.argv[2]]
+        workers = int(sys.argv[4]) if sys.argv[3:4] == ["--workers"] and len(sys.argv) == 5 else workers
         sys.exit(run_alone(title, section, workers))
     sys.exit(main())

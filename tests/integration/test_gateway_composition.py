@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import fakeredis
 import pytest
+from werkzeug.test import Client
 
 from shared.config import Settings
 from shared.gateway import (
@@ -48,6 +50,21 @@ def test_each_prefix_reaches_its_api_with_the_path_unchanged(gateway):
     assert client.get("/sap/opu/odata/sap/API_MATERIAL_STOCK_SRV/$metadata", headers=BASIC).status_code == 200
     assert client.get("/sap-sim/admin/faults", headers=BASIC).status_code == 200
     assert client.get("/sap/v1/stock", query_string={"sku": "MAT-1001"}).status_code == 200
+
+
+def test_docs_lists_every_api_of_the_gateway_each_document_served_under_its_prefix(gateway):
+    client = Client(gateway)  # no credentials: the documents are public
+    page = client.get("/docs")
+    assert page.status_code == 200 and "StandaloneLayout" in page.get_data(as_text=True)
+    listed = json.loads(re.search(r"urls: (\[.*?\]),", page.get_data(as_text=True)).group(1))
+    assert [api["url"] for api in listed] == [
+        "/web/v1/openapi.json", "/store/v1/openapi.json", "/call-centre/v1/openapi.json", "/sap/v1/openapi.json",
+        "/openapi.json"]
+    for api in listed:
+        document = client.get(api["url"]).get_json()
+        assert document["info"]["title"] == api["name"]
+        assert all(path.startswith(api["url"].removesuffix("openapi.json")) or api["url"] == "/openapi.json"
+                   for path in document["paths"])
 
 
 def test_the_simulator_pushes_business_events_to_the_webhook_in_process(gateway):

@@ -158,6 +158,17 @@ def test_a_bad_patch_is_a_422_and_changes_nothing(network, cart, body):
     assert (unchanged["external_ref"], unchanged["expires_at"]) == ("CART-42", cart["expires_at"])
 
 
+def test_a_reservation_past_its_expiry_cannot_be_patched_back_to_life_before_the_sweeper_runs(app, network):
+    receive(network, 5)
+    made = reserve(network, {"sku": "MAT-1", "location": "S1", "quantity": 1}, ttl_seconds=1).get_json()
+    time.sleep(max(0.0, seconds_left(made)) + 0.05)  # the wall clock past its expiry; no sweeper runs here
+
+    for body in ({"ttl_seconds": 3600}, {"external_ref": "ORDER-9"}):
+        assert "expired" in assert_problem(patch(network, made["id"], body), 409)["detail"]
+    assert expire_due(app.extensions["inventory"]) == 1
+    assert network.get(f"{V1}/reservations/{made['id']}").get_json()["status"] == "expired"
+
+
 def test_patching_an_unknown_reservation_is_a_404(network):
     assert_problem(patch(network, "nope", {"external_ref": "ORDER-1"}), 404)
 

@@ -14,7 +14,7 @@ from shared.app import create_api_app
 from shared.auth import TIER_KINDS, requires
 from shared.errors import Problem
 from shared.idempotency import idempotent
-from tests.support.auth import service_client
+from tests.support.auth import keyed_client, service_client
 from tests.support.redis_servers import free_port
 
 PROBLEM_TYPE = re.compile(r"https://inventory-gateway\.dev/problems/[a-z0-9-]+")
@@ -250,17 +250,16 @@ def test_same_key_with_a_different_body_is_a_422_problem(client, demo):
     assert len(demo.calls) == 1
 
 
-def test_keys_are_scoped_per_client(app, demo):
-    @app.before_request
-    def identify_client():
-        from flask import g, request
-        g.client_id = request.headers.get("X-Test-Client")
-
-    client = service_client(app)
-    post_widget(client, {"name": "w", "quantity": 1}, **{"X-Test-Client": "store-app"})
-    other = post_widget(client, {"name": "w", "quantity": 1}, **{"X-Test-Client": "web-shop"})
+def test_keys_are_scoped_per_authenticated_client(app, demo):
+    store = app.extensions["credentials"]
+    first, second = (keyed_client(app, store.create(name, kind="operator", scopes=["inventory:write"])[1])
+                     for name in ("ops-1", "ops-2"))
+    post_widget(first, {"name": "w", "quantity": 1})
+    other = post_widget(second, {"name": "w", "quantity": 1})
+    again = post_widget(first, {"name": "w", "quantity": 1})
 
     assert "Idempotent-Replayed" not in other.headers
+    assert again.headers["Idempotent-Replayed"] == "true"
     assert len(demo.calls) == 2
 
 
@@ -296,9 +295,9 @@ def test_same_key_while_the_first_request_is_in_flight_is_a_409_problem(app, dem
 
 def test_in_flight_marker_in_redis_blocks_a_retry(app, client, demo):
     post_widget(client, {"name": "w", "quantity": 1}, key="other")  # learn the fingerprint format
-    stored = json.loads(app.extensions["redis"].get("idem:{anonymous:other}"))
+    stored = json.loads(app.extensions["redis"].get("idem:{in-process:other}"))
     in_flight = {"state": "in_flight", "fingerprint": stored["fingerprint"], "token": "someone-else"}
-    app.extensions["redis"].set("idem:{anonymous:taken}", json.dumps(in_flight))
+    app.extensions["redis"].set("idem:{in-process:taken}", json.dumps(in_flight))
 
     assert_problem(post_widget(client, {"name": "w", "quantity": 1}, key="taken"), 409)
     assert len(demo.calls) == 1
@@ -324,5 +323,5 @@ def test_client_errors_raised_by_the_view_are_stored_and_replayed(client, demo):
 
 def test_stored_response_expires_after_the_configured_ttl(app, client):
     post_widget(client, {"name": "w", "quantity": 1})
-    ttl = app.extensions["redis"].ttl("idem:{anonymous:key-1}")
+    ttl = app.extensions["redis"].ttl("idem:{in-process:key-1}")
     assert 86400 - 5 <= ttl <= 86400

@@ -1,12 +1,21 @@
-"""Helpers for what the tests start: stopping a child process, serving a WSGI app over real HTTP."""
+"""Helpers for what the tests start: stopping a child process, serving a WSGI app over real HTTP
+(in a thread, or as an app factory under gunicorn in a process of its own)."""
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
+import requests
 from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
@@ -33,3 +42,59 @@ def serving(app) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
+
+
+@dataclass
+class Gunicorn:
+    """An app factory served by gunicorn (gthread) in a process of its own."""
+
+    factory: str
+    port: int
+    process: subprocess.Popen
+    logfile: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> str:
+        return self.logfile.read_text(errors="replace")
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+def start_gunicorn(factory: str, *, env: dict[str, str], logfile: Path, workers: int = 1, threads: int = 4,
+                   port: int | None = None, ready_path: str = "/readyz", timeout: float = 30.0) -> Gunicorn:
+    """Serve `factory` (e.g. "experience_apis.web.app:create_app()") with `env` over os.environ, on
+    `port` (default a free one), and wait until GET `ready_path` answers 200."""
+    from tests.support.redis_servers import free_port  # here: redis_servers imports this module
+
+    port = port or free_port()
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **env}
+    full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers),
+               "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--backlog", "2048",
+               "--log-level", "warning", "--error-logfile", "-", factory]
+    with open(logfile, "ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+    server = Gunicorn(factory, port, process, logfile)
+    await_ready(server, server.url + ready_path, name=f"gunicorn {factory}", timeout=timeout)
+    return server
+
+
+def await_ready(served, url: str, *, name: str, timeout: float, auth: tuple[str, str] | None = None) -> None:
+    """Poll GET `url` until it answers 200. `served` has `.process`, `.output()` and `.stop()`: when its
+    process exits, or `timeout` passes, it is stopped and a RuntimeError shows the end of its output."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if served.process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {served.process.returncode}:\n{served.output()[-4000:]}")
+        try:
+            if requests.get(url, auth=auth, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.05)
+    served.stop()
+    raise RuntimeError(f"{name} did not answer {url} within {timeout}s:\n{served.output()[-4000:]}")

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,10 +15,9 @@ import redis
 import requests
 
 from tests.support.auth import stored_service_key
-from tests.support.processes import stop_process
+from tests.support.processes import ROOT, await_ready, stop_process
 from tests.support.redis_servers import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 ODATA = "/sap/opu/odata/sap"
 DOCUMENT_SRV = f"{ODATA}/API_MATERIAL_DOCUMENT_SRV"
 ADMIN = "/sap-sim/admin"
@@ -94,18 +92,8 @@ def start_command(command: str, env: dict[str, str], *args: str, logfile: Path, 
         process = subprocess.Popen([sys.executable, "-m", "shared.cli", command, "--port", str(port), *args],
                                    cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     served = GatewayProcess(f"http://127.0.0.1:{port}", process, logfile)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command} exited with {process.returncode}:\n{served.output()[-4000:]}")
-        try:
-            if requests.get(f"{served.base_url}{ready_path}", auth=auth, timeout=2).status_code == 200:
-                return served
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    served.stop()
-    raise RuntimeError(f"{command} did not become ready within {timeout}s:\n{served.output()[-4000:]}")
+    await_ready(served, f"{served.base_url}{ready_path}", name=command, timeout=timeout, auth=auth)
+    return served
 
 
 def sap_table(snapshot: dict, location_map: dict[str, str]) -> Table:

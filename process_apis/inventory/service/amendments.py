@@ -29,6 +29,7 @@ def amend(inventory, reservation_id: str, *, external_ref: str | None = None, tt
         for _ in range(HEADER_WRITE_ATTEMPTS):
             reservation, text = read(inventory, reservation_id)
             _require_status(reservation, ACTIVE)
+            _require_unexpired(reservation)
             old_ref = reservation["external_ref"]
             if ttl_seconds is not None:
                 expires_at = datetime.now(timezone.utc) + timedelta(seconds=_ttl(inventory, ttl_seconds))
@@ -59,3 +60,12 @@ def _rekey(inventory, reservation: dict, *, index: tuple, add: str | None = None
     """Make every SKU's hold answer to `add` / no longer to `drop`, and move the index entry, in one round trip."""
     change = {"res": reservation["id"], "add": [add] if add else [], "drop": [drop] if drop else []}
     run_scripts(inventory.redis, [index, *(inventory.ledger.call("rekey", sku, change) for sku in reservation["skus"])])
+
+
+def _require_unexpired(reservation: dict) -> None:
+    """An active reservation past its expiry is about to be released by the sweeper: it cannot be
+    re-keyed or extended back to life."""
+    expires_at = reservation.get("expires_at")
+    if expires_at and datetime.fromisoformat(expires_at) <= datetime.now(timezone.utc):
+        raise Problem(409, f"reservation expired at {expires_at}; it is being released",
+                      type_slug="reservation-state")

@@ -1,0 +1,120 @@
+"""What the channel experience API tests (web, store, call centre) share: an in-process inventory
+process API with the demo network, stock put into it as canonical events, reservations made through
+it, channel credentials, problem assertions; and the fixtures `redis`, `process_app` and `process`
+over a test package's own `settings` fixture (its conftest imports them from here)."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from process_apis.inventory import demo
+from process_apis.inventory.app import create_app as create_process_app
+from shared.auth import CredentialStore
+from shared.errors import PROBLEM_CONTENT_TYPE, problem_type
+from shared.redis import create_redis
+from tests.support.auth import keyed_client, service_client
+
+#: A SKU the demo data leaves alone, so each test states its own stock.
+SKU = "MAT-9001"
+#: The abuse limits the tests run with (Settings.max_units_per_line, .max_lines_per_reservation).
+MAX_UNITS_PER_LINE = 5
+MAX_LINES = 3
+#: Settings.order_reservation_ttl_seconds of the call-centre tests.
+ORDER_TTL_SECONDS = 3600
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def process_with_demo(settings, redis, *, with_stock: bool = True):
+    """The inventory process API on `redis` with the demo network (DC01, S001–S003) and rules, and
+    the demo stock unless `with_stock` is False."""
+    app = create_process_app(settings, redis)
+    demo.load(app.extensions["inventory"], with_stock=with_stock)
+    return app
+
+
+@pytest.fixture
+def redis(settings):
+    client = create_redis(settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def process_app(settings, redis):
+    return process_with_demo(settings, redis)
+
+
+@pytest.fixture
+def process(process_app):
+    """The process API as a tier-to-tier service calls it: to set up stock and check outcomes."""
+    return service_client(process_app)
+
+
+def post_events(process, *events: dict) -> None:
+    answer = process.post("/inventory/v1/events", json={"events": list(events)}).get_json()
+    assert answer["applied"] == len(events), answer
+
+
+def count(process, location: str, on_hand: int, *, sku: str = SKU, **other_stock: int) -> None:
+    """A stock count (snapshot) half an hour ago: `on_hand` plus e.g. quality_inspection=, blocked=."""
+    post_events(process, {
+        "event_id": f"test:count:{sku}:{location}:{uuid.uuid4().hex}", "type": "stock.counted", "sku": sku,
+        "location": location, "quantity": on_hand, "occurred_at": (now() - timedelta(minutes=30)).isoformat(),
+        "source": "test", **({"counts": other_stock} if other_stock else {})})
+
+
+def ship(process, from_location: str, to_location: str, quantity: int, *, expected_at: datetime | None,
+         sku: str = SKU) -> None:
+    post_events(process, {
+        "event_id": f"test:ship:{uuid.uuid4().hex}", "type": "transfer.shipped", "sku": sku, "location": from_location,
+        "to_location": to_location, "quantity": quantity, "occurred_at": (now() - timedelta(minutes=10)).isoformat(),
+        "source": "test", **({"expected_at": expected_at.isoformat()} if expected_at else {})})
+
+
+def reserve(process, *, channel: str, external_ref: str, lines: list[dict], **extra) -> dict:
+    """A reservation made straight at the process API (as another channel would)."""
+    response = process.post("/inventory/v1/reservations", headers={"Idempotency-Key": uuid.uuid4().hex},
+                            json={"channel": channel, "external_ref": external_ref, "lines": lines, **extra})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def availability(process, location: str, channel: str, sku: str = SKU) -> dict:
+    """The process API's own view of one position for `channel`."""
+    answer = process.get("/inventory/v1/availability", query_string={"sku": sku, "location": location,
+                                                                     "channel": channel}).get_json()
+    return answer["positions"][0]
+
+
+def channel_client(app, redis, client_id: str, scopes: list[str], *, store_id: str | None = None, kind="channel"):
+    """A test client of `app` calling with a new credential of `kind` holding `scopes`."""
+    _, api_key = CredentialStore(redis, cache_seconds=0).create(client_id, kind=kind, scopes=scopes, store_id=store_id)
+    return keyed_client(app, api_key)
+
+
+def documented_operations(app) -> dict[tuple[str, str], dict]:
+    """(path, method) -> operation, of every operation in `app`'s OpenAPI document."""
+    with app.app_context():
+        paths = app.extensions["api"].spec.to_dict()["paths"]
+    return {(path, method): operation for path, item in paths.items() for method, operation in item.items()
+            if method != "parameters"}
+
+
+def assert_problem(response, status: int, slug: str | None = None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == PROBLEM_CONTENT_TYPE
+    body = response.get_json()
+    assert body["status"] == status
+    if slug is not None:
+        assert body["type"] == problem_type(slug), body
+    return body
+
+
+__all__ = ["MAX_LINES", "MAX_UNITS_PER_LINE", "ORDER_TTL_SECONDS", "SKU", "assert_problem", "availability",
+           "channel_client", "count", "documented_operations", "now", "post_events", "process", "process_app",
+           "process_with_demo", "redis", "reserve", "service_client", "ship"]
