@@ -274,8 +274,9 @@ def _validate(settings: Settings) -> None:
     for name in ("workers", "threads", "max_body_bytes", "idempotency_lock_seconds", "dedup_ttl_seconds",
                  "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds",
                  "upstream_attempts", "sap_webhook_max_age_seconds", "publisher_window_ms", "sf_sim_token_ttl_seconds",
-                 "sf_sim_daily_api_limit", "upstream_breaker_failures", "web_display_cap", "web_hold_ttl_seconds", "order_reservation_ttl_seconds",
-                 "max_units_per_line", "max_lines_per_reservation", "max_holds_per_cart"):
+                 "sf_sim_daily_api_limit", "upstream_breaker_failures", "web_display_cap", "web_hold_ttl_seconds",
+                 "order_reservation_ttl_seconds", "max_units_per_line", "max_lines_per_reservation",
+                 "max_holds_per_cart"):
         _require(getattr(s, name) >= 1, name, getattr(s, name), "must be >= 1")
     # The IETF Idempotency-Key draft expects keys to be honoured for at least a day.
     _require(s.idempotency_ttl_seconds >= ONE_DAY, "idempotency_ttl_seconds", s.idempotency_ttl_seconds,

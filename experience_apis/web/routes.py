@@ -66,6 +66,19 @@ def idempotency_key_required(view):
     return wrapper
 
 
+def answered_from_cache(view):
+    """A question asked again within WEB_AVAILABILITY_CACHE_SECONDS (the same query string) is answered
+    from the document cache before its parameters are parsed a second time."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        document = service.cached_document(shop(), flask.request.query_string)
+        if document is None:
+            return view(*args, **kwargs)
+        return conditional_json(document, max_age=shop().settings.web_cache_max_age_seconds)
+
+    return wrapper
+
+
 def accepts_if_none_match(view):
     """Document the If-None-Match request header (among the operation's parameters, beside the query's)."""
     apidoc = view._apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))
@@ -95,6 +108,7 @@ def _not_stored(response: flask.Response) -> flask.Response:
 class Availability(MethodView):
     @requires(SCOPE)
     # An unknown parameter is refused rather than ignored (a mistyped ?skus= would silently ask nothing).
+    @answered_from_cache
     @availability_blp.arguments(AvailabilityQuerySchema(), location="query", unknown=marshmallow.RAISE)
     @accepts_if_none_match
     @availability_blp.response(200, WebAvailabilitySchema, headers={
@@ -114,7 +128,8 @@ class Availability(MethodView):
         """
         # The service builds exactly WebAvailabilitySchema's shape (tests/e2e/test_openapi_contract.py
         # checks every answer against the document), so it is not serialized through the schema again.
-        document = service.availability_document(shop(), skus=args["sku"], postal_code=args["postal_code"])
+        document = service.availability_document(shop(), skus=args["sku"], postal_code=args["postal_code"],
+                                                 question=flask.request.query_string)
         return conditional_json(document, max_age=shop().settings.web_cache_max_age_seconds)
 
 

@@ -51,21 +51,25 @@ class WebShop:
 
 
 # availability ------------------------------------------------------------------------------------
-def availability_document(shop: WebShop, *, skus: list[str], postal_code: str | None) -> Document:
-    """The JSON document of `availability` and its ETag. The same question within
-    WEB_AVAILABILITY_CACHE_SECONDS gets the same document without asking the process API again: a
-    band shown a second late is harmless (clients may cache it WEB_CACHE_MAX_AGE_SECONDS anyway), and
-    holds and checkout always ask the process API, which alone decides what can be reserved."""
-    question = (tuple(dict.fromkeys(skus)), normalise(postal_code) if postal_code is not None else None)
-    if shop.answers is not None:
-        with shop.lock:
-            if (found := shop.answers.get(question)) is not None:
-                return found
+def availability_document(shop: WebShop, *, skus: list[str], postal_code: str | None, question: bytes) -> Document:
+    """The JSON document of `availability` and its ETag, kept for WEB_AVAILABILITY_CACHE_SECONDS under
+    `question` (the request's query string, which alone decides the answer): asked again meanwhile, it
+    is answered without the process API (`cached_document`). A band shown a second late is harmless
+    (clients may cache it WEB_CACHE_MAX_AGE_SECONDS anyway), and holds and checkout always ask the
+    process API, which alone decides what can be reserved."""
     document = Document.of(availability(shop, skus=skus, postal_code=postal_code))
     if shop.answers is not None:
         with shop.lock:
             shop.answers[question] = document
     return document
+
+
+def cached_document(shop: WebShop, question: bytes) -> Document | None:
+    """The document kept for `question`, if one is."""
+    if shop.answers is None:
+        return None
+    with shop.lock:
+        return shop.answers.get(question)
 
 
 def availability(shop: WebShop, *, skus: list[str], postal_code: str | None) -> dict:

@@ -99,13 +99,13 @@ class ReservationMemory:
         return self.header + self.holds + self.indexes
 
 
-def per_reservation(redis, keys, samples: list[tuple[str, str, list[str], str]]) -> ReservationMemory:
+def per_reservation(redis, keys, samples: list[tuple[str, str, list[str], str]], client_id: str) -> ReservationMemory:
     """Header + per-SKU hold hashes + its share of the expiry index and its external-ref set;
-    the stored Idempotency-Key response apart (it goes after a day)."""
+    the stored Idempotency-Key response (kept per `client_id`) apart: it goes after a day."""
     n = len(samples)
     headers = memory_usage(redis, [keys.reservation(rid) for rid, _, _, _ in samples])
     holds = memory_usage(redis, [keys.hold(sku, rid) for rid, _, skus, _ in samples for sku in skus])
     expiry = memory_usage(redis, [keys.reservation_expiry]) / max(redis.zcard(keys.reservation_expiry), 1)
     refs = memory_usage(redis, [keys.reservations_by_ref(ref) for _, _, _, ref in samples])
-    idem = memory_usage(redis, [f"idem:{{anonymous:{key}}}" for _, key, _, _ in samples])
+    idem = memory_usage(redis, [f"idem:{{{client_id}:{key}}}" for _, key, _, _ in samples])
     return ReservationMemory(n, headers / n, holds / n, expiry + refs / n, idem / n)

@@ -23,7 +23,7 @@ import redis as redis_lib
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.bootstrap import bootstrap
 from shared.config import Settings
-from tests.support.auth import stored_service_key
+from tests.support.auth import SERVICE_CLIENT_ID, stored_service_key
 
 from . import data, ingest, memory, reads, reservations
 from .load import Connection, use_api_key
@@ -281,7 +281,7 @@ def run_memory(bench: Bench, server: Gunicorn, client, keys: Keys, start: dateti
     bench.row("  + dedup keys (event ids, 7-day TTL)", f"{pos.state + pos.dedup:,.0f} B")
     bench.row("  + log entries (stream)", f"{pos.state + pos.dedup + pos.log:,.0f} B",
               "", f"log {pos.log / max(pos.log_entries, 1):.0f} B/entry")
-    res = memory.per_reservation(client, keys, run.samples)
+    res = memory.per_reservation(client, keys, run.samples, SERVICE_CLIENT_ID)
     say(f"  per reservation ({res.sampled} sampled): header {res.header:.0f} B, holds {res.holds:.0f} B, "
         f"expiry + ref index {res.indexes:.0f} B; stored Idempotency-Key response {res.idempotency:.0f} B")
     bench.row("bytes per reservation (header + holds + indexes)", f"{res.total:,.0f} B")

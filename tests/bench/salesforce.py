@@ -257,20 +257,20 @@ def report(bench, run: RateRun, totals: RunTotals, events: dict[str, list[Moveme
                            "(no figure for them)")
 
 
-def record_differences(org_url: str, gateway_url: str) -> list[str]:
+def record_differences(org_url: str, gateway: GatewayProcess) -> list[str]:
     """The end-to-end test's comparison (`_differences`), with the org and the gateway on their own ports."""
     records = _salesforce_records(org_url)
-    gateway = _gateway_values(gateway_url, records)
+    values = _gateway_values(gateway, records)
     salesforce = {r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]),
                                              r["Status__c"]) for r in records}
-    return [f"{key}: salesforce {salesforce[key]} gateway {gateway.get(key)}"
-            for key in sorted(salesforce) if salesforce[key] != gateway.get(key)]
+    return [f"{key}: salesforce {salesforce[key]} gateway {values.get(key)}"
+            for key in sorted(salesforce) if salesforce[key] != values.get(key)]
 
 
-def check_records(bench, org_url: str, gateway_url: str, index: WriteIndex) -> None:
+def check_records(bench, org_url: str, gateway: GatewayProcess, index: WriteIndex) -> None:
     """Every record equals the gateway's availability for its key; none went back in As_Of__c."""
     deadline = time.monotonic() + SETTLE_SECONDS
-    while (drift := record_differences(org_url, gateway_url)) and time.monotonic() < deadline:
+    while (drift := record_differences(org_url, gateway)) and time.monotonic() < deadline:
         time.sleep(0.2)
     for line in drift[:10]:
         say(f"  DRIFT: {line}")
@@ -294,7 +294,7 @@ def run(bench, workers: int = WORKERS) -> None:
     stack = client = None
     try:
         stack = start_split(directory, workers=workers)
-        sap, org, gateway = stack.sap, stack.salesforce.base_url, stack.gateway.base_url
+        sap, org = stack.sap, stack.salesforce.base_url
         settings = Settings(redis_url=stack.redis.url)
         client = redis_lib.Redis.from_url(stack.redis.url, decode_responses=True)
         changes = bootstrap(settings, client).changes
@@ -316,7 +316,7 @@ def run(bench, workers: int = WORKERS) -> None:
         index = WriteIndex(org, stack.gateway)
         for result, totals in runs:
             report(bench, result, totals, events, index)
-        check_records(bench, org, gateway, index)
+        check_records(bench, org, stack.gateway, index)
         bench.notes.append("Salesforce freshness: from the moment the driver began the OData POST to the simulator's "
                            "write of the first computation after the document's commit that changed one of its keys; "
                            "conservative (see tests/bench/salesforce.py)")
