@@ -87,10 +87,16 @@ class OciReservations(MethodView):
         return salesforce().reservations.create(body)
 
 
+def _action_record(action_request_id: str, **extra) -> dict:
+    """An example record of a release, fulfilment or transfer of the reservation made for order-1001."""
+    return {"actionRequestId": action_request_id, "externalRefId": "order-1001", "stockKeepingUnit": "MAT-1001",
+            "locationIdentifier": "S001", "quantity": 2, **extra}
+
+
 @blp.route("/oci/releases")
 class OciReleases(MethodView):
     @requires("salesforce:oci")
-    @blp.arguments(OciReleaseRequestSchema)
+    @blp.arguments(OciReleaseRequestSchema, example={"releaseRecords": [_action_record("release-1")]})
     @blp.response(200, OciActionOutputSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):
@@ -101,7 +107,7 @@ class OciReleases(MethodView):
 @blp.route("/oci/fulfillments")
 class OciFulfillments(MethodView):
     @requires("salesforce:oci")
-    @blp.arguments(OciFulfillmentRequestSchema)
+    @blp.arguments(OciFulfillmentRequestSchema, example={"fulfillmentRecords": [_action_record("fulfil-1")]})
     @blp.response(200, OciActionOutputSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):
@@ -112,7 +118,8 @@ class OciFulfillments(MethodView):
 @blp.route("/oci/transfers")
 class OciTransfers(MethodView):
     @requires("salesforce:oci")
-    @blp.arguments(OciTransferRequestSchema)
+    @blp.arguments(OciTransferRequestSchema, example={
+        "transferRecords": [_action_record("transfer-1", toLocationIdentifier="S002")]})
     @blp.response(200, OciActionOutputSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):

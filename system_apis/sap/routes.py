@@ -42,7 +42,8 @@ class BusinessEvents(MethodView):
         requestBody={"required": True, "content": {
             STRUCTURED: {"schema": CloudEventSchema, "example": _EVENT_EXAMPLE},
             "application/json": {"schema": {"type": "object", "description": "binary mode: the event's data, "
-                                            "with ce-specversion, ce-id, ce-source, ce-type headers"}},
+                                            "with ce-specversion, ce-id, ce-source, ce-type headers"},
+                                 "example": _EVENT_EXAMPLE["data"]},
         }},
         parameters=[
             {"in": "header", "name": "X-Signature-Timestamp", "schema": {"type": "string"},

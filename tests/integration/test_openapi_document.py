@@ -39,3 +39,13 @@ def test_every_operation_has_a_summary_and_problem_errors(name):
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
             errors = [status for status in operation["responses"] if status.startswith(("4", "5")) or status == "default"]
             assert errors, f"{method.upper()} {path} documents no error response"
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_every_request_body_comes_with_an_example(name):
+    document = json.loads((COMMITTED / name).read_text())
+    missing = [f"{method.upper()} {path}" for path, operations in document["paths"].items()
+               for method, operation in operations.items() if method != "parameters"
+               for content in operation.get("requestBody", {}).get("content", {}).values()
+               if "example" not in content and "examples" not in content]
+    assert missing == []
