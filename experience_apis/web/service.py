@@ -8,12 +8,9 @@ client never finds, lists or releases another's holds; a hold id of another cart
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-
-from cachetools import TTLCache
 
 from shared.config import Settings
 from shared.errors import Problem
@@ -22,6 +19,7 @@ from experience_apis.fields import reservation_ttl
 
 from . import bands
 from .client import CHANNEL, WebInventory, upstream_key
+from .documents import DocumentCache
 from .http_cache import Document
 from .pickup import nearby_pickup_stores
 from .postal_codes import PostalCodes, normalise
@@ -41,35 +39,30 @@ class WebShop:
     settings: Settings
     inventory: WebInventory
     postal_codes: PostalCodes
-    answers: TTLCache | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    answers: DocumentCache | None = None
 
     @classmethod
     def create(cls, settings: Settings, inventory: WebInventory, postal_codes: PostalCodes) -> WebShop:
         seconds = settings.web_availability_cache_seconds
-        return cls(settings, inventory, postal_codes, TTLCache(ANSWERS_KEPT, seconds) if seconds else None)
+        return cls(settings, inventory, postal_codes, DocumentCache(seconds, ANSWERS_KEPT) if seconds else None)
 
 
 # availability ------------------------------------------------------------------------------------
 def availability_document(shop: WebShop, *, skus: list[str], postal_code: str | None, question: bytes) -> Document:
     """The JSON document of `availability` and its ETag, kept for WEB_AVAILABILITY_CACHE_SECONDS under
     `question` (the request's query string, which alone decides the answer): asked again meanwhile, it
-    is answered without the process API (`cached_document`). A band shown a second late is harmless
+    is answered without the process API (`cached_document`). A band shown a second or two late is harmless
     (clients may cache it WEB_CACHE_MAX_AGE_SECONDS anyway), and holds and checkout always ask the
     process API, which alone decides what can be reserved."""
     document = Document.of(availability(shop, skus=skus, postal_code=postal_code))
     if shop.answers is not None:
-        with shop.lock:
-            shop.answers[question] = document
+        shop.answers.put(question, document)
     return document
 
 
 def cached_document(shop: WebShop, question: bytes) -> Document | None:
-    """The document kept for `question`, if one is."""
-    if shop.answers is None:
-        return None
-    with shop.lock:
-        return shop.answers.get(question)
+    """The document kept for `question`, if one may answer it (see documents.DocumentCache)."""
+    return shop.answers.get(question) if shop.answers is not None else None
 
 
 def availability(shop: WebShop, *, skus: list[str], postal_code: str | None) -> dict:

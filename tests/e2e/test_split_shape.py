@@ -95,7 +95,9 @@ def stack(redis_server, tmp_path_factory):
             worker = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker"], cwd=ROOT, stdout=log,
                                       stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT), **base_env})
         started.append(worker)
-        yield Stack(url, process, apis["web"], apis["store"], apis["call_centre"], worker, keys, directory)
+        stack = Stack(url, process, apis["web"], apis["store"], apis["call_centre"], worker, keys, directory)
+        yield stack
+        started.append(stack.process)  # the one a test restarted, if it did
     finally:
         for served in reversed(started):
             served.stop() if isinstance(served, Gunicorn) else stop_process(served)
