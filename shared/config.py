@@ -149,8 +149,9 @@ class Settings:
     web_cache_max_age_seconds: int = _setting(
         "WEB_CACHE_MAX_AGE_SECONDS", 5, "Cache-Control max-age of web availability answers", int)
     web_availability_cache_seconds: float = _setting(
-        "WEB_AVAILABILITY_CACHE_SECONDS", 1.0, "How long a web API process reuses one availability answer of the "
-        "process API for the same question (0 = never); holds and checkout always ask it", float)
+        "WEB_AVAILABILITY_CACHE_SECONDS", 1.0, "How long a web API process reuses one availability document for "
+        "the same query (0 = never; one request then refreshes it, the others get it until at most 3x this old); "
+        "holds and checkout always ask the process API", float)
     web_pickup_radius_km: float = _setting(
         "WEB_PICKUP_RADIUS_KM", 50.0, "How far from the shopper's postal code pickup stores are listed", float)
     web_postal_codes: str | None = _setting(

@@ -23,8 +23,8 @@ from .servers import start_redis
 
 CONNECTIONS = 16
 WORKERS, THREADS = 2, 8
-SECONDS = 8
-ROUNDS = 2
+SECONDS = 4
+ROUNDS = 4
 TARGETS = {"all-in-one": 0.50, "split": 0.30}
 P99_TARGET_MS = 30.0
 ONE_SKU = "/web/v1/availability?" + urlencode({"sku": "MAT-1001"})
