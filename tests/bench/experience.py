@@ -104,13 +104,17 @@ def _report(bench, results: dict[str, list[reads.LoadResult]]) -> None:
         if name == "trivial":
             continue
         shape = name.split(" ")[0]
-        p99 = max(r.latency_p99_ms or float("inf") for r in results[name])
+        # wrk gives each round's p99; the p99 of all rounds' requests lies between the rounds' lowest and
+        # highest, and is estimated by their request-weighted mean (the worst round is shown beside it).
+        runs = results[name]
+        p99 = sum((r.latency_p99_ms or float("inf")) * r.requests for r in runs) / sum(r.requests for r in runs)
+        worst = max(r.latency_p99_ms or float("inf") for r in runs)
         errors = sum(r.errors for r in results[name])
         ratio = rate(name) / trivial
         bench.row(f"web availability, {name}", f"{rate(name):,.0f} req/s", f">= {TARGETS[shape]:.0%} of trivial",
                   f"{ratio:.1%}", ratio >= TARGETS[shape])
-        bench.row(f"  p99 at {CONNECTIONS} connections", f"{p99:.1f} ms", f"<= {P99_TARGET_MS:.0f} ms", "",
-                  p99 <= P99_TARGET_MS)
+        bench.row(f"  p99 at {CONNECTIONS} connections", f"{p99:.1f} ms", f"<= {P99_TARGET_MS:.0f} ms",
+                  f"worst round {worst:.1f} ms", p99 <= P99_TARGET_MS)
         if errors:
             bench.broken = True
             bench.notes.append(f"web availability {name}: {errors} non-2xx answers or socket errors")
