@@ -170,8 +170,8 @@ class Settings:
         "MAX_HOLDS_PER_CART", 20, "Most active holds one web cart may have (abuse limit)", int)
     service_api_key: str | None = _setting(
         "SERVICE_API_KEY", None, "The API key every tier sends the tier below (a service credential, made with "
-        "`credentials create --kind service --scope service`); unset = a key living only in this process, "
-        "enough when the tiers call each other in-process", _parse_optional_str)
+        "`credentials create --client-id <id> --kind service --scope service`); unset = a key living only in this "
+        "process, enough when the tiers call each other in-process", _parse_optional_str)
     auth_cache_seconds: float = _setting(
         "AUTH_CACHE_SECONDS", 5.0, "How long a verified API key is trusted without asking Redis (a revocation "
         "takes effect within it)", float)

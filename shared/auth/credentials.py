@@ -233,7 +233,7 @@ _process_local_lock = threading.Lock()
 
 def service_api_key(configured: str | None = None) -> str:
     """The key this process's tier clients send: `configured` (SERVICE_API_KEY, created with
-    `credentials create --kind service --scope service`) in the split shape; without it, a service
+    `credentials create --client-id <id> --kind service --scope service`) in the split shape; without it, a service
     key made for this process alone, kept only in its memory (never in Redis), which every API of the
     process accepts: right for the all-in-one shape, where tiers call each other in-process."""
     global _process_local_key
@@ -254,7 +254,8 @@ def tier_api_key(settings, *, over_http: bool = False) -> str:
     which only the APIs of this process accept (so a call `over_http` to another process warns)."""
     if over_http and not settings.service_api_key:
         logger.warning("SERVICE_API_KEY is not set: calls to tiers in other processes will be refused (401); "
-                       "create one with `inventory-gateway credentials create <id> --kind service --scope service`")
+                       "create one with `inventory-gateway credentials create --client-id <id> --kind service "
+                       "--scope service`")
     return service_api_key(settings.service_api_key)
 
 
