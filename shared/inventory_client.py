@@ -13,7 +13,7 @@ from shared.auth import tier_api_key
 from shared.config import Settings
 from shared.errors import Problem
 from shared.idempotency import REPLAYED_HEADER
-from shared.tier_client import TierClient, Timeouts, tier_options
+from shared.tier_client import TierClient, tier_options
 
 EVENTS = "/inventory/v1/events"
 DEAD_LETTERS = "/inventory/v1/dead-letters"
@@ -172,11 +172,11 @@ class InventoryClient:
                                  idempotency_key=idempotency_key).json()
 
 
-def process_tier(settings: Settings, process_app, redis, timeouts: Timeouts | None = None) -> TierClient:
+def process_tier(settings: Settings, process_app, redis) -> TierClient:
     """The tier client of the process API: over HTTP at INVENTORY_PROCESS_URL (the split shape), else
     in-process to `process_app`, or to one built here on `redis` (a system API served on its own).
-    The UPSTREAM_* settings configure it (`timeouts`, when given, instead of theirs)."""
-    options = {**tier_options(settings), **({"timeouts": timeouts} if timeouts else {})}
+    The UPSTREAM_* settings configure it."""
+    options = tier_options(settings)
     if process_app is None and settings.process_api_url:
         return TierClient("inventory-process", settings.process_api_url, **options,
                           api_key=tier_api_key(settings, over_http=True))

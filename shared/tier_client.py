@@ -253,10 +253,15 @@ class Timeouts:
     connect: float = 2.0
     read: float = 10.0
 
+    @classmethod
+    def from_settings(cls, settings) -> Timeouts:
+        """UPSTREAM_CONNECT_TIMEOUT_SECONDS and UPSTREAM_READ_TIMEOUT_SECONDS."""
+        return cls(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
+
 
 def tier_options(settings) -> dict:
     """The TierClient keyword arguments the UPSTREAM_* settings configure: timeouts, attempts, breaker."""
-    return {"timeouts": Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds),
+    return {"timeouts": Timeouts.from_settings(settings),
             "attempts": settings.upstream_attempts, "breaker_fail_max": settings.upstream_breaker_failures,
             "breaker_reset_seconds": settings.upstream_breaker_reset_seconds}
 

@@ -66,6 +66,11 @@ def idempotency_key_required(view):
     return wrapper
 
 
+def _answer(document):
+    """200 with the availability document, or 304 (If-None-Match), cacheable for WEB_CACHE_MAX_AGE_SECONDS."""
+    return conditional_json(document, max_age=shop().settings.web_cache_max_age_seconds)
+
+
 def answered_from_cache(view):
     """A question asked again within WEB_AVAILABILITY_CACHE_SECONDS (the same query string) is answered
     from the document cache before its parameters are parsed a second time."""
@@ -74,7 +79,7 @@ def answered_from_cache(view):
         document = service.cached_document(shop(), flask.request.query_string)
         if document is None:
             return view(*args, **kwargs)
-        return conditional_json(document, max_age=shop().settings.web_cache_max_age_seconds)
+        return _answer(document)
 
     return wrapper
 
@@ -130,7 +135,7 @@ class Availability(MethodView):
         # checks every answer against the document), so it is not serialized through the schema again.
         document = service.availability_document(shop(), skus=args["sku"], postal_code=args["postal_code"],
                                                  question=flask.request.query_string)
-        return conditional_json(document, max_age=shop().settings.web_cache_max_age_seconds)
+        return _answer(document)
 
 
 HOLD_EXAMPLE = {"lines": [{"sku": "MAT-1001", "quantity": 2}, {"sku": "MAT-1002", "quantity": 1}], "fulfilment": "ship"}

@@ -49,9 +49,9 @@ def bootstrap(settings: Settings, *, process_app=None, salesforce_app=None, redi
               channel: str | None = None, client_options: dict | None = None) -> SalesforceSystem:
     """The wired system; `channel` (default SALESFORCE_CHANNEL) is the sales channel of OCI calls;
     `client_options` tune the Salesforce client (e.g. max_retry_wait, backoff)."""
-    timeouts = Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
+    timeouts = Timeouts.from_settings(settings)
     usage = UsageMonitor(settings.salesforce_limit_share)
-    inventory = InventoryClient(process_tier(settings, process_app, redis, timeouts))
+    inventory = InventoryClient(process_tier(settings, process_app, redis))
     return SalesforceSystem(
         settings=settings,
         salesforce=_salesforce_client(settings, salesforce_app, timeouts, usage, **(client_options or {})),

@@ -48,11 +48,11 @@ def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None)
                        "and no stock can be synced")
     if settings.sap_webhook_auth == "hmac" and not settings.sap_webhook_secret:
         logger.warning("SAP_WEBHOOK_SECRET is not set: business-event pushes will be refused (401)")
-    timeouts = Timeouts(settings.upstream_connect_timeout_seconds, settings.upstream_read_timeout_seconds)
+    timeouts = Timeouts.from_settings(settings)
     return SapGateway(
         settings=settings,
         sap=_sap_client(settings, sap_app, timeouts),
-        inventory=InventoryClient(process_tier(settings, process_app, redis, timeouts)),
+        inventory=InventoryClient(process_tier(settings, process_app, redis)),
         locations=locations,
     )
 

@@ -15,7 +15,7 @@ from process_apis.inventory import demo
 from process_apis.inventory.bootstrap import bootstrap
 from shared.auth import CredentialStore
 from shared.config import Settings
-from tests.support.processes import Gunicorn, start_gunicorn
+from tests.support.processes import start_gunicorn
 from tests.support.sap_gateway import start_gateway
 
 from . import reads

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from shared import auth
 from shared.app import create_api_app
-from shared.auth import CredentialStore, TIER_KINDS, public, require_store, requires
+from shared.auth import TIER_KINDS, public, require_store, requires
 
 PROBLEM = "application/problem+json"
 CHALLENGE = 'Bearer realm="inventory-gateway"'
