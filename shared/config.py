@@ -58,6 +58,10 @@ class Settings:
         _parse_bool)
     redis_timeout_seconds: float = _setting(
         "REDIS_TIMEOUT_SECONDS", 2.0, "Socket connect and read timeout for Redis", float)
+    near_cache_entries: int = _setting(
+        "NEAR_CACHE_ENTRIES", 20000, "Redis keys (positions, catalogue and rule versions) each process keeps for "
+        "availability reads, dropped the moment Redis reports a change (client-side caching; standalone Redis "
+        "only); 0 = read Redis every time", int)
     log_level: str = _setting("LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR, CRITICAL", str.upper)
     host: str = _setting("GATEWAY_HOST", "127.0.0.1", "Address `serve` binds to", str)
     port: int = _setting("GATEWAY_PORT", 8080, "TCP port `serve` listens on", int)
@@ -269,6 +273,7 @@ def _validate(settings: Settings) -> None:
         _require(_is_rate_limit(getattr(s, name)), name, getattr(s, name),
                  'must be like "600/minute", "10/second" or "10/5 minutes", or empty for no limit')
     _require(s.rate_limit_sync_seconds >= 0, "rate_limit_sync_seconds", s.rate_limit_sync_seconds, "must be >= 0")
+    _require(s.near_cache_entries >= 0, "near_cache_entries", s.near_cache_entries, "must be >= 0")
     _require(s.redis_timeout_seconds > 0, "redis_timeout_seconds", s.redis_timeout_seconds, "must be > 0")
     _require(s.log_level in LOG_LEVELS, "log_level", s.log_level, "must be one of " + ", ".join(LOG_LEVELS))
     _require(1 <= s.port <= 65535, "port", s.port, "must be between 1 and 65535")

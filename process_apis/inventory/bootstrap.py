@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.config import Settings
+from shared.redis import create_reads
 
 from .adapters.catalogue import CatalogueStore
 from .adapters.changes import ChangeStream
@@ -45,7 +46,8 @@ def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
     return Inventory(
         settings=settings,
         redis=redis,
-        ledger=LedgerStore(redis, keys=keys, policy=policy, scripts=scripts, changes=changes),
+        ledger=LedgerStore(redis, keys=keys, policy=policy, scripts=scripts, changes=changes,
+                           reads=create_reads(settings, redis)),
         catalogue=CatalogueStore(redis, keys),
         rules=RulesStore(redis, keys, scripts, parse_rule_set),
         dead_letters=DeadLetterStore(redis, keys, scripts),

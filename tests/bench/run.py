@@ -34,8 +34,11 @@ INGEST_CLIENTS = 4
 INGEST_ROUNDS = 6
 INGEST_BATCHES_PER_ROUND = 24
 READ_CONNECTIONS = 32
-READ_ROUNDS = 3
-READ_SECONDS = 3
+READ_ROUNDS = 8  # short interleaved rounds: the host's slow phases last seconds and hit every target alike
+READ_SECONDS = 2
+MULTI_ROUNDS = 2
+MULTI_SECONDS = 3
+SETTLE_SECONDS = 3  # a 1000-position read outlives its load run; the next measurement waits for it
 TRIAL_SECONDS = 3
 TRIAL_RESERVATIONS_PER_CLIENT = 12
 RESERVATION_CLIENTS = 32
@@ -197,22 +200,28 @@ def run_ingest(bench: Bench, server: Gunicorn, redis_url: str, settings: Setting
 
 def run_reads(bench: Bench, generator: reads.Generator, server: Gunicorn, trivial: Gunicorn) -> None:
     say(f"\n== Availability reads vs trivial Flask endpoint: {READ_ROUNDS} rounds x {READ_SECONDS}s each, "
-        f"{generator.describe()} ==")
+        f"then the 1000-position read {MULTI_ROUNDS} x {MULTI_SECONDS}s; {generator.describe()} ==")
     check_reads(server.url)
-    targets = {"trivial": trivial.url + "/ok", "in-stack": server.url + "/bench/ok", "single": server.url + SINGLE,
-               "multi": server.url + MULTI}
-    for url in targets.values():
+    targets = {"trivial": trivial.url + "/ok", "in-stack": server.url + "/bench/ok", "single": server.url + SINGLE}
+    for url in [*targets.values(), server.url + MULTI]:
         generator.run(url, 1)
-    totals = {name: [0, 0.0, 0] for name in targets}
+    time.sleep(SETTLE_SECONDS)
+    totals = {name: [0, 0.0, 0] for name in [*targets, "multi"]}
+
+    def measure(name: str, url: str, seconds: float, round_: int) -> None:
+        result = generator.run(url, seconds)
+        totals[name][0] += result.requests
+        totals[name][1] += result.seconds
+        totals[name][2] += result.errors
+        say(f"  round {round_ + 1} {name:8s}: {result.rate:8.0f} req/s  p50 {result.latency_p50_ms} ms  "
+            f"p99 {result.latency_p99_ms} ms  errors {result.errors}")
+
     for round_ in range(READ_ROUNDS):
-        names = list(targets) if round_ % 2 == 0 else list(reversed(targets))
-        for name in names:
-            result = generator.run(targets[name], READ_SECONDS)
-            totals[name][0] += result.requests
-            totals[name][1] += result.seconds
-            totals[name][2] += result.errors
-            say(f"  round {round_ + 1} {name:8s}: {result.rate:8.0f} req/s  p50 {result.latency_p50_ms} ms  "
-                f"p99 {result.latency_p99_ms} ms  errors {result.errors}")
+        for name in list(targets) if round_ % 2 == 0 else list(reversed(targets)):
+            measure(name, targets[name], READ_SECONDS, round_)
+    for round_ in range(MULTI_ROUNDS):
+        measure("multi", server.url + MULTI, MULTI_SECONDS, round_)
+    time.sleep(SETTLE_SECONDS)
     rate = {name: total[0] / total[1] for name, total in totals.items()}
     errors = sum(total[2] for total in totals.values())
     ratio = rate["single"] / rate["in-stack"]

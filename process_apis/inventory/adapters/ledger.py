@@ -8,6 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from shared.near_cache import DirectReads, NearCache
+
 from ..domain.events import (
     EventType,
     InventoryEvent,
@@ -95,8 +97,10 @@ def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Posit
 
 class LedgerStore:
     def __init__(self, redis, *, keys: Keys, policy: JournalPolicy, scripts: Scripts | None = None,
-                 changes: ChangeStream | None = None) -> None:
+                 changes: ChangeStream | None = None, reads: NearCache | DirectReads | None = None) -> None:
         self.redis = redis
+        self._direct = DirectReads(redis)
+        self.near = reads or self._direct  # reads that may come from this process's near cache
         self.keys = keys
         self.policy = policy
         self.scripts = scripts or Scripts(redis)
@@ -198,27 +202,23 @@ class LedgerStore:
         return [[shipment_from_record(event_id, json.loads(record)) for event_id, record in found.items()]
                 for found in pipe.execute()]
 
-    def positions(self, pairs: list[tuple[str, str]], probes=()) -> list[Position]:
-        """The positions of (sku, location) pairs. With `probes` (callables queueing other reads
-        on the pipeline, e.g. version checks), returns (their replies, positions) from the same
-        round trip."""
-        pipe = self.redis.pipeline(transaction=False)
-        for probe in probes:
-            probe(pipe)
-        for sku, location in pairs:
-            pipe.hgetall(self.keys.position(sku, location))
-        replies = pipe.execute()
+    def positions(self, pairs: list[tuple[str, str]], probes=(), near: bool = False) -> list[Position]:
+        """The positions of (sku, location) pairs. With `probes` (other read commands, e.g. version
+        checks), returns (their replies, positions) from the same round trip. `near`: answered
+        from the near cache where it can (reads that serve a caller, not ones that decide a write
+        or a publication)."""
+        commands = [*probes, *(("HGETALL", self.keys.position(sku, location)) for sku, location in pairs)]
+        replies = (self.near if near else self._direct).read(commands)
         positions = [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, replies[len(probes):])]
         return (replies[:len(probes)], positions) if probes else positions
 
     def raw_position(self, sku: str, location: str) -> dict[str, str]:
         return self.redis.hgetall(self.keys.position(sku, location))
 
-    def locations_holding(self, skus: list[str]) -> dict[str, list[str]]:
-        pipe = self.redis.pipeline(transaction=False)
-        for sku in skus:
-            pipe.smembers(self.keys.sku_locations(sku))
-        return {sku: sorted(locations) for sku, locations in zip(skus, pipe.execute())}
+    def locations_holding(self, skus: list[str], near: bool = False) -> dict[str, list[str]]:
+        commands = [("SMEMBERS", self.keys.sku_locations(sku)) for sku in skus]
+        replies = (self.near if near else self._direct).read(commands)
+        return {sku: sorted(locations) for sku, locations in zip(skus, replies)}
 
     def all_skus(self) -> list[str]:
         return sorted(self.redis.smembers(self.keys.skus))

@@ -5,6 +5,7 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from shared.arguments import MemoizedQueryParser
 from shared.auth import requires
 
 from ..schemas import AvailabilityQuerySchema, AvailabilitySchema
@@ -12,6 +13,7 @@ from ..service.availability import query
 from . import inventory
 
 blp = Blueprint("availability", __name__, url_prefix="/inventory/v1/availability", description="Availability")
+blp.ARGUMENTS_PARSER = MemoizedQueryParser()  # the hottest read asks the same questions again and again
 
 
 @blp.route("")

@@ -1,0 +1,324 @@
+"""Near cache: Redis values kept in this process and dropped as soon as Redis says they changed.
+
+Redis's server-assisted client-side caching (`CLIENT TRACKING ... REDIRECT`, Redis >= 6, RESP2):
+misses are read over connections whose keys Redis tracks; when a tracked key changes, Redis
+publishes its name on `__redis__:invalidate` to this process's subscriber connection and the
+entry goes. Every read first drains what the subscriber has received, so a read that follows a
+write (from any process) sees it once the write's invalidation has reached this host, which on one
+Redis is within the write's own round trip. Should the subscriber's connection fail, everything
+cached is dropped and reads go straight to Redis until it is back.
+
+redis-py's own client cache would do this, but it needs Redis >= 7.4 with RESP3 and does not
+serve pipelined reads; this one works on every Redis the gateway supports, standalone only.
+Replies are shared between threads: callers treat them as read-only.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Sequence
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from shared.metrics import counter
+
+logger = logging.getLogger(__name__)
+
+INVALIDATE_CHANNEL = "__redis__:invalidate"
+#: Commands the cache serves, and how their RESP2 replies become what redis-py's client returns.
+SHAPES = {
+    "GET": lambda reply: reply,
+    "HGET": lambda reply: reply,
+    "HGETALL": lambda reply: dict(zip(reply[::2], reply[1::2])),
+    "SMEMBERS": set,
+}
+WATCH_SECONDS = 0.1  # how often the watcher drains the subscriber when no read does
+HEARTBEAT_SECONDS = 5.0
+RECONNECT_SECONDS = (0.1, 5.0)  # first and longest wait between subscriber reconnects
+MAX_IDLE_CONNECTIONS = 64
+_MISSING = object()
+_NO_ENTRY: dict = {}
+
+READS = counter("gateway_near_cache_reads_total", "Reads asked of the near cache, by how they were answered "
+                "(hit: from this process; miss: from Redis, then kept; bypass: from Redis, the cache being off)",
+                ("result",))
+_HITS, _MISSES, _BYPASSES = READS.labels("hit"), READS.labels("miss"), READS.labels("bypass")
+
+Command = tuple  # (command, key, *args), e.g. ("HGET", "inv:rules", "version")
+
+
+def direct_read(client, commands: Sequence[Command]) -> list:
+    """The replies of read `commands` from Redis itself, in one pipeline."""
+    pipe = client.pipeline(transaction=False)
+    for command in commands:
+        pipe.execute_command(*command)
+    return pipe.execute()
+
+
+class DirectReads:
+    """The same `read` without a cache: the embedded store, a cluster, or NEAR_CACHE_ENTRIES=0."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def read(self, commands: Sequence[Command]) -> list:
+        return direct_read(self.client, commands)
+
+
+class NearCache:
+    """`read(commands)` answers from this process when it can, from Redis otherwise."""
+
+    def __init__(self, client: redis.Redis, *, max_entries: int) -> None:
+        self.client = client
+        self.max_entries = max_entries
+        self.disabled: str | None = None  # why it never serves (Redis without CLIENT TRACKING)
+        self._pid: int | None = None
+        self._start_lock = threading.Lock()
+
+    # -- reads ----------------------------------------------------------------------------------
+    def read(self, commands: Sequence[Command]) -> list:
+        if not (self._serving() and self._drain()):
+            _BYPASSES.inc(len(commands))
+            return direct_read(self.client, commands)
+        with self._lock:
+            epoch = self._epoch
+            replies = [self._entries.get(command[1], _NO_ENTRY).get(command, _MISSING) for command in commands]
+            missing = [i for i, reply in enumerate(replies) if reply is _MISSING]
+            for i in missing:
+                key = commands[i][1]
+                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        _HITS.inc(len(commands) - len(missing))
+        if not missing:
+            return replies
+        _MISSES.inc(len(missing))
+        fetched = None
+        try:
+            fetched = self._fetch([commands[i] for i in missing])
+        finally:
+            self._settle([commands[i] for i in missing], fetched, epoch)
+        for i, reply in zip(missing, fetched):
+            replies[i] = reply
+        return replies
+
+    def _fetch(self, commands: list[Command]) -> list:
+        """Read `commands` over a tracked connection (Redis now tracks their keys for us); straight
+        from Redis, with its retries, when that fails."""
+        try:
+            connection, enabled_in = self._checkout()
+        except redis.ResponseError as error:
+            if "unknown" in str(error).lower():  # CLIENT TRACKING unknown: Redis < 6 or a proxy
+                self._disable(f"CLIENT TRACKING refused ({error})")
+            return direct_read(self.client, commands)  # else the subscriber went while connecting
+        except (redis.ConnectionError, redis.TimeoutError):
+            return direct_read(self.client, commands)
+        try:
+            connection.send_packed_command(connection.pack_commands(commands))
+            replies = [SHAPES[command[0]](connection.read_response()) for command in commands]
+        except (redis.ConnectionError, redis.TimeoutError):
+            connection.disconnect()
+            return direct_read(self.client, commands)
+        except BaseException:  # an error reply leaves the rest unread: the connection is done
+            connection.disconnect()
+            raise
+        self._checkin(connection, enabled_in)
+        return replies
+
+    def _settle(self, commands: list[Command], replies: list | None, epoch: int) -> None:
+        """Keep the replies of a miss unless their key was invalidated while they were in flight:
+        such a reply may predate the write the invalidation announced."""
+        with self._lock:
+            keep = replies is not None and epoch == self._epoch
+            for index, command in enumerate(commands):
+                key = command[1]
+                if keep and key not in self._dirty:
+                    self._entries.setdefault(key, {})[command] = replies[index]
+                left = self._in_flight.get(key, 1) - 1
+                if left:
+                    self._in_flight[key] = left
+                else:
+                    self._in_flight.pop(key, None)
+                    self._dirty.discard(key)
+            while len(self._entries) > self.max_entries:
+                del self._entries[next(iter(self._entries))]  # the oldest entry
+
+    # -- invalidations --------------------------------------------------------------------------
+    def _drain(self) -> bool:
+        """Apply every invalidation the subscriber has received; False when it is not connected."""
+        with self._drain_lock:
+            subscriber = self._subscriber
+            if subscriber is None:
+                return False
+            try:
+                while subscriber.can_read(timeout=0):
+                    self._apply(subscriber.read_response(push_request=True))
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                self._lost(f"subscriber connection failed: {error}")
+                return False
+        return True
+
+    def _apply(self, message) -> None:
+        kind = message[0]
+        if kind == "pong":
+            self._ping_sent_at = None
+        if kind != "message":
+            return
+        keys = message[2]
+        with self._lock:
+            if keys is None:  # FLUSHDB / FLUSHALL: everything changed
+                self._entries.clear()
+                self._dirty.update(self._in_flight)
+                return
+            for key in keys:
+                self._entries.pop(key, None)
+                if key in self._in_flight:
+                    self._dirty.add(key)
+
+    def _lost(self, reason: str) -> None:
+        """The subscriber is gone, and with it every invalidation Redis would have sent: forget
+        everything, and every tracked connection (they redirect to a client that no longer exists)."""
+        logger.warning("near cache off until Redis is back: %s", reason)
+        with self._lock:
+            self._epoch += 1
+            self._entries.clear()
+            self._dirty.update(self._in_flight)
+            subscriber, self._subscriber = self._subscriber, None
+            idle, self._idle = self._idle, []
+        for connection in [subscriber, *(c for c, _ in idle)]:
+            if connection is not None:
+                connection.disconnect()
+
+    def _disable(self, reason: str) -> None:
+        self.disabled = reason
+        logger.warning("near cache disabled, availability reads go to Redis every time: %s", reason)
+        self._lost(reason)
+
+    # -- connections ----------------------------------------------------------------------------
+    def _serving(self) -> bool:
+        if self.max_entries <= 0 or self.disabled:
+            return False
+        if self._pid != os.getpid():
+            self._start()
+        return self._subscriber is not None
+
+    def _start(self) -> None:
+        """Fresh state in this process (first use, or a forked worker) and its watcher thread."""
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            self._lock = threading.Lock()        # entries, in-flight keys, connections, epoch
+            self._drain_lock = threading.Lock()  # the subscriber's socket
+            self._entries: dict[str, dict[Command, object]] = {}
+            self._in_flight: dict[str, int] = {}
+            self._dirty: set[str] = set()
+            self._idle: list[tuple[redis.Connection, int]] = []  # a parent's connections are not ours
+            self._subscriber: redis.Connection | None = None
+            self._redirect: int | None = None
+            self._epoch = 0
+            self._ping_sent_at: float | None = None
+            self._last_ping = 0.0
+            self._pid = os.getpid()
+            try:
+                self._subscribe()
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                logger.warning("near cache waiting for Redis: %s", error)
+            threading.Thread(target=_watch, args=(weakref.ref(self), self._pid), name="near-cache", daemon=True).start()
+
+    def _connection(self) -> redis.Connection:
+        pool = self.client.connection_pool
+        # A failed connection is dropped, never silently reconnected: a new socket is not tracked.
+        # RESP2 whatever the client speaks: invalidations come as pub/sub messages, replies as SHAPES expects.
+        options = {**pool.connection_kwargs, "health_check_interval": 0, "retry": Retry(NoBackoff(), 0), "protocol": 2}
+        connection = pool.connection_class(**options)
+        connection.connect()
+        return connection
+
+    def _subscribe(self) -> None:
+        # Subscriber reads pass push_request: hiredis reports pub/sub messages as pushes, which
+        # redis-py otherwise hands to a handler and waits on for another reply.
+        subscriber = self._connection()
+        try:
+            subscriber.send_command("CLIENT", "ID")
+            client_id = subscriber.read_response()
+            subscriber.send_command("SUBSCRIBE", INVALIDATE_CHANNEL)
+            subscriber.read_response(push_request=True)
+        except BaseException:
+            subscriber.disconnect()
+            raise
+        with self._lock:
+            self._epoch += 1
+            self._subscriber, self._redirect = subscriber, client_id
+            self._ping_sent_at = None
+
+    def _checkout(self) -> tuple[redis.Connection, int]:
+        """A connection whose reads Redis tracks for the current subscriber, and that epoch."""
+        with self._lock:
+            while self._idle:
+                connection, enabled_in = self._idle.pop()
+                if enabled_in == self._epoch:
+                    return connection, enabled_in
+                connection.disconnect()
+            redirect, epoch = self._redirect, self._epoch
+        if redirect is None:
+            raise redis.ConnectionError("no subscriber to redirect invalidations to")
+        connection = self._connection()
+        try:
+            connection.send_command("CLIENT", "TRACKING", "ON", "REDIRECT", redirect)
+            connection.read_response()
+        except BaseException:
+            connection.disconnect()
+            raise
+        return connection, epoch
+
+    def _checkin(self, connection: redis.Connection, epoch: int) -> None:
+        with self._lock:
+            if epoch == self._epoch and len(self._idle) < MAX_IDLE_CONNECTIONS:
+                self._idle.append((connection, epoch))
+                return
+        connection.disconnect()
+
+    def _heartbeat(self) -> None:
+        """PING the subscriber now and then: a connection that stopped answering is lost."""
+        now = time.monotonic()
+        timeout = self.client.connection_pool.connection_kwargs.get("socket_timeout") or 2.0
+        with self._drain_lock:
+            subscriber = self._subscriber
+            if subscriber is None:
+                return
+            if self._ping_sent_at is not None and now - self._ping_sent_at > timeout:
+                self._lost(f"no answer to PING within {timeout}s")
+            elif self._ping_sent_at is None and now - self._last_ping >= HEARTBEAT_SECONDS:
+                try:
+                    subscriber.send_command("PING")
+                except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                    self._lost(f"subscriber connection failed: {error}")
+                    return
+                self._ping_sent_at = self._last_ping = now
+
+
+def _watch(cache_ref: weakref.ref, pid: int) -> None:
+    """The watcher thread: keeps the subscriber drained while no read comes, checks it answers, and
+    reconnects it; ends with the cache (it holds it only weakly) or in a forked child."""
+    wait = RECONNECT_SECONDS[0]
+    while True:
+        cache = cache_ref()
+        if cache is None or cache._pid != pid or cache.disabled:
+            return
+        if cache._subscriber is None:
+            try:
+                cache._subscribe()
+                wait = RECONNECT_SECONDS[0]
+                logger.info("near cache on: invalidations from Redis flow again")
+            except (redis.ConnectionError, redis.TimeoutError, OSError):
+                del cache
+                time.sleep(wait)
+                wait = min(wait * 2, RECONNECT_SECONDS[1])
+            continue
+        if cache._drain():
+            cache._heartbeat()
+        del cache
+        time.sleep(WATCH_SECONDS)

@@ -1,0 +1,118 @@
+"""The near cache against a real redis-server: hits cost no round trip, and every change made by
+any client is seen by the next read, also when the change races a miss or the subscriber dies."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from shared.near_cache import DirectReads, NearCache
+from shared.redis import create_reads
+
+
+@pytest.fixture
+def writer(redis_url):
+    with redis.Redis.from_url(redis_url, decode_responses=True) as client:
+        yield client
+
+
+@pytest.fixture
+def cache(redis_url):
+    return NearCache(redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=2), max_entries=100)
+
+
+def calls(client: redis.Redis, command: str) -> int:
+    return client.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0)
+
+
+def until(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
+def test_a_repeated_read_is_answered_without_asking_redis(cache, writer):
+    writer.hset("pos:a", mapping={"on_hand": 5})
+    writer.set("version", "3")
+    commands = [("GET", "version"), ("HGETALL", "pos:a"), ("HGET", "pos:a", "on_hand"), ("SMEMBERS", "nothing")]
+
+    first = cache.read(commands)
+    asked = calls(writer, "hgetall")
+    second = cache.read(commands)
+
+    assert first == second == ["3", {"on_hand": "5"}, "5", set()]
+    assert calls(writer, "hgetall") == asked
+
+
+def test_every_write_by_another_client_is_seen_by_the_next_read(cache, writer):
+    writer.hset("pos:a", "on_hand", 0)
+    for units in range(1, 201):
+        writer.hset("pos:a", "on_hand", units)
+        assert cache.read([("HGETALL", "pos:a")]) == [{"on_hand": str(units)}]
+
+
+def test_a_key_read_while_missing_is_seen_once_created(cache, writer):
+    assert cache.read([("HGETALL", "pos:new"), ("GET", "v")]) == [{}, None]
+    writer.hset("pos:new", "on_hand", 4)
+    writer.set("v", "1")
+    assert cache.read([("HGETALL", "pos:new"), ("GET", "v")]) == [{"on_hand": "4"}, "1"]
+
+
+def test_a_flush_drops_everything_cached(cache, writer):
+    writer.set("v", "1")
+    assert cache.read([("GET", "v")]) == ["1"]
+    writer.flushall()
+    assert cache.read([("GET", "v")]) == [None]
+
+
+def test_a_reply_whose_key_changed_while_in_flight_is_not_kept(cache, writer, monkeypatch):
+    writer.set("v", "old")
+    fetch = cache._fetch
+
+    def fetch_then_overwrite(commands):
+        replies = fetch(commands)  # Redis now tracks the key for us ...
+        writer.set("v", "new")  # ... so this write's invalidation is on its way
+        until(lambda: cache._drain() and "v" in cache._dirty)
+        return replies
+
+    monkeypatch.setattr(cache, "_fetch", fetch_then_overwrite)
+    assert cache.read([("GET", "v")]) == ["old"]  # the reply as read, but not kept
+    monkeypatch.undo()
+
+    assert cache.read([("GET", "v")]) == ["new"]
+
+
+def test_when_the_subscriber_dies_reads_go_to_redis_until_it_is_back(cache, writer):
+    writer.set("v", "1")
+    assert cache.read([("GET", "v")]) == ["1"]
+
+    writer.client_kill_filter(_type="pubsub")
+    writer.set("v", "2")  # its invalidation has nowhere to go
+    assert cache.read([("GET", "v")]) == ["2"]
+
+    until(lambda: cache._subscriber is not None)
+    assert cache.read([("GET", "v")]) == ["2"]
+    asked = calls(writer, "get")
+    assert cache.read([("GET", "v")]) == ["2"]
+    assert calls(writer, "get") == asked  # cached again
+    writer.set("v", "3")
+    assert cache.read([("GET", "v")]) == ["3"]
+
+
+def test_entries_are_bounded_oldest_out_first(redis_url, writer):
+    cache = NearCache(redis.Redis.from_url(redis_url, decode_responses=True), max_entries=3)
+    for i in range(10):
+        writer.set(f"k{i}", i)
+        assert cache.read([("GET", f"k{i}")]) == [str(i)]
+
+    assert list(cache._entries) == ["k7", "k8", "k9"]
+
+
+def test_a_standalone_redis_gets_a_near_cache_and_other_stores_read_directly(redis_url, settings_for):
+    standalone = redis.Redis.from_url(redis_url, decode_responses=True)
+
+    assert isinstance(create_reads(settings_for(redis_url), standalone), NearCache)
+    assert isinstance(create_reads(settings_for(redis_url, near_cache_entries=0), standalone), DirectReads)
+    assert isinstance(create_reads(settings_for(None), object()), DirectReads)
