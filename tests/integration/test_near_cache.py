@@ -7,8 +7,12 @@ import time
 import pytest
 import redis
 
+from process_apis.inventory.app import create_app
+from shared.config import Settings
 from shared.near_cache import DirectReads, NearCache
-from shared.redis import create_reads
+from shared.redis import create_reads, create_redis
+from tests.support.auth import service_client
+from tests.support.inventory import event_json
 
 
 @pytest.fixture
@@ -116,3 +120,37 @@ def test_a_standalone_redis_gets_a_near_cache_and_other_stores_read_directly(red
     assert isinstance(create_reads(settings_for(redis_url), standalone), NearCache)
     assert isinstance(create_reads(settings_for(redis_url, near_cache_entries=0), standalone), DirectReads)
     assert isinstance(create_reads(settings_for(None), object()), DirectReads)
+
+
+def test_availability_served_by_one_process_follows_every_change_made_through_another(redis_url):
+    """Two process APIs on one Redis, as two gunicorn workers: one answers reads from its near
+    cache, the other takes events, a reservation and a rule change; every read right after sees it."""
+    def process_api():
+        settings = Settings(redis_url=redis_url)
+        app = create_app(settings, create_redis(settings))
+        return app, service_client(app)
+
+    reader_app, reader = process_api()
+    _, writer = process_api()
+    assert writer.put("/inventory/v1/locations/S1", json={"type": "store", "channels": ["web"]}).status_code == 201
+
+    def available() -> int:
+        response = reader.get("/inventory/v1/availability?sku=SKU-1&location=S1&channel=web")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["positions"][0]["available_to_sell"]
+
+    writer.post("/inventory/v1/events", json={"events": [event_json("e1", "stock.counted", sku="SKU-1", quantity=10)]})
+    assert available() == 10
+    assert isinstance(reader_app.extensions["inventory"].ledger.near, NearCache)
+    for n in range(2, 12):
+        writer.post("/inventory/v1/events", json={"events": [event_json(f"e{n}", "stock.received", sku="SKU-1", ms=n)]})
+        assert available() == 10 + n - 1
+    reservation = writer.post("/inventory/v1/reservations", headers={"Idempotency-Key": "k1"}, json={
+        "channel": "web", "external_ref": "order-1", "lines": [{"sku": "SKU-1", "location": "S1", "quantity": 5}]})
+    assert reservation.status_code == 201, reservation.get_json()
+    assert available() == 15
+    rules = writer.get("/inventory/v1/rules")
+    changed = writer.put("/inventory/v1/rules", headers={"If-Match": rules.headers["ETag"]},
+                         json={"safety_stock": [{"units": 3}]})
+    assert changed.status_code == 200, changed.get_json()
+    assert available() == 12
