@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import requests
 import tenacity
 
-from shared.tier_client import retry_after_seconds
+from shared.tier_client import retry_after_seconds, session_for
 from simulators.sap.seed import DEMO_MATERIALS
 
 OCI_ROOT = "/salesforce/v1/oci"
@@ -77,7 +77,7 @@ class OciClient:
                  timeout: float = 10.0, attempts: int = 4, headers: dict | None = None,
                  backoff_seconds: float = 0.05) -> None:
         self.base = gateway_url.rstrip("/") + OCI_ROOT
-        self.session = session or requests.Session()
+        self.session = session or session_for(self.base)
         self.timeout, self.headers, self.result = timeout, headers or {}, result
         self._retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts), reraise=True,

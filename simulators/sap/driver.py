@@ -26,6 +26,7 @@ from http.cookies import SimpleCookie
 
 import requests
 
+from shared.tier_client import session_for
 from simulators.sap.movements import (
     BLOCKED, IN_TRANSIT, QUALITY_INSPECTION, UNRESTRICTED, reversal_type, stock_changes,
 )
@@ -69,7 +70,7 @@ class ODataClient:
     def __init__(self, base_url: str, user: str, password: str, *, session: requests.Session | None = None,
                  timeout: float = 10.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        self.session = session or session_for(self.base_url)
         self.session.auth = (user, password)
         self.timeout = timeout
         self._token: str | None = None

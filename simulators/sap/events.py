@@ -96,6 +96,7 @@ class EventBroker:
         self.source, self._secret, self._basic = source, secret, (user, password)
         self._faults, self.policy, self._clock = faults, policy or DeliveryPolicy(), clock
         self.session = requests.Session()  # mount a WSGI transport on it for in-process subscribers
+        self.session.trust_env = False  # subscribers are called directly: no proxy lookup in the environment per push
         # One lock, two conditions: delivery threads wait for work on `_cond`, flush() waits for
         # idleness on `_idle`. Waking only as many threads as there is work for matters: with
         # notify_all on every event, each push would wake every delivery thread for nothing.

@@ -30,13 +30,13 @@ from shared.tier_client import (
     UPSTREAM_CALLS,
     CircuitBreaker,
     CircuitOpen,
-    InProcessSession,
     Timeouts,
     UpstreamUnavailable,
     at_least_retry_after,
     circuit_open_problem,
     retry_after_header,
     retry_after_longer_than,
+    session_for,
 )
 
 from .auth import TOKEN_PATH, AccessToken, ClientCredentials, JwtBearer, TokenCache, TokenRequestError, Unconfigured
@@ -92,7 +92,7 @@ class SalesforceClient:
             raise ValueError("give a base_url (Salesforce over HTTP) or an app (in-process), not both")
         self.name = name
         self.in_process = app is not None
-        self.session = requests.Session() if app is None else InProcessSession(app)
+        self.session = session_for(base_url, app)
         self.login_url = (base_url or IN_PROCESS_BASE).rstrip("/")
         self.flow, self.api_version, self.usage = flow, api_version, usage
         self.timeouts, self.attempts, self.max_retry_wait, self.backoff = timeouts, attempts, max_retry_wait, backoff

@@ -27,10 +27,10 @@ from shared.tier_client import (
     UPSTREAM_CALLS,
     CircuitBreaker,
     CircuitOpen,
-    InProcessSession,
     Timeouts,
     UpstreamUnavailable,
     circuit_open_problem,
+    session_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class SapODataClient:
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (SAP over HTTP) or an app (in-process), not both")
         self.name = name
-        self.session = requests.Session() if app is None else InProcessSession(app)
+        self.session = session_for(base_url, app)
         self.in_process = app is not None
         if app is not None:
             base_url = IN_PROCESS_BASE + root

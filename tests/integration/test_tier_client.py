@@ -2,6 +2,7 @@
 correlation and trace propagation, upstream problems passed up."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -10,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from shared.errors import Problem
-from shared.tier_client import TierClient, Timeouts
+from shared.tier_client import TierClient, Timeouts, session_for
 
 
 def _upstream_app(calls: list, failures: dict):
@@ -141,3 +142,21 @@ def test_in_process_transport_keeps_the_http_contract_and_propagates_context():
     sent = calls[0]
     assert sent["X-Correlation-Id"] == "corr-42"
     assert sent["Traceparent"].startswith(f"00-{trace_id}-") and not sent["Traceparent"].endswith("00f067aa0ba902b7-01")
+
+
+def test_an_http_session_reads_proxies_and_ca_bundle_from_the_environment_once(monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    for name in [name for name in os.environ if name.lower().endswith("_proxy")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "sap.internal")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+
+    external, internal = session_for("https://login.salesforce.com"), session_for("https://sap.internal/odata")
+    monkeypatch.setenv("HTTPS_PROXY", "http://other.example:3128")  # read once: a later change is not seen
+
+    assert external.proxies["https"] == "http://proxy.example:3128"
+    assert internal.proxies == {}
+    assert external.verify == internal.verify == str(bundle)
+    assert not external.trust_env  # so requests does not scan the environment again on each call
