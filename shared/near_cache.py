@@ -86,7 +86,6 @@ class NearCache:
             _BYPASSES.inc(len(commands))
             return direct_read(self.client, commands)
         with self._lock:
-            epoch = self._epoch
             replies = [self._entries.get(command[1], _NO_ENTRY).get(command, _MISSING) for command in commands]
             missing = [i for i, reply in enumerate(replies) if reply is _MISSING]
             for i in missing:
@@ -96,43 +95,45 @@ class NearCache:
         if not missing:
             return replies
         _MISSES.inc(len(missing))
-        fetched = None
+        fetched, tracked_in = None, None
         try:
-            fetched = self._fetch([commands[i] for i in missing])
+            fetched, tracked_in = self._fetch([commands[i] for i in missing])
         finally:
-            self._settle([commands[i] for i in missing], fetched, epoch)
+            self._settle([commands[i] for i in missing], fetched, tracked_in)
         for i, reply in zip(missing, fetched):
             replies[i] = reply
         return replies
 
-    def _fetch(self, commands: list[Command]) -> list:
-        """Read `commands` over a tracked connection (Redis now tracks their keys for us); straight
-        from Redis, with its retries, when that fails."""
+    def _fetch(self, commands: list[Command]) -> tuple[list, int | None]:
+        """The replies of `commands` and the epoch whose subscriber Redis announces their changes
+        to: read over a tracked connection. When that fails, straight from Redis with its retries,
+        and None: such replies are not tracked, so they must not be kept."""
         try:
             connection, enabled_in = self._checkout()
         except redis.ResponseError as error:
             if "unknown" in str(error).lower():  # CLIENT TRACKING unknown: Redis < 6 or a proxy
                 self._disable(f"CLIENT TRACKING refused ({error})")
-            return direct_read(self.client, commands)  # else the subscriber went while connecting
+            return direct_read(self.client, commands), None  # else the subscriber went while connecting
         except (redis.ConnectionError, redis.TimeoutError):
-            return direct_read(self.client, commands)
+            return direct_read(self.client, commands), None
         try:
             connection.send_packed_command(connection.pack_commands(commands))
             replies = [SHAPES[command[0]](connection.read_response()) for command in commands]
         except (redis.ConnectionError, redis.TimeoutError):
             connection.disconnect()
-            return direct_read(self.client, commands)
+            return direct_read(self.client, commands), None
         except BaseException:  # an error reply leaves the rest unread: the connection is done
             connection.disconnect()
             raise
         self._checkin(connection, enabled_in)
-        return replies
+        return replies, enabled_in
 
-    def _settle(self, commands: list[Command], replies: list | None, epoch: int) -> None:
-        """Keep the replies of a miss unless their key was invalidated while they were in flight:
-        such a reply may predate the write the invalidation announced."""
+    def _settle(self, commands: list[Command], replies: list | None, tracked_in: int | None) -> None:
+        """Keep the replies of a miss if Redis tracks their keys for the current subscriber, unless
+        their key was invalidated while they were in flight: such a reply may predate the write
+        the invalidation announced."""
         with self._lock:
-            keep = replies is not None and epoch == self._epoch
+            keep = replies is not None and tracked_in == self._epoch
             for index, command in enumerate(commands):
                 key = command[1]
                 if keep and key not in self._dirty:

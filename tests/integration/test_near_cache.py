@@ -154,3 +154,18 @@ def test_availability_served_by_one_process_follows_every_change_made_through_an
                          json={"safety_stock": [{"units": 3}]})
     assert changed.status_code == 200, changed.get_json()
     assert available() == 12
+
+
+def test_a_reply_read_without_tracking_is_not_kept(cache, writer, monkeypatch):
+    writer.set("v", "1")
+    cache.read([("GET", "other")])  # the subscriber is up
+
+    def no_tracked_connection():
+        raise redis.ConnectionError("refused")
+
+    monkeypatch.setattr(cache, "_checkout", no_tracked_connection)
+    assert cache.read([("GET", "v")]) == ["1"]  # read straight from Redis, which will not announce changes
+    monkeypatch.undo()
+    writer.set("v", "2")
+
+    assert cache.read([("GET", "v")]) == ["2"]
