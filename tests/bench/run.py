@@ -128,7 +128,8 @@ class Bench:
 
 
 def serve(factory: str, config: ServerConfig, redis_url: str, directory: Path, ready: str) -> Gunicorn:
-    return start_gunicorn(factory, config, redis_url=redis_url, directory=directory, ready_path=ready)
+    clients = max(READ_CONNECTIONS, RESERVATION_CLIENTS, INGEST_CLIENTS)
+    return start_gunicorn(factory, config, redis_url=redis_url, directory=directory, ready_path=ready, clients=clients)
 
 
 def choose_config(bench: Bench, generator: reads.Generator, redis_url: str) -> ServerConfig:

@@ -65,9 +65,11 @@ class Gunicorn:
 
 
 def start_gunicorn(factory: str, *, env: dict[str, str], logfile: Path, workers: int = 1, threads: int = 4,
-                   port: int | None = None, ready_path: str = "/readyz", timeout: float = 30.0) -> Gunicorn:
+                   port: int | None = None, ready_path: str = "/readyz", timeout: float = 30.0,
+                   worker_connections: int | None = None) -> Gunicorn:
     """Serve `factory` (e.g. "experience_apis.web.app:create_app()") with `env` over os.environ, on
-    `port` (default a free one), and wait until GET `ready_path` answers 200."""
+    `port` (default a free one), and wait until GET `ready_path` answers 200. `worker_connections`:
+    gunicorn's cap on one worker's connections (default 1000)."""
     from tests.support.redis_servers import free_port  # here: redis_servers imports this module
 
     port = port or free_port()
@@ -75,7 +77,8 @@ def start_gunicorn(factory: str, *, env: dict[str, str], logfile: Path, workers:
     full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers),
                "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--backlog", "2048",
-               "--log-level", "warning", "--error-logfile", "-", factory]
+               "--log-level", "warning", "--error-logfile", "-",
+               *(["--worker-connections", str(worker_connections)] if worker_connections else []), factory]
     with open(logfile, "ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     server = Gunicorn(factory, port, process, logfile)
