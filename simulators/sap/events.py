@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import requests
+from requests.adapters import HTTPAdapter
 
 from simulators.sap.faults import FaultInjector
 
@@ -97,6 +98,9 @@ class EventBroker:
         self._faults, self.policy, self._clock = faults, policy or DeliveryPolicy(), clock
         self.session = requests.Session()  # mount a WSGI transport on it for in-process subscribers
         self.session.trust_env = False  # subscribers are called directly: no proxy lookup in the environment per push
+        # A kept connection per delivery thread: requests keeps 10, and every push beyond would open a new one.
+        for scheme in ("http://", "https://"):
+            self.session.mount(scheme, HTTPAdapter(pool_maxsize=self.policy.workers))
         # One lock, two conditions: delivery threads wait for work on `_cond`, flush() waits for
         # idleness on `_idle`. Waking only as many threads as there is work for matters: with
         # notify_all on every event, each push would wake every delivery thread for nothing.

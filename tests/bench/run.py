@@ -106,12 +106,12 @@ def check_reads(base_url: str) -> None:
 
 
 class Bench:
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self) -> None:
         self.rows: list[tuple[str, str, str, str, str]] = []
         self.notes: list[str] = []
         self.verdicts: list[bool] = []
         self.broken = False  # a correctness check failed (not just a speed target)
+        self.setup = "each section's setup in its header"  # the process API section names its server and load
 
     def row(self, figure: str, value: str, target: str = "", ratio: str = "", ok: bool | None = None) -> None:
         verdict = "" if ok is None else ("PASS" if ok else "FAIL")
@@ -132,12 +132,12 @@ def serve(factory: str, config: ServerConfig, redis_url: str, directory: Path, r
     return start_gunicorn(factory, config, redis_url=redis_url, directory=directory, ready_path=ready, clients=clients)
 
 
-def choose_config(bench: Bench, generator: reads.Generator, redis_url: str) -> ServerConfig:
+def choose_config(bench: Bench, generator: reads.Generator, redis_url: str, directory: Path) -> ServerConfig:
     say(f"\n== Server configuration trial: availability 1 SKU x 1 location ({TRIAL_SECONDS}s, {generator.describe()}) "
         f"and reservations ({RESERVATION_CLIENTS} clients x {TRIAL_RESERVATIONS_PER_CLIENT}, trial SKUs) ==")
     results = []
     for config in CONFIGS:
-        server = serve(INVENTORY_APP, config, redis_url, bench.directory, "/readyz")
+        server = serve(INVENTORY_APP, config, redis_url, directory, "/readyz")
         try:
             generator.run(server.url + SINGLE, 1)  # warm-up: imports, pools, caches
             read = generator.run(server.url + SINGLE, TRIAL_SECONDS)
@@ -298,14 +298,10 @@ def run_memory(bench: Bench, server: Gunicorn, client, keys: Keys, start: dateti
     bench.row("  + stored Idempotency-Key response (1-day TTL)", f"{res.total + res.idempotency:,.0f} B")
 
 
-def main() -> int:
-    began = time.perf_counter()
+def run_inventory(bench: Bench, workers: int | None = None) -> None:
+    """The process API section: ingest, reads, reservations and memory on its own redis-server,
+    under the gunicorn configuration the trial picks (or `workers` x 4 threads when given)."""
     directory = Path(tempfile.mkdtemp(prefix="inventory-bench-"))
-    bench = Bench(directory)
-    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
-    say(f"Inventory Gateway bench: {os.cpu_count()} CPUs, Python {platform.python_version()}, redis-server {redis_version}")
-    say("The load generators and Redis share these CPUs with the server: figures are floors, not ceilings.")
-    say(f"Host speed at start: {calibrate()}")
     generator = reads.Generator(READ_CONNECTIONS)
     if not generator.wrk:
         say("wrk not found (and not installable here): using a Python load generator instead; apt-get install wrk")
@@ -322,7 +318,8 @@ def main() -> int:
             seed(first.url, start)
         finally:
             first.stop()
-        config = choose_config(bench, generator, redis_server.url)
+        config = ServerConfig(workers, 4) if workers else choose_config(bench, generator, redis_server.url, directory)
+        bench.setup = f"{config}; load: {generator.describe()}; ingest: {INGEST_CLIENTS} clients, one connection per batch"
         server = serve(INVENTORY_APP, config, redis_server.url, directory, "/readyz")
         servers.append(server)
         run_ingest(bench, server, redis_server.url, settings, start)
@@ -338,6 +335,16 @@ def main() -> int:
         client.close()
         redis_server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def main() -> int:
+    began = time.perf_counter()
+    bench = Bench()
+    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
+    say(f"Inventory Gateway bench: {os.cpu_count()} CPUs, Python {platform.python_version()}, redis-server {redis_version}")
+    say("The load generators and Redis share these CPUs with the server: figures are floors, not ceilings.")
+    say(f"Host speed at start: {calibrate()}")
+    run_inventory(bench)
     # -- SAP goods movements end to end (tests/bench/sap.py): its own split stack (tests/bench/split.py) --
     from . import sap
     sap.run(bench)
@@ -347,8 +354,7 @@ def main() -> int:
     # -- web availability through the experience tier, all-in-one and split (tests/bench/experience.py) --
     from . import experience
     experience.run(bench)
-    say(f"\n== Results ({config}; load: {generator.describe()}; ingest: {INGEST_CLIENTS} clients, "
-        f"one connection per batch) ==")
+    say(f"\n== Results ({bench.setup}) ==")
     say(bench.table())
     for note in bench.notes:
         say(f"note: {note}")
@@ -361,7 +367,7 @@ def main() -> int:
 def run_alone(title: str, section, workers: int) -> int:
     """`--only <section>`: one section's `run(bench, workers)` with its own results table."""
     began = time.perf_counter()
-    bench = Bench(Path(tempfile.gettempdir()))
+    bench = Bench()
     say(f"Host speed at start: {calibrate()}")
     section(bench, workers)
     say(f"\n== Results ({title} section) ==")
@@ -373,11 +379,13 @@ def run_alone(title: str, section, workers: int) -> int:
 
 
 if __name__ == "__main__":
-    # --only sap|salesforce|experience [--workers N]: one section alone, its gateway with N gunicorn workers
-    if sys.argv[1:2] == ["--only"] and sys.argv[2:3] in (["sap"], ["salesforce"], ["experience"]):
+    # --only inventory|sap|salesforce|experience [--workers N]: one section alone, its server with N gunicorn
+    # workers (the inventory section otherwise picks its configuration by trial)
+    if sys.argv[1:2] == ["--only"] and sys.argv[2:3] in (["inventory"], ["sap"], ["salesforce"], ["experience"]):
         from . import experience, salesforce, sap, split
 
-        sections = {"sap": ("SAP", sap.run, split.WORKERS), "salesforce": ("Salesforce", salesforce.run, split.WORKERS),
+        sections = {"inventory": ("process API", run_inventory, None),
+                    "sap": ("SAP", sap.run, split.WORKERS), "salesforce": ("Salesforce", salesforce.run, split.WORKERS),
                     "experience": ("experience", experience.run, experience.WORKERS)}
         title, section, workers = sections[sys.argv[2]]
         workers = int(sys.argv[4]) if sys.argv[3:4] == ["--workers"] and len(sys.argv) == 5 else workers
