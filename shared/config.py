@@ -59,9 +59,9 @@ class Settings:
     redis_timeout_seconds: float = _setting(
         "REDIS_TIMEOUT_SECONDS", 2.0, "Socket connect and read timeout for Redis", float)
     near_cache_entries: int = _setting(
-        "NEAR_CACHE_ENTRIES", 20000, "Redis keys (positions, catalogue and rule versions) each process keeps for "
-        "availability reads, dropped the moment Redis reports a change (client-side caching; standalone Redis "
-        "only); 0 = read Redis every time", int)
+        "NEAR_CACHE_ENTRIES", 20000, "Redis keys (positions, catalogue and rule versions, the locations holding "
+        "each SKU) each process keeps for availability reads, dropped the moment Redis reports a change "
+        "(client-side caching; standalone Redis only); 0 = read Redis every time", int)
     log_level: str = _setting("LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR, CRITICAL", str.upper)
     host: str = _setting("GATEWAY_HOST", "127.0.0.1", "Address `serve` binds to", str)
     port: int = _setting("GATEWAY_PORT", 8080, "TCP port `serve` listens on", int)
