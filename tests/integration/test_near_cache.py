@@ -2,8 +2,6 @@
 any client is seen by the next read, also when the change races a miss or the subscriber dies."""
 from __future__ import annotations
 
-import time
-
 import pytest
 import redis
 
@@ -12,6 +10,7 @@ from shared.config import Settings
 from shared.near_cache import DirectReads, NearCache
 from shared.redis import create_reads, create_redis
 from tests.support.auth import service_client
+from tests.support.availability_receiver import wait_until
 from tests.support.inventory import event_json
 
 
@@ -28,13 +27,6 @@ def cache(redis_url):
 
 def calls(client: redis.Redis, command: str) -> int:
     return client.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0)
-
-
-def until(condition, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.01)
 
 
 def test_a_repeated_read_is_answered_without_asking_redis(cache, writer):
@@ -78,7 +70,7 @@ def test_a_reply_whose_key_changed_while_in_flight_is_not_kept(cache, writer, mo
     def fetch_then_overwrite(commands):
         replies = fetch(commands)  # Redis now tracks the key for us ...
         writer.set("v", "new")  # ... so this write's invalidation is on its way
-        until(lambda: cache._drain() and "v" in cache._dirty)
+        assert wait_until(lambda: cache._drain() and "v" in cache._dirty, timeout=5)
         return replies
 
     monkeypatch.setattr(cache, "_fetch", fetch_then_overwrite)
@@ -96,7 +88,7 @@ def test_when_the_subscriber_dies_reads_go_to_redis_until_it_is_back(cache, writ
     writer.set("v", "2")  # its invalidation has nowhere to go
     assert cache.read([("GET", "v")]) == ["2"]
 
-    until(lambda: cache._subscriber is not None)
+    assert wait_until(lambda: cache._subscriber is not None, timeout=5)
     assert cache.read([("GET", "v")]) == ["2"]
     asked = calls(writer, "get")
     assert cache.read([("GET", "v")]) == ["2"]
