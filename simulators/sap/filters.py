@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal, InvalidOperation
 
@@ -242,6 +243,53 @@ def _evaluate(node, row: Mapping):
         raise bad_request(f"Invalid argument types for {node[1]} in $filter")
 
 
-def parse_filter(text: str, entity: EntityType) -> Callable[[Mapping], bool]:
+#: The most whole keys a $filter is looked up by; a longer list is read by testing every row.
+MAX_KEY_LOOKUPS = 1000
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A parsed $filter: a predicate on rows, and `keys`, the whole keys (in the entity's key order)
+    the rows it selects must have, when the filter says so by key equalities joined with `or` and
+    `and`; None otherwise. A read may then look the rows up by key, as SAP's database uses its
+    primary index, instead of testing every row; the predicate still decides."""
+
+    tree: tuple
+    keys: tuple[tuple, ...] | None
+
+    def __call__(self, row: Mapping) -> bool:
+        return bool(_evaluate(self.tree, row))
+
+
+def _key_alternatives(node, key_names: frozenset[str]) -> list[dict] | None:
+    """Each alternative assignment of key properties the node allows, or None for "any row"."""
+    kind = node[0]
+    if kind == "cmp" and node[1] == "eq":
+        prop, literal = (node[2], node[3]) if node[2][0] == "prop" else (node[3], node[2])
+        if prop[0] == "prop" and prop[1] in key_names and literal[0] == "lit" and isinstance(literal[1], str):
+            return [{prop[1]: literal[1]}]
+        return None
+    if kind not in ("and", "or"):
+        return None
+    left, right = _key_alternatives(node[1], key_names), _key_alternatives(node[2], key_names)
+    if kind == "or":  # restricted only when both sides are
+        if left is None or right is None or len(left) + len(right) > MAX_KEY_LOOKUPS:
+            return None
+        return left + right
+    if left is None or right is None:  # `and` is at least as narrow as either side
+        return left if right is None else right
+    if len(left) * len(right) > MAX_KEY_LOOKUPS:
+        return None
+    return [{**a, **b} for a in left for b in right if all(a.get(name, value) == value for name, value in b.items())]
+
+
+def _whole_keys(tree, entity: EntityType) -> tuple[tuple, ...] | None:
+    alternatives = _key_alternatives(tree, frozenset(entity.keys))
+    if alternatives is None or any(len(alternative) != len(entity.keys) for alternative in alternatives):
+        return None
+    return tuple(dict.fromkeys(tuple(alternative[name] for name in entity.keys) for alternative in alternatives))
+
+
+def parse_filter(text: str, entity: EntityType) -> Filter:
     tree = _FilterParser(text, entity).parse()
-    return lambda row: bool(_evaluate(tree, row))
+    return Filter(tree, _whole_keys(tree, entity))

@@ -10,7 +10,7 @@ Edm.Time as `PT10H15M00S`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from simulators.sap.entities import DATETIME, DECIMAL, TIME, EntityType
 from simulators.sap.errors import ODataError
-from simulators.sap.filters import bad_request, parse_filter, tokenize
+from simulators.sap.filters import Filter, bad_request, parse_filter, tokenize
 
 KNOWN_OPTIONS = frozenset({"$filter", "$select", "$expand", "$orderby", "$top", "$skip", "$skiptoken",
                            "$inlinecount", "$format"})
@@ -158,7 +158,7 @@ def _non_negative(name: str, raw: str | None) -> int | None:
 
 @dataclass
 class QueryOptions:
-    where: Callable[[Mapping], bool] | None = None
+    where: Filter | None = None
     order: list[tuple[str, bool]] = field(default_factory=list)  # (property, descending)
     select: frozenset[str] | None = None
     expand: tuple[str, ...] = ()

@@ -147,9 +147,10 @@ def _read(service: Service, entity: EntityType, target) -> Response:
             return _json({"d": _entity(system, service, entity, row, options)})
         rows = system.related(entity.set_name, target.navigation, row)
         entity = service.entity_type(entity.nav(target.navigation).target)
+        options = parse_options(request.args, entity, collection=True)
     else:
-        rows = system.rows(entity.set_name)
-    options = parse_options(request.args, entity, collection=True)
+        options = parse_options(request.args, entity, collection=True)
+        rows = system.rows(entity.set_name, keys=options.where.keys if options.where else None)
     if target.count:
         page = select_rows(rows, options, entity, page_size=max(len(rows), 1))
         return Response(str(len(page.rows)), content_type="text/plain; charset=utf-8")

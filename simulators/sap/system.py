@@ -13,6 +13,13 @@ from simulators.sap.faults import FaultInjector, FaultSettings
 from simulators.sap.stock import FIRST_DOCUMENT_NUMBER, Document, StockTable
 
 
+#: Entity sets whose rows can be found by whole key without a scan -> their key properties in order.
+KEY_INDEXED_SETS = {
+    "A_MaterialDocumentHeader": ("MaterialDocumentYear", "MaterialDocument"),
+    "A_MaterialDocumentItem": ("MaterialDocumentYear", "MaterialDocument", "MaterialDocumentItem"),
+}
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -79,7 +86,13 @@ class SapSystem:
 
     # --- reads by entity set (rows keyed by OData property names) ------------------------------------
 
-    def rows(self, set_name: str) -> list[dict]:
+    def rows(self, set_name: str, *, keys: Iterable[tuple] | None = None) -> list[dict]:
+        """Every row of an entity set; with `keys` (whole keys in the entity's key order) only
+        those rows, looked up by key where the set has an index (material documents and their
+        items), as a database would; other sets ignore `keys` (the caller's filter still applies)."""
+        if keys is not None and set_name in KEY_INDEXED_SETS:
+            key_names = KEY_INDEXED_SETS[set_name]
+            return [row for key in keys if (row := self.find(set_name, dict(zip(key_names, key)))) is not None]
         if set_name == "A_MaterialStock":
             return self.stock.material_rows()
         if set_name == "A_MatlStkInAcctMod":

@@ -15,6 +15,7 @@ from shared.inventory_client import InventoryClient, process_tier
 from shared.tier_client import Timeouts
 
 from .client import SapODataClient
+from .document_reads import DocumentReads
 from .locations import LocationMap
 from .routes import blp
 from .service import SapGateway
@@ -49,9 +50,11 @@ def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None)
     if settings.sap_webhook_auth == "hmac" and not settings.sap_webhook_secret:
         logger.warning("SAP_WEBHOOK_SECRET is not set: business-event pushes will be refused (401)")
     timeouts = Timeouts.from_settings(settings)
+    sap = _sap_client(settings, sap_app, timeouts)
     return SapGateway(
         settings=settings,
-        sap=_sap_client(settings, sap_app, timeouts),
+        sap=sap,
+        documents=DocumentReads(sap),
         inventory=InventoryClient(process_tier(settings, process_app, redis)),
         locations=locations,
     )

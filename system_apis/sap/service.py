@@ -12,6 +12,7 @@ from shared.config import Settings
 from shared.errors import Problem
 
 from .client import SapODataClient
+from .document_reads import DocumentReads
 from .documents import MaterialDocument, StockRecord, odata_literal
 from shared.inventory_client import InventoryClient, empty_outcome
 from .locations import LocationMap
@@ -21,7 +22,6 @@ from .webhook import MATERIAL_DOCUMENT_CREATED, CloudEvent, material_document_ke
 
 logger = logging.getLogger(__name__)
 
-DOCUMENT_SERVICE = "API_MATERIAL_DOCUMENT_SRV"
 STOCK_ENTITY_SET = "API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod"
 #: Materials named in one $filter, so the URL stays well below SAP's length limits.
 MATERIALS_PER_QUERY = 40
@@ -37,25 +37,12 @@ class SapGateway:
 
     settings: Settings
     sap: SapODataClient
+    documents: DocumentReads
     inventory: InventoryClient
     locations: LocationMap
 
 
 # -- material documents ---------------------------------------------------------------------
-def fetch_material_document(sap: SapODataClient, year: str, number: str) -> MaterialDocument:
-    header_path = (f"{DOCUMENT_SERVICE}/A_MaterialDocumentHeader(MaterialDocumentYear={odata_literal(year)},"
-                   f"MaterialDocument={odata_literal(number)})")
-    header = sap.get(header_path, {"$expand": "to_MaterialDocumentItem"})
-    expanded = header.get("to_MaterialDocumentItem")
-    if isinstance(expanded, dict) and isinstance(expanded.get("results"), list) and not expanded.get("__next"):
-        items = expanded["results"]
-    elif isinstance(expanded, list):
-        items = expanded
-    else:  # deferred, or more items than SAP expands inline: read the navigation property in full
-        items = [record for page in sap.pages(f"{header_path}/to_MaterialDocumentItem") for record in page.records]
-    return MaterialDocument.from_odata(header, items)
-
-
 def _dead_letter_entry(document: MaterialDocument, mapped: MappedItem) -> dict:
     item = mapped.item
     return {
@@ -79,7 +66,7 @@ def ingest_material_document(system: SapGateway, year: str, number: str) -> dict
     or a dead letter with the reason it cannot be mapped. Returns only when each item is accounted
     for; raises a Problem otherwise. Safe to repeat: event ids make a second delivery a duplicate."""
     try:
-        document = fetch_material_document(system.sap, year, number)
+        document = system.documents.read(year, number)
     except Problem as problem:
         if problem.status == 404:
             # SAP announced the document; not finding it is a lag or a replica, not a bad event.

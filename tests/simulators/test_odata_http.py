@@ -103,6 +103,24 @@ def test_document_reads_expand_items_and_use_the_simulators_clock():
     app.extensions["sap_system"].close()
 
 
+def test_documents_read_by_their_keys_answer_as_a_scan_would(simulator):
+    session, documents = simulator.session(), f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader"
+    posted = [simulator.system.post_document(RECEIPT, RECEIPT["to_MaterialDocumentItem"]).key for _ in range(4)]
+    (year, first), (_, second), (_, third) = posted[0], posted[1], posted[3]
+    by_keys = (f"MaterialDocumentYear eq '{year}' and (MaterialDocument eq '{third}' or MaterialDocument eq "
+               f"'{first}' or MaterialDocument eq '0000000000')")
+    scanned = f"({by_keys}) or GoodsMovementCode eq 'none'"  # the same selection, every row tested
+    answers = [session.get(documents, params={"$format": "json", "$filter": expression, "$inlinecount": "allpages",
+                                              "$expand": "to_MaterialDocumentItem"}).json()["d"]
+               for expression in (by_keys, scanned)]
+    assert answers[0] == answers[1]
+    assert answers[0]["__count"] == "2"
+    assert [h["MaterialDocument"] for h in answers[0]["results"]] == [first, third]
+    assert answers[0]["results"][1]["to_MaterialDocumentItem"]["results"][0]["Material"] == "MAT-1002"
+    assert simulator.system.rows("A_MaterialDocumentHeader", keys=[(year, second)]) == [
+        simulator.system.find("A_MaterialDocumentHeader", {"MaterialDocumentYear": year, "MaterialDocument": second})]
+
+
 def test_requests_can_follow_next_links_too(simulator):
     session = simulator.session()
     url, rows = f"{simulator.service(STOCK_SRV)}/A_MatlStkInAcctMod?$filter=MatlWrhsStkQtyInMatlBaseUnit ge 0", []

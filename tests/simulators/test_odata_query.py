@@ -68,6 +68,33 @@ def test_unsupported_or_wrong_filters_are_400(expression):
     assert raised.value.status == 400
 
 
+@pytest.mark.parametrize("expression, keys", [
+    ("MaterialDocumentYear eq '2026' and MaterialDocument eq '4900000001'", (("2026", "4900000001"),)),
+    ("(MaterialDocumentYear eq '2026' and (MaterialDocument eq '4900000001' or MaterialDocument eq '4900000002'))"
+     " or (MaterialDocument eq '4900000009' and MaterialDocumentYear eq '2025')",
+     (("2026", "4900000001"), ("2026", "4900000002"), ("2025", "4900000009"))),
+    # a further condition only narrows what the keys select; a repeated key is looked up once
+    ("MaterialDocumentYear eq '2026' and MaterialDocument eq '4900000001' and GoodsMovementCode eq '01'",
+     (("2026", "4900000001"),)),
+    ("(MaterialDocumentYear eq '2026' and MaterialDocument eq '1') or (MaterialDocumentYear eq '2026' and "
+     "MaterialDocument eq '1')", (("2026", "1"),)),
+    ("MaterialDocumentYear eq '2026' and MaterialDocument eq '1' and MaterialDocument eq '2'", ()),
+])
+def test_a_filter_naming_whole_keys_is_looked_up_by_them(expression, keys):
+    assert parse_filter(expression, DOCUMENT_HEADER).keys == keys
+
+
+@pytest.mark.parametrize("expression", [
+    "MaterialDocumentYear eq '2026'",  # part of a key: every row of the year
+    "MaterialDocumentYear eq '2026' and MaterialDocument eq '1' or GoodsMovementCode eq '01'",
+    "not (MaterialDocumentYear eq '2026' and MaterialDocument eq '1')",
+    "MaterialDocumentYear eq '2026' and MaterialDocument ne '1'",
+    "MaterialDocumentYear eq '2026' and startswith(MaterialDocument, '49')",
+])
+def test_a_filter_not_bounded_by_whole_keys_tests_every_row(expression):
+    assert parse_filter(expression, DOCUMENT_HEADER).keys is None
+
+
 def options(**args):
     return parse_options(args, MATL_STK_IN_ACCT_MOD, collection=True)
 

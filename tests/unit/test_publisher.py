@@ -71,6 +71,18 @@ def test_pending_changes_keep_per_sku_the_oldest_change_behind_it_and_every_entr
     assert pending.due(10.25, window_seconds=0.2)  # the window opened with the first change
 
 
+def test_a_changes_window_opens_when_it_was_recorded_not_when_it_was_read():
+    pending = PendingChanges()
+    # recorded at 1,000,000 ms, read 150 ms later (the publisher was sending the last batch)
+    pending.add(Change("1000000-0", {"MAT-1": 999_990}), now=50.0, wall_ms=1_000_150)
+    assert pending.remaining(50.0, window_seconds=0.2) == pytest.approx(0.05)
+    assert not pending.due(50.04, window_seconds=0.2) and pending.due(50.06, window_seconds=0.2)
+    # a clock behind the entry's never opens the window later than the read
+    ahead = PendingChanges()
+    ahead.add(Change("1000300-0", {"MAT-1": 1}), now=50.0, wall_ms=1_000_150)
+    assert ahead.first_seen == 50.0
+
+
 def test_slow_down_widens_the_window_tenfold_up_to_the_cap_until_lifted():
     pace = Pace(200, factor=10, max_ms=1500)
     assert pace.window_ms == 200

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..adapters.changes import Change
+from ..adapters.changes import Change, stream_id
 
 
 @dataclass
@@ -17,23 +17,26 @@ class PendingChanges:
     #: when set, every SKU is due, since this moment (ms); `versions` are published with it
     everything_since: int | None = None
     versions: dict[str, str] = field(default_factory=dict)
-    #: monotonic time of the first change of this window
+    #: monotonic time the oldest change of this window was recorded (the window opened)
     first_seen: float | None = None
 
-    def add(self, change: Change, now: float) -> None:
+    def add(self, change: Change, now: float, *, wall_ms: int | None = None) -> None:
+        """Take `change`, read at monotonic `now`. With `wall_ms` (the wall clock at `now`) its
+        window opens when the change was recorded (its entry id), not when it was read: a change
+        that came in while the last batch was being sent is not held a whole window more."""
         for sku, occurred_ms in change.skus.items():
             self.skus[sku] = min(occurred_ms, self.skus.get(sku, occurred_ms))
         self.entry_ids.append(change.entry_id)
-        self._seen(now)
+        age = 0.0 if wall_ms is None else max(0.0, (wall_ms - stream_id(change.entry_id)[0]) / 1000)
+        self._seen(now - age)
 
     def add_everything(self, since_ms: int, versions: dict[str, str], now: float) -> None:
         self.everything_since = min(since_ms, self.everything_since or since_ms)
         self.versions = versions
         self._seen(now)
 
-    def _seen(self, now: float) -> None:
-        if self.first_seen is None:
-            self.first_seen = now
+    def _seen(self, at: float) -> None:
+        self.first_seen = at if self.first_seen is None else min(self.first_seen, at)
 
     def occurred_ms(self, sku: str) -> int | None:
         """The oldest change behind this SKU's value; None when nothing is known of it."""

@@ -1,0 +1,158 @@
+"""Material documents read from SAP for the webhook's pushes, several in one OData request when
+pushes arrive together (group commit).
+
+A push that finds no read in flight in its process reads its document at once, by key. Pushes that
+arrive while a read is in flight wait for it, then one of them reads all the waiting documents in one
+collection request (`$filter` by their keys, `$expand` of the items). An idle gateway reads exactly
+as before; a busy one — a broker redelivering a backlog, a burst of postings — pays one request for
+many documents, on its own side and on SAP's, so it catches up instead of falling further behind.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from itertools import islice
+from dataclasses import dataclass
+
+from shared import metrics
+from shared.errors import Problem
+
+from .client import SapODataClient
+from .documents import MaterialDocument, odata_literal
+
+HEADERS = "API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentHeader"
+ITEMS = "to_MaterialDocumentItem"
+#: Documents named in one read: the `$filter` stays near 1 KB, well within SAP's URL limits.
+MAX_DOCUMENTS_PER_READ = 20
+
+READS = metrics.counter("sap_document_reads_total", "OData reads of material documents (one or several each)")
+DOCUMENTS = metrics.counter("sap_documents_read_total", "Material documents asked for in those reads")
+
+Key = tuple[str, str]  # (MaterialDocumentYear, MaterialDocument)
+
+
+def header_path(year: str, number: str) -> str:
+    return f"{HEADERS}(MaterialDocumentYear={odata_literal(year)},MaterialDocument={odata_literal(number)})"
+
+
+def fetch_material_document(sap: SapODataClient, year: str, number: str) -> MaterialDocument:
+    """One document by key, with its items; SAP's 404 Problem when it has no such document."""
+    return _document(sap, sap.get(header_path(year, number), {"$expand": ITEMS}))
+
+
+def fetch_material_documents(sap: SapODataClient, keys: Iterable[Key]) -> dict[Key, MaterialDocument]:
+    """The documents of `keys` SAP has, read in one collection request (absent ones are left out)."""
+    numbers_by_year: dict[str, list[str]] = defaultdict(list)
+    for year, number in keys:
+        numbers_by_year[year].append(number)
+    expression = " or ".join(
+        f"(MaterialDocumentYear eq {odata_literal(year)} and ("
+        + " or ".join(f"MaterialDocument eq {odata_literal(number)}" for number in numbers) + "))"
+        for year, numbers in numbers_by_year.items())
+    documents = {}
+    for page in sap.pages(HEADERS, {"$filter": expression, "$expand": ITEMS}):
+        for header in page.records:
+            document = _document(sap, header)
+            documents[(document.year, document.number)] = document
+    return documents
+
+
+def _document(sap: SapODataClient, header: dict) -> MaterialDocument:
+    expanded = header.get(ITEMS)
+    if isinstance(expanded, dict) and isinstance(expanded.get("results"), list) and not expanded.get("__next"):
+        items = expanded["results"]
+    elif isinstance(expanded, list):
+        items = expanded
+    else:  # deferred, or more items than SAP expands inline: read the navigation property in full
+        path = f"{header_path(str(header.get('MaterialDocumentYear', '')), str(header.get('MaterialDocument', '')))}/{ITEMS}"
+        items = [record for page in sap.pages(path) for record in page.records]
+    return MaterialDocument.from_odata(header, items)
+
+
+@dataclass(eq=False)
+class _Wanted:
+    """One document some pushes wait for; filled in by whichever of them reads it."""
+
+    key: Key
+    document: MaterialDocument | None = None
+    failure: Exception | None = None
+    done: bool = False
+
+    def result(self) -> MaterialDocument:
+        if self.document is None:
+            raise self.failure or Problem(503, f"the read of material document {self.key[0]}/{self.key[1]} "
+                                               "was cut short", type_slug="upstream-unavailable",
+                                          headers={"Retry-After": "1"})
+        return self.document
+
+
+class DocumentReads:
+    """The group-commit reader of one process (see the module docstring). At most one read is in
+    flight per process; a push never waits longer than `longest_wait` seconds (two reads at the
+    client's slowest) and then asks for redelivery."""
+
+    def __init__(self, sap: SapODataClient, *, max_documents: int = MAX_DOCUMENTS_PER_READ) -> None:
+        self.sap = sap
+        self.max_documents = max_documents
+        timeouts = sap.timeouts
+        self.longest_wait = 2 * sap.attempts * (timeouts.connect + timeouts.read + 1.0)
+        self._changed = threading.Condition()
+        self._waiting: dict[Key, _Wanted] = {}  # oldest first
+        self._reading = False
+
+    def read(self, year: str, number: str) -> MaterialDocument:
+        """The document with its items; a Problem as the single read would raise it (SAP's 404 for
+        a document it does not have, 503 when SAP is unavailable or the wait ran out)."""
+        deadline = time.monotonic() + self.longest_wait
+        with self._changed:
+            wanted = self._waiting.setdefault((year, number), _Wanted((year, number)))
+            while not wanted.done and self._reading:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Problem(503, f"material document {year}/{number} waited {self.longest_wait:.0f} s for a "
+                                  "read of SAP", type_slug="upstream-unavailable", headers={"Retry-After": "1"},
+                                  upstream=self.sap.name)
+                self._changed.wait(remaining)
+            if wanted.done:
+                return wanted.result()
+            batch = self._take(wanted)
+            self._reading = True
+        try:
+            self._read_together(batch)
+        finally:
+            with self._changed:
+                self._reading = False
+                self._changed.notify_all()
+        return wanted.result()
+
+    def _take(self, own: _Wanted) -> list[_Wanted]:
+        """`own` and the longest-waiting others, up to max_documents, out of the waiting list."""
+        del self._waiting[own.key]
+        others = list(islice(self._waiting.values(), self.max_documents - 1))
+        for wanted in others:
+            del self._waiting[wanted.key]
+        return [own, *others]
+
+    def _read_together(self, batch: list[_Wanted]) -> None:
+        READS.inc()
+        DOCUMENTS.inc(len(batch))
+        try:
+            if len(batch) == 1:
+                year, number = batch[0].key
+                found = {batch[0].key: fetch_material_document(self.sap, year, number)}
+            else:
+                found = fetch_material_documents(self.sap, (wanted.key for wanted in batch))
+            for wanted in batch:
+                wanted.document = found.get(wanted.key)
+                if wanted.document is None:
+                    wanted.failure = Problem(404, f"{self.sap.name}: material document {wanted.key[0]}/"
+                                                  f"{wanted.key[1]} was not found", type_slug="sap-not-found",
+                                             upstream=self.sap.name, upstream_status=404)
+        except Exception as failure:  # every waiter answers for it as its own read would
+            for wanted in batch:
+                wanted.failure = failure
+        finally:
+            for wanted in batch:
+                wanted.done = True
