@@ -5,9 +5,10 @@ stream (adapters/changes.py) as a consumer group and coalesces per SKU over a sh
 (PUBLISHER_WINDOW_MS from the recording of the window's first change; wider while the system API
 asks to slow down). Then, a chunk of SKUs at a time, it computes every outcome key's value *now*
 (publishing/values.py), sends the keys whose value differs from what was last published
-(publishing/sender.py), and acknowledges the stream entries only once the system API answered 200. A crash or restart loses nothing: unacknowledged entries stay pending
-and the next publisher claims them and computes again; the keys of a batch in flight are marked
-unconfirmed until its 200, so a batch the receiver took from a publisher that died is sent again.
+(publishing/sender.py), and acknowledges the stream entries only once the system API answered 200.
+A crash or restart loses nothing: unacknowledged entries stay pending and the next publisher claims
+them and computes again; the keys of a batch in flight are marked unconfirmed until its 200, so a
+batch the receiver took from a publisher that died is sent again.
 
 Rule-set and catalogue changes are not recorded per request: the publisher compares their
 versions with those it last published in full and computes every SKU again when they moved (or

@@ -13,8 +13,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from itertools import islice
 from dataclasses import dataclass
+from itertools import islice
 
 from shared import metrics
 from shared.errors import Problem
@@ -66,8 +66,8 @@ def _document(sap: SapODataClient, header: dict) -> MaterialDocument:
     elif isinstance(expanded, list):
         items = expanded
     else:  # deferred, or more items than SAP expands inline: read the navigation property in full
-        path = f"{header_path(str(header.get('MaterialDocumentYear', '')), str(header.get('MaterialDocument', '')))}/{ITEMS}"
-        items = [record for page in sap.pages(path) for record in page.records]
+        year, number = str(header.get("MaterialDocumentYear", "")), str(header.get("MaterialDocument", ""))
+        items = [record for page in sap.pages(f"{header_path(year, number)}/{ITEMS}") for record in page.records]
     return MaterialDocument.from_odata(header, items)
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis as redis_lib
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from process_apis.inventory.bootstrap import bootstrap
 from shared.config import Settings
@@ -141,6 +143,16 @@ def commit_times(redis_url: str) -> dict[str, int]:
     return latest
 
 
+def document_reads(gateway_url: str) -> tuple[float, float]:
+    """(OData reads of material documents, documents asked for in them) so far, from the gateway's
+    /metrics (summed over its workers)."""
+    answer = requests.get(f"{gateway_url}/metrics", timeout=10)
+    answer.raise_for_status()
+    values = {sample.name: sample.value for family in text_string_to_metric_families(answer.text)
+              for sample in family.samples}
+    return values.get("sap_document_reads_total", 0.0), values.get("sap_documents_read_total", 0.0)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -192,11 +204,14 @@ def run(bench, workers: int = WORKERS) -> None:
         stack = start_split(directory, workers=workers)
         sap = stack.sap
         for rate, threads in RATES.items():
-            cpu = cpu_times(stack)
+            cpu, reads = cpu_times(stack), document_reads(stack.gateway.base_url)
             result = drive(sap.base_url, sap.user, sap.password, rate, threads, WARMUP_SECONDS + STEADY_SECONDS)
             say(f"  busy cores while the drivers ran at {rate}/s: {busy_cores(cpu, cpu_times(stack), result.seconds)}")
             flushed = flush_deliveries(stack, DRAIN_TIMEOUT_SECONDS)
             result.drained_seconds = time.time() - result.stopped_at
+            read, asked = (after - before for after, before in zip(document_reads(stack.gateway.base_url), reads))
+            say(f"  material documents per OData read of SAP: {asked / max(read, 1):.2f} ({read:.0f} reads; pushes "
+                "arriving while a read is in flight share the next)")
             if not flushed["idle"] or flushed["undeliverable"]:
                 bench.notes.append(f"SAP at {rate}/s: pushes still pending or undeliverable: {flushed}")
                 bench.broken = True

@@ -47,8 +47,11 @@ class HeldReads:
         assert self.first_started.wait(5)
         futures += [self.pool.submit(self.outcome, *key) for key in others]
         assert wait_until(lambda: len(self.reads._waiting) == len(set(others)), timeout=5)
-        self._gate.set()
+        self.release()
         return [future.result(timeout=10) for future in futures]
+
+    def release(self) -> None:
+        self._gate.set()
 
     def outcome(self, year: str, number: str):
         try:
@@ -100,3 +103,15 @@ def test_two_pushes_of_one_document_share_its_read(held, simulator):
     outcomes = held.read_behind_first(first, [twice, twice])
     assert len(held.requests) == 2
     assert outcomes[1] == outcomes[2] == key_read(simulator, twice)
+
+
+def test_a_push_waiting_longer_than_the_reads_can_take_asks_for_redelivery(held, simulator):
+    first, waiting = post_movement(simulator, "101", 1), post_movement(simulator, "101", 2)
+    held.reads.longest_wait = 0.2  # the held read outlasts it
+    in_flight = held.pool.submit(held.outcome, *first)
+    assert held.first_started.wait(5)
+    answer = held.outcome(*waiting)
+    assert isinstance(answer, Problem) and answer.status == 503 and answer.headers["Retry-After"] == "1"
+    held.release()
+    assert in_flight.result(timeout=10) == key_read(simulator, first)
+    assert held.reads.read(*waiting) == key_read(simulator, waiting)
