@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -28,7 +29,7 @@ def _inventory(settings: Settings, redis=None, prefix: str = "inv"):
 def cmd_serve(args, settings: Settings) -> int:
     """All-in-one: every API (and, without SAP_BASE_URL / SALESFORCE_BASE_URL, the simulators) in one
     gunicorn app, the sweeper and the availability publisher in its worker(s)."""
-    from shared import gateway
+    from shared import gateway, metrics
     from shared.serving import GunicornServer, gthread_config
 
     demo = args.demo or settings.demo
@@ -42,6 +43,7 @@ def cmd_serve(args, settings: Settings) -> int:
         log.warning("serving with 1 worker instead of %d: %s", workers, "; ".join(reasons))
         workers = 1
     host, port = args.host or settings.host, args.port or settings.port
+    metrics_directory = metrics.share_across_workers() if workers > 1 else None
     # The demo is loaded once: where the state lives. With the embedded store or the in-process
     # simulator that is the one worker (after the fork); otherwise Redis and SAP are shared by every
     # worker and the master loads it before forking.
@@ -63,7 +65,11 @@ def cmd_serve(args, settings: Settings) -> int:
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     print(gateway.banner(settings, f"http://{shown}:{port}", generated, api_keys), flush=True)
-    GunicornServer(load, gthread_config(host, port, workers=workers, threads=args.threads or settings.threads)).run()
+    hooks = {"child_exit": lambda _, worker: metrics.mark_worker_dead(worker.pid)}
+    if metrics_directory:
+        hooks["on_exit"] = lambda _: shutil.rmtree(metrics_directory, ignore_errors=True)
+    GunicornServer(load, gthread_config(host, port, workers=workers, threads=args.threads or settings.threads,
+                                        **hooks)).run()
     return 0
 
 

@@ -1,21 +1,22 @@
 """Prometheus metrics: per-request counter and latency histogram, the /metrics route,
 and get-or-create helpers so any module can define metrics on the one (default) registry.
 
-Under gunicorn set PROMETHEUS_MULTIPROC_DIR (an empty directory) in the environment before
-the master starts, so /metrics aggregates all workers, and call `mark_worker_dead(worker.pid)`
-from gunicorn's `child_exit` hook.
+Under gunicorn with several workers (`serve`), `share_across_workers()` in the master keeps the
+values in PROMETHEUS_MULTIPROC_DIR so /metrics aggregates all workers, and gunicorn's `child_exit`
+hook calls `mark_worker_dead(worker.pid)`.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from typing import Any
 
 import flask
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client import generate_latest, multiprocess
+from prometheus_client import generate_latest, multiprocess, values
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -85,6 +86,20 @@ def render_metrics() -> flask.Response:
     else:
         registry = REGISTRY
     return flask.Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def share_across_workers() -> str | None:
+    """For a server about to fork several workers: keep every metric value in
+    PROMETHEUS_MULTIPROC_DIR (a new temporary directory unless the operator set one), so that /metrics
+    sums all workers whichever answers. Call in the master before it creates any metric value
+    (labelled metrics create theirs on first use). The directory it made (remove it at exit), or None."""
+    created = None
+    if not os.environ.get(MULTIPROC_ENV):
+        created = tempfile.mkdtemp(prefix="inventory-gateway-metrics-")
+        os.environ[MULTIPROC_ENV] = created
+    # prometheus_client chose where values live when it was imported, before the variable was set.
+    values.ValueClass = values.get_value_class()
+    return created
 
 
 def mark_worker_dead(pid: int) -> None:

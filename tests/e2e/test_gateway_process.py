@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.sap_gateway import start_gateway
 
@@ -52,6 +53,28 @@ def test_serve_answers_with_demo_data_docs_and_correlation_id(gateway):
     assert requests.get(f"{base}/docs", timeout=TIMEOUT).status_code == 200
     assert "/inventory/v1/events" in requests.get(f"{base}/openapi.json", timeout=TIMEOUT).json()["paths"]
     assert "inventory_events_total" in requests.get(f"{base}/metrics", timeout=TIMEOUT).text
+
+
+def _livez_requests(base: str) -> float:
+    """gateway_http_requests_total of /livez as one scrape of /metrics reports it."""
+    families = text_string_to_metric_families(requests.get(f"{base}/metrics", timeout=TIMEOUT).text)
+    return sum(sample.value for family in families for sample in family.samples
+               if sample.name == "gateway_http_requests_total" and sample.labels.get("endpoint") == "/livez")
+
+
+def test_metrics_of_several_workers_count_every_request_whichever_worker_answers(redis_url, tmp_path):
+    served = start_gateway({"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}, "--workers", "2", "--threads", "4",
+                           logfile=tmp_path / "serve.log")
+    try:
+        assert served.output().count("Booting worker") == 2
+        callers = [requests.Session() for _ in range(20)]  # 20 connections held open: both workers take some
+        for caller in callers:
+            assert caller.get(f"{served.base_url}/livez", timeout=TIMEOUT).status_code == 200
+        assert {_livez_requests(served.base_url) for _ in range(6)} == {20}
+        for caller in callers:
+            caller.close()
+    finally:
+        served.stop()
 
 
 def test_sweeper_in_serve_releases_an_expired_reservation_within_two_seconds(gateway):
