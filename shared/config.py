@@ -113,6 +113,9 @@ class Settings:
         _parse_optional_str)
     sap_webhook_max_age_seconds: int = _setting(
         "SAP_WEBHOOK_MAX_AGE_SECONDS", 300, "Oldest signature timestamp a webhook push may carry", int)
+    sap_reads_in_flight: int = _setting(
+        "SAP_READS_IN_FLIGHT", 4, "Material-document reads of SAP in flight at once per process; pushes beyond "
+        "them wait and are read together, many documents per request", int)
     sap_location_map: str | None = _setting(
         "SAP_LOCATION_MAP", None, 'Plant/storage location -> gateway location: JSON {"1010/0001": "S001"} or '
         "@path to such a file", _parse_optional_str)
@@ -279,7 +282,7 @@ def _validate(settings: Settings) -> None:
     _require(1 <= s.port <= 65535, "port", s.port, "must be between 1 and 65535")
     for name in ("workers", "threads", "max_body_bytes", "idempotency_lock_seconds", "dedup_ttl_seconds",
                  "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds",
-                 "upstream_attempts", "sap_webhook_max_age_seconds", "publisher_window_ms", "sf_sim_token_ttl_seconds",
+                 "upstream_attempts", "sap_webhook_max_age_seconds", "sap_reads_in_flight", "publisher_window_ms", "sf_sim_token_ttl_seconds",
                  "sf_sim_daily_api_limit", "upstream_breaker_failures", "web_display_cap", "web_hold_ttl_seconds",
                  "order_reservation_ttl_seconds", "max_units_per_line", "max_lines_per_reservation",
                  "max_holds_per_cart"):

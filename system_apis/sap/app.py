@@ -54,7 +54,7 @@ def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None)
     return SapGateway(
         settings=settings,
         sap=sap,
-        documents=DocumentReads(sap),
+        documents=DocumentReads(sap, max_reads=settings.sap_reads_in_flight),
         inventory=InventoryClient(process_tier(settings, process_app, redis)),
         locations=locations,
     )

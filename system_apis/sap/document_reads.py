@@ -1,11 +1,14 @@
 """Material documents read from SAP for the webhook's pushes, several in one OData request when
 pushes arrive together (group commit).
 
-A push that finds no read in flight in its process reads its document at once, by key. Pushes that
-arrive while a read is in flight wait for it, then one of them reads all the waiting documents in one
-collection request (`$filter` by their keys, `$expand` of the items). An idle gateway reads exactly
-as before; a busy one — a broker redelivering a backlog, a burst of postings — pays one request for
-many documents, on its own side and on SAP's, so it catches up instead of falling further behind.
+A push that finds fewer than MAX_READS_IN_FLIGHT reads of SAP in flight in its process reads its
+document at once, by key. Pushes that arrive when that many are in flight wait for the first to
+finish; then one of them reads all the waiting documents in one collection request (`$filter` by
+their keys, `$expand` of the items). A gateway keeping up reads exactly as before, one document per
+request and never waiting; one falling behind — SAP slow, a broker redelivering a backlog, a burst of
+postings — pays one request for many documents, on its own side and on SAP's, and asks SAP for no
+more than MAX_READS_IN_FLIGHT reads at once per process, so it catches up instead of falling further
+behind.
 """
 from __future__ import annotations
 
@@ -26,6 +29,8 @@ HEADERS = "API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentHeader"
 ITEMS = "to_MaterialDocumentItem"
 #: Documents named in one read: the `$filter` stays near 1 KB, well within SAP's URL limits.
 MAX_DOCUMENTS_PER_READ = 20
+#: Reads of SAP in flight at once per process; pushes beyond them wait and are read together.
+MAX_READS_IN_FLIGHT = 4
 
 READS = metrics.counter("sap_document_reads_total", "OData reads of material documents (one or several each)")
 DOCUMENTS = metrics.counter("sap_documents_read_total", "Material documents asked for in those reads")
@@ -78,6 +83,7 @@ class _Wanted:
     key: Key
     document: MaterialDocument | None = None
     failure: Exception | None = None
+    taken: bool = False  # a read of it is in flight
     done: bool = False
 
     def result(self) -> MaterialDocument:
@@ -89,18 +95,20 @@ class _Wanted:
 
 
 class DocumentReads:
-    """The group-commit reader of one process (see the module docstring). At most one read is in
-    flight per process; a push never waits longer than `longest_wait` seconds (two reads at the
-    client's slowest) and then asks for redelivery."""
+    """The group-commit reader of one process (see the module docstring): up to `max_reads` reads
+    of SAP in flight at once, each push beyond them waiting for the next free one, which reads every
+    document waiting (up to `max_documents`). A push never waits longer than `longest_wait` seconds
+    (two reads at the client's slowest) and then asks for redelivery."""
 
-    def __init__(self, sap: SapODataClient, *, max_documents: int = MAX_DOCUMENTS_PER_READ) -> None:
+    def __init__(self, sap: SapODataClient, *, max_documents: int = MAX_DOCUMENTS_PER_READ,
+                 max_reads: int = MAX_READS_IN_FLIGHT) -> None:
         self.sap = sap
-        self.max_documents = max_documents
+        self.max_documents, self.max_reads = max_documents, max_reads
         timeouts = sap.timeouts
         self.longest_wait = 2 * sap.attempts * (timeouts.connect + timeouts.read + 1.0)
         self._changed = threading.Condition()
         self._waiting: dict[Key, _Wanted] = {}  # oldest first
-        self._reading = False
+        self._in_flight = 0
 
     def read(self, year: str, number: str) -> MaterialDocument:
         """The document with its items; a Problem as the single read would raise it (SAP's 404 for
@@ -108,7 +116,7 @@ class DocumentReads:
         deadline = time.monotonic() + self.longest_wait
         with self._changed:
             wanted = self._waiting.setdefault((year, number), _Wanted((year, number)))
-            while not wanted.done and self._reading:
+            while not wanted.done and (wanted.taken or self._in_flight >= self.max_reads):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise Problem(503, f"material document {year}/{number} waited {self.longest_wait:.0f} s for a "
@@ -118,22 +126,23 @@ class DocumentReads:
             if wanted.done:
                 return wanted.result()
             batch = self._take(wanted)
-            self._reading = True
+            self._in_flight += 1
         try:
             self._read_together(batch)
         finally:
             with self._changed:
-                self._reading = False
+                self._in_flight -= 1
                 self._changed.notify_all()
         return wanted.result()
 
     def _take(self, own: _Wanted) -> list[_Wanted]:
         """`own` and the longest-waiting others, up to max_documents, out of the waiting list."""
         del self._waiting[own.key]
-        others = list(islice(self._waiting.values(), self.max_documents - 1))
-        for wanted in others:
-            del self._waiting[wanted.key]
-        return [own, *others]
+        batch = [own, *islice(self._waiting.values(), self.max_documents - 1)]
+        for wanted in batch:
+            self._waiting.pop(wanted.key, None)
+            wanted.taken = True
+        return batch
 
     def _read_together(self, batch: list[_Wanted]) -> None:
         READS.inc()

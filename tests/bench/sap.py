@@ -210,8 +210,8 @@ def run(bench, workers: int = WORKERS) -> None:
             flushed = flush_deliveries(stack, DRAIN_TIMEOUT_SECONDS)
             result.drained_seconds = time.time() - result.stopped_at
             read, asked = (after - before for after, before in zip(document_reads(stack.gateway.base_url), reads))
-            say(f"  material documents per OData read of SAP: {asked / max(read, 1):.2f} ({read:.0f} reads; pushes "
-                "arriving while a read is in flight share the next)")
+            say(f"  material documents per OData read of SAP: {asked / max(read, 1):.2f} ({read:.0f} reads; beyond "
+                "SAP_READS_IN_FLIGHT reads at once per worker, waiting pushes share the next)")
             if not flushed["idle"] or flushed["undeliverable"]:
                 bench.notes.append(f"SAP at {rate}/s: pushes still pending or undeliverable: {flushed}")
                 bench.broken = True

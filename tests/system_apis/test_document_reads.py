@@ -20,10 +20,11 @@ from tests.system_apis.support import SAP_PASSWORD, SAP_USER, post_movement, sap
 
 
 class HeldReads:
-    """DocumentReads over a real SAP client whose first request is held until `release()`, so that
-    the pushes after it queue up behind a read in flight; every OData request is recorded."""
+    """DocumentReads (one read in flight at a time, unless told otherwise) over a real SAP client
+    whose first request is held until `release()`, so that the pushes after it queue up behind a
+    read in flight; every OData request is recorded."""
 
-    def __init__(self, simulator) -> None:
+    def __init__(self, simulator, max_reads: int = 1) -> None:
         self.sap = SapODataClient(app=simulator, root=ODATA_ROOT, user=SAP_USER, password=SAP_PASSWORD,
                                   timeouts=Timeouts(1, 5), attempts=1)
         self.requests: list[str] = []
@@ -38,7 +39,7 @@ class HeldReads:
             return send(method, url, **options)
 
         self.sap.request = request
-        self.reads = DocumentReads(self.sap)
+        self.reads = DocumentReads(self.sap, max_reads=max_reads)
         self.pool = ThreadPoolExecutor(max_workers=12)
 
     def read_behind_first(self, first: tuple[str, str], others: list[tuple[str, str]]) -> list:
@@ -115,3 +116,18 @@ def test_a_push_waiting_longer_than_the_reads_can_take_asks_for_redelivery(held,
     held.release()
     assert in_flight.result(timeout=10) == key_read(simulator, first)
     assert held.reads.read(*waiting) == key_read(simulator, waiting)
+
+
+def test_a_read_below_the_limit_goes_out_at_once_beside_one_in_flight(simulator):
+    held = HeldReads(simulator, max_reads=2)
+    try:
+        first, second = post_movement(simulator, "101", 1), post_movement(simulator, "101", 2)
+        in_flight = held.pool.submit(held.outcome, *first)
+        assert held.first_started.wait(5)
+        assert held.outcome(*second) == key_read(simulator, second)  # answered while the first is held
+        held.release()
+        assert in_flight.result(timeout=10) == key_read(simulator, first)
+        assert len(held.requests) == 2
+    finally:
+        held.release()
+        held.pool.shutdown(wait=True)
