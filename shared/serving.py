@@ -17,6 +17,13 @@ class GunicornServer(BaseApplication):
     def load_config(self) -> None:
         for name, value in self._config.items():
             self.cfg.set(name, value)
+        # GUNICORN_CMD_ARGS, as the gunicorn command reads it (e.g. "--timeout 60 --worker-connections
+        # 200"), over ours: gunicorn's own settings stay reachable without a setting of ours for each.
+        from_env = self.cfg.get_cmd_args_from_env()
+        if from_env:
+            for name, value in vars(self.cfg.parser().parse_args(from_env)).items():
+                if value is not None and name != "args":
+                    self.cfg.set(name.lower(), value)
 
     def load(self):
         return self._app_factory()

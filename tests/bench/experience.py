@@ -19,7 +19,7 @@ from tests.support.processes import start_gunicorn
 from tests.support.sap_gateway import start_gateway
 
 from . import reads
-from .servers import start_redis
+from .servers import balanced_connections, start_redis
 
 CONNECTIONS = 16
 WORKERS, THREADS = 2, 8
@@ -54,11 +54,14 @@ def run(bench, workers: int = WORKERS) -> None:
         client.close()
         # channel budget far above the bench's request rate: the limiter still counts every request
         env = {"REDIS_URL": redis_server.url, "LOG_LEVEL": "WARNING", "RATE_LIMIT_CHANNEL": "100000000/minute"}
+        # wrk's connections spread over each server's workers, as a load balancer would (servers.py)
+        spread = balanced_connections(CONNECTIONS, workers)
         trivial = start_gunicorn("tests.bench.wsgi:trivial()", env=env, workers=workers, threads=THREADS,
-                                 logfile=directory / "trivial.log", ready_path="/ok")
+                                 logfile=directory / "trivial.log", ready_path="/ok", worker_connections=spread)
         servers.append(trivial)
         all_in_one = start_gateway({**env, "GATEWAY_WORKERS": str(workers), "GATEWAY_THREADS": str(THREADS),
-                                    "SAP_BASE_URL": "", "SALESFORCE_BASE_URL": ""},
+                                    "SAP_BASE_URL": "", "SALESFORCE_BASE_URL": "",
+                                    "GUNICORN_CMD_ARGS": f"--worker-connections {spread}"},
                                    logfile=directory / "serve.log")
         servers.append(all_in_one)
         process = start_gunicorn("process_apis.inventory.app:create_app()", env=env, workers=workers,
@@ -66,7 +69,7 @@ def run(bench, workers: int = WORKERS) -> None:
         servers.append(process)
         web = start_gunicorn("experience_apis.web.app:create_app()", workers=workers, threads=THREADS,
                              env={**env, "INVENTORY_PROCESS_URL": process.url, "SERVICE_API_KEY": service_key},
-                             logfile=directory / "web.log")
+                             logfile=directory / "web.log", worker_connections=spread)
         servers.append(web)
         targets = {"trivial": trivial.url + "/ok",
                    "all-in-one 1 SKU": all_in_one.base_url + ONE_SKU,
