@@ -12,6 +12,7 @@ import os
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import flask
@@ -97,6 +98,9 @@ def share_across_workers() -> str | None:
     if not os.environ.get(MULTIPROC_ENV):
         created = tempfile.mkdtemp(prefix="inventory-gateway-metrics-")
         os.environ[MULTIPROC_ENV] = created
+    else:  # the operator's: values left by an earlier run would be summed in (prometheus_client's advice)
+        for stale in Path(os.environ[MULTIPROC_ENV]).glob("*.db"):
+            stale.unlink(missing_ok=True)
     # prometheus_client chose where values live when it was imported, before the variable was set.
     values.ValueClass = values.get_value_class()
     return created

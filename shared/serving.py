@@ -18,11 +18,12 @@ class GunicornServer(BaseApplication):
         for name, value in self._config.items():
             self.cfg.set(name, value)
         # GUNICORN_CMD_ARGS, as the gunicorn command reads it (e.g. "--timeout 60 --worker-connections
-        # 200"), over ours: gunicorn's own settings stay reachable without a setting of ours for each.
+        # 200"), for every setting not decided here: gunicorn's other settings stay reachable, and the
+        # ones decided here (bind, workers: one where the state lives in the process) stay decided.
         from_env = self.cfg.get_cmd_args_from_env()
         if from_env:
             for name, value in vars(self.cfg.parser().parse_args(from_env)).items():
-                if value is not None and name != "args":
+                if value is not None and name.lower() not in self._config and name not in ("args", "config"):
                     self.cfg.set(name.lower(), value)
 
     def load(self):

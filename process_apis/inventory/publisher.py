@@ -2,8 +2,8 @@
 
 Runs as a daemon thread inside `serve` and in `inventory-gateway worker`. It reads the change
 stream (adapters/changes.py) as a consumer group and coalesces per SKU over a short window
-(PUBLISHER_WINDOW_MS from the recording of the window's first change; wider while the system API
-asks to slow down). Then, a chunk of SKUs at a time, it computes every outcome key's value *now*
+(PUBLISHER_WINDOW_MS, opening when the window's first change was recorded, at most half a window
+before it was read; wider while the system API asks to slow down). Then, a chunk of SKUs at a time, it computes every outcome key's value *now*
 (publishing/values.py), sends the keys whose value differs from what was last published
 (publishing/sender.py), and acknowledges the stream entries only once the system API answered 200.
 A crash or restart loses nothing: unacknowledged entries stay pending and the next publisher claims
@@ -45,7 +45,7 @@ from shared.tier_client import TierClient, tier_options
 
 from .domain.outcomes import GONE, rule_window_passed
 from .publishing import contract
-from .publishing.coalescing import Pace, PendingChanges
+from .publishing.coalescing import Pace, PendingChanges, recorded_ago
 from .publishing.sender import LeaseLost, Sender, Stopped
 from .publishing.values import current_values
 
@@ -152,7 +152,7 @@ class Publisher:
         changes = self.inventory.changes.read(self.consumer, count=READ_COUNT, block_ms=block_ms)
         now, wall_ms = time.monotonic(), _ms_now()
         for change in changes:
-            self.pending.add(change, now, wall_ms=wall_ms)
+            self.pending.add(change, now, recorded_ago=recorded_ago(change.entry_id, wall_ms, self.pace))
         if time.monotonic() - self.checked_at >= min(window, IDLE_BLOCK_SECONDS):
             self.check_stream_and_versions()
         PENDING.set(len(self.pending))
@@ -192,7 +192,7 @@ class Publisher:
         self.pending = PendingChanges()
         now, wall_ms = time.monotonic(), _ms_now()
         for change in claimed:
-            self.pending.add(change, now, wall_ms=wall_ms)
+            self.pending.add(change, now, recorded_ago=recorded_ago(change.entry_id, wall_ms, self.pace))
         if missed:
             self.pending.add_everything(_ms_now(), {}, time.monotonic())
         self.joined = True

@@ -15,7 +15,7 @@ LIMIT_HEADER = "Sforce-Limit-Info"
 _API_USAGE = re.compile(r"(?<![\w-])api-usage=(\d+)/(\d+)")
 
 USAGE_SHARE = metrics.gauge("salesforce_api_usage_share", "Share of the Salesforce org's daily API limit used",
-                            multiprocess_mode="max")
+                            multiprocess_mode="mostrecent")
 
 logger = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ MAX_DOCUMENTS_PER_READ = 20
 MAX_READS_IN_FLIGHT = 4
 
 READS = metrics.counter("sap_document_reads_total", "OData reads of material documents (one or several each)")
-DOCUMENTS = metrics.counter("sap_documents_read_total", "Material documents asked for in those reads")
+DOCUMENTS = metrics.counter("sap_documents_read_total", "Material documents the pushes asked for")
 
 Key = tuple[str, str]  # (MaterialDocumentYear, MaterialDocument)
 
@@ -83,29 +83,31 @@ class _Wanted:
     key: Key
     document: MaterialDocument | None = None
     failure: Exception | None = None
+    waiters: int = 0  # pushes waiting for it
     taken: bool = False  # a read of it is in flight
     done: bool = False
 
     def result(self) -> MaterialDocument:
         if self.document is None:
-            raise self.failure or Problem(503, f"the read of material document {self.key[0]}/{self.key[1]} "
-                                               "was cut short", type_slug="upstream-unavailable",
-                                          headers={"Retry-After": "1"})
+            if self.failure is not None:  # one failure for every push in a read: no pile of their tracebacks
+                raise self.failure.with_traceback(None)
+            raise Problem(503, f"the read of material document {self.key[0]}/{self.key[1]} was cut short",
+                          type_slug="upstream-unavailable", headers={"Retry-After": "1"})
         return self.document
 
 
 class DocumentReads:
     """The group-commit reader of one process (see the module docstring): up to `max_reads` reads
     of SAP in flight at once, each push beyond them waiting for the next free one, which reads every
-    document waiting (up to `max_documents`). A push never waits longer than `longest_wait` seconds
-    (two reads at the client's slowest) and then asks for redelivery."""
+    document waiting (up to `max_documents`). A push waits for a free read no longer than
+    `longest_wait` seconds (one request at the client's slowest), then asks for redelivery: the
+    broker's own timeout is likely shorter, and a thread stuck waiting serves nothing else."""
 
     def __init__(self, sap: SapODataClient, *, max_documents: int = MAX_DOCUMENTS_PER_READ,
                  max_reads: int = MAX_READS_IN_FLIGHT) -> None:
         self.sap = sap
         self.max_documents, self.max_reads = max_documents, max_reads
-        timeouts = sap.timeouts
-        self.longest_wait = 2 * sap.attempts * (timeouts.connect + timeouts.read + 1.0)
+        self.longest_wait = sap.timeouts.connect + sap.timeouts.read
         self._changed = threading.Condition()
         self._waiting: dict[Key, _Wanted] = {}  # oldest first
         self._in_flight = 0
@@ -116,13 +118,18 @@ class DocumentReads:
         deadline = time.monotonic() + self.longest_wait
         with self._changed:
             wanted = self._waiting.setdefault((year, number), _Wanted((year, number)))
-            while not wanted.done and (wanted.taken or self._in_flight >= self.max_reads):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise Problem(503, f"material document {year}/{number} waited {self.longest_wait:.0f} s for a "
-                                  "read of SAP", type_slug="upstream-unavailable", headers={"Retry-After": "1"},
-                                  upstream=self.sap.name)
-                self._changed.wait(remaining)
+            wanted.waiters += 1
+            try:
+                while not wanted.done and (wanted.taken or self._in_flight >= self.max_reads):
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        self._give_up(wanted)
+                        raise Problem(503, f"material document {year}/{number} waited {self.longest_wait:.0f} s "
+                                      "for a read of SAP", type_slug="upstream-unavailable",
+                                      headers={"Retry-After": "1"}, upstream=self.sap.name)
+                    self._changed.wait(remaining)
+            finally:
+                wanted.waiters -= 1
             if wanted.done:
                 return wanted.result()
             batch = self._take(wanted)
@@ -135,6 +142,11 @@ class DocumentReads:
                 self._changed.notify_all()
         return wanted.result()
 
+    def _give_up(self, wanted: _Wanted) -> None:
+        """The last push waiting for `wanted` leaves: do not spend a read's room on it."""
+        if wanted.waiters == 1 and not wanted.taken and self._waiting.get(wanted.key) is wanted:
+            del self._waiting[wanted.key]
+
     def _take(self, own: _Wanted) -> list[_Wanted]:
         """`own` and the longest-waiting others, up to max_documents, out of the waiting list."""
         del self._waiting[own.key]
@@ -145,23 +157,30 @@ class DocumentReads:
         return batch
 
     def _read_together(self, batch: list[_Wanted]) -> None:
-        READS.inc()
-        DOCUMENTS.inc(len(batch))
         try:
-            if len(batch) == 1:
-                year, number = batch[0].key
-                found = {batch[0].key: fetch_material_document(self.sap, year, number)}
-            else:
+            DOCUMENTS.inc(len(batch))
+            found = {}
+            if len(batch) > 1:
+                READS.inc()
                 found = fetch_material_documents(self.sap, (wanted.key for wanted in batch))
             for wanted in batch:
-                wanted.document = found.get(wanted.key)
-                if wanted.document is None:
-                    wanted.failure = Problem(404, f"{self.sap.name}: material document {wanted.key[0]}/"
-                                                  f"{wanted.key[1]} was not found", type_slug="sap-not-found",
-                                             upstream=self.sap.name, upstream_status=404)
-        except Exception as failure:  # every waiter answers for it as its own read would
+                # Not in a shared read's answer (or alone): read by key, exactly as a push on its own
+                # would — SAP's 404 for a document it does not have, or one it spells another way.
+                wanted.document = found.get(wanted.key) or self._read_one(wanted)
+        except Exception as failure:  # every push in the read answers for it, as its own read would
             for wanted in batch:
-                wanted.failure = failure
+                if wanted.document is None and wanted.failure is None:
+                    wanted.failure = failure
         finally:
             for wanted in batch:
                 wanted.done = True
+
+    def _read_one(self, wanted: _Wanted) -> MaterialDocument | None:
+        READS.inc()
+        try:
+            return fetch_material_document(self.sap, *wanted.key)
+        except Problem as problem:
+            if problem.status != 404:
+                raise
+            wanted.failure = problem
+            return None

@@ -55,7 +55,7 @@ def test_counts_made_in_forked_workers_are_summed_in_the_scrape():
     assert samples['test_worker_outcomes_total{outcome="applied"}'] == 6
 
 
-def test_a_directory_the_operator_set_is_used_and_kept(tmp_path):
-    samples = _scrape(str(tmp_path))
-    assert samples["test_worker_requests_total"] == 15
-    assert any(tmp_path.iterdir())  # the workers' value files
+def test_a_directory_the_operator_set_is_used_kept_and_emptied_of_an_earlier_runs_values(tmp_path):
+    assert _scrape(str(tmp_path))["test_worker_requests_total"] == 15
+    assert any(tmp_path.glob("*.db"))  # the workers' value files, kept
+    assert _scrape(str(tmp_path))["test_worker_requests_total"] == 15  # not 30: the first run's were removed

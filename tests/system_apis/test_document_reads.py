@@ -88,6 +88,8 @@ def test_a_document_sap_does_not_have_fails_only_its_own_push(held, simulator):
     outcomes = held.read_behind_first(first, [missing, present])
     assert outcomes[0] == key_read(simulator, first) and outcomes[2] == key_read(simulator, present)
     assert isinstance(outcomes[1], Problem) and outcomes[1].status == 404
+    # absent from the shared read, it was read by key too, as a push on its own would have been
+    assert len(held.requests) == 3 and "$filter=" not in unquote(held.requests[2])
 
 
 def test_sap_failing_a_shared_read_fails_every_push_in_it_and_the_next_reads_succeed(held, simulator):
@@ -115,6 +117,10 @@ def test_a_push_waiting_longer_than_the_reads_can_take_asks_for_redelivery(held,
     assert isinstance(answer, Problem) and answer.status == 503 and answer.headers["Retry-After"] == "1"
     held.release()
     assert in_flight.result(timeout=10) == key_read(simulator, first)
+    # nobody waits for the abandoned document any more: the next read does not carry it along
+    later = post_movement(simulator, "101", 3)
+    assert held.reads.read(*later) == key_read(simulator, later)
+    assert "$filter=" not in unquote(held.requests[-1]) and len(held.requests) == 2
     assert held.reads.read(*waiting) == key_read(simulator, waiting)
 
 

@@ -16,7 +16,7 @@ from process_apis.inventory.domain.locations import Catalogue, Location, Locatio
 from process_apis.inventory.domain.outcomes import OutcomeKey, outcome_keys, rule_window_passed
 from process_apis.inventory.domain.rules import AllocationRule, RuleSet
 from process_apis.inventory.publisher import Publisher
-from process_apis.inventory.publishing.coalescing import Pace, PendingChanges
+from process_apis.inventory.publishing.coalescing import Pace, PendingChanges, recorded_ago
 from process_apis.inventory.publishing.contract import batch_key
 from process_apis.inventory.service.availability import query
 from process_apis.inventory.service.ingest import ingest
@@ -72,15 +72,21 @@ def test_pending_changes_keep_per_sku_the_oldest_change_behind_it_and_every_entr
 
 
 def test_a_changes_window_opens_when_it_was_recorded_not_when_it_was_read():
+    pace = Pace(200)
+    # recorded at 1,000,000 ms (Redis), read 80 ms later (the publisher was sending the last batch)
+    ago = recorded_ago("1000000-0", 1_000_080, pace)
     pending = PendingChanges()
-    # recorded at 1,000,000 ms, read 150 ms later (the publisher was sending the last batch)
-    pending.add(Change("1000000-0", {"MAT-1": 999_990}), now=50.0, wall_ms=1_000_150)
-    assert pending.remaining(50.0, window_seconds=0.2) == pytest.approx(0.05)
-    assert not pending.due(50.04, window_seconds=0.2) and pending.due(50.06, window_seconds=0.2)
-    # a clock behind the entry's never opens the window later than the read
-    ahead = PendingChanges()
-    ahead.add(Change("1000300-0", {"MAT-1": 1}), now=50.0, wall_ms=1_000_150)
-    assert ahead.first_seen == 50.0
+    pending.add(Change("1000000-0", {"MAT-1": 999_990}), now=50.0, recorded_ago=ago)
+    assert ago == pytest.approx(0.08)
+    assert not pending.due(50.11, window_seconds=0.2) and pending.due(50.13, window_seconds=0.2)
+
+
+def test_a_window_counts_at_most_half_of_a_changes_age_and_none_of_it_while_slowed_down():
+    pace = Pace(200)
+    assert recorded_ago("1000000-0", 1_005_000, pace) == 0.1  # a backlog, or this clock ahead of Redis's
+    assert recorded_ago("1000300-0", 1_000_000, pace) == 0.0  # this clock behind Redis's
+    pace.observe(slow_down=True)
+    assert recorded_ago("1000000-0", 1_000_080, pace) == 0.0
 
 
 def test_slow_down_widens_the_window_tenfold_up_to_the_cap_until_lifted():

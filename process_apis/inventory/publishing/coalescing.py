@@ -20,15 +20,13 @@ class PendingChanges:
     #: monotonic time the oldest change of this window was recorded (the window opened)
     first_seen: float | None = None
 
-    def add(self, change: Change, now: float, *, wall_ms: int | None = None) -> None:
-        """Take `change`, read at monotonic `now`. With `wall_ms` (the wall clock at `now`) its
-        window opens when the change was recorded (its entry id), not when it was read: a change
-        that came in while the last batch was being sent is not held a whole window more."""
+    def add(self, change: Change, now: float, *, recorded_ago: float = 0.0) -> None:
+        """Take `change`, read at monotonic `now` and recorded `recorded_ago` seconds before (see
+        `recorded_ago`): its window opens then, not at the read."""
         for sku, occurred_ms in change.skus.items():
             self.skus[sku] = min(occurred_ms, self.skus.get(sku, occurred_ms))
         self.entry_ids.append(change.entry_id)
-        age = 0.0 if wall_ms is None else max(0.0, (wall_ms - stream_id(change.entry_id)[0]) / 1000)
-        self._seen(now - age)
+        self._seen(now - max(0.0, recorded_ago))
 
     def add_everything(self, since_ms: int, versions: dict[str, str], now: float) -> None:
         self.everything_since = min(since_ms, self.everything_since or since_ms)
@@ -73,3 +71,14 @@ class Pace:
         """Follow the system API's `slow_down`; True when that changed the pace."""
         changed, self.slow = slow_down != self.slow, slow_down
         return changed
+
+
+def recorded_ago(entry_id: str, wall_ms: int, pace: Pace) -> float:
+    """How long before `wall_ms` (this host's clock at the read) the change of `entry_id` (Redis's
+    clock) was recorded, as far as its window counts it: a change that came in while the last batch
+    was being sent is not held a whole window more. At most half the window, so that neither a
+    backlog nor this host's clock running ahead of Redis's takes the coalescing away; nothing while
+    the system API asks to slow down."""
+    if pace.slow:
+        return 0.0
+    return min(max(0.0, (wall_ms - stream_id(entry_id)[0]) / 1000), pace.window_seconds / 2)
