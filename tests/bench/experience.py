@@ -7,6 +7,7 @@ Targets on 2 cores: all-in-one ≥ 50 % and split ≥ 30 % of the trivial endpoi
 p99 ≤ 30 ms at 16 connections."""
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
@@ -81,6 +82,7 @@ def run(bench, workers: int = WORKERS) -> None:
         for server in reversed(servers):
             server.stop()
         redis_server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _measure(targets: dict[str, str], headers: dict[str, str]) -> dict[str, list[reads.LoadResult]]:
