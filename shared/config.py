@@ -282,8 +282,8 @@ def _validate(settings: Settings) -> None:
     _require(1 <= s.port <= 65535, "port", s.port, "must be between 1 and 65535")
     for name in ("workers", "threads", "max_body_bytes", "idempotency_lock_seconds", "dedup_ttl_seconds",
                  "delta_journal_seconds", "delta_journal_max", "reservation_default_ttl_seconds",
-                 "upstream_attempts", "sap_webhook_max_age_seconds", "sap_reads_in_flight", "publisher_window_ms", "sf_sim_token_ttl_seconds",
-                 "sf_sim_daily_api_limit", "upstream_breaker_failures", "web_display_cap", "web_hold_ttl_seconds",
+                 "upstream_attempts", "sap_webhook_max_age_seconds", "sap_reads_in_flight", "publisher_window_ms",
+                 "sf_sim_token_ttl_seconds", "sf_sim_daily_api_limit", "upstream_breaker_failures", "web_display_cap", "web_hold_ttl_seconds",
                  "order_reservation_ttl_seconds", "max_units_per_line", "max_lines_per_reservation",
                  "max_holds_per_cart"):
         _require(getattr(s, name) >= 1, name, getattr(s, name), "must be >= 1")

@@ -3,9 +3,10 @@
 Runs as a daemon thread inside `serve` and in `inventory-gateway worker`. It reads the change
 stream (adapters/changes.py) as a consumer group and coalesces per SKU over a short window
 (PUBLISHER_WINDOW_MS, opening when the window's first change was recorded, at most half a window
-before it was read; wider while the system API asks to slow down). Then, a chunk of SKUs at a time, it computes every outcome key's value *now*
-(publishing/values.py), sends the keys whose value differs from what was last published
-(publishing/sender.py), and acknowledges the stream entries only once the system API answered 200.
+before it was read; wider while the system API asks to slow down). Then, a chunk of SKUs at a
+time, it computes every outcome key's value *now* (publishing/values.py), sends the keys whose
+value differs from what was last published (publishing/sender.py), and acknowledges the stream
+entries only once the system API answered 200.
 A crash or restart loses nothing: unacknowledged entries stay pending and the next publisher claims
 them and computes again; the keys of a batch in flight are marked unconfirmed until its 200, so a
 batch the receiver took from a publisher that died is sent again.
@@ -149,10 +150,7 @@ class Publisher:
             block_ms = None  # the window is over: take what is there, do not wait for more
         else:
             block_ms = max(1, int(min(remaining, IDLE_BLOCK_SECONDS) * 1000))
-        changes = self.inventory.changes.read(self.consumer, count=READ_COUNT, block_ms=block_ms)
-        now, wall_ms = time.monotonic(), _ms_now()
-        for change in changes:
-            self.pending.add(change, now, recorded_ago=recorded_ago(change.entry_id, wall_ms, self.pace))
+        self.take_in(self.inventory.changes.read(self.consumer, count=READ_COUNT, block_ms=block_ms))
         if time.monotonic() - self.checked_at >= min(window, IDLE_BLOCK_SECONDS):
             self.check_stream_and_versions()
         PENDING.set(len(self.pending))
@@ -190,14 +188,18 @@ class Publisher:
         """Become the group's reader: claim every pending entry; recompute everything if some were missed."""
         missed, claimed = self.inventory.changes.join(self.consumer)
         self.pending = PendingChanges()
-        now, wall_ms = time.monotonic(), _ms_now()
-        for change in claimed:
-            self.pending.add(change, now, recorded_ago=recorded_ago(change.entry_id, wall_ms, self.pace))
+        self.take_in(claimed)
         if missed:
             self.pending.add_everything(_ms_now(), {}, time.monotonic())
         self.joined = True
         log.info("availability publisher active", extra={"consumer": self.consumer, "claimed": len(claimed),
                                                          "recompute_all": missed})
+
+    def take_in(self, changes: list) -> None:
+        """Add changes just read to what is pending, each window opening when its change was recorded."""
+        now, wall_ms = time.monotonic(), _ms_now()
+        for change in changes:
+            self.pending.add(change, now, recorded_ago=recorded_ago(change.entry_id, wall_ms, self.pace))
 
     def check_stream_and_versions(self) -> None:
         """Every SKU is due when changes were trimmed before being read, when the rules or the

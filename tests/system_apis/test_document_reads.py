@@ -19,14 +19,18 @@ from tests.support.availability_receiver import wait_until
 from tests.system_apis.support import SAP_PASSWORD, SAP_USER, post_movement, sap_system
 
 
+def sap_client(simulator, **options) -> SapODataClient:
+    """A real SAP client of the in-process simulator."""
+    return SapODataClient(app=simulator, root=ODATA_ROOT, user=SAP_USER, password=SAP_PASSWORD, **options)
+
+
 class HeldReads:
     """DocumentReads (one read in flight at a time, unless told otherwise) over a real SAP client
     whose first request is held until `release()`, so that the pushes after it queue up behind a
     read in flight; every OData request is recorded."""
 
     def __init__(self, simulator, max_reads: int = 1) -> None:
-        self.sap = SapODataClient(app=simulator, root=ODATA_ROOT, user=SAP_USER, password=SAP_PASSWORD,
-                                  timeouts=Timeouts(1, 5), attempts=1)
+        self.sap = sap_client(simulator, timeouts=Timeouts(1, 5), attempts=1)
         self.requests: list[str] = []
         self.first_started, self._gate = threading.Event(), threading.Event()
         send = self.sap.request
@@ -69,8 +73,7 @@ def held(simulator):
 
 
 def key_read(simulator, key):
-    return fetch_material_document(SapODataClient(app=simulator, root=ODATA_ROOT, user=SAP_USER,
-                                                  password=SAP_PASSWORD), *key)
+    return fetch_material_document(sap_client(simulator), *key)
 
 
 def test_pushes_arriving_during_a_read_are_read_together_in_the_next_one(held, simulator):
