@@ -3,7 +3,7 @@ PYTHON ?= python3
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test bench openapi clean
+.PHONY: venv run test test-fast bench openapi clean
 
 venv: $(STAMP)
 
@@ -19,8 +19,12 @@ run: venv
 test: venv
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+# What needs no server: no redis-server, no gateway process (see the markers in tests/conftest.py).
+test-fast: venv
+	$(VENV)/bin/python -m pytest -m "unit and not slow" $(PYTEST_ARGS)
+
 bench: venv
-	$(VENV)/bin/python -m tests.bench.run
+	$(VENV)/bin/python -m benchmarks.run
 
 openapi: venv
 	$(VENV)/bin/inventory-gateway openapi --out openapi/

@@ -1,7 +1,12 @@
 """Fixtures shared by every test folder: real Redis servers (standalone and cluster), no mocks.
 
+The tree mirrors the source; speed and reach are markers (pyproject.toml), set here:
+- `integration`: a real redis-server (any test using the fixtures below, marked `redis` / `cluster`);
+- `e2e`: whole processes over HTTP (a module says so with `pytestmark = pytest.mark.e2e`);
+- `unit`: everything else: nothing outside the test's own process (`make test-fast` runs these);
+- `slow`: a test taking more than a few seconds (marked where it is defined).
+
 Without redis-server on PATH, Redis tests are skipped locally and fail under CI=1.
-Tests using these fixtures are marked `redis` / `cluster` automatically (`-m "not cluster"`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ _REDIS_FIXTURES = {"redis_server", "redis_url"}
 _CLUSTER_FIXTURES = {"redis_cluster", "redis_cluster_nodes", "cluster_url"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these markers
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
@@ -31,6 +37,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.redis)
         if fixtures & _CLUSTER_FIXTURES:
             item.add_marker(pytest.mark.cluster)
+        # A fixture choosing its Redis at run time (getfixturevalue) marks its params `redis` / `cluster`.
+        if item.get_closest_marker("redis") or item.get_closest_marker("cluster"):
+            item.add_marker(pytest.mark.integration)
+        if not any(item.get_closest_marker(name) for name in ("integration", "e2e")):
+            item.add_marker(pytest.mark.unit)
 
 
 def _require_redis_binaries() -> None:

@@ -131,7 +131,7 @@ class Availability(MethodView):
         `postal_code`, the web pickup stores within WEB_PICKUP_RADIUS_KM, nearest first, each with its
         band and capped quantity. Stock figures (on hand, reserved, safety stock) are never shown.
         """
-        # The service builds exactly WebAvailabilitySchema's shape (tests/e2e/test_openapi_contract.py
+        # The service builds exactly WebAvailabilitySchema's shape (tests/gateway/test_openapi_contract.py
         # checks every answer against the document), so it is not serialized through the schema again.
         document = service.availability_document(shop(), skus=args["sku"], postal_code=args["postal_code"],
                                                  question=flask.request.query_string)

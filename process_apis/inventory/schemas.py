@@ -71,7 +71,7 @@ def _fast_event(item: dict) -> InventoryEvent | None:
     the item is anything else (then marshmallow decides, and words the errors).
 
     Every check is at least as strict as the schema's, so whatever this returns is exactly what
-    the schema returns (tests/unit/test_ingest_fast_path.py checks it against marshmallow).
+    the schema returns (tests/process_apis/inventory/test_event_parsing.py checks it against marshmallow).
     """
     if not FAST_PATH_FIELDS.issuperset(item) or item.get("expected_at") is not None:
         return None  # an ETA is rare: the schema checks it
