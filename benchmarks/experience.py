@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
-from process_apis.inventory import demo
+from gateway import demo_data
 from process_apis.inventory.bootstrap import bootstrap
 from shared.auth import CredentialStore
 from shared.config import Settings
@@ -48,7 +48,7 @@ def run(bench, workers: int = WORKERS) -> None:
     servers: list = []
     try:
         client = redis_server.client()
-        demo.load(bootstrap(Settings(redis_url=redis_server.url), client))
+        demo_data.load(bootstrap(Settings(redis_url=redis_server.url), client))
         credentials = CredentialStore(client, cache_seconds=0)
         service_key = credentials.create("bench-tiers", kind="service", scopes=["service"])[1]
         web_key = credentials.create("bench-shop", kind="channel", scopes=["web"])[1]

@@ -11,10 +11,10 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from process_apis.inventory import demo
+from gateway import demo_data
 from process_apis.inventory.bootstrap import bootstrap
 from shared.config import Settings
-from shared.gateway import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET, wait_past_second
+from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET, wait_past_second
 from simulators.sap.seed import DEMO_LOCATION_MAP
 from tests.support.redis_servers import RedisServer, free_port
 from tests.support.sap_gateway import ADMIN, ODATA, GatewayProcess, start_command, start_gateway
@@ -67,7 +67,7 @@ def start_split(directory: Path, *, workers: int = WORKERS, extra_env: dict[str,
     try:
         settings = Settings(redis_url=redis_server.url)
         client = redis_server.client()
-        demo.load(bootstrap(settings, client), with_stock=False)  # `demo-data`, without the demo's stock
+        demo_data.load(bootstrap(settings, client), with_stock=False)  # `demo-data`, without the demo's stock
         client.close()
         gateway_port = free_port()
         env = {"REDIS_URL": redis_server.url, "LOG_LEVEL": "INFO",

@@ -1,8 +1,8 @@
 """The wiring every experience API shares: an app taking channel credentials, and its client of the
 inventory process API (`inventory()` while serving a request).
 
-Split shape: INVENTORY_PROCESS_URL names the process API. All-in-one: the caller passes the
-in-process WSGI app (`process_app`); with neither, a process API is built here on the same Redis.
+Split shape: INVENTORY_PROCESS_URL names the process API. All-in-one: the composition root (gateway/)
+passes the in-process WSGI app (`process_app`). With neither the API does not start: it says so.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import flask_smorest
 from shared.app import create_api_app
 from shared.auth import CHANNEL_KINDS
 from shared.config import Settings
-from shared.inventory_client import InventoryClient, process_tier
+from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import TierClient
 
 #: Where an experience app keeps its process-API client (app.extensions).
@@ -30,7 +30,7 @@ def create_experience_app(import_name: str, *, prefix: str, title: str, descript
     settings = settings or Settings.from_env()
     app = create_api_app(import_name, title=title, version="v1", settings=settings, blueprints=blueprints,
                          redis=redis, auth_kinds=CHANNEL_KINDS, docs_prefix=f"{prefix}/", description=description)
-    app.extensions[INVENTORY] = client(process_tier(settings, process_app, app.extensions["redis"]))
+    app.extensions[INVENTORY] = client(process_tier(settings, process_app))
     return app
 
 

@@ -10,11 +10,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 # The process API's published identifier rule (its OpenAPI pattern), so a channel never refuses an
 # id the process API would accept, nor passes one on that it would refuse.
-from process_apis.inventory.adapters.keys import IDENTIFIER
+from process_apis.inventory.contract import IDENTIFIER, IDENTIFIER_RULE
 from shared.config import Settings
 from shared.errors import Problem
-
-IDENTIFIER_RULE = "1-64 letters, digits and . _ : / -, starting with a letter or digit"
 
 
 def current_settings() -> Settings:

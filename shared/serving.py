@@ -1,9 +1,38 @@
 """Serving a WSGI app with gunicorn from our own commands (`serve`, `sap-sim`, `sf-sim`)."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
+
+from shared.errors import PROBLEM_CONTENT_TYPE, Problem
+
+#: The worker class every server we start runs (gthread, answering its own errors as problem+json).
+WORKER_CLASS = "shared.serving.ProblemThreadWorker"
+
+
+def write_problem(sock, status: int, reason: str, message: str) -> None:
+    """gunicorn's `util.write_error` (same arguments), answering problem+json instead of an HTML page."""
+    body = json.dumps({**Problem(status, message or reason, title=reason).to_dict()}).encode()
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_CONTENT_TYPE}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+class ProblemThreadWorker(ThreadWorker):
+    """gunicorn's threaded worker whose own answers are problem+json like every answer of our apps.
+
+    gunicorn refuses some requests before any app sees them (a request line or headers beyond its
+    limits: 414, 431; a malformed request: 400) and writes those answers with `util.write_error`, as
+    HTML. The worker class is gunicorn's extension point and has no hook for that page, so this worker
+    swaps the function, in its own process, when it starts."""
+
+    def init_process(self) -> None:
+        util.write_error = write_problem
+        super().init_process()
 
 
 class GunicornServer(BaseApplication):
@@ -31,6 +60,7 @@ class GunicornServer(BaseApplication):
 
 
 def gthread_config(host: str, port: int, *, workers: int = 1, threads: int = 8, **extra) -> dict:
-    """Threaded workers, no gunicorn access log (every app logs one JSON line per request itself)."""
-    return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+    """Threaded workers answering problem+json, no gunicorn access log (every app logs one JSON line per
+    request itself)."""
+    return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": WORKER_CLASS,
             "accesslog": None, **extra}

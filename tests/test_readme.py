@@ -4,7 +4,7 @@ import re
 import shlex
 from pathlib import Path
 
-from shared.cli import build_parser
+from gateway.cli import build_parser
 from shared.config import describe
 
 README = (Path(__file__).parents[1] / "README.md").read_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from shared.errors import Problem
-from shared.inventory_client import InventoryClient
+from process_apis.inventory.contract import InventoryClient
 
 CHANNEL = "call_centre"
 #: The process API's longest Idempotency-Key.

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from shared.errors import Problem
 from shared.geo import distance_km
-from shared.inventory_client import InventoryClient
+from process_apis.inventory.contract import InventoryClient
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import threading
 import time
 
 from shared.errors import Problem
-from shared.inventory_client import InventoryClient
+from process_apis.inventory.contract import InventoryClient
 from shared.tier_client import TierClient
 
 CHANNEL = "web"

@@ -19,13 +19,12 @@ from .credentials import (
     tier_api_key,
     tier_auth_headers,
 )
-from .demo import DEMO_CLIENTS, create_demo_credentials, demo_keys
 from .extension import current_credential, init_app, public, require_store, requires, undeclared_routes
 from .scopes import CHANNEL_KINDS, KINDS, SCOPES, TIER_KINDS
 
 __all__ = [
-    "CHANNEL_KINDS", "DEMO_CLIENTS", "KINDS", "SCOPES", "TIER_KINDS", "Credential", "CredentialError",
-    "CredentialExists", "CredentialStore", "create_demo_credentials", "current_credential", "demo_keys", "init_app",
+    "CHANNEL_KINDS", "KINDS", "SCOPES", "TIER_KINDS", "Credential", "CredentialError",
+    "CredentialExists", "CredentialStore", "current_credential", "init_app",
     "new_api_key", "public", "require_store", "requires", "service_api_key", "tier_api_key", "tier_auth_headers",
     "undeclared_routes",
 ]

@@ -25,7 +25,7 @@ import requests
 import tenacity
 
 from shared.tier_client import retry_after_seconds, session_for
-from simulators.sap.seed import DEMO_MATERIALS
+from simulators.demo_catalogue import DEMO_SKUS
 
 OCI_ROOT = "/salesforce/v1/oci"
 DEMO_LOCATIONS = ("S001", "S002", "S003")
@@ -198,7 +198,7 @@ class OrderManagement:
 
 
 def run_orders(gateway_url: str, *, rate: float = 10.0, duration: float = 10.0,
-               skus: Sequence[str] = DEMO_MATERIALS, locations: Sequence[str] = DEMO_LOCATIONS,
+               skus: Sequence[str] = DEMO_SKUS, locations: Sequence[str] = DEMO_LOCATIONS,
                seed: int = 0, session: requests.Session | None = None,
                location_groups: Sequence[str] = DEMO_LOCATION_GROUPS, max_orders: int | None = None,
                timeout: float = 10.0, attempts: int = 4, headers: dict | None = None,
@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="calls per second")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds")
     parser.add_argument("--max-orders", type=int, help="stop after this many ticks")
-    parser.add_argument("--skus", default=",".join(DEMO_MATERIALS), help="comma-separated SKUs")
+    parser.add_argument("--skus", default=",".join(DEMO_SKUS), help="comma-separated SKUs")
     parser.add_argument("--locations", default=",".join(DEMO_LOCATIONS), help="comma-separated location ids")
     parser.add_argument("--location-groups", default=",".join(DEMO_LOCATION_GROUPS))
     parser.add_argument("--seed", type=int, default=0)

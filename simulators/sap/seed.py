@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import random
 
+from simulators.demo_catalogue import DEMO_SKUS
 from simulators.sap.movements import BLOCKED, IN_TRANSIT, QUALITY_INSPECTION, UNRESTRICTED
 
 # "PLANT/SLOC" -> gateway location id (the SAP_LOCATION_MAP format)
 DEMO_LOCATION_MAP = {"1010/0001": "DC01", "1110/0001": "S001", "1110/0002": "S002", "1210/0001": "S003"}
 DC_PLANTS = frozenset({"1010"})
-DEMO_MATERIALS = tuple(f"MAT-{n}" for n in range(1001, 1021))
+DEMO_MATERIALS = DEMO_SKUS  # SAP calls them materials
 BASE_UNIT = "PC"
 CARTON, CARTON_SIZE = "KAR", 12  # every demo material also comes in cartons of 12 pieces
 

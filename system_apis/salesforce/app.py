@@ -1,8 +1,8 @@
 """create_app() for the Salesforce system API, and the wiring of its Salesforce and process-API clients.
 
-Split shape: SALESFORCE_BASE_URL and INVENTORY_PROCESS_URL name the systems. All-in-one: the caller
-passes the in-process WSGI apps (`salesforce_app`, `process_app`); with neither URL nor app, the
-bundled Salesforce simulator and the inventory process API are built in this process.
+Split shape: SALESFORCE_BASE_URL and INVENTORY_PROCESS_URL name the systems. All-in-one: the
+composition root (gateway/) passes the in-process WSGI apps (`salesforce_app`, `process_app`). With
+neither a URL nor an app the API does not start: it says which setting is missing.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import logging
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
 from shared.config import Settings
-from shared.inventory_client import InventoryClient, process_tier
+from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import Timeouts
 
 from .actions import ActionStore
@@ -26,7 +26,6 @@ from .service import SalesforceSystem
 logger = logging.getLogger(__name__)
 
 
-
 def _salesforce_client(settings: Settings, salesforce_app, timeouts: Timeouts, usage: UsageMonitor,
                        **options) -> SalesforceClient:
     flow = flow_from_settings(settings)
@@ -35,14 +34,12 @@ def _salesforce_client(settings: Settings, salesforce_app, timeouts: Timeouts, u
                        extra={"reason": flow.reason})
     options = dict(flow=flow, api_version=settings.salesforce_api_version, usage=usage,
                    timeouts=timeouts, attempts=settings.upstream_attempts, **options)
-    if salesforce_app is None and settings.salesforce_base_url:
-        return SalesforceClient(settings.salesforce_base_url, **options)
-    if salesforce_app is None:
-        from simulators.salesforce.app import create_app as create_simulator
-
-        logger.warning("SALESFORCE_BASE_URL is not set: writing to the bundled Salesforce simulator, in-process")
-        salesforce_app = create_simulator(settings)
-    return SalesforceClient(app=salesforce_app, **options)
+    if salesforce_app is not None:
+        return SalesforceClient(app=salesforce_app, **options)
+    if not settings.salesforce_base_url:
+        raise ValueError("SALESFORCE_BASE_URL is not set: the Salesforce system API needs the org's login or "
+                         "My Domain URL (https://acme.my.salesforce.com), or that of `inventory-gateway sf-sim`")
+    return SalesforceClient(settings.salesforce_base_url, **options)
 
 
 def bootstrap(settings: Settings, *, process_app=None, salesforce_app=None, redis=None,
@@ -51,7 +48,7 @@ def bootstrap(settings: Settings, *, process_app=None, salesforce_app=None, redi
     `client_options` tune the Salesforce client (e.g. max_retry_wait, backoff)."""
     timeouts = Timeouts.from_settings(settings)
     usage = UsageMonitor(settings.salesforce_limit_share)
-    inventory = InventoryClient(process_tier(settings, process_app, redis))
+    inventory = InventoryClient(process_tier(settings, process_app))
     return SalesforceSystem(
         settings=settings,
         salesforce=_salesforce_client(settings, salesforce_app, timeouts, usage, **(client_options or {})),

@@ -6,7 +6,7 @@ in_transit becomes one future with `expectedDate: null`.
 """
 from __future__ import annotations
 
-from shared.inventory_client import InventoryClient
+from process_apis.inventory.contract import InventoryClient
 
 
 def inventory_record(entry: dict, effective: str) -> dict:

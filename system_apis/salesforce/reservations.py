@@ -20,7 +20,7 @@ import json
 from datetime import datetime, timezone
 
 from shared.errors import Problem, problem_type
-from shared.inventory_client import InventoryClient
+from process_apis.inventory.contract import InventoryClient
 
 REF_RETENTION_SECONDS = 7 * 86400
 LIVE = ("active", "fulfilled")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from process_apis.inventory.adapters.keys import IDENTIFIER
+from process_apis.inventory.contract import IDENTIFIER
 
 MAX_OUTCOMES = 1000
 MAX_OCI_ITEMS = 100

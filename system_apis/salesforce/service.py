@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from shared import metrics
 from shared.config import Settings
 
-from shared.inventory_client import InventoryClient
+from process_apis.inventory.contract import InventoryClient
 
 from .client import CallMeter, SalesforceClient
 from .fence import AsOfFence

@@ -1,8 +1,8 @@
 """create_app() for the SAP system API, and the wiring of its SAP and process-API clients.
 
-Split shape: SAP_BASE_URL and INVENTORY_PROCESS_URL name the systems. All-in-one: the caller passes
-the in-process WSGI apps (`sap_app`, `process_app`); with neither URL nor app, the bundled SAP
-simulator and the inventory process API are built in this process.
+Split shape: SAP_BASE_URL and INVENTORY_PROCESS_URL name the systems. All-in-one: the composition
+root (gateway/) passes the in-process WSGI apps (`sap_app`, `process_app`). With neither a URL nor an
+app the API does not start: it says which setting is missing.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import logging
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
 from shared.config import Settings
-from shared.inventory_client import InventoryClient, process_tier
+from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import Timeouts
 
 from .client import SapODataClient
@@ -32,14 +32,12 @@ PREFIX = "/sap/v1"
 def _sap_client(settings: Settings, sap_app, timeouts: Timeouts) -> SapODataClient:
     options = dict(user=settings.sap_user, password=settings.sap_password, timeouts=timeouts,
                    attempts=settings.upstream_attempts)
-    if sap_app is None and settings.sap_base_url:
-        return SapODataClient(settings.sap_base_url, **options)
-    if sap_app is None:
-        from simulators.sap.app import create_app as create_simulator
-
-        logger.warning("SAP_BASE_URL is not set: reading from the bundled SAP simulator, in-process")
-        sap_app = create_simulator(settings)
-    return SapODataClient(app=sap_app, root=ODATA_ROOT, **options)
+    if sap_app is not None:
+        return SapODataClient(app=sap_app, root=ODATA_ROOT, **options)
+    if not settings.sap_base_url:
+        raise ValueError("SAP_BASE_URL is not set: the SAP system API needs the OData root of an S/4HANA "
+                         "(https://host/sap/opu/odata/sap), or of `inventory-gateway sap-sim`")
+    return SapODataClient(settings.sap_base_url, **options)
 
 
 def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None) -> SapGateway:
@@ -55,7 +53,7 @@ def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None)
         settings=settings,
         sap=sap,
         documents=DocumentReads(sap, max_reads=settings.sap_reads_in_flight),
-        inventory=InventoryClient(process_tier(settings, process_app, redis)),
+        inventory=InventoryClient(process_tier(settings, process_app)),
         locations=locations,
     )
 

@@ -15,25 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
+
+from process_apis.inventory.contract import EventType
 
 from .documents import DocumentItem, MaterialDocument
 from .locations import LocationMap
-
-class EventType(StrEnum):
-    """The canonical event types of the process API's REST contract (POST /inventory/v1/events)."""
-
-    RECEIVED = "stock.received"
-    ISSUED = "stock.issued"
-    RETURNED = "stock.returned"
-    INSPECTION_PASSED = "inspection.passed"
-    INSPECTION_FAILED = "inspection.failed"
-    BLOCKED = "stock.blocked"
-    UNBLOCKED = "stock.unblocked"
-    TRANSFER_SHIPPED = "transfer.shipped"
-    TRANSFER_RECEIVED = "transfer.received"
-    TRANSFER_MOVED = "transfer.moved"
-
 
 ANY = "*"
 SOURCE = "sap"

@@ -14,7 +14,7 @@ from shared.errors import Problem
 from .client import SapODataClient
 from .document_reads import DocumentReads
 from .documents import MaterialDocument, StockRecord, odata_literal
-from shared.inventory_client import InventoryClient, empty_outcome
+from process_apis.inventory.contract import InventoryClient, empty_outcome
 from .locations import LocationMap
 from .movements import SOURCE, MappedItem, map_document
 from .stock import StockTable, counted_event, drift, iso

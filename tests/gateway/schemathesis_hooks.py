@@ -3,7 +3,7 @@ store credential acts for its own store only, so generated store ids are replace
 (other stores' 403 is proven in tests/gateway/test_scope_matrix.py)."""
 import schemathesis
 
-from shared.auth.demo import DEMO_STORE
+from gateway.demo import DEMO_STORE
 
 
 @schemathesis.hook

@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from shared.auth import CredentialStore
-from shared.cli import main
+from gateway.cli import main
 
 
 @pytest.fixture

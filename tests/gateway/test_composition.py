@@ -10,13 +10,9 @@ import pytest
 from werkzeug.test import Client
 
 from shared.config import Settings
-from shared.gateway import (
-    PrefixDispatcher,
-    banner,
-    create_gateway,
-    demo_settings,
-    single_process_reasons,
-)
+from gateway.composition import PrefixDispatcher, create_gateway, single_process_reasons
+from gateway.demo import demo_settings
+from gateway.banner import banner
 from simulators.sap.seed import DEMO_LOCATION_MAP
 from tests.support.auth import KeyedWsgiClient
 
@@ -68,9 +64,9 @@ def test_docs_lists_every_api_of_the_gateway_each_document_served_under_its_pref
 
 
 def test_the_simulator_pushes_business_events_to_the_webhook_in_process(gateway):
-    from process_apis.inventory import demo
+    from gateway import demo_data
 
-    demo.load(gateway.inventory, with_stock=False)
+    demo_data.load(gateway.inventory, with_stock=False)
     sap = gateway.sap_system
     sap.stock.add_material("MAT-1001")
     sap.stock.add_storage_location("1110", "0001")
@@ -135,13 +131,13 @@ def _client(gateway):
 
 
 def test_each_start_on_a_persistent_store_numbers_documents_past_the_earlier_starts(redis_url):
-    from process_apis.inventory import demo
+    from gateway import demo_data
 
     settings = Settings(redis_url=redis_url, log_level="WARNING", **SAP)
     seen = []
     for _ in range(2):  # two starts of the gateway, each with a fresh simulator, on the same Redis
         gateway = create_gateway(settings)
-        demo.load(gateway.inventory, with_stock=False)
+        demo_data.load(gateway.inventory, with_stock=False)
         sap = gateway.sap_system
         sap.stock.add_material("MAT-1001")
         sap.stock.add_storage_location("1110", "0001")

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from shared.auth import DEMO_CLIENTS
+from gateway.demo import DEMO_CLIENTS
 from simulators.sap.seed import DEMO_LOCATION_MAP, DEMO_MATERIALS
 from tests.support.sap_gateway import ADMIN, ODATA, TIMEOUT, CsrfSession, differences, gateway_table, sap_table
 from tests.support.sap_gateway import start_gateway

@@ -17,7 +17,7 @@ from tests.support.sap_gateway import start_gateway
 
 pytestmark = pytest.mark.e2e
 
-CLI = [sys.executable, "-m", "shared.cli"]
+CLI = [sys.executable, "-m", "gateway"]
 ROOT = Path(__file__).parents[2]
 TIMEOUT = 5
 

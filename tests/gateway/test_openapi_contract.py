@@ -4,6 +4,7 @@ examples, boundary cases and generated data, as the demo client the API is for. 
 a 5xx, and every answer must match the status codes, content type and schema the document promises."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -11,7 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
+from gateway import demo_data
 from tests.support.processes import ROOT
 from tests.support.sap_gateway import start_gateway
 
@@ -44,6 +47,7 @@ def gateway(tmp_path_factory):
 @pytest.mark.parametrize("document", sorted(DOCUMENTS))
 def test_every_operation_keeps_its_documented_contract(gateway, document, tmp_path):
     keys = dict(re.findall(r"^\s+(demo-[\w-]+)\s+(igw_\S+)", gateway.output(), re.MULTILINE))
+    _restore_demo_network(gateway.base_url, keys["demo-operator"])
     run = subprocess.run(
         [str(SCHEMATHESIS), "run", gateway.base_url + document, "--header",
          f"Authorization: Bearer {keys[DOCUMENTS[document]]}", "--checks", CHECKS, "--max-examples", str(EXAMPLES),
@@ -57,3 +61,19 @@ def test_every_operation_keeps_its_documented_contract(gateway, document, tmp_pa
     assert tested and int(tested.group(1)) > 0, summary
     assert re.search(r"(\d+) generated, \1 passed", run.stdout), summary
     assert "Authentication failed" not in run.stdout, summary  # the calls got past the credential check
+
+
+def _restore_demo_network(base_url: str, operator_key: str) -> None:
+    """The demo locations and groups as demo mode made them: a document run before (the process API's,
+    with a key that may change the network) may have replaced them, and the store API then rightly
+    refuses the demo store's key for a location that is no longer a store."""
+    headers = {"Authorization": f"Bearer {operator_key}"}
+    for location in demo_data.LOCATIONS:
+        body = {name: value for name, value in dataclasses.asdict(location).items() if name != "id"}
+        answer = requests.put(f"{base_url}/inventory/v1/locations/{location.id}", json=body, headers=headers, timeout=10)
+        assert answer.status_code in (200, 201), answer.text
+    for group in demo_data.GROUPS:
+        body = {name: value for name, value in dataclasses.asdict(group).items() if name != "id"}
+        answer = requests.put(f"{base_url}/inventory/v1/location-groups/{group.id}", json=body, headers=headers,
+                              timeout=10)
+        assert answer.status_code in (200, 201), answer.text

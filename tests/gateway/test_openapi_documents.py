@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.cli import OPENAPI_DOCUMENTS, main
+from gateway.cli import OPENAPI_DOCUMENTS, main
 
 COMMITTED = Path(__file__).parents[2] / "openapi"
 DOCUMENTS = sorted(OPENAPI_DOCUMENTS)

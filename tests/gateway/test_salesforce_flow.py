@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from shared.gateway import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
+from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
 from simulators.salesforce.driver import run_orders
 from simulators.sap.driver import run_traffic
 from simulators.sap.seed import DC_PLANTS, DEMO_LOCATION_MAP, DEMO_MATERIALS

@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from shared.config import Settings
-from shared.gateway import WEBHOOK_PATH, create_gateway, wait_past_second
+from gateway.composition import WEBHOOK_PATH, create_gateway
+from gateway.demo import wait_past_second
 from simulators.sap.app import create_app as create_simulator
 from simulators.sap.events import EVENT_TYPE, DeliveryPolicy, sign
 from simulators.sap.system import SapSystem, SimulatorOptions

@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from shared.gateway import wait_past_second
+from gateway.demo import wait_past_second
 from simulators.sap.driver import run_traffic
 from tests.support.sap_gateway import ADMIN, ODATA, TIMEOUT, differences, gateway_table, sap_table, start_gateway
 

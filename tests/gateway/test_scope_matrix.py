@@ -10,9 +10,10 @@ import re
 import pytest
 from werkzeug.test import Client
 
-from shared.auth import DEMO_CLIENTS, create_demo_credentials
+from gateway.demo import DEMO_CLIENTS, create_demo_credentials
 from shared.config import Settings
-from shared.gateway import create_gateway, demo_settings
+from gateway.composition import create_gateway
+from gateway.demo import demo_settings
 
 #: Which clients each API accepts, by kind: the process and system APIs serve other tiers, the
 #: experience APIs serve channels.

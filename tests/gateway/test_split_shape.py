@@ -18,7 +18,7 @@ import pytest
 import redis
 import requests
 
-from process_apis.inventory import demo
+from gateway import demo_data
 from process_apis.inventory.bootstrap import bootstrap
 from shared.auth import CredentialStore
 from shared.config import Settings
@@ -72,7 +72,7 @@ def stack(redis_server, tmp_path_factory):
             "web": credentials.create("shop", kind="channel", scopes=["web"])[1],
             "store": credentials.create("store-s001", kind="channel", scopes=["store"], store_id="S001")[1],
             "call-centre": credentials.create("console", kind="channel", scopes=["call-centre"])[1]}
-    demo.load(bootstrap(Settings(redis_url=url), client))
+    demo_data.load(bootstrap(Settings(redis_url=url), client))
     client.close()
     base_env = {"REDIS_URL": url, "LOG_LEVEL": "WARNING", "SWEEPER_INTERVAL_SECONDS": "0.2"}
     tier_env = {**base_env, "SERVICE_API_KEY": keys["service"], "UPSTREAM_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS),
@@ -94,7 +94,7 @@ def stack(redis_server, tmp_path_factory):
             apis[name] = start_gunicorn(factory, env=tier_env, logfile=directory / f"{name}.log")
             started.append(apis[name])
         with open(directory / "worker.log", "ab") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker"], cwd=ROOT, stdout=log,
+            worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"], cwd=ROOT, stdout=log,
                                       stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT), **base_env})
         started.append(worker)
         stack = Stack(url, process, apis["web"], apis["store"], apis["call_centre"], worker, keys, directory)

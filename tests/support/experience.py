@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from process_apis.inventory import demo
+from gateway import demo_data
 from process_apis.inventory.app import create_app as create_process_app
 from shared.auth import CredentialStore
 from shared.errors import PROBLEM_CONTENT_TYPE, problem_type
@@ -33,7 +33,7 @@ def process_with_demo(settings, redis, *, with_stock: bool = True):
     """The inventory process API on `redis` with the demo network (DC01, S001–S003) and rules, and
     the demo stock unless `with_stock` is False."""
     app = create_process_app(settings, redis)
-    demo.load(app.extensions["inventory"], with_stock=with_stock)
+    demo_data.load(app.extensions["inventory"], with_stock=with_stock)
     return app
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import requests
 from werkzeug.serving import make_server
 
+from shared.serving import WORKER_CLASS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,7 +48,7 @@ def serving(app) -> Iterator[str]:
 
 @dataclass
 class Gunicorn:
-    """An app factory served by gunicorn (gthread) in a process of its own."""
+    """An app factory served by gunicorn (our gthread worker) in a process of its own."""
 
     factory: str
     port: int
@@ -75,7 +77,7 @@ def start_gunicorn(factory: str, *, env: dict[str, str], logfile: Path, workers:
     port = port or free_port()
     full_env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **env}
     full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", str(workers),
+    command = [sys.executable, "-m", "gunicorn", "--worker-class", WORKER_CLASS, "--workers", str(workers),
                "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--backlog", "2048",
                "--log-level", "warning", "--error-logfile", "-",
                *(["--worker-connections", str(worker_connections)] if worker_connections else []), factory]

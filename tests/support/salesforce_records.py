@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import requests
 
-from shared.gateway import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
+from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
 from tests.support.sap_gateway import TIMEOUT
 
 SF_ADMIN = "/sf-sim/admin"

@@ -89,7 +89,7 @@ def start_command(command: str, env: dict[str, str], *args: str, logfile: Path, 
     port = port or free_port()
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     with open(logfile, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "shared.cli", command, "--port", str(port), *args],
+        process = subprocess.Popen([sys.executable, "-m", "gateway", command, "--port", str(port), *args],
                                    cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     served = GatewayProcess(f"http://127.0.0.1:{port}", process, logfile)
     await_ready(served, f"{served.base_url}{ready_path}", name=command, timeout=timeout, auth=auth)

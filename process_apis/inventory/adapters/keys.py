@@ -2,10 +2,7 @@
 positions, journals, holds, dedup marks and log live in one cluster slot."""
 from __future__ import annotations
 
-import re
-
-#: Characters a SKU or location id may use: no braces (they would break the hash tag).
-IDENTIFIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
+from ..domain.identifiers import IDENTIFIER  # noqa: F401  (ids hold no braces: the hash tag stays whole)
 
 
 class Keys:

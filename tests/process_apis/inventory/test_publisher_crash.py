@@ -80,7 +80,7 @@ def start_worker(redis_url: str, receiver_url: str, logfile: Path) -> subprocess
     env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url, "SALESFORCE_SYSTEM_URL": receiver_url,
            **WORKER_ENV}
     with open(logfile, "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "shared.cli", "worker"], cwd=ROOT, env=env, stdout=log,
+        return subprocess.Popen([sys.executable, "-m", "gateway", "worker"], cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
 
 

@@ -7,7 +7,6 @@ import pytest
 
 from shared.auth import CredentialError, CredentialExists, CredentialStore, service_api_key, tier_auth_headers
 from shared.auth.credentials import IN_PROCESS_CLIENT_ID, new_api_key, parse_key
-from shared.auth.demo import DEMO_CLIENTS, create_demo_credentials, demo_keys
 from shared.auth.scopes import SCOPES, ScopeError, check_grant, effective_scopes, satisfies
 
 
@@ -183,24 +182,7 @@ def test_service_scope_satisfies_tier_scopes_but_not_channel_scopes():
     assert not satisfies(frozenset({"inventory:read"}), ["inventory:write"])
 
 
-# --- demo and tier-to-tier keys --------------------------------------------------------------
-
-def test_demo_credentials_cover_each_client_and_rotate_on_restart(store):
-    first = create_demo_credentials(store)
-    assert set(first) == set(DEMO_CLIENTS)
-    assert store.verify(first["demo-store-s001"]).store_id == "S001"
-    assert store.verify(first["demo-salesforce"]).scopes == {"salesforce:oci"}
-    assert store.verify(first["demo-service"]).kind == "service"
-    again = create_demo_credentials(store)
-    assert store.verify(first["demo-web-shop"]) is None
-    assert store.verify(again["demo-web-shop"]).scopes == {"web"}
-
-
-def test_demo_keys_made_before_the_store_exists_are_the_ones_it_accepts(store):
-    keys = demo_keys()
-    assert create_demo_credentials(store, keys) == keys
-    assert {client_id: store.verify(key).client_id for client_id, key in keys.items()} == {c: c for c in keys}
-
+# --- given and tier-to-tier keys -------------------------------------------------------------
 
 def test_a_given_key_must_belong_to_the_client_it_is_created_for(store):
     with pytest.raises(CredentialError, match="not one of client 'web-shop'"):

@@ -6,6 +6,8 @@ import dataclasses
 import fakeredis
 import pytest
 
+from process_apis.inventory.app import create_app as create_process_app
+from simulators.salesforce.app import create_app as create_simulator
 from system_apis.salesforce.app import create_app
 from tests.support.auth import service_client
 from tests.system_apis.salesforce.support import make_settings
@@ -22,12 +24,24 @@ def _store():
     return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
 
 
-def test_all_in_one_default_builds_the_simulator_and_the_process_api_in_process():
-    app = create_app(make_settings(), redis=_store())
+def test_all_in_one_calls_the_apps_it_is_given_in_process():
+    settings, redis = make_settings(), _store()
+    app = create_app(settings, redis=redis, process_app=create_process_app(settings, redis),
+                     salesforce_app=create_simulator(settings))
     system = app.extensions["salesforce"]
     assert system.salesforce.in_process and system.inventory.tier.base_url == "http://in-process"
     answer = service_client(app).post("/salesforce/v1/availability", json={"outcomes": [OUTCOME]})
     assert answer.status_code == 200 and answer.get_json()["written"] == 1
+
+
+@pytest.mark.parametrize("missing, setting", [
+    ({"salesforce_base_url": None}, "SALESFORCE_BASE_URL is not set"),
+    ({"process_api_url": None}, "INVENTORY_PROCESS_URL is not set"),
+])
+def test_without_a_url_or_an_app_it_does_not_start_and_names_the_setting(missing, setting):
+    urls = {"salesforce_base_url": "https://acme.my.salesforce.com", "process_api_url": "http://inventory-process"}
+    with pytest.raises(ValueError, match=setting):
+        create_app(make_settings(**{**urls, **missing}), redis=_store())
 
 
 def test_split_shape_uses_the_configured_urls():
@@ -39,7 +53,8 @@ def test_split_shape_uses_the_configured_urls():
 
 
 def test_salesforce_unreachable_is_a_503_problem():
-    settings = make_settings(salesforce_base_url="http://127.0.0.1:9", upstream_connect_timeout_seconds=0.5)
+    settings = make_settings(salesforce_base_url="http://127.0.0.1:9", process_api_url="http://process.invalid",
+                             upstream_connect_timeout_seconds=0.5)
     app = create_app(settings, redis=_store())
     answer = service_client(app).post("/salesforce/v1/availability", json={"outcomes": [{
         "sku": "MAT-1", "location_group": "WEB", "channel": "web", "available_to_sell": 1, "available_to_order": 1,
@@ -53,7 +68,8 @@ def test_salesforce_unreachable_is_a_503_problem():
     ({"salesforce_auth_flow": "jwt_bearer"}, "needs SALESFORCE_JWT_PRIVATE_KEY"),
 ])
 def test_missing_credentials_start_but_every_call_names_the_missing_setting(changes, message):
-    settings = dataclasses.replace(make_settings(salesforce_base_url="http://127.0.0.1:9"), **changes)
+    settings = dataclasses.replace(make_settings(salesforce_base_url="http://127.0.0.1:9",
+                                               process_api_url="http://process.invalid"), **changes)
     app = create_app(settings, redis=_store())
     for _ in range(7):  # a configuration error, not an outage: it never opens the circuit
         answer = service_client(app).post("/salesforce/v1/availability", json={"outcomes": [OUTCOME]})

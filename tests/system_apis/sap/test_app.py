@@ -5,6 +5,8 @@ import fakeredis
 import pytest
 
 from shared.config import Settings
+from process_apis.inventory.app import create_app as create_process_app
+from simulators.sap.app import create_app as create_simulator
 from system_apis.sap.app import create_app
 from tests.support.auth import service_client
 from tests.system_apis.sap.support import make_settings
@@ -17,12 +19,24 @@ def _store():
     return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
 
 
-def test_all_in_one_default_builds_the_simulator_and_the_process_api_in_process():
-    app = create_app(make_settings(), redis=_store())
+def test_all_in_one_calls_the_apps_it_is_given_in_process():
+    settings, redis = make_settings(), _store()
+    app = create_app(settings, redis=redis, process_app=create_process_app(settings, redis),
+                     sap_app=create_simulator(settings))
     sap = app.extensions["sap"]
     assert sap.sap.in_process and sap.inventory.tier.base_url == "http://in-process"
     client = service_client(app)
     assert client.get("/sap/v1/stock", query_string={"sku": "MAT-1"}).status_code == 200
+
+
+@pytest.mark.parametrize("missing, setting", [
+    ({"sap_base_url": None}, "SAP_BASE_URL is not set"),
+    ({"process_api_url": None}, "INVENTORY_PROCESS_URL is not set"),
+])
+def test_without_a_url_or_an_app_it_does_not_start_and_names_the_setting(missing, setting):
+    urls = {"sap_base_url": "https://s4.example.com/sap/opu/odata/sap", "process_api_url": "http://inventory-process"}
+    with pytest.raises(ValueError, match=setting):
+        create_app(make_settings(**{**urls, **missing}), redis=_store())
 
 
 def test_split_shape_uses_the_configured_urls():

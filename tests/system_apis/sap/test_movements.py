@@ -241,10 +241,3 @@ def test_a_document_without_any_date_cannot_be_placed_in_time():
 def test_sap_own_counterpart_line_of_a_transfer_is_not_counted_twice():
     mapped = map_item(_document(), _item("311", IsAutomaticallyCreated="X"), LOCATIONS)
     assert mapped.counterpart and mapped.events == () and not mapped.rejected
-
-
-def test_the_event_types_the_mapping_sends_are_the_process_api_contract():
-    from process_apis.inventory.domain.events import EventType as ProcessEventType
-    from system_apis.sap.movements import EventType
-
-    assert {t.value for t in EventType} <= {t.value for t in ProcessEventType}

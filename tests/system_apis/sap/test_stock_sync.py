@@ -7,7 +7,7 @@ import threading
 
 from werkzeug.serving import make_server
 
-from shared.cli import main
+from gateway.cli import main
 from tests.support.auth import service_client
 from tests.system_apis.sap.support import (
     LOCATION_MAP,

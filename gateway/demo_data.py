@@ -1,10 +1,10 @@
-"""A small retail network with stock, rules and groups, so `make run` has something to show."""
+"""The demo data set: a small retail network with stock, rules and groups, so `make run` has something to show."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from .domain.locations import Location, LocationGroup
-from .service.ingest import ingest
+from process_apis.inventory.domain.locations import Location, LocationGroup
+from process_apis.inventory.service.ingest import ingest
 
 LOCATIONS = (
     Location("DC01", "dc", "Central DC Kassel", "DE-HE", "34117", 51.31, 9.49, ("web", "call_centre"), ("ship",)),

@@ -13,27 +13,37 @@ The simulator's business events reach the SAP system API's webhook in-process to
 session carries a WSGI transport to this gateway, so a push goes through the same routing, HMAC or
 Basic check and CloudEvent parsing as one over HTTP, but never waits for a free server thread and
 does not depend on the address the server happens to bind. Likewise the availability publisher
-sends its outcomes to the Salesforce system API in-process unless SALESFORCE_SYSTEM_URL names one. Tier packages are imported inside the
-functions, so `shared` stays importable by every tier.
+sends its outcomes to the Salesforce system API in-process unless SALESFORCE_SYSTEM_URL names one.
+This package is the composition root: the only code that knows every tier and the simulators.
 """
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import json
 import logging
-import secrets
 import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from experience_apis.call_centre.app import create_app as create_call_centre_api
+from experience_apis.store.app import create_app as create_store_api
+from experience_apis.web.app import create_app as create_web_api
+from process_apis.inventory import publisher, sweeper
+from process_apis.inventory.app import create_app as create_process_app
 from shared.auth import tier_api_key
 from shared.config import Settings
-from shared.docs_index import create_docs_app
 from shared.redis import create_redis, is_embedded
 from shared.tier_client import IN_PROCESS_BASE, InProcessSession, TierClient, tier_options
+from simulators.salesforce.app import create_app as create_salesforce_simulator
+from simulators.salesforce.org import OrgOptions
+from simulators.sap.app import create_app as create_simulator
+from simulators.sap.events import DeliveryPolicy
+from simulators.sap.stock import FIRST_DOCUMENT_NUMBER
+from simulators.sap.system import SimulatorOptions
+from system_apis.salesforce.app import create_app as create_salesforce_api
+from system_apis.sap.app import create_app as create_sap_api
+from system_apis.sap.service import sync_stock
+
+from .docs_index import create_docs_app
 
 log = logging.getLogger("inventory_gateway")
 
@@ -50,15 +60,10 @@ PUSH_WORKERS = 4
 SIMULATOR_STARTS_KEY = "sap-sim:starts"
 DOCUMENT_NUMBER_BLOCK = 1_000_000
 SALESFORCE_API_PREFIX = "/salesforce/v1"
-#: prefix -> module with create_app(settings, *, process_app, redis): the channel-facing tier.
 DOCS_PATH = "/docs"
-EXPERIENCE_APIS = {"/web/v1": "experience_apis.web.app", "/store/v1": "experience_apis.store.app",
-                   "/call-centre/v1": "experience_apis.call_centre.app"}
+#: prefix -> create_app(settings, *, process_app, redis) of each channel-facing API.
+EXPERIENCE_APIS = {"/web/v1": create_web_api, "/store/v1": create_store_api, "/call-centre/v1": create_call_centre_api}
 SALESFORCE_SIMULATOR_PREFIXES = ("/services", "/sf-sim")
-#: The Salesforce simulator's connected app in demo mode. Fixed, so the README can give them: they open
-#: nothing but the simulator inside a demo gateway (set SALESFORCE_CLIENT_ID/SECRET to choose others).
-DEMO_SALESFORCE_CLIENT_ID = "3MVG9.inventory-gateway.demo"
-DEMO_SALESFORCE_CLIENT_SECRET = "demo-salesforce-simulator-secret"
 
 
 class PrefixDispatcher:
@@ -114,8 +119,6 @@ class Gateway:
         """Start the reservation expiry sweeper and, with a Salesforce system API to send to, the
         availability publisher; call it in the serving process (after a fork). Set the returned events
         to stop them. The SAP simulator's broker starts its delivery threads itself, on the first event."""
-        from process_apis.inventory import publisher, sweeper
-
         stops = [sweeper.start_in_background(self.inventory)]
         tier = publisher.tier_from_settings(self.settings)
         if tier is None and self.salesforce_api is not None:
@@ -129,8 +132,6 @@ class Gateway:
 
     def sync_sap_stock(self) -> dict:
         """Snapshot SAP's stock into the gateway (what `POST /sap/v1/stock-sync` does)."""
-        from system_apis.sap.service import sync_stock
-
         if self.sap_api is None:
             raise RuntimeError("the SAP system API is not part of this gateway")
         return sync_stock(self.sap_api.extensions["sap"])
@@ -153,7 +154,7 @@ def single_process_reasons(settings: Settings) -> list[str]:
     if simulator_in_process(settings) and settings.sap_user and settings.sap_password:
         reasons.append("the SAP simulator keeps its stock and documents inside one process "
                        "(set SAP_BASE_URL to a real S/4HANA or to `inventory-gateway sap-sim` to run more)")
-    if salesforce_simulator_in_process(settings) and _salesforce_client_set(settings):
+    if salesforce_simulator_in_process(settings) and salesforce_client_set(settings):
         reasons.append("the Salesforce simulator keeps its records inside one process "
                        "(set SALESFORCE_BASE_URL to a real org or to `inventory-gateway sf-sim` to run more)")
     return reasons
@@ -164,7 +165,7 @@ def salesforce_simulator_in_process(settings: Settings) -> bool:
     return not settings.salesforce_base_url
 
 
-def _salesforce_client_set(settings: Settings) -> bool:
+def salesforce_client_set(settings: Settings) -> bool:
     return bool(settings.salesforce_client_id and settings.salesforce_client_secret)
 
 
@@ -176,8 +177,6 @@ def create_gateway(settings: Settings, redis=None, *, simulator_options=None, sa
     subscribed to this gateway's webhook. Salesforce likewise: without SALESFORCE_BASE_URL the
     Salesforce simulator (built with `salesforce_options`, `simulators.salesforce.org.OrgOptions`) runs
     inside, given SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET."""
-    from process_apis.inventory.app import create_app as create_process_app
-
     redis = redis if redis is not None else create_redis(settings)
     process_app = create_process_app(settings, redis)
     gateway = Gateway(settings, process_app)
@@ -186,12 +185,7 @@ def create_gateway(settings: Settings, redis=None, *, simulator_options=None, sa
         log.warning("SAP_BASE_URL, SAP_USER and SAP_PASSWORD are not set: serving without the SAP system API "
                     "and the SAP simulator (set them, or run `serve --demo`)")
     else:
-        from system_apis.sap.app import create_app as create_sap_api
-
         if simulator_in_process(settings):
-            from simulators.sap.app import create_app as create_simulator
-            from simulators.sap.stock import FIRST_DOCUMENT_NUMBER
-
             options = simulator_options or gateway_simulator_options()
             if not is_embedded(settings) and options.first_document_number == FIRST_DOCUMENT_NUMBER:
                 options = dataclasses.replace(options, first_document_number=_unused_document_numbers(redis))
@@ -200,9 +194,8 @@ def create_gateway(settings: Settings, redis=None, *, simulator_options=None, sa
         gateway.sap_api = create_sap_api(settings, process_app=process_app, sap_app=gateway.simulator, redis=redis)
         routes[SAP_API_PREFIX] = gateway.sap_api
     _add_salesforce(gateway, routes, redis, salesforce_options)
-    for prefix, module in EXPERIENCE_APIS.items():
-        gateway.experience_apis[prefix] = importlib.import_module(module).create_app(
-            settings, process_app=process_app, redis=redis)
+    for prefix, create_experience_api in EXPERIENCE_APIS.items():
+        gateway.experience_apis[prefix] = create_experience_api(settings, process_app=process_app, redis=redis)
     routes.update(gateway.experience_apis)
     routes[DOCS_PATH] = create_docs_app(_documents(routes, process_app))
     gateway.dispatcher = PrefixDispatcher(process_app, routes)
@@ -222,15 +215,11 @@ def _documents(routes: dict[str, Any], process_app) -> list[tuple[str, str]]:
 
 def _add_salesforce(gateway: Gateway, routes: dict[str, Any], redis, options) -> None:
     settings = gateway.settings
-    if salesforce_simulator_in_process(settings) and not _salesforce_client_set(settings):
+    if salesforce_simulator_in_process(settings) and not salesforce_client_set(settings):
         log.warning("SALESFORCE_BASE_URL, SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET are not set: serving "
                     "without the Salesforce system API and simulator (set them, or run `serve --demo`)")
         return
-    from system_apis.salesforce.app import create_app as create_salesforce_api
-
     if salesforce_simulator_in_process(settings):
-        from simulators.salesforce.app import create_app as create_salesforce_simulator
-
         gateway.salesforce_simulator = create_salesforce_simulator(settings, options=options)
         routes.update(dict.fromkeys(SALESFORCE_SIMULATOR_PREFIXES, gateway.salesforce_simulator))
     gateway.salesforce_api = create_salesforce_api(settings, process_app=gateway.process_app,
@@ -245,8 +234,6 @@ def _unused_document_numbers(redis) -> int:
     ids (sap:{year}:{document}:{item}) of earlier starts for INVENTORY_DEDUP_TTL_SECONDS, and a reused
     number would make a new document look like a redelivered one. So each start takes the next block
     of a million numbers (a hundred blocks, then round again)."""
-    from simulators.sap.stock import FIRST_DOCUMENT_NUMBER
-
     return FIRST_DOCUMENT_NUMBER + redis.incr(SIMULATOR_STARTS_KEY) % 100 * DOCUMENT_NUMBER_BLOCK
 
 
@@ -262,145 +249,13 @@ def _subscribe_webhook(gateway: Gateway) -> None:
         log.warning("the SAP simulator's business events cannot reach the gateway's webhook: %s", error)
 
 
-# -- demo mode ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DemoCredentials:
-    """Which SAP settings demo mode made up for this run (never written anywhere)."""
-
-    user: bool = False
-    password: bool = False
-    webhook_secret: bool = False
-    location_map: bool = False
-
-
-def demo_settings(settings: Settings) -> tuple[Settings, DemoCredentials]:
-    """Settings for `serve --demo`. With the SAP simulator inside the gateway, the SAP credentials and
-    webhook secret left unset are generated at random for this run (there is no built-in password),
-    and SAP_LOCATION_MAP defaults to the simulator's demo landscape. With the Salesforce simulator
-    inside, its connected app defaults to the fixed demo client the README gives."""
-    from simulators.sap.seed import DEMO_LOCATION_MAP
-
-    changes = {}
-    if salesforce_simulator_in_process(settings):
-        changes["salesforce_client_id"] = settings.salesforce_client_id or DEMO_SALESFORCE_CLIENT_ID
-        changes["salesforce_client_secret"] = settings.salesforce_client_secret or DEMO_SALESFORCE_CLIENT_SECRET
-    if not simulator_in_process(settings):
-        return dataclasses.replace(settings, **changes), DemoCredentials()
-    generated = DemoCredentials(user=not settings.sap_user, password=not settings.sap_password,
-                                webhook_secret=not settings.sap_webhook_secret,
-                                location_map=not settings.sap_location_map)
-    if generated.user:
-        changes["sap_user"] = f"DEMO_{secrets.token_hex(3).upper()}"
-    if generated.password:
-        changes["sap_password"] = secrets.token_urlsafe(18)
-    if generated.webhook_secret:
-        changes["sap_webhook_secret"] = secrets.token_urlsafe(32)
-    if generated.location_map:
-        changes["sap_location_map"] = json.dumps(DEMO_LOCATION_MAP)
-    return dataclasses.replace(settings, **changes), generated
-
-
-def gateway_simulator_options(*, demo: bool = False):
+def gateway_simulator_options(*, demo: bool = False) -> SimulatorOptions:
     """How the gateway runs its in-process simulator: the demo landscape or an empty one, and as
     many concurrent pushes as a broker would make (a push waits on Redis and on the GIL, so two
     delivery threads, the simulator's own default, leave the gateway idle under load)."""
-    from simulators.sap.events import DeliveryPolicy
-    from simulators.sap.system import SimulatorOptions
-
     return SimulatorOptions(demo=demo, delivery=DeliveryPolicy(workers=PUSH_WORKERS))
 
 
-def salesforce_simulator_options(*, demo: bool = False):
+def salesforce_simulator_options(*, demo: bool = False) -> OrgOptions:
     """How the gateway runs its in-process Salesforce simulator: with the demo products or empty."""
-    from simulators.salesforce.org import OrgOptions
-
     return OrgOptions(demo=demo)
-
-
-def load_demo(gateway: Gateway, keys: dict[str, str] | None = None) -> dict:
-    """The demo credentials (with `keys`, from `shared.auth.demo_keys()`, when given), the demo network,
-    groups and rules into the process API; its stock from SAP (a stock sync), so the gateway's positions
-    equal SAP's stock table. Without SAP, the demo's own counted stock."""
-    from process_apis.inventory import demo
-    from shared.auth import create_demo_credentials
-
-    if keys:
-        create_demo_credentials(gateway.process_app.extensions["credentials"], keys)
-    if gateway.sap_api is None:
-        result = demo.load(gateway.inventory)
-        log.info("demo data loaded (no SAP: the demo's own stock)",
-                 extra={"applied": result["applied"], "duplicate": result["duplicate"]})
-        return {"stock": "demo", **{k: result[k] for k in ("applied", "duplicate")}}
-    demo.load(gateway.inventory, with_stock=False)
-    sync = gateway.sync_sap_stock()
-    wait_past_second(sync["read_at"])
-    log.info("demo network loaded; stock synced from SAP",
-             extra={"positions": sync["positions"], "applied": sync["events"]["applied"]})
-    return {"stock": "sap", "positions": sync["positions"], "applied": sync["events"]["applied"]}
-
-
-def wait_past_second(read_at: str) -> None:
-    """Sleep until the whole second in which a stock read started (ISO time) is over.
-
-    SAP stamps a material document to the second (CreationDate + CreationTime), so one created later
-    in the same second as the read would look no newer than the snapshot and be skipped as already
-    counted. Movements posted after this returns are always newer than the snapshot."""
-    started = datetime.fromisoformat(read_at.replace("Z", "+00:00"))
-    next_second = started.replace(microsecond=0) + timedelta(seconds=1)
-    remaining = (next_second - datetime.now(timezone.utc)).total_seconds()
-    if remaining > 0:
-        time.sleep(remaining + 0.005)
-
-
-def banner(settings: Settings, base_url: str, generated: DemoCredentials | None = None,
-           api_keys: dict[str, str] | None = None) -> str:
-    """How to reach everything, printed by `serve` at start-up (with the demo's `api_keys`)."""
-    generated = generated or DemoCredentials()
-    lines = [f"Inventory Gateway on {base_url}",
-             f"  web experience API     {base_url}/web/v1           docs {base_url}/web/v1/docs",
-             f"  store experience API   {base_url}/store/v1         docs {base_url}/store/v1/docs",
-             f"  call-centre API        {base_url}/call-centre/v1   docs {base_url}/call-centre/v1/docs",
-             f"  inventory process API  {base_url}{PROCESS_PREFIX}    docs {base_url}/docs"]
-    has_sap = not simulator_in_process(settings) or (settings.sap_user and settings.sap_password)
-    if has_sap:
-        lines.append(f"  SAP system API         {base_url}{SAP_API_PREFIX}           docs {base_url}{SAP_API_PREFIX}/docs")
-    if simulator_in_process(settings) and has_sap:
-        lines.append(f"  SAP simulator (OData)  {base_url}{ODATA_ROOT}/    admin {base_url}/sap-sim/admin/")
-        password = settings.sap_password if generated.password else "(your SAP_PASSWORD)"
-        note = " (generated for this run)" if generated.user or generated.password else ""
-        lines.append(f"  SAP user / password    {settings.sap_user} / {password}{note}")
-        lines.append(f"  try: curl -u '{settings.sap_user}:{password}' "
-                     f"'{base_url}{ODATA_ROOT}/API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod?$top=2&$format=json'")
-    elif settings.sap_base_url:
-        lines.append(f"  SAP (S/4HANA OData)    {settings.sap_base_url}")
-    has_salesforce = not salesforce_simulator_in_process(settings) or _salesforce_client_set(settings)
-    if has_salesforce:
-        lines.append(f"  Salesforce system API  {base_url}{SALESFORCE_API_PREFIX}    docs {base_url}{SALESFORCE_API_PREFIX}/docs")
-    if salesforce_simulator_in_process(settings) and has_salesforce:
-        secret = settings.salesforce_client_secret
-        if secret != DEMO_SALESFORCE_CLIENT_SECRET:
-            secret = "(your SALESFORCE_CLIENT_SECRET)"
-        lines.append(f"  Salesforce simulator   {base_url}/services/data/v{settings.salesforce_api_version}/    "
-                     f"admin {base_url}/sf-sim/admin/")
-        lines.append(f"  Salesforce client      {settings.salesforce_client_id} / {secret}")
-    elif settings.salesforce_base_url:
-        lines.append(f"  Salesforce org         {settings.salesforce_base_url}")
-    if api_keys:
-        lines += _demo_key_lines(base_url, api_keys)
-    return "\n".join(lines)
-
-
-def _demo_key_lines(base_url: str, api_keys: dict[str, str]) -> list[str]:
-    from shared.auth import DEMO_CLIENTS
-
-    lines = ["Demo API keys (made for this run; send one as `Authorization: Bearer <key>`):"]
-    width = max(map(len, api_keys))
-    for client_id, key in api_keys.items():
-        kind, scopes, store_id, _ = DEMO_CLIENTS[client_id]
-        bound = f", store {store_id}" if store_id else ""
-        lines.append(f"  {client_id:<{width}}  {key}   ({kind}: {' '.join(scopes)}{bound})")
-    operator = api_keys.get("demo-operator")
-    if operator:
-        lines.append(f"  try: curl -H 'Authorization: Bearer {operator}' "
-                     f"'{base_url}{PROCESS_PREFIX}/availability?sku=MAT-1001'")
-    return lines

@@ -1,19 +1,26 @@
-"""The inventory process API's client, for every tier above it (system and experience APIs): calls
-through the tier client to its REST contract. Every write carries an Idempotency-Key or is safe to
-resend by content (event ids), so the tier client may retry it and a repeat replays the first answer;
-the experience APIs pass a key on for a caller whose own write may go without one (a release, an
-extension), and then the tier client sends it once."""
+"""The inventory process API's published contract, the one module the tiers above it import: the
+id rule, the canonical event vocabulary, and the client that calls its REST API through the tier
+client. Every write carries an Idempotency-Key or is safe to resend by content (event ids), so the
+tier client may retry it and a repeat replays the first answer; the experience APIs pass a key on
+for a caller whose own write may go without one (a release, an extension), and then the tier client
+sends it once."""
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from shared.auth import tier_api_key
-from shared.config import Settings
 from shared.errors import Problem
 from shared.idempotency import REPLAYED_HEADER
 from shared.tier_client import TierClient, tier_options
+
+from .domain.events import EventType
+from .domain.identifiers import IDENTIFIER, IDENTIFIER_RULE
+
+__all__ = ["IDENTIFIER", "IDENTIFIER_RULE", "OUTCOMES", "EventType", "InventoryClient", "empty_outcome",
+           "idempotency_key", "process_tier"]
 
 EVENTS = "/inventory/v1/events"
 DEAD_LETTERS = "/inventory/v1/dead-letters"
@@ -172,16 +179,14 @@ class InventoryClient:
                                  idempotency_key=idempotency_key).json()
 
 
-def process_tier(settings: Settings, process_app, redis) -> TierClient:
-    """The tier client of the process API: over HTTP at INVENTORY_PROCESS_URL (the split shape), else
-    in-process to `process_app`, or to one built here on `redis` (a system API served on its own).
-    The UPSTREAM_* settings configure it."""
+def process_tier(settings: Any, process_app=None) -> TierClient:
+    """The tier client of the process API: in-process to `process_app` (the all-in-one gateway passes
+    it), else over HTTP at INVENTORY_PROCESS_URL (the split shape). The UPSTREAM_* settings configure it."""
     options = tier_options(settings)
-    if process_app is None and settings.process_api_url:
-        return TierClient("inventory-process", settings.process_api_url, **options,
-                          api_key=tier_api_key(settings, over_http=True))
-    if process_app is None:
-        from process_apis.inventory.app import create_app as create_process_app
-
-        process_app = create_process_app(settings, redis)
-    return TierClient("inventory-process", app=process_app, **options, api_key=tier_api_key(settings))
+    if process_app is not None:
+        return TierClient("inventory-process", app=process_app, **options, api_key=tier_api_key(settings))
+    if not settings.process_api_url:
+        raise ValueError("INVENTORY_PROCESS_URL is not set: an API served on its own needs the inventory process "
+                         "API's base URL (e.g. http://127.0.0.1:8080)")
+    return TierClient("inventory-process", settings.process_api_url, **options,
+                      api_key=tier_api_key(settings, over_http=True))

@@ -1,6 +1,7 @@
 """The `inventory-gateway` command: serve, worker, replay, demo-data, sap-sync, sap-sim, sf-sim, openapi, credentials.
 
-Tier packages are imported inside the subcommands, so `shared` stays importable by every tier.
+Each command imports the tiers it runs inside itself: `serve` must switch metrics to multi-worker
+mode (shared.metrics.share_across_workers) before any tier module creates its metrics on import.
 """
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ import sys
 import threading
 from pathlib import Path
 
-from shared.auth import demo_keys
+from shared import metrics
+from shared.auth import KINDS, SCOPES, CredentialError, CredentialStore
 from shared.config import Settings
 from shared.logging import configure_logging
-from shared.redis import create_redis
+from shared.redis import create_redis, is_embedded
+from shared.serving import GunicornServer, gthread_config
+from simulators.salesforce import serve as salesforce_simulator
+from simulators.sap import serve as sap_simulator
 
 log = logging.getLogger("inventory_gateway")
 
@@ -29,42 +34,42 @@ def _inventory(settings: Settings, redis=None, prefix: str = "inv"):
 def cmd_serve(args, settings: Settings) -> int:
     """All-in-one: every API (and, without SAP_BASE_URL / SALESFORCE_BASE_URL, the simulators) in one
     gunicorn app, the sweeper and the availability publisher in its worker(s)."""
-    from shared import gateway, metrics
-    from shared.serving import GunicornServer, gthread_config
+    from . import banner, composition, demo
 
-    demo = args.demo or settings.demo
+    demo_mode = args.demo or settings.demo
     generated, api_keys = None, None
-    if demo:
-        settings, generated = gateway.demo_settings(settings)
-        api_keys = demo_keys()
+    if demo_mode:
+        settings, generated = demo.demo_settings(settings)
+        api_keys = demo.demo_keys()
     workers = args.workers or settings.workers
-    reasons = gateway.single_process_reasons(settings)
+    reasons = composition.single_process_reasons(settings)
     if reasons and workers > 1:
         log.warning("serving with 1 worker instead of %d: %s", workers, "; ".join(reasons))
         workers = 1
     host, port = args.host or settings.host, args.port or settings.port
-    metrics_directory = metrics.share_across_workers() if workers > 1 else None
+    metrics_directory = metrics.share_across_workers() if workers > 1 else None  # before the tiers load
     # The demo is loaded once: where the state lives. With the embedded store or the in-process
     # simulator that is the one worker (after the fork); otherwise Redis and SAP are shared by every
     # worker and the master loads it before forking.
-    demo_in_worker = demo and bool(reasons)
-    if demo and not demo_in_worker:
-        master = gateway.create_gateway(settings)
-        gateway.load_demo(master, api_keys)
+    demo_in_worker = demo_mode and bool(reasons)
+    if demo_mode and not demo_in_worker:
+        master = composition.create_gateway(settings)
+        demo.load_demo(master, api_keys)
         master.close()
 
     def load():
         # Runs in each worker after the fork: the store, the simulators and their threads (sweeper,
         # publisher, event broker) belong to the process that serves them, never to the gunicorn master.
-        app = gateway.create_gateway(settings, simulator_options=gateway.gateway_simulator_options(demo=demo),
-                                     salesforce_options=gateway.salesforce_simulator_options(demo=demo))
+        app = composition.create_gateway(
+            settings, simulator_options=composition.gateway_simulator_options(demo=demo_mode),
+            salesforce_options=composition.salesforce_simulator_options(demo=demo_mode))
         if demo_in_worker:
-            gateway.load_demo(app, api_keys)
+            demo.load_demo(app, api_keys)
         app.start_background()
         return app
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    print(gateway.banner(settings, f"http://{shown}:{port}", generated, api_keys), flush=True)
+    print(banner.banner(settings, f"http://{shown}:{port}", generated, api_keys), flush=True)
     hooks = {"child_exit": lambda _, worker: metrics.mark_worker_dead(worker.pid)}
     if metrics_directory:
         hooks["on_exit"] = lambda _: shutil.rmtree(metrics_directory, ignore_errors=True)
@@ -130,9 +135,9 @@ def cmd_replay(args, settings: Settings) -> int:
 
 
 def _demo(settings: Settings, redis) -> dict:
-    from process_apis.inventory import demo
+    from . import demo_data
 
-    return demo.load(_inventory(settings, redis))
+    return demo_data.load(_inventory(settings, redis))
 
 
 def cmd_demo_data(args, settings: Settings) -> int:
@@ -185,23 +190,16 @@ def cmd_sap_sync(args, settings: Settings) -> int:
 
 def cmd_sap_sim(args, settings: Settings) -> int:
     """The SAP S/4HANA simulator on its own (OData services, business events, admin API)."""
-    from simulators.sap.serve import serve
-
-    return serve(args, settings)
+    return sap_simulator.serve(args, settings)
 
 
 def cmd_sf_sim(args, settings: Settings) -> int:
     """The Salesforce org simulator on its own (OAuth, REST, Platform Events, admin API)."""
-    from simulators.salesforce.serve import serve
-
-    return serve(args, settings)
+    return salesforce_simulator.serve(args, settings)
 
 
 def cmd_credentials(args, settings: Settings) -> int:
     """Create, list or revoke client credentials (API keys) in the configured Redis."""
-    from shared.auth import CredentialError, CredentialStore
-    from shared.redis import is_embedded
-
     if is_embedded(settings):
         print("credentials need REDIS_URL: the embedded store lives inside one serving process "
               "(run `serve --demo` for demo credentials)", file=sys.stderr)
@@ -229,8 +227,6 @@ def cmd_credentials(args, settings: Settings) -> int:
 
 
 def _add_credentials_parser(commands) -> None:
-    from shared.auth import KINDS, SCOPES
-
     credentials = commands.add_parser("credentials", help="create, list or revoke API keys (needs REDIS_URL)")
     actions = credentials.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a credential and print its API key, once")
@@ -273,16 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     openapi.add_argument("--out", default="openapi")
     openapi.set_defaults(run=cmd_openapi)
     _add_credentials_parser(commands)
-    from simulators.sap.serve import add_arguments as sap_sim_arguments
-
     sap_sim = commands.add_parser("sap-sim", help="run the SAP S/4HANA simulator (needs SAP_USER, SAP_PASSWORD)")
-    sap_sim_arguments(sap_sim)
+    sap_simulator.add_arguments(sap_sim)
     sap_sim.set_defaults(run=cmd_sap_sim)
-    from simulators.salesforce.serve import add_arguments as sf_sim_arguments
-
     sf_sim = commands.add_parser("sf-sim", help="run the Salesforce org simulator (needs SALESFORCE_CLIENT_ID, "
                                                 "SALESFORCE_CLIENT_SECRET)")
-    sf_sim_arguments(sf_sim)
+    salesforce_simulator.add_arguments(sf_sim)
     sf_sim.set_defaults(run=cmd_sf_sim)
     return parser
 

@@ -1,0 +1,6 @@
+"""`python -m gateway …` runs the `inventory-gateway` command."""
+import sys
+
+from gateway.cli import main
+
+sys.exit(main())
