@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from gateway import demo_data
 from process_apis.inventory.bootstrap import bootstrap
 from shared.auth import CredentialStore
-from shared.config import Settings
+from gateway.settings import Settings
 from tests.support.processes import start_gunicorn
 from tests.support.sap_gateway import start_gateway
 

@@ -10,7 +10,7 @@ from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.adapters.ledger import JournalPolicy, _script_payload
 from process_apis.inventory.adapters.scripts import Scripts
 from process_apis.inventory.domain.events import event_from_record
-from shared.config import Settings
+from gateway.settings import Settings
 
 from .data import BATCH, EventFactory
 from .load import Connection, run_threads, split

@@ -22,7 +22,7 @@ import redis as redis_lib
 
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.bootstrap import bootstrap
-from shared.config import Settings
+from gateway.settings import Settings
 from tests.support.auth import SERVICE_CLIENT_ID, stored_service_key
 
 from . import data, ingest, memory, reads, reservations

@@ -53,7 +53,7 @@ import requests
 
 from process_apis.inventory.adapters.changes import GROUP
 from process_apis.inventory.bootstrap import bootstrap
-from shared.config import Settings
+from gateway.settings import Settings
 from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
 from simulators.sap.seed import DEMO_MATERIALS
 from simulators.salesforce.records import HISTORY_PER_RECORD

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gateway import demo_data
 from process_apis.inventory.bootstrap import bootstrap
-from shared.config import Settings
+from gateway.settings import Settings
 from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET, wait_past_second
 from simulators.sap.seed import DEMO_LOCATION_MAP
 from tests.support.redis_servers import RedisServer, free_port

@@ -13,7 +13,7 @@ import flask_smorest
 
 from shared.app import create_api_app
 from shared.auth import CHANNEL_KINDS
-from shared.config import Settings
+from .settings import ExperienceSettings
 from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import TierClient
 
@@ -22,12 +22,12 @@ INVENTORY = "inventory_client"
 
 
 def create_experience_app(import_name: str, *, prefix: str, title: str, description: str,
-                          blueprints: Iterable[flask_smorest.Blueprint], settings: Settings | None = None,
+                          blueprints: Iterable[flask_smorest.Blueprint], settings: ExperienceSettings | None = None,
                           process_app=None, redis=None,
                           client: Callable[[TierClient], InventoryClient] = InventoryClient) -> flask.Flask:
     """The app of one channel's API under `prefix` (its documents there too), for channel
     credentials, with `client` (a channel's InventoryClient) over the process API's tier client."""
-    settings = settings or Settings.from_env()
+    settings = settings or ExperienceSettings.from_env()
     app = create_api_app(import_name, title=title, version="v1", settings=settings, blueprints=blueprints,
                          redis=redis, auth_kinds=CHANNEL_KINDS, docs_prefix=f"{prefix}/", description=description)
     app.extensions[INVENTORY] = client(process_tier(settings, process_app))

@@ -1,5 +1,5 @@
 """Fields, checks and limits the channel APIs share: identifiers, instants, the abuse limits of
-OWASP API4/API6 from Settings (units per line, lines per reservation), read at request time so each
+OWASP API4/API6 from ExperienceSettings (units per line, lines per reservation), read at request time so each
 app's own settings govern its requests, the lifetime of a channel's reservations, and the
 incoming-shipment part of an answer.
 """
@@ -11,33 +11,33 @@ from marshmallow import Schema, ValidationError, fields, validate
 # The process API's published identifier rule (its OpenAPI pattern), so a channel never refuses an
 # id the process API would accept, nor passes one on that it would refuse.
 from process_apis.inventory.contract import IDENTIFIER, IDENTIFIER_RULE
-from shared.config import Settings
+from .settings import ExperienceSettings
 from shared.errors import Problem
 
 
-def current_settings() -> Settings:
+def current_settings() -> ExperienceSettings:
     return flask.current_app.extensions["settings"]
 
 
 def _env(setting: str) -> str:
-    return Settings.__dataclass_fields__[setting].metadata["env"]
+    return ExperienceSettings.env(setting)
 
 
-def reservation_ttl(settings: Settings, setting: str) -> int:
+def reservation_ttl(settings: ExperienceSettings, setting: str) -> int:
     """The lifetime a channel setting gives reservations (`order_reservation_ttl_seconds`,
     `web_hold_ttl_seconds`), capped by RESERVATION_MAX_TTL_SECONDS: the process API refuses a longer
-    one, and Settings does not check one against the other."""
+    one, and ExperienceSettings does not check one against the other."""
     return min(getattr(settings, setting), settings.reservation_max_ttl_seconds)
 
 
 class AtMostSetting(validate.Validator):
-    """A quantity (or a list's length) of at most the value of one Settings field of the app
+    """A quantity (or a list's length) of at most the value of one ExperienceSettings field of the app
     serving the request, e.g. `AtMostSetting("max_units_per_line")`."""
 
     def __init__(self, setting: str) -> None:
         self.setting = setting
 
-    def limit(self, settings: Settings) -> tuple[int, str]:
+    def limit(self, settings: ExperienceSettings) -> tuple[int, str]:
         """The limit, and what sets it (as the environment names it)."""
         return getattr(settings, self.setting), _env(self.setting)
 
@@ -52,7 +52,7 @@ class AtMostSetting(validate.Validator):
 class AtMostReservationTtl(AtMostSetting):
     """Seconds, at most the lifetime a channel setting gives reservations (see reservation_ttl)."""
 
-    def limit(self, settings: Settings) -> tuple[int, str]:
+    def limit(self, settings: ExperienceSettings) -> tuple[int, str]:
         limit, source = super().limit(settings)
         capped = reservation_ttl(settings, self.setting)
         if capped < limit:
@@ -86,7 +86,7 @@ def Instant(description: str = "", **kwargs) -> fields.String:  # noqa: N802
 def LineQuantity(metadata: dict | None = None, **kwargs) -> fields.Integer:  # noqa: N802
     """Whole units, 1 to MAX_UNITS_PER_LINE."""
     metadata = dict(metadata or {})
-    limit = f"whole units, 1 to {_env('max_units_per_line')} (default {Settings.max_units_per_line})"
+    limit = f"whole units, 1 to {_env('max_units_per_line')} (default {ExperienceSettings.max_units_per_line})"
     metadata["description"] = "; ".join(filter(None, [limit, metadata.get("description")]))
     return fields.Integer(strict=True, validate=[validate.Range(min=1), AtMostSetting("max_units_per_line")],
                           metadata=metadata, **kwargs)
@@ -94,7 +94,7 @@ def LineQuantity(metadata: dict | None = None, **kwargs) -> fields.Integer:  # n
 
 def Lines(schema, **kwargs) -> fields.List:  # noqa: N802
     """1 to MAX_LINES_PER_RESERVATION lines of `schema`."""
-    limit = f"1 to {_env('max_lines_per_reservation')} lines (default {Settings.max_lines_per_reservation})"
+    limit = f"1 to {_env('max_lines_per_reservation')} lines (default {ExperienceSettings.max_lines_per_reservation})"
     return fields.List(fields.Nested(schema), metadata={"description": limit},
                        validate=[validate.Length(min=1), AtMostSetting("max_lines_per_reservation")], **kwargs)
 

@@ -1,7 +1,7 @@
 """What `serve` prints at start-up: where every API, document and simulator is, and the demo's keys."""
 from __future__ import annotations
 
-from shared.config import Settings
+from .settings import Settings
 
 from .composition import (
     ODATA_ROOT,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from shared import metrics
 from shared.auth import KINDS, SCOPES, CredentialError, CredentialStore
-from shared.config import Settings
+from .settings import Settings
 from shared.logging import configure_logging
 from shared.redis import create_redis, is_embedded
 from shared.serving import GunicornServer, gthread_config

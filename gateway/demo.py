@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 from shared.auth import CredentialStore, new_api_key
 from shared.auth.scopes import CHANNEL, OPERATOR, SERVICE, SERVICE_SCOPE, SYSTEM
-from shared.config import Settings
+from .settings import Settings
 from simulators.sap.seed import DEMO_LOCATION_MAP
 
 from . import demo_data

@@ -9,14 +9,14 @@ import flask
 import flask_smorest
 
 from shared import auth, health, logging as gateway_logging, metrics, rate_limits
-from shared.config import Settings
+from shared.config import SharedSettings
 from shared.errors import ProblemApi
 from shared.redis import create_redis
 
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
 
 
-def create_api_app(import_name: str, *, title: str, version: str, settings: Settings,
+def create_api_app(import_name: str, *, title: str, version: str, settings: SharedSettings,
                    blueprints: Iterable[flask_smorest.Blueprint], auth_kinds: Collection[str],
                    redis: Any = None, description: str = "", docs_prefix: str = "/",
                    limiter: Any = None) -> flask.Flask:

@@ -30,12 +30,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redis.exceptions import RedisError
 
 from shared import metrics
-from shared.config import RATE_LIMIT_FIELDS, Settings
 from shared.errors import Problem
 
 if TYPE_CHECKING:
@@ -233,7 +232,16 @@ def _counter_key(client_id: str, index: int) -> str:
     return f"ratelimit:{{{client_id}}}:{index}"
 
 
-def create_limiter_for(settings: Settings, redis: Any) -> RateLimiter:
+class LimitSettings(Protocol):
+    """What the limiter reads of the settings (shared.config.SharedSettings has it; this module does not
+    import that one, which checks its limits with `parse_limit` from here)."""
+
+    rate_limit_sync_seconds: float
+
+    @property
+    def rate_limits(self) -> Mapping[str, str]: ...
+
+
+def create_limiter_for(settings: LimitSettings, redis: Any) -> RateLimiter:
     """The limiter of the RATE_LIMIT_* settings, counting in `redis` (the app's client)."""
-    limits = {kind: getattr(settings, name) for kind, name in RATE_LIMIT_FIELDS.items()}
-    return RateLimiter(redis, limits, sync_seconds=settings.rate_limit_sync_seconds)
+    return RateLimiter(redis, dict(settings.rate_limits), sync_seconds=settings.rate_limit_sync_seconds)

@@ -12,7 +12,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.cluster import RedisCluster
 from redis.retry import Retry
 
-from shared.config import CLUSTER_SCHEMES, Settings
+from shared.config import CLUSTER_SCHEMES, SharedSettings
 from shared.near_cache import DirectReads, NearCache
 
 logger = logging.getLogger(__name__)
@@ -21,12 +21,12 @@ _embedded_server: fakeredis.FakeServer | None = None
 _embedded_lock = threading.Lock()
 
 
-def is_embedded(settings: Settings) -> bool:
+def is_embedded(settings: SharedSettings) -> bool:
     """True when no REDIS_URL is configured and the in-process store is used."""
     return not settings.redis_url
 
 
-def create_redis(settings: Settings) -> redis.Redis | RedisCluster | fakeredis.FakeRedis:
+def create_redis(settings: SharedSettings) -> redis.Redis | RedisCluster | fakeredis.FakeRedis:
     """A client for the configured store; every client returns `str`, not `bytes`."""
     if is_embedded(settings):
         return _create_embedded()
@@ -43,7 +43,7 @@ def create_redis(settings: Settings) -> redis.Redis | RedisCluster | fakeredis.F
     )
 
 
-def create_reads(settings: Settings, client) -> NearCache | DirectReads:
+def create_reads(settings: SharedSettings, client) -> NearCache | DirectReads:
     """What hot reads go through: a near cache on a standalone Redis, Redis itself otherwise (the
     embedded store answers in-process already; a cluster would need a subscriber per node)."""
     if settings.near_cache_entries and type(client) is redis.Redis:
@@ -64,7 +64,7 @@ def _create_embedded() -> fakeredis.FakeRedis:
     return fakeredis.FakeRedis(server=_embedded_server, decode_responses=True)
 
 
-def _create_cluster(settings: Settings) -> RedisCluster:
+def _create_cluster(settings: SharedSettings) -> RedisCluster:
     parts = urlsplit(settings.redis_url)
     if parts.scheme in CLUSTER_SCHEMES:
         parts = parts._replace(scheme=parts.scheme.removesuffix("+cluster"))

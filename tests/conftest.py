@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from shared.config import Settings
+from gateway.settings import Settings
 from tests.support.redis_servers import (
     RedisClusterNodes,
     missing_binaries,

@@ -5,14 +5,14 @@ import shlex
 from pathlib import Path
 
 from gateway.cli import build_parser
-from shared.config import describe
+from gateway.settings import Settings
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 
 
 def test_every_setting_is_in_the_readme_configuration_table():
     table = README.split("### Configuration (environment variables)", 1)[1]
-    missing = [env for env, _, _ in describe() if f"`{env}`" not in table]
+    missing = [env for env, _, _ in Settings.describe() if f"`{env}`" not in table]
     assert missing == []
 
 

@@ -2,7 +2,7 @@
 experience_apis/app.py)."""
 from __future__ import annotations
 
-from shared.config import Settings
+from ..settings import ExperienceSettings
 
 from experience_apis.app import create_experience_app
 
@@ -16,6 +16,6 @@ DESCRIPTION = ("For call-centre agents: availability across the whole network wi
                "released, extended). Agents see and act on call-centre reservations only.")
 
 
-def create_app(settings: Settings | None = None, *, process_app=None, redis=None):
+def create_app(settings: ExperienceSettings | None = None, *, process_app=None, redis=None):
     return create_experience_app(__name__, prefix=PREFIX, title=TITLE, description=DESCRIPTION, blueprints=(blp,),
                                  settings=settings, process_app=process_app, redis=redis)

@@ -1,7 +1,7 @@
 """create_app() for the store experience API (wiring shared with the other channels: experience_apis/app.py)."""
 from __future__ import annotations
 
-from shared.config import Settings
+from ..settings import ExperienceSettings
 
 from experience_apis.app import create_experience_app
 
@@ -15,6 +15,6 @@ DESCRIPTION = ("For store associates: the store's own full stock position, what 
                "acts for its own store only.")
 
 
-def create_app(settings: Settings | None = None, *, process_app=None, redis=None):
+def create_app(settings: ExperienceSettings | None = None, *, process_app=None, redis=None):
     return create_experience_app(__name__, prefix=PREFIX, title=TITLE, description=DESCRIPTION, blueprints=(blp,),
                                  settings=settings, process_app=process_app, redis=redis)

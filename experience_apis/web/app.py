@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flask
 
-from shared.config import Settings
+from ..settings import ExperienceSettings
 
 from experience_apis.app import INVENTORY, create_experience_app
 
@@ -21,8 +21,8 @@ DESCRIPTION = ("The web shop's view of inventory: availability as bands and capp
                "figures never leave the gateway.")
 
 
-def create_app(settings: Settings | None = None, *, process_app=None, redis=None) -> flask.Flask:
-    settings = settings or Settings.from_env()
+def create_app(settings: ExperienceSettings | None = None, *, process_app=None, redis=None) -> flask.Flask:
+    settings = settings or ExperienceSettings.from_env()
     table = postal_codes.load(settings.web_postal_codes)  # a bad table fails here, at start-up
     app = create_experience_app(__name__, prefix=PREFIX, title=TITLE, description=DESCRIPTION, blueprints=BLUEPRINTS,
                                 settings=settings, process_app=process_app, redis=redis, client=WebInventory)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from shared.config import Settings
+from ..settings import ExperienceSettings
 from shared.errors import Problem
 
 from experience_apis.fields import reservation_ttl
@@ -36,13 +36,13 @@ class WebShop:
     """What the web API needs, wired once in app.py; `answers` keeps recent availability documents
     (WEB_AVAILABILITY_CACHE_SECONDS, None = off)."""
 
-    settings: Settings
+    settings: ExperienceSettings
     inventory: WebInventory
     postal_codes: PostalCodes
     answers: DocumentCache | None = None
 
     @classmethod
-    def create(cls, settings: Settings, inventory: WebInventory, postal_codes: PostalCodes) -> WebShop:
+    def create(cls, settings: ExperienceSettings, inventory: WebInventory, postal_codes: PostalCodes) -> WebShop:
         seconds = settings.web_availability_cache_seconds
         return cls(settings, inventory, postal_codes, DocumentCache(seconds, ANSWERS_KEPT) if seconds else None)
 
@@ -104,7 +104,7 @@ def external_ref(client_id: str, kind: str, identifier: str) -> str:
     return ref if len(ref) <= MAX_EXTERNAL_REF else "web#" + hashlib.sha256(ref.encode()).hexdigest()
 
 
-def check_limits(settings: Settings, lines: list[dict]) -> None:
+def check_limits(settings: ExperienceSettings, lines: list[dict]) -> None:
     """The abuse limits of one hold (OWASP API4/API6): 422 naming the list, or every line, over them."""
     detail = (f"A hold may have at most {settings.max_lines_per_reservation} lines, each SKU once and at most "
               f"{settings.max_units_per_line} units per line.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
-from shared.config import Settings
+from .settings import InventorySettings
 
 from .api import availability, dead_letters, events, locations, reservations, rules
 from .bootstrap import bootstrap
@@ -11,8 +11,8 @@ from .bootstrap import bootstrap
 BLUEPRINTS = (events.blp, availability.blp, reservations.blp, rules.blp, locations.blp, dead_letters.blp)
 
 
-def create_app(settings: Settings | None = None, redis=None):
-    settings = settings or Settings.from_env()
+def create_app(settings: InventorySettings | None = None, redis=None):
+    settings = settings or InventorySettings.from_env()
     app = create_api_app(
         __name__,
         title="Inventory process API",

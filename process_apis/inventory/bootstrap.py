@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.config import Settings
+from .settings import InventorySettings
 from shared.redis import create_reads
 
 from .adapters.catalogue import CatalogueStore
@@ -22,7 +22,7 @@ from .service.rules import parse_rule_set
 
 @dataclass
 class Inventory:
-    settings: Settings
+    settings: InventorySettings
     redis: object
     ledger: LedgerStore
     catalogue: CatalogueStore
@@ -34,7 +34,7 @@ class Inventory:
     published: PublishedValues
 
 
-def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
+def bootstrap(settings: InventorySettings, redis, *, prefix: str = "inv") -> Inventory:
     keys = Keys(prefix)
     scripts = Scripts(redis)
     policy = JournalPolicy(

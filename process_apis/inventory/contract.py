@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
 
 from shared.auth import tier_api_key
+from shared.config import SharedSettings, optional_text, setting
 from shared.errors import Problem
 from shared.idempotency import REPLAYED_HEADER
 from shared.tier_client import TierClient, tier_options
@@ -19,8 +20,8 @@ from shared.tier_client import TierClient, tier_options
 from .domain.events import EventType
 from .domain.identifiers import IDENTIFIER, IDENTIFIER_RULE
 
-__all__ = ["IDENTIFIER", "IDENTIFIER_RULE", "OUTCOMES", "EventType", "InventoryClient", "empty_outcome",
-           "idempotency_key", "process_tier"]
+__all__ = ["IDENTIFIER", "IDENTIFIER_RULE", "OUTCOMES", "EventType", "InventoryClient", "ProcessApiSettings",
+           "empty_outcome", "idempotency_key", "process_tier"]
 
 EVENTS = "/inventory/v1/events"
 DEAD_LETTERS = "/inventory/v1/dead-letters"
@@ -32,6 +33,18 @@ MAX_SKUS_PER_READ = 100
 #: The process API's largest location list per availability read.
 MAX_LOCATIONS_PER_READ = 100
 OUTCOMES = ("applied", "duplicate", "stale", "dead_lettered")
+
+
+@dataclass(frozen=True)
+class ProcessApiSettings(SharedSettings):
+    """What a tier above the process API needs to know of it: where it is, and the longest reservation it
+    grants (a channel caps its own lifetimes by it, so the process API never refuses one)."""
+
+    process_api_url: str | None = setting(
+        "INVENTORY_PROCESS_URL", None, "Base URL of the inventory process API, for a system or experience API served "
+        "on its own (split shape); `serve` calls its own in-process", optional_text)
+    reservation_max_ttl_seconds: int = setting(
+        "RESERVATION_MAX_TTL_SECONDS", 14400, "Longest reservation lifetime a request may ask for", int)
 
 
 def idempotency_key(prefix: str, body) -> str:
@@ -179,7 +192,7 @@ class InventoryClient:
                                  idempotency_key=idempotency_key).json()
 
 
-def process_tier(settings: Any, process_app=None) -> TierClient:
+def process_tier(settings: ProcessApiSettings, process_app=None) -> TierClient:
     """The tier client of the process API: in-process to `process_app` (the all-in-one gateway passes
     it), else over HTTP at INVENTORY_PROCESS_URL (the split shape). The UPSTREAM_* settings configure it."""
     options = tier_options(settings)

@@ -41,7 +41,7 @@ from redis.exceptions import LockError
 
 from shared import metrics
 from shared.auth import tier_api_key
-from shared.config import Settings
+from .settings import InventorySettings
 from shared.tier_client import TierClient, tier_options
 
 from .domain.outcomes import GONE, rule_window_passed
@@ -64,7 +64,7 @@ ACTIVE = metrics.gauge("inventory_publisher_active", "1 in the process holding t
                        multiprocess_mode="livesum")
 
 
-def tier_from_settings(settings: Settings) -> TierClient | None:
+def tier_from_settings(settings: InventorySettings) -> TierClient | None:
     """The client of the Salesforce system API at SALESFORCE_SYSTEM_URL; None when it is not set."""
     if not settings.salesforce_system_url:
         return None

@@ -3,12 +3,12 @@
 import argparse
 import sys
 
-from shared.config import Settings
+from .settings import SalesforceSimulatorSettings
 from shared.logging import configure_logging
 from simulators.salesforce.serve import add_arguments, serve
 
 cli = argparse.ArgumentParser(prog="python -m simulators.salesforce", description="Serve the Salesforce simulator.")
 add_arguments(cli)
-settings = Settings.from_env()
+settings = SalesforceSimulatorSettings.from_env()
 configure_logging(settings.log_level)
 sys.exit(serve(cli.parse_args(), settings))

@@ -13,7 +13,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from shared import logging as gateway_logging
-from shared.config import Settings
+from .settings import SalesforceSimulatorSettings
 from shared.errors import INTERNAL_ERROR_DETAIL, Problem
 from simulators.salesforce import admin, oauth, routes
 from simulators.salesforce.errors import SalesforceError, json_response
@@ -24,14 +24,14 @@ __all__ = ["OrgOptions", "create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, options: OrgOptions | None = None,
+def create_app(settings: SalesforceSimulatorSettings | None = None, *, options: OrgOptions | None = None,
                clock: Callable[[], datetime] | None = None) -> Flask:
-    """The simulator app. `settings` default to `Settings.from_env()`; SALESFORCE_CLIENT_ID and
+    """The simulator app. `settings` default to `SalesforceSimulatorSettings.from_env()`; SALESFORCE_CLIENT_ID and
     SALESFORCE_CLIENT_SECRET must be set (ValueError otherwise). `clock` returns aware UTC datetimes
     (token lifetimes, record timestamps, the daily limit's day); `options` hold page size, users,
     initial faults, API versions, the object model and demo seeding.
     """
-    settings = settings if settings is not None else Settings.from_env()
+    settings = settings if settings is not None else SalesforceSimulatorSettings.from_env()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["settings"] = settings

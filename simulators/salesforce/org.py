@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 from cryptography import x509
 
-from shared.config import Settings, text_or_file
+from shared.config import text_or_file
+from .settings import SalesforceSimulatorSettings
 from simulators.salesforce.cursors import QueryCursors
 from simulators.salesforce.errors import SalesforceError
 from simulators.salesforce.faults import Faults, FaultSettings
@@ -33,7 +34,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class OrgOptions:
-    """Tunables of the org itself (credentials, limits and token TTL come from `Settings`)."""
+    """Tunables of the org itself (credentials, limits and token TTL come from `SalesforceSimulatorSettings`)."""
     page_size: int = 2000  # records per SOQL page (Salesforce's default batch size)
     users: tuple[str, ...] = (DEFAULT_USER,)  # usernames a JWT bearer assertion may name; the first runs
     # client-credentials calls
@@ -87,7 +88,7 @@ class ApiUsage:
 
 
 class SalesforceOrg:
-    def __init__(self, settings: Settings, options: OrgOptions | None = None, *,
+    def __init__(self, settings: SalesforceSimulatorSettings, options: OrgOptions | None = None, *,
                  clock: Callable[[], datetime] | None = None) -> None:
         if not settings.salesforce_client_id or not settings.salesforce_client_secret:
             raise ValueError("the Salesforce simulator needs its connected app: set SALESFORCE_CLIENT_ID and "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from shared.config import Settings
+from .settings import SalesforceSimulatorSettings
 from shared.serving import GunicornServer, gthread_config
 
 log = logging.getLogger("salesforce_simulator")
@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key", help="PEM private key of --cert")
 
 
-def serve(args: argparse.Namespace, settings: Settings) -> int:
+def serve(args: argparse.Namespace, settings: SalesforceSimulatorSettings) -> int:
     from simulators.salesforce.app import create_app
     from simulators.salesforce.org import OrgOptions
 

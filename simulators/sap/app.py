@@ -13,7 +13,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from shared import logging as gateway_logging
-from shared.config import Settings
+from .settings import SapSimulatorSettings
 from shared.errors import INTERNAL_ERROR_DETAIL, Problem
 from simulators.sap import admin, routes
 from simulators.sap.errors import ODataError, error_response
@@ -22,13 +22,13 @@ from simulators.sap.system import SapSystem, SimulatorOptions
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
+def create_app(settings: SapSimulatorSettings | None = None, *, clock: Callable[[], datetime] | None = None,
                options: SimulatorOptions | None = None) -> Flask:
-    """The simulator app. `settings` default to `Settings.from_env()`; SAP_USER and SAP_PASSWORD
+    """The simulator app. `settings` default to `SapSimulatorSettings.from_env()`; SAP_USER and SAP_PASSWORD
     must be set (ValueError otherwise). `clock` returns aware UTC datetimes (document and event
     times); `options` hold page size, negative stock, initial faults, delivery policy, demo seeding.
     """
-    settings = settings if settings is not None else Settings.from_env()
+    settings = settings if settings is not None else SapSimulatorSettings.from_env()
     system = SapSystem(settings, options, clock=clock)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -402,11 +403,12 @@ def run_traffic(base_url: str, user: str, password: str, *, rate: float = 50.0, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.config import Settings
+    from simulators.sap.settings import SapSimulatorSettings
 
-    settings = Settings.from_env()
+    settings = SapSimulatorSettings.from_env()
     parser = argparse.ArgumentParser(prog="python -m simulators.sap.driver", description=__doc__.splitlines()[0])
-    parser.add_argument("--base-url", default=settings.sap_base_url, help="OData root, …/sap/opu/odata/sap")
+    # SAP_BASE_URL, as the SAP system API reads it: the driver posts where the gateway reads.
+    parser.add_argument("--base-url", default=os.environ.get("SAP_BASE_URL"), help="OData root, …/sap/opu/odata/sap")
     parser.add_argument("--user", default=settings.sap_user)
     parser.add_argument("--password", default=settings.sap_password)
     parser.add_argument("--rate", type=float, default=50.0, help="documents per second")

@@ -9,7 +9,7 @@ import argparse
 import logging
 import sys
 
-from shared.config import Settings
+from .settings import SapSimulatorSettings
 
 log = logging.getLogger("sap_simulator")
 DEFAULT_PORT = 8081
@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="business-event deliveries in flight at once (the broker's delivery threads)")
 
 
-def serve(args: argparse.Namespace, settings: Settings) -> int:
+def serve(args: argparse.Namespace, settings: SapSimulatorSettings) -> int:
     from shared.serving import GunicornServer, gthread_config
     from simulators.sap.app import create_app
     from simulators.sap.events import DeliveryPolicy
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m simulators.sap.serve", description=__doc__.splitlines()[0])
     add_arguments(parser)
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    settings = SapSimulatorSettings.from_env()
     configure_logging(settings.log_level)
     return serve(args, settings)
 

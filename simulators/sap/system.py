@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from shared.config import Settings
+from .settings import SapSimulatorSettings
 from simulators.sap.csrf import CsrfSessions
 from simulators.sap.events import DeliveryPolicy, EventBroker
 from simulators.sap.faults import FaultInjector, FaultSettings
@@ -26,7 +26,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class SimulatorOptions:
-    """Tunables of the simulator itself (the shared `Settings` hold credentials and subscribers)."""
+    """Tunables of the simulator itself (the shared `SapSimulatorSettings` hold credentials and subscribers)."""
     page_size: int = 1000  # server-side page of a collection read without $top
     allow_negative_stock: bool = False  # SAP's per-plant switch, here global (unrestricted-use stock only)
     faults: FaultSettings = field(default_factory=FaultSettings)
@@ -46,7 +46,7 @@ class SimulatorOptions:
 
 
 class SapSystem:
-    def __init__(self, settings: Settings, options: SimulatorOptions | None = None, *,
+    def __init__(self, settings: SapSimulatorSettings, options: SimulatorOptions | None = None, *,
                  clock: Callable[[], datetime] | None = None) -> None:
         if not settings.sap_user or not settings.sap_password:
             raise ValueError("the SAP simulator needs a communication user: set SAP_USER and SAP_PASSWORD "

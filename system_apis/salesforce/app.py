@@ -10,7 +10,7 @@ import logging
 
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
-from shared.config import Settings
+from .settings import SalesforceSettings
 from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import Timeouts
 
@@ -26,7 +26,7 @@ from .service import SalesforceSystem
 logger = logging.getLogger(__name__)
 
 
-def _salesforce_client(settings: Settings, salesforce_app, timeouts: Timeouts, usage: UsageMonitor,
+def _salesforce_client(settings: SalesforceSettings, salesforce_app, timeouts: Timeouts, usage: UsageMonitor,
                        **options) -> SalesforceClient:
     flow = flow_from_settings(settings)
     if isinstance(flow, Unconfigured):
@@ -42,7 +42,7 @@ def _salesforce_client(settings: Settings, salesforce_app, timeouts: Timeouts, u
     return SalesforceClient(settings.salesforce_base_url, **options)
 
 
-def bootstrap(settings: Settings, *, process_app=None, salesforce_app=None, redis=None,
+def bootstrap(settings: SalesforceSettings, *, process_app=None, salesforce_app=None, redis=None,
               channel: str | None = None, client_options: dict | None = None) -> SalesforceSystem:
     """The wired system; `channel` (default SALESFORCE_CHANNEL) is the sales channel of OCI calls;
     `client_options` tune the Salesforce client (e.g. max_retry_wait, backoff)."""
@@ -60,9 +60,9 @@ def bootstrap(settings: Settings, *, process_app=None, salesforce_app=None, redi
     )
 
 
-def create_app(settings: Settings | None = None, *, process_app=None, salesforce_app=None, redis=None,
+def create_app(settings: SalesforceSettings | None = None, *, process_app=None, salesforce_app=None, redis=None,
                channel: str | None = None, client_options: dict | None = None):
-    settings = settings or Settings.from_env()
+    settings = settings or SalesforceSettings.from_env()
     app = create_api_app(
         __name__,
         title="Salesforce system API",

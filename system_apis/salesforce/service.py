@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from shared import metrics
-from shared.config import Settings
+from .settings import SalesforceSettings
 
 from process_apis.inventory.contract import InventoryClient
 
@@ -37,7 +37,7 @@ OUTCOMES = metrics.counter("salesforce_availability_outcomes_total", "Availabili
 class SalesforceSystem:
     """The wired parts the services work with (see app.py)."""
 
-    settings: Settings
+    settings: SalesforceSettings
     salesforce: SalesforceClient
     inventory: InventoryClient
     usage: UsageMonitor

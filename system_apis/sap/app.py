@@ -10,7 +10,7 @@ import logging
 
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
-from shared.config import Settings
+from .settings import SapSettings
 from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import Timeouts
 
@@ -29,7 +29,7 @@ ODATA_ROOT = "/sap/opu/odata/sap"
 PREFIX = "/sap/v1"
 
 
-def _sap_client(settings: Settings, sap_app, timeouts: Timeouts) -> SapODataClient:
+def _sap_client(settings: SapSettings, sap_app, timeouts: Timeouts) -> SapODataClient:
     options = dict(user=settings.sap_user, password=settings.sap_password, timeouts=timeouts,
                    attempts=settings.upstream_attempts)
     if sap_app is not None:
@@ -40,7 +40,7 @@ def _sap_client(settings: Settings, sap_app, timeouts: Timeouts) -> SapODataClie
     return SapODataClient(settings.sap_base_url, **options)
 
 
-def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None) -> SapGateway:
+def bootstrap(settings: SapSettings, *, process_app=None, sap_app=None, redis=None) -> SapGateway:
     locations = LocationMap.parse(settings.sap_location_map)
     if not locations:
         logger.warning("SAP_LOCATION_MAP is not set: every SAP item will be dead-lettered as unmapped_location "
@@ -58,8 +58,8 @@ def bootstrap(settings: Settings, *, process_app=None, sap_app=None, redis=None)
     )
 
 
-def create_app(settings: Settings | None = None, *, process_app=None, sap_app=None, redis=None):
-    settings = settings or Settings.from_env()
+def create_app(settings: SapSettings | None = None, *, process_app=None, sap_app=None, redis=None):
+    settings = settings or SapSettings.from_env()
     app = create_api_app(
         __name__,
         title="SAP system API",

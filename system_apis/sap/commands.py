@@ -6,13 +6,13 @@ import sys
 
 from tqdm import tqdm
 
-from shared.config import Settings
+from .settings import SapSettings
 
 from .app import bootstrap
 from .service import sync_stock
 
 
-def run_stock_sync(settings: Settings, *, plants: list[str] | None = None, materials: list[str] | None = None,
+def run_stock_sync(settings: SapSettings, *, plants: list[str] | None = None, materials: list[str] | None = None,
                    report_drift: bool = False, stream=None) -> dict:
     system = bootstrap(settings)
     with tqdm(desc="SAP stock records", unit="record", file=stream or sys.stderr, mininterval=0.2) as bar:

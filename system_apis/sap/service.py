@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from shared import metrics
-from shared.config import Settings
+from .settings import SapSettings
 from shared.errors import Problem
 
 from .client import SapODataClient
@@ -35,7 +35,7 @@ ITEMS = metrics.counter("sap_document_items_total", "Material document items by 
 class SapGateway:
     """The wired parts the services work with (see app.py)."""
 
-    settings: Settings
+    settings: SapSettings
     sap: SapODataClient
     documents: DocumentReads
     inventory: InventoryClient

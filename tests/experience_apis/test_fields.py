@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from experience_apis.fields import reservation_ttl
-from shared.config import Settings
+from gateway.settings import Settings
 
 
 def test_a_channel_lifetime_within_the_max_is_kept():

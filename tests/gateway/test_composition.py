@@ -9,7 +9,7 @@ import fakeredis
 import pytest
 from werkzeug.test import Client
 
-from shared.config import Settings
+from gateway.settings import Settings
 from gateway.composition import PrefixDispatcher, create_gateway, single_process_reasons
 from gateway.demo import demo_settings
 from gateway.banner import banner

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from shared.config import Settings
+from gateway.settings import Settings
 from gateway.composition import WEBHOOK_PATH, create_gateway
 from gateway.demo import wait_past_second
 from simulators.sap.app import create_app as create_simulator

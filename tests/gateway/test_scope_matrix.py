@@ -11,7 +11,7 @@ import pytest
 from werkzeug.test import Client
 
 from gateway.demo import DEMO_CLIENTS, create_demo_credentials
-from shared.config import Settings
+from gateway.settings import Settings
 from gateway.composition import create_gateway
 from gateway.demo import demo_settings
 

@@ -21,7 +21,7 @@ import requests
 from gateway import demo_data
 from process_apis.inventory.bootstrap import bootstrap
 from shared.auth import CredentialStore
-from shared.config import Settings
+from gateway.settings import Settings
 from tests.support.auth import bearer
 from tests.support.processes import ROOT, Gunicorn, start_gunicorn, stop_process
 

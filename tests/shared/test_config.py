@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from shared.config import Settings, describe
+from gateway.settings import Settings
 
 
 def test_defaults_apply_when_environment_is_empty():
@@ -87,7 +87,7 @@ def test_settings_are_immutable():
 
 
 def test_describe_lists_every_setting_with_its_variable_and_default():
-    rows = {env: (default, help_text) for env, default, help_text in describe()}
+    rows = {env: (default, help_text) for env, default, help_text in Settings.describe()}
 
     assert len(rows) == len(dataclasses.fields(Settings))
     assert rows["GATEWAY_PORT"][0] == 8080

@@ -9,7 +9,7 @@ import pytest
 
 from shared import rate_limits
 from shared.auth import Credential
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.errors import Problem
 from shared.rate_limits import RateLimit, RateLimiter, parse_limit
 

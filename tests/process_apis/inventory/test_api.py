@@ -12,7 +12,7 @@ import pytest
 from process_apis.inventory.app import create_app
 from process_apis.inventory.service.reservations import expire_due
 from shared.auth import public
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.redis import create_redis
 from tests.support.auth import service_client
 from tests.support.inventory import event_json

@@ -20,7 +20,7 @@ from process_apis.inventory.publishing.coalescing import Pace, PendingChanges, r
 from process_apis.inventory.publishing.contract import batch_key
 from process_apis.inventory.service.availability import query
 from process_apis.inventory.service.ingest import ingest
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.tier_client import TierClient
 from tests.support.availability_receiver import AvailabilityReceiver
 from tests.support.inventory import event_json

@@ -3,7 +3,7 @@
 import pytest
 
 from shared.auth import CredentialExists, CredentialStore
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.redis import create_redis
 
 

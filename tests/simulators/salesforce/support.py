@@ -9,7 +9,7 @@ import jwt
 from flask import Flask
 from flask.testing import FlaskClient
 
-from shared.config import Settings
+from gateway.settings import Settings
 from simulators.salesforce.org import SalesforceOrg
 from tests.support.keys import SigningKey
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 import trustme
 
-from shared.config import Settings
+from gateway.settings import Settings
 from simulators.salesforce import serve
 from tests.simulators.salesforce.support import CLIENT_ID, CLIENT_SECRET, TOKEN_PATH, make_settings
 from tests.support.processes import stop_process

@@ -10,7 +10,7 @@ import pyodata
 import requests
 from flask import Flask, request
 
-from shared.config import Settings
+from gateway.settings import Settings
 from simulators.sap.events import DeliveryPolicy
 from simulators.sap.system import SapSystem
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from shared.config import Settings
+from gateway.settings import Settings
 from simulators.sap.app import create_app
 from simulators.sap.seed import DEMO_LOCATION_MAP, DEMO_MATERIALS, seed_demo
 from simulators.sap.stock import PostingError, StockTable

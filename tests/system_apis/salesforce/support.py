@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from shared.config import Settings
+from gateway.settings import Settings
 
 CLIENT_ID, CLIENT_SECRET = "3MVG9-gateway-test", "test-client-secret"
 ADMIN = "/sf-sim/admin"

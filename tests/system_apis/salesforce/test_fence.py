@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.redis import create_redis
 from system_apis.salesforce.fence import AsOfFence
 from tests.system_apis.salesforce.support import T0, admin, outcome, records

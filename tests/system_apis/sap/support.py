@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 
-from shared.config import Settings
+from gateway.settings import Settings
 from system_apis.sap.webhook import MATERIAL_DOCUMENT_CREATED, signature
 from tests.support.auth import service_client
 

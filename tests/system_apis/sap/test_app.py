@@ -4,7 +4,7 @@ from __future__ import annotations
 import fakeredis
 import pytest
 
-from shared.config import Settings
+from gateway.settings import Settings
 from process_apis.inventory.app import create_app as create_process_app
 from simulators.sap.app import create_app as create_simulator
 from system_apis.sap.app import create_app

@@ -7,7 +7,7 @@ import pytest
 
 from process_apis.inventory.adapters.changes import GROUP, ChangeStream
 from process_apis.inventory.adapters.keys import Keys
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.redis import create_redis
 
 

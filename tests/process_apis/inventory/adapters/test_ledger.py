@@ -13,7 +13,7 @@ from process_apis.inventory.bootstrap import bootstrap
 from process_apis.inventory.domain.ledger import Ledger, Outcome
 from process_apis.inventory.domain.locations import Location
 from process_apis.inventory.service.ingest import SNAPSHOT_TOO_OLD, ingest
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.redis import create_redis
 from tests.support.inventory import at, event, event_json
 

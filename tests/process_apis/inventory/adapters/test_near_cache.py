@@ -6,7 +6,7 @@ import pytest
 import redis
 
 from process_apis.inventory.app import create_app
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.near_cache import DirectReads, NearCache
 from shared.redis import create_reads, create_redis
 from tests.support.auth import service_client

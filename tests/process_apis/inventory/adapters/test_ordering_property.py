@@ -18,7 +18,7 @@ from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.adapters.ledger import JournalPolicy, LedgerStore
 from process_apis.inventory.domain.events import EventType
 from process_apis.inventory.domain.ledger import Ledger, Outcome
-from shared.config import Settings
+from gateway.settings import Settings
 from shared.redis import create_redis
 from tests.support.inventory import event
 

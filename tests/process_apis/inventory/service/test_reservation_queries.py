@@ -246,7 +246,7 @@ def test_a_bad_look_up_is_a_422_problem(network, params):
 
 def test_look_ups_and_rekeying_work_on_a_redis_cluster(cluster_url):
     from process_apis.inventory.app import create_app
-    from shared.config import Settings
+    from gateway.settings import Settings
     from shared.redis import create_redis
 
     settings = Settings.from_env({"REDIS_URL": cluster_url})

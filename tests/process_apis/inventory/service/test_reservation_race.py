@@ -16,7 +16,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from process_apis.inventory.app import create_app
-from shared.config import Settings
+from gateway.settings import Settings
 from tests.support.auth import keyed_session
 from tests.support.redis_servers import free_port
 
