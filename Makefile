@@ -3,7 +3,7 @@ PYTHON ?= python3
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test test-fast bench openapi clean
+.PHONY: venv run test test-fast lint bench openapi clean
 
 venv: $(STAMP)
 
@@ -22,6 +22,13 @@ test: venv
 # What needs no server: no redis-server, no gateway process (see the markers in tests/conftest.py).
 test-fast: venv
 	$(VENV)/bin/python -m pytest -m "unit and not slow" $(PYTEST_ARGS)
+
+# What CI checks besides the tests: lint, import order and format (ruff), types (mypy), the tiers' import rules.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: venv
 	$(VENV)/bin/python -m benchmarks.run

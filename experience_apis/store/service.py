@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timezone
 
 from shared.errors import Problem
-from shared.geo import distance_km
+from experience_apis.geo import distance_km
 from process_apis.inventory.contract import InventoryClient
 
 logger = logging.getLogger(__name__)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.geo import distance_km
+from experience_apis.geo import distance_km
 
 #: Most stores listed per SKU: the nearest few are what a product page shows.
 MAX_PICKUP_STORES = 10

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.geo import distance_km
+from experience_apis.geo import distance_km
 
 BERLIN_MITTE, BERLIN_KREUZBERG, HAMBURG_ALTONA = (52.53, 13.38), (52.50, 13.42), (53.55, 9.93)
 
