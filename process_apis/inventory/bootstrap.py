@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.config import Settings
-from shared.redis import create_reads
 
 from .adapters.catalogue import CatalogueStore
 from .adapters.changes import ChangeStream
 from .adapters.dead_letters import DeadLetterStore
 from .adapters.keys import Keys
 from .adapters.ledger import JournalPolicy, LedgerStore
+from .adapters.near_cache import create_reads
 from .adapters.published import PublishedValues
 from .adapters.reservation_index import ReservationIndex
 from .adapters.reservations import ReservationStore

@@ -8,8 +8,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from shared.near_cache import DirectReads, NearCache
-
 from ..domain.events import (
     EventType,
     InventoryEvent,
@@ -22,6 +20,7 @@ from ..domain.incoming import Shipment
 from ..domain.ledger import Outcome, Position
 from .changes import ChangeStream
 from .keys import Keys
+from .near_cache import DirectReads, NearCache
 from .pipelines import run_scripts, run_scripts_then
 from .scripts import Scripts
 

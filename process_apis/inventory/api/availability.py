@@ -5,12 +5,12 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.arguments import MemoizedQueryParser
 from shared.auth import requires
 
 from ..schemas import AvailabilityQuerySchema, AvailabilitySchema
 from ..service.availability import query
 from . import inventory
+from .arguments import MemoizedQueryParser
 
 blp = Blueprint("availability", __name__, url_prefix="/inventory/v1/availability", description="Availability")
 blp.ARGUMENTS_PARSER = MemoizedQueryParser()  # the hottest read asks the same questions again and again
