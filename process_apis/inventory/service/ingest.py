@@ -13,7 +13,7 @@ from shared import metrics
 
 from ..domain.events import InventoryEvent
 from ..domain.ledger import Outcome
-from ..schemas import load_event
+from .event_parsing import load_event
 
 SCHEMA_INVALID = "schema_invalid"
 NON_INTEGER_QUANTITY = "non_integer_quantity"
