@@ -7,10 +7,10 @@ from flask_smorest import Blueprint
 
 from shared.auth import requires
 
-from ..schemas import AvailabilityQuerySchema, AvailabilitySchema
 from ..service.availability import query
 from . import inventory
 from .arguments import MemoizedQueryParser
+from .availability_schemas import AvailabilityQuerySchema, AvailabilitySchema
 
 blp = Blueprint("availability", __name__, url_prefix="/inventory/v1/availability", description="Availability")
 blp.ARGUMENTS_PARSER = MemoizedQueryParser()  # the hottest read asks the same questions again and again

@@ -733,7 +733,7 @@ def test_a_foreign_dead_letter_needs_a_reason_code(network):
 @pytest.mark.parametrize("params", [{"location": "S1"}, {"location_group": "WEB-SHIP", "channel": "web"}, {}])
 def test_availability_is_serialised_exactly_as_its_documented_schema(app, network, params):
     from process_apis.inventory.api.availability import plain
-    from process_apis.inventory.schemas import AvailabilitySchema
+    from process_apis.inventory.api.availability_schemas import AvailabilitySchema
     from process_apis.inventory.service.availability import query
 
     receive(network, 7, location="S1")
@@ -746,7 +746,7 @@ def test_availability_is_serialised_exactly_as_its_documented_schema(app, networ
 
 
 def test_a_created_reservation_is_serialised_exactly_as_its_documented_schema(network):
-    from process_apis.inventory.schemas import ReservationSchema
+    from process_apis.inventory.api.reservations_schemas import ReservationSchema
 
     receive(network, 10, location="S1")
     receive(network, 1, location="S2")

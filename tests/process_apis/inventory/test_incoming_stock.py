@@ -11,7 +11,7 @@ import pytest
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.adapters.ledger import LedgerStore, replay
 from process_apis.inventory.api.availability import plain
-from process_apis.inventory.schemas import AvailabilitySchema
+from process_apis.inventory.api.availability_schemas import AvailabilitySchema
 from process_apis.inventory.service.availability import query
 from tests.process_apis.inventory.test_api import (  # noqa: F401  (fixtures)
     V1,
