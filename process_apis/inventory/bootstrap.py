@@ -9,6 +9,7 @@ from .adapters.catalogue import CatalogueStore
 from .adapters.changes import ChangeStream
 from .adapters.dead_letters import DeadLetterStore
 from .adapters.keys import Keys
+from .adapters.leases import Leases
 from .adapters.ledger import JournalPolicy, LedgerStore
 from .adapters.near_cache import create_reads
 from .adapters.published import PublishedValues
@@ -32,6 +33,7 @@ class Inventory:
     reservation_index: ReservationIndex
     changes: ChangeStream
     published: PublishedValues
+    leases: Leases
 
 
 def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
@@ -43,18 +45,24 @@ def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
         journal_max=settings.delta_journal_max,
     )
     changes = ChangeStream(redis, keys)
+    catalogue = CatalogueStore(redis, keys)
+    rules = RulesStore(redis, keys, scripts, parse_rule_set)
+    ledger = LedgerStore(redis, keys=keys, policy=policy, scripts=scripts, changes=changes,
+                         reads=create_reads(settings, redis), catalogue=catalogue, rules=rules)
+    reservation_index = ReservationIndex(
+        redis, keys, scripts,
+        by_ref_keep_seconds=TERMINAL_RETENTION_SECONDS + settings.reservation_max_ttl_seconds)
     return Inventory(
         settings=settings,
         redis=redis,
-        ledger=LedgerStore(redis, keys=keys, policy=policy, scripts=scripts, changes=changes,
-                           reads=create_reads(settings, redis)),
-        catalogue=CatalogueStore(redis, keys),
-        rules=RulesStore(redis, keys, scripts, parse_rule_set),
+        ledger=ledger,
+        catalogue=catalogue,
+        rules=rules,
         dead_letters=DeadLetterStore(redis, keys, scripts),
-        reservations=ReservationStore(redis, keys, scripts),
-        reservation_index=ReservationIndex(
-            redis, keys, scripts,
-            by_ref_keep_seconds=TERMINAL_RETENTION_SECONDS + settings.reservation_max_ttl_seconds),
+        reservations=ReservationStore(redis, keys, scripts, ledger=ledger, index=reservation_index,
+                                      catalogue=catalogue, rules=rules),
+        reservation_index=reservation_index,
         changes=changes,
-        published=PublishedValues(redis, keys),
+        published=PublishedValues(redis, keys, catalogue=catalogue, rules=rules),
+        leases=Leases(redis, keys),
     )

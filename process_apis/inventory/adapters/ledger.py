@@ -1,12 +1,12 @@
-"""The Redis ledger: applies events and reservation holds through Lua, reads positions, and
-replays the per-SKU log into fresh keys."""
+"""The Redis ledger: applies events and reservation holds through Lua, reads positions (also
+consistently with the catalogue and rules), and replays the per-SKU log into fresh keys."""
 from __future__ import annotations
 
 import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from ..domain.events import (
     EventType,
@@ -18,10 +18,14 @@ from ..domain.events import (
 )
 from ..domain.incoming import Shipment
 from ..domain.ledger import Outcome, Position
+from ..domain.locations import Catalogue
+from ..domain.rules import RuleSet
+from .catalogue import CatalogueStore
 from .changes import ChangeStream
 from .keys import Keys
 from .near_cache import DirectReads, NearCache
 from .pipelines import run_scripts, run_scripts_then
+from .rules_store import RulesStore
 from .scripts import Scripts
 
 _QUANTITY_FIELDS = ("on_hand", "quality_inspection", "blocked", "in_transit", "reserved")
@@ -96,7 +100,8 @@ def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Posit
 
 class LedgerStore:
     def __init__(self, redis, *, keys: Keys, policy: JournalPolicy, scripts: Scripts | None = None,
-                 changes: ChangeStream | None = None, reads: NearCache | DirectReads | None = None) -> None:
+                 changes: ChangeStream | None = None, reads: NearCache | DirectReads | None = None,
+                 catalogue: CatalogueStore | None = None, rules: RulesStore | None = None) -> None:
         self.redis = redis
         self._direct = DirectReads(redis)
         self.near = reads or self._direct  # reads that may come from this process's near cache
@@ -104,6 +109,9 @@ class LedgerStore:
         self.policy = policy
         self.scripts = scripts or Scripts(redis)
         self.changes = changes  # None: its changes are recorded nowhere (a ledger built alone)
+        # What positions are read consistently with (read_consistent); None in a ledger built alone.
+        self.catalogue = catalogue
+        self.rules = rules
 
     def record_call(self, changed: dict[str, int]) -> tuple | None:
         """The call recording that the SKUs of `changed` ({sku: occurred_at ms}) may have changed
@@ -210,6 +218,29 @@ class LedgerStore:
         replies = (self.near if near else self._direct).read(commands)
         positions = [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, replies[len(probes):])]
         return (replies[:len(probes)], positions) if probes else positions
+
+    def read_consistent(self, pairs_for: Callable[[Catalogue], list[tuple[str, str]]],
+                        near: bool = False) -> tuple[Catalogue, RuleSet, list[Position]]:
+        """(catalogue, rules, positions) in one round trip, consistent with each other; `near`: from
+        the near cache where it can (see `positions`).
+
+        Which (sku, location) positions to read depends on the catalogue (a group's members), so
+        `pairs_for(catalogue)` plans them from the catalogue as last seen, and the version checks
+        ride in the same pipeline; should a version have moved, it plans again with the new
+        catalogue and rules.
+        """
+        if self.catalogue is None or self.rules is None:
+            raise RuntimeError("a ledger built without its catalogue and rules cannot read consistently with them")
+        catalogue, (_, _, rules) = self.catalogue.last(), self.rules.last()
+        for _ in range(3):
+            pairs = pairs_for(catalogue)
+            expected = [self.catalogue.cached_version, self.rules.cached_version]
+            probes = (self.catalogue.version_command, self.rules.version_command)
+            versions, positions = self.positions(pairs, probes=probes, near=near)
+            catalogue, (_, _, rules) = self.catalogue.current(versions[0]), self.rules.current(versions[1])
+            if versions == expected:
+                break
+        return catalogue, rules, positions
 
     def raw_position(self, sku: str, location: str) -> dict[str, str]:
         return self.redis.hgetall(self.keys.position(sku, location))

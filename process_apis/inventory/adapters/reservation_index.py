@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .keys import Keys
+from .pipelines import run_scripts
 from .scripts import Scripts
 
 #: Members are "<13 digits>:<id>" with the digits counting down as time goes on, all at score 0:
@@ -76,12 +77,18 @@ class ReservationIndex:
         return self._call(reservation, [], self._at(reservation, allocated_locations(reservation)
                                                     if locations is None else locations), {})
 
-    def ref_added_call(self, reservation: dict) -> tuple | None:
-        by_ref = self.keys.reservations_by_ref(reservation["external_ref"])
+    def ref_added_call(self, reservation: dict, external_ref: str) -> tuple | None:
+        by_ref = self.keys.reservations_by_ref(external_ref)
         return self._call(reservation, [by_ref], [], {by_ref: self.by_ref_keep_seconds})
 
     def ref_removed_call(self, reservation: dict, old_ref: str) -> tuple | None:
         return self._call(reservation, [], [self.keys.reservations_by_ref(old_ref)], {})
+
+    def remove_from_locations(self, reservation: dict, locations: list[str] | None = None) -> None:
+        """Drop an ended reservation (or one no longer holding at `locations`) from the location
+        indexes; as every removal, after the change that made its entries false."""
+        if left := self.left_call(reservation, locations):
+            run_scripts(self.redis, [left])
 
     def page(self, key: str, after: str | None, limit: int) -> list[str]:
         """Up to `limit` members of index `key` after the cursor `after` (a member), newest first."""

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 from shared.errors import Problem
 
-from ..adapters.pipelines import run_scripts
 from .reservations import ACTIVE, HEADER_WRITE_ATTEMPTS, _ms, _require_status, _ttl, read
 
 
@@ -36,7 +35,7 @@ def amend(inventory, reservation_id: str, *, external_ref: str | None = None, tt
                 reservation["expires_at"] = expires_at.isoformat()
             if external_ref is not None and external_ref != old_ref:
                 reservation["external_ref"] = prepared = external_ref
-                _rekey(inventory, reservation, add=external_ref, index=inventory.reservation_index.ref_added_call(reservation))
+                inventory.reservations.add_reference(reservation, external_ref)
             if inventory.reservations.transition(reservation, (ACTIVE,), unchanged_since=text)[0]:
                 break
         else:
@@ -46,20 +45,13 @@ def amend(inventory, reservation_id: str, *, external_ref: str | None = None, tt
         current = inventory.reservations.get(reservation_id)
         if prepared and (current is None or current["external_ref"] != prepared):
             # The header never took it: the holds stop answering to it.
-            _rekey(inventory, reservation, drop=prepared,
-                   index=inventory.reservation_index.ref_removed_call(reservation, prepared))
+            inventory.reservations.drop_reference(reservation, prepared)
         raise
     if ttl_seconds is not None:
         inventory.reservations.schedule_expiry(reservation_id, _ms(expires_at))
     if reservation["external_ref"] != old_ref:
-        _rekey(inventory, reservation, drop=old_ref, index=inventory.reservation_index.ref_removed_call(reservation, old_ref))
+        inventory.reservations.drop_reference(reservation, old_ref)
     return reservation
-
-
-def _rekey(inventory, reservation: dict, *, index: tuple, add: str | None = None, drop: str | None = None) -> None:
-    """Make every SKU's hold answer to `add` / no longer to `drop`, and move the index entry, in one round trip."""
-    change = {"res": reservation["id"], "add": [add] if add else [], "drop": [drop] if drop else []}
-    run_scripts(inventory.redis, [index, *(inventory.ledger.call("rekey", sku, change) for sku in reservation["skus"])])
 
 
 def _require_unexpired(reservation: dict) -> None:

@@ -22,26 +22,6 @@ def _unknown(kind: str, ids: list[str]) -> Problem:
     return Problem(404, f"unknown {kind}: {', '.join(ids)}", type_slug=f"unknown-{kind.replace(' ', '-')}")
 
 
-def consistent_read(inventory, pairs_for, near: bool = False) -> tuple:
-    """(catalogue, rules, positions) in one round trip, consistent with each other; `near`: from
-    the near cache where it can (see LedgerStore.positions).
-
-    Which positions to read depends on the catalogue (a group's members), so they are planned
-    from the catalogue as last seen, and the version checks ride in the same pipeline; should a
-    version have moved, plan again with the new catalogue and rules.
-    """
-    catalogue, (_, _, rules) = inventory.catalogue.last(), inventory.rules.last()
-    for _ in range(3):
-        pairs = pairs_for(catalogue)
-        expected = [inventory.catalogue.cached_version, inventory.rules.cached_version]
-        probes = (inventory.catalogue.version_command, inventory.rules.version_command)
-        versions, positions = inventory.ledger.positions(pairs, probes=probes, near=near)
-        catalogue, (_, _, rules) = inventory.catalogue.current(versions[0]), inventory.rules.current(versions[1])
-        if versions == expected:
-            break
-    return catalogue, rules, positions
-
-
 def query(inventory, *, skus: list[str], locations: list[str], location_group: str | None, channel: str | None,
           include_incoming: bool = False) -> dict:
     now = datetime.now(timezone.utc)
@@ -56,7 +36,7 @@ def query(inventory, *, skus: list[str], locations: list[str], location_group: s
             return [(sku, loc) for sku in skus for loc in locations if loc in catalogue.locations]
         return [(sku, loc) for sku in skus for loc in holding[sku] if loc in catalogue.locations]
 
-    catalogue, rules, positions = consistent_read(inventory, pairs_for, near=True)
+    catalogue, rules, positions = inventory.ledger.read_consistent(pairs_for, near=True)
     group = catalogue.groups.get(location_group) if location_group else None
     if location_group and group is None:
         raise _unknown("location group", [location_group])

@@ -49,8 +49,7 @@ def _republish(inventory, entry: dict) -> dict:
     skus = sorted({outcome["sku"] for outcome in outcomes or () if isinstance(outcome, dict) and outcome.get("sku")})
     if not skus:
         raise Problem(422, f"dead letter {entry['id']} names no SKU to publish again", type_slug="redrive-failed")
-    command, keys, args = inventory.changes.record_call(dict.fromkeys(skus, time.time_ns() // 1_000_000))
-    inventory.redis.execute_command(command, *keys, *args)
+    inventory.changes.republish(skus, time.time_ns() // 1_000_000)
     if not inventory.dead_letters.close(entry, REDRIVEN, outcome="republished"):
         raise Problem(409, f"dead letter {entry['id']} was closed meanwhile", type_slug="dead-letter-closed")
     return inventory.dead_letters.get(entry["id"])

@@ -16,10 +16,8 @@ from datetime import datetime, timedelta, timezone
 from shared import metrics
 from shared.errors import Problem
 
-from ..domain.availability import held_for_other_channels
-from ..adapters.ledger import hold_reply
-from ..adapters.pipelines import run_scripts
 from ..adapters.reservation_index import held_locations
+from ..domain.availability import held_for_other_channels
 from .availability import candidate
 
 PENDING, ACTIVE, FULFILLED, CONSUMED = "pending", "active", "fulfilled", "consumed"
@@ -87,13 +85,7 @@ def _release_all(inventory, reservation: dict) -> None:
 
 def _finish(inventory, reservation: dict, status: str, from_statuses: tuple[str, ...]) -> bool:
     reservation["status"] = status
-    stored, _ = inventory.reservations.transition(reservation, from_statuses)
-    if stored:
-        # After the change, so a crash in between leaves a stale index entry, dropped when read.
-        left = inventory.reservation_index.left_call(reservation)
-        run_scripts(inventory.redis, [*inventory.reservations.finished_calls(reservation["id"], TERMINAL_RETENTION_SECONDS),
-                                      *([left] if left else [])])
-    return stored
+    return inventory.reservations.finish(reservation, from_statuses, keep_seconds=TERMINAL_RETENTION_SECONDS)
 
 
 def _plan(inventory, lines: list[dict], channel: str, allow_partial: bool, now: datetime, catalogue, rules) -> list[dict]:
@@ -131,13 +123,7 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         ],
     }
     requests = _hold_requests(reservation, lines, lua_lines)
-    # One round trip: the version checks, the header (first, for crash safety), every SKU's hold.
-    replies = run_scripts(inventory.redis, [
-        inventory.catalogue.version_call(), inventory.rules.version_call(),
-        *inventory.reservations.create_calls(reservation, _ms(expires_at)),
-        *(inventory.ledger.call("hold", sku, request) for sku, request in requests.items()),
-    ])
-    versions, first_try = replies[:2], dict(zip(requests, map(hold_reply, replies[-len(requests):])))
+    versions, first_try = inventory.reservations.hold(reservation, _ms(expires_at), requests)
     try:
         if versions != expected:  # the rules or the network changed meanwhile: plan again
             inventory.ledger.release_all(reservation["skus"], reservation["id"])
@@ -154,21 +140,10 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         _finish(inventory, reservation, REJECTED, (PENDING,))
         raise
     reservation["status"] = ACTIVE
-    # Index, commit the pending holds and activate the header in one round trip; the availability
-    # change is recorded in it too (the holds are in place already, so in any order of the calls).
-    # The index goes first (run_scripts keeps that order on a cluster too): a crash after it
-    # leaves a stale entry, dropped when read, never an active reservation missing from it.
-    index = inventory.reservation_index.activated_call(reservation)
-    commits = [inventory.ledger.call("commit", sku, {"res": reservation["id"]})
-               for sku in reservation["skus"]] if len(reservation["skus"]) > 1 else []
-    record = inventory.ledger.record_call(dict.fromkeys(reservation["skus"], _ms(now)))
-    replies = run_scripts(inventory.redis, [index, *commits, inventory.reservations.transition_call(reservation, (PENDING,)),
-                                            *([record] if record else [])])
-    stored, found = replies[1 + len(commits)]
+    stored, found = inventory.reservations.activate(reservation, (PENDING,), changed_at_ms=_ms(now))
     if not stored:  # the sweeper expired it while it was being made (a very short TTL)
         _release_all(inventory, reservation)
-        if left := inventory.reservation_index.left_call(reservation):
-            run_scripts(inventory.redis, [left])
+        inventory.reservation_index.remove_from_locations(reservation)
         raise Problem(409, f"reservation {found} before it was complete", type_slug="reservation-state")
     RESERVATIONS.labels("partial" if shortfalls else "reserved").inc()
     return reservation, shortfalls
@@ -282,8 +257,7 @@ def release(inventory, reservation_id: str, lines: list[dict] | None) -> dict:
         last = attempt == HEADER_WRITE_ATTEMPTS - 1  # then the status guard alone: never unrecorded
         if inventory.reservations.transition(reservation, (ACTIVE,), unchanged_since=None if last else text)[0]:
             emptied = sorted(set(held_before) - set(held_locations(reservation)))
-            if left := inventory.reservation_index.left_call(reservation, emptied):
-                run_scripts(inventory.redis, [left])
+            inventory.reservation_index.remove_from_locations(reservation, emptied)
             return reservation
         reservation, text = read(inventory, reservation_id)
         if reservation["status"] != ACTIVE:
@@ -320,8 +294,7 @@ def fulfil(inventory, reservation_id: str) -> dict:
     for sku in reservation["skus"]:
         inventory.ledger.fulfil(sku, reservation_id, _ms(now))
     # Fulfilled is no pickup any more: out of the location indexes (after, as every removal).
-    if left := inventory.reservation_index.left_call(reservation):
-        run_scripts(inventory.redis, [left])
+    inventory.reservation_index.remove_from_locations(reservation)
     return reservation
 
 
