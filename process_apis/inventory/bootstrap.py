@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from redis import Redis
+from redis.cluster import RedisCluster
+
 from shared.config import Settings
 
 from .adapters.catalogue import CatalogueStore
@@ -21,10 +24,12 @@ from .service.reservations import TERMINAL_RETENTION_SECONDS
 from .service.rules import parse_rule_set
 
 
-@dataclass
+@dataclass(frozen=True)
 class Inventory:
+    """The stores the inventory services work with, wired once by `bootstrap`. Redis is reached
+    only through them: each says in domain words what it reads or writes."""
+
     settings: Settings
-    redis: object
     ledger: LedgerStore
     catalogue: CatalogueStore
     rules: RulesStore
@@ -36,7 +41,7 @@ class Inventory:
     leases: Leases
 
 
-def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
+def bootstrap(settings: Settings, redis: Redis | RedisCluster, *, prefix: str = "inv") -> Inventory:
     keys = Keys(prefix)
     scripts = Scripts(redis)
     policy = JournalPolicy(
@@ -54,7 +59,6 @@ def bootstrap(settings: Settings, redis, *, prefix: str = "inv") -> Inventory:
         by_ref_keep_seconds=TERMINAL_RETENTION_SECONDS + settings.reservation_max_ttl_seconds)
     return Inventory(
         settings=settings,
-        redis=redis,
         ledger=ledger,
         catalogue=catalogue,
         rules=rules,

@@ -42,6 +42,7 @@ from shared.auth import tier_api_key
 from shared.config import Settings
 from shared.tier_client import TierClient, tier_options
 
+from .bootstrap import Inventory
 from .domain.outcomes import GONE, rule_window_passed
 from .publishing import contract
 from .publishing.coalescing import Pace, PendingChanges, recorded_ago
@@ -86,9 +87,10 @@ def _instant(ms: int | None) -> datetime | None:
 class Publisher:
     """One process's publisher; active while it holds the lease (see the module docstring)."""
 
-    def __init__(self, inventory, tier: TierClient, *, window_ms: int | None = None, max_window_ms: int = 5000,
-                 slow_down_factor: int = 10, lease_seconds: float | None = None, skus_per_read: int = SKUS_PER_READ,
-                 batch_size: int = contract.MAX_OUTCOMES, consumer: str | None = None) -> None:
+    def __init__(self, inventory: Inventory, tier: TierClient, *, window_ms: int | None = None,
+                 max_window_ms: int = 5000, slow_down_factor: int = 10, lease_seconds: float | None = None,
+                 skus_per_read: int = SKUS_PER_READ, batch_size: int = contract.MAX_OUTCOMES,
+                 consumer: str | None = None) -> None:
         self.inventory = inventory
         self.tier = tier
         base = window_ms if window_ms is not None else inventory.settings.publisher_window_ms
@@ -243,12 +245,13 @@ class Publisher:
         return outcomes
 
 
-def run(inventory, tier: TierClient, stop: threading.Event, **options) -> None:
+def run(inventory: Inventory, tier: TierClient, stop: threading.Event, **options) -> None:
     """Publish until `stop` is set (options: see Publisher)."""
     Publisher(inventory, tier, **options).run(stop)
 
 
-def start_in_background(inventory, tier: TierClient, *, window_ms: int | None = None, **options) -> threading.Event:
+def start_in_background(inventory: Inventory, tier: TierClient, *, window_ms: int | None = None,
+                        **options) -> threading.Event:
     """Run the publisher in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
     threading.Thread(target=run, args=(inventory, tier, stop), kwargs={"window_ms": window_ms, **options},

@@ -3,13 +3,17 @@ availability maths from one consistent read of positions, rules and catalogue.""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..domain.ledger import Position
 from ..domain.outcomes import OutcomeKey, OutcomeValue, outcome_keys
 from ..service.availability import group_view, position_view
 
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
-def current_values(inventory, skus: list[str], now: datetime) -> dict[OutcomeKey, OutcomeValue]:
+
+def current_values(inventory: Inventory, skus: list[str], now: datetime) -> dict[OutcomeKey, OutcomeValue]:
     holding = inventory.ledger.locations_holding(skus)
 
     def pairs_for(catalogue) -> list[tuple[str, str]]:

@@ -3,17 +3,22 @@ order's) and/or a new expiry, taken by the header in one compare-and-set."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from shared.errors import Problem
 
 from .reservations import ACTIVE, HEADER_WRITE_ATTEMPTS, _ms, _require_status, _ttl, read
 
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
-def extend(inventory, reservation_id: str, ttl_seconds: int) -> dict:
+
+def extend(inventory: Inventory, reservation_id: str, ttl_seconds: int) -> dict:
     return amend(inventory, reservation_id, ttl_seconds=ttl_seconds)
 
 
-def amend(inventory, reservation_id: str, *, external_ref: str | None = None, ttl_seconds: int | None = None) -> dict:
+def amend(inventory: Inventory, reservation_id: str, *, external_ref: str | None = None,
+          ttl_seconds: int | None = None) -> dict:
     """Re-key an active reservation and/or set its expiry to `ttl_seconds` from now.
 
     Every other key follows the rule of the indexes: what makes the new state findable is written

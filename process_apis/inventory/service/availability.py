@@ -3,6 +3,7 @@ from the ledger, the rules and the catalogue as they are right now."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from shared.errors import Problem
 
@@ -17,13 +18,16 @@ from ..domain.incoming import Incoming, incoming
 from ..domain.ledger import Position
 from ..domain.locations import Location, LocationGroup
 
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
+
 
 def _unknown(kind: str, ids: list[str]) -> Problem:
     return Problem(404, f"unknown {kind}: {', '.join(ids)}", type_slug=f"unknown-{kind.replace(' ', '-')}")
 
 
-def query(inventory, *, skus: list[str], locations: list[str], location_group: str | None, channel: str | None,
-          include_incoming: bool = False) -> dict:
+def query(inventory: Inventory, *, skus: list[str], locations: list[str], location_group: str | None,
+          channel: str | None, include_incoming: bool = False) -> dict:
     now = datetime.now(timezone.utc)
     holding = inventory.ledger.locations_holding(skus, near=True) if not (locations or location_group) else {}
 
@@ -57,7 +61,8 @@ def query(inventory, *, skus: list[str], locations: list[str], location_group: s
     return result
 
 
-def incoming_view(inventory, catalogue, rules, positions: list[Position]) -> dict[tuple[str, str], list[Incoming]]:
+def incoming_view(inventory: Inventory, catalogue, rules,
+                  positions: list[Position]) -> dict[tuple[str, str], list[Incoming]]:
     """Per (sku, location): the shipments its in_transit is made of, with their ETAs. Asked for
     apart (one more round trip), so the plain availability read stays as it is."""
     shipments = inventory.ledger.shipments([(p.sku, p.location) for p in positions])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from shared.errors import Problem
 
@@ -9,8 +10,11 @@ from ..adapters.dead_letters import DISCARDED, OPEN, REDRIVEN
 from ..publishing.sender import OUTCOMES_REFUSED, PUBLISHER_SOURCE
 from .ingest import ingest
 
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
-def _open_entry(inventory, entry_id: str) -> dict:
+
+def _open_entry(inventory: Inventory, entry_id: str) -> dict:
     entry = inventory.dead_letters.get(entry_id)
     if entry is None:
         raise Problem(404, f"no dead letter {entry_id}", type_slug="unknown-dead-letter")
@@ -19,7 +23,7 @@ def _open_entry(inventory, entry_id: str) -> dict:
     return entry
 
 
-def redrive(inventory, entry_id: str, *, correlation_id: str | None = None) -> dict:
+def redrive(inventory: Inventory, entry_id: str, *, correlation_id: str | None = None) -> dict:
     """Feed the stored event through ingest again. Closed if it now applies (or was a
     duplicate or stale); otherwise it stays open with the new error and a 422 says why.
     A batch of outcomes the Salesforce system API refused is re-driven by publishing its SKUs again."""
@@ -42,7 +46,7 @@ def redrive(inventory, entry_id: str, *, correlation_id: str | None = None) -> d
     return inventory.dead_letters.get(entry_id)
 
 
-def _republish(inventory, entry: dict) -> dict:
+def _republish(inventory: Inventory, entry: dict) -> dict:
     """Put the refused batch's SKUs back on the change stream: the publisher computes their values
     anew and sends them (the old values would be stale by now, and the fence would skip them)."""
     outcomes = entry["payload"].get("outcomes") if isinstance(entry["payload"], dict) else None
@@ -55,12 +59,12 @@ def _republish(inventory, entry: dict) -> dict:
     return inventory.dead_letters.get(entry["id"])
 
 
-def _ingest_without_dead_lettering(inventory, payload, correlation_id) -> dict:
+def _ingest_without_dead_lettering(inventory: Inventory, payload, correlation_id) -> dict:
     outcome = ingest(inventory, [payload], correlation_id=correlation_id, dead_letter=False)
     return outcome["not_applied"][0] if outcome["not_applied"] else {"outcome": "applied"}
 
 
-def discard(inventory, entry_id: str, reason: str) -> dict:
+def discard(inventory: Inventory, entry_id: str, reason: str) -> dict:
     entry = _open_entry(inventory, entry_id)
     if not inventory.dead_letters.close(entry, DISCARDED, discard_reason=reason):
         raise Problem(409, f"dead letter {entry_id} was closed meanwhile", type_slug="dead-letter-closed")

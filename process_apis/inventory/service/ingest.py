@@ -6,6 +6,7 @@ acknowledged before it is applied (and logged) or in the dead-letter queue with 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from marshmallow import ValidationError
 
@@ -14,6 +15,9 @@ from shared import metrics
 from ..domain.events import InventoryEvent
 from ..domain.ledger import Outcome
 from .event_parsing import load_event
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 SCHEMA_INVALID = "schema_invalid"
 NON_INTEGER_QUANTITY = "non_integer_quantity"
@@ -44,7 +48,7 @@ def _validate(item, known_locations) -> InventoryEvent | tuple[str, object]:
     return event
 
 
-def ingest(inventory, items: list, *, correlation_id: str | None = None, dead_letter: bool = True) -> dict:
+def ingest(inventory: Inventory, items: list, *, correlation_id: str | None = None, dead_letter: bool = True) -> dict:
     """Apply what is valid; dead-letter the rest (or, when re-driving, only report it)."""
     known_locations = inventory.catalogue.current().locations
     valid: list[tuple[int, InventoryEvent]] = []

@@ -3,8 +3,13 @@ active reservations holding stock at a location (a store's pickups); newest firs
 at a time, from the indexes checked against the reservations and their holds."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..adapters.reservation_index import reservation_id
 from .reservations import ACTIVE, CONSUMED, EXPIRED, FULFILLED, PENDING, RELEASED
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 #: Index batches read for one page at most: stale entries are dropped as they are met, so a page
 #: comes back short (with its cursor) only after a burst of them.
@@ -13,7 +18,7 @@ _STALE = object()
 _STORED_STATUSES = (PENDING, ACTIVE, FULFILLED, RELEASED, EXPIRED)  # not rejected: never indexed
 
 
-def by_external_ref(inventory, *, external_ref: str, channel: str | None, status: str | None,
+def by_external_ref(inventory: Inventory, *, external_ref: str, channel: str | None, status: str | None,
                     after: str | None, limit: int) -> tuple[list[dict], str | None]:
     def listed(docs: list[dict | None]) -> list:
         holding = _holds(inventory, [doc for doc in docs if doc and doc["status"] in (ACTIVE, FULFILLED)])
@@ -36,7 +41,7 @@ def by_external_ref(inventory, *, external_ref: str, channel: str | None, status
     return _page(inventory, inventory.reservation_index.by_ref(external_ref), after, limit, listed)
 
 
-def at_location(inventory, *, location: str, channel: str | None, after: str | None,
+def at_location(inventory: Inventory, *, location: str, channel: str | None, after: str | None,
                 limit: int) -> tuple[list[dict], str | None]:
     def listed(docs: list[dict | None]) -> list:
         active = [doc for doc in docs if doc and doc["status"] == ACTIVE]
@@ -54,7 +59,7 @@ def at_location(inventory, *, location: str, channel: str | None, after: str | N
     return _page(inventory, inventory.reservation_index.at(location, channel), after, limit, listed)
 
 
-def _page(inventory, key: str, after: str | None, limit: int, listed) -> tuple[list[dict], str | None]:
+def _page(inventory: Inventory, key: str, after: str | None, limit: int, listed) -> tuple[list[dict], str | None]:
     """Up to `limit` reservations from index `key` after the cursor, and the next cursor (None at
     the end). `listed(docs)` says per entry: the reservation to list, None to skip it, or _STALE
     to drop it from the index."""
@@ -75,7 +80,7 @@ def _page(inventory, key: str, after: str | None, limit: int, listed) -> tuple[l
     return items, cursor
 
 
-def _holds(inventory, docs: list[dict], location: str | None = None) -> dict[str, bool]:
+def _holds(inventory: Inventory, docs: list[dict], location: str | None = None) -> dict[str, bool]:
     """Whether each reservation still holds any unit (at `location`, or anywhere), in one round trip."""
     wanted = [(sku, doc["id"]) for doc in docs for sku in doc["skus"]]
     found = dict.fromkeys((doc["id"] for doc in docs), False)

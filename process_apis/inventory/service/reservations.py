@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from shared import metrics
 from shared.errors import Problem
@@ -19,6 +20,9 @@ from shared.errors import Problem
 from ..adapters.reservation_index import held_locations
 from ..domain.availability import held_for_other_channels
 from .availability import candidate
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 PENDING, ACTIVE, FULFILLED, CONSUMED = "pending", "active", "fulfilled", "consumed"
 RELEASED, EXPIRED, REJECTED = "released", "expired", "rejected"
@@ -35,7 +39,7 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _ttl(inventory, ttl_seconds: int | None) -> int:
+def _ttl(inventory: Inventory, ttl_seconds: int | None) -> int:
     settings = inventory.settings
     ttl = ttl_seconds or settings.reservation_default_ttl_seconds
     if ttl > settings.reservation_max_ttl_seconds:
@@ -44,7 +48,8 @@ def _ttl(inventory, ttl_seconds: int | None) -> int:
     return ttl
 
 
-def _line_request(inventory, catalogue, rules, line: dict, channel: str, allow_partial: bool, now: datetime) -> dict:
+def _line_request(inventory: Inventory, catalogue, rules, line: dict, channel: str, allow_partial: bool,
+                  now: datetime) -> dict:
     """The Lua hold script's view of one line: candidates in sourcing order, with their rules."""
     if line["location"]:
         location = catalogue.locations.get(line["location"])
@@ -79,20 +84,21 @@ def _line_request(inventory, catalogue, rules, line: dict, channel: str, allow_p
     }
 
 
-def _release_all(inventory, reservation: dict) -> None:
+def _release_all(inventory: Inventory, reservation: dict) -> None:
     inventory.ledger.release_all(reservation["skus"], reservation["id"])
 
 
-def _finish(inventory, reservation: dict, status: str, from_statuses: tuple[str, ...]) -> bool:
+def _finish(inventory: Inventory, reservation: dict, status: str, from_statuses: tuple[str, ...]) -> bool:
     reservation["status"] = status
     return inventory.reservations.finish(reservation, from_statuses, keep_seconds=TERMINAL_RETENTION_SECONDS)
 
 
-def _plan(inventory, lines: list[dict], channel: str, allow_partial: bool, now: datetime, catalogue, rules) -> list[dict]:
+def _plan(inventory: Inventory, lines: list[dict], channel: str, allow_partial: bool, now: datetime, catalogue,
+          rules) -> list[dict]:
     return [_line_request(inventory, catalogue, rules, line, channel, allow_partial, now) for line in lines]
 
 
-def create(inventory, request: dict) -> tuple[dict, list[dict]]:
+def create(inventory: Inventory, request: dict) -> tuple[dict, list[dict]]:
     """Hold stock for every line; returns (reservation, shortfalls of partial lines)."""
     now = datetime.now(timezone.utc)
     ttl = _ttl(inventory, request.get("ttl_seconds"))
@@ -166,7 +172,8 @@ def _lines_by_sku(lines: list[dict]) -> dict[str, list[int]]:
     return by_sku
 
 
-def _hold_lines(inventory, reservation: dict, lines: list[dict], requests: dict, replies: dict | None) -> list[dict]:
+def _hold_lines(inventory: Inventory, reservation: dict, lines: list[dict], requests: dict,
+               replies: dict | None) -> list[dict]:
     """Settle the holds of every SKU (`replies`: a first try already made). Should a SKU be short
     only because of other reservations' pending holds, let go of everything and try again shortly:
     waiting while holding could deadlock two reservations that each wait for the other."""
@@ -210,11 +217,11 @@ def _reject(shortfalls: list[dict]):
     raise Problem(409, "not enough stock for every line", type_slug="insufficient-stock", shortfalls=shortfalls)
 
 
-def get(inventory, reservation_id: str) -> dict:
+def get(inventory: Inventory, reservation_id: str) -> dict:
     return read(inventory, reservation_id)[0]
 
 
-def read(inventory, reservation_id: str) -> tuple[dict, str]:
+def read(inventory: Inventory, reservation_id: str) -> tuple[dict, str]:
     """The reservation as a client sees it, and its header's stored text (to write it back only
     if nothing changed it meanwhile)."""
     text = inventory.reservations.get_text(reservation_id)
@@ -233,7 +240,7 @@ def _require_status(reservation: dict, *allowed: str) -> None:
                       type_slug="reservation-state")
 
 
-def release(inventory, reservation_id: str, lines: list[dict] | None) -> dict:
+def release(inventory: Inventory, reservation_id: str, lines: list[dict] | None) -> dict:
     reservation, text = read(inventory, reservation_id)
     _require_status(reservation, ACTIVE)
     if lines is None:
@@ -275,7 +282,7 @@ def _subtract(reservation: dict, sku: str, location: str, quantity: int) -> None
             quantity -= take
 
 
-def fulfil(inventory, reservation_id: str) -> dict:
+def fulfil(inventory: Inventory, reservation_id: str) -> dict:
     """Stop the clock: units stay held until SAP's goods issue for this reservation arrives."""
     for attempt in range(HEADER_WRITE_ATTEMPTS):
         reservation, text = read(inventory, reservation_id)
@@ -298,7 +305,7 @@ def fulfil(inventory, reservation_id: str) -> dict:
     return reservation
 
 
-def expire_due(inventory, limit: int = 100) -> int:
+def expire_due(inventory: Inventory, limit: int = 100) -> int:
     """Release every reservation whose time is up; safe to run in several workers at once."""
     expired = 0
     now = datetime.now(timezone.utc)

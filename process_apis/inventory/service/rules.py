@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shared.errors import Problem
 
@@ -15,6 +16,9 @@ from ..domain.rules import (
     ambiguous_selectors,
     ambiguous_transit_times,
 )
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 _SELECTOR_FIELDS = ("sku", "category", "location", "location_type", "channel")
 
@@ -48,12 +52,12 @@ def etag(version: int) -> str:
     return f'"rules-v{version}"'
 
 
-def current(inventory) -> tuple[int, dict]:
+def current(inventory: Inventory) -> tuple[int, dict]:
     version, document, _ = inventory.rules.current()
     return version, document
 
 
-def replace(inventory, document: dict, *, if_match: str | None) -> int:
+def replace(inventory: Inventory, document: dict, *, if_match: str | None) -> int:
     """Store `document` as the next version, if `if_match` names the current one."""
     if not if_match:
         raise Problem(428, "PUT /rules needs If-Match with the ETag of the rule set you changed", type_slug="precondition-required")
