@@ -6,7 +6,7 @@ import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, NotRequired, TypedDict
 
 from ..domain.events import (
     EventType,
@@ -79,9 +79,25 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else []
 
 
-def hold_reply(raw: str) -> dict:
+class HoldShortage(TypedDict):
+    line: int  # 1-based, among the lines of the SKU's request
+    requested: int
+    available: int
+
+
+class HoldReply(TypedDict):
+    """The hold script's reply for one SKU."""
+
+    ok: bool
+    allocs: list[list[Any]]  # [line, location, units] held
+    short: list[HoldShortage]
+    #: short only because of other reservations' pending holds (which may still roll back)
+    contended: NotRequired[bool]
+
+
+def hold_reply(raw: str) -> HoldReply:
     """The hold script's reply: {ok, allocs [[line, loc, qty]], short [{line, requested, available}], contended?}."""
-    reply = json.loads(raw)
+    reply: HoldReply = json.loads(raw)
     reply["allocs"] = _as_list(reply.get("allocs"))
     reply["short"] = _as_list(reply.get("short"))
     return reply
@@ -159,13 +175,13 @@ class LedgerStore:
         script, keys, args = self.call(name, sku, request)
         return script(keys=keys, args=args)
 
-    def hold_many(self, requests: dict[str, dict]) -> dict[str, dict]:
+    def hold_many(self, requests: dict[str, dict[str, Any]]) -> dict[str, HoldReply]:
         """Hold on every SKU of `requests` ({sku: hold request}) in one round trip; replies per SKU.
         No SKU registration here: only a SKU with stock, so with events, can be held."""
         replies = run_scripts(self.redis, [self.call("hold", sku, request) for sku, request in requests.items()])
         return {sku: hold_reply(reply) for sku, reply in zip(requests, replies)}
 
-    def hold(self, sku: str, request: dict) -> dict:
+    def hold(self, sku: str, request: dict[str, Any]) -> HoldReply:
         return self.hold_many({sku: request})[sku]
 
     def commit(self, sku: str, reservation_id: str) -> None:
@@ -209,15 +225,19 @@ class LedgerStore:
         return [[shipment_from_record(event_id, json.loads(record)) for event_id, record in found.items()]
                 for found in pipe.execute()]
 
-    def positions(self, pairs: list[tuple[str, str]], probes=(), near: bool = False) -> list[Position]:
-        """The positions of (sku, location) pairs. With `probes` (other read commands, e.g. version
-        checks), returns (their replies, positions) from the same round trip. `near`: answered
-        from the near cache where it can (reads that serve a caller, not ones that decide a write
-        or a publication)."""
+    def positions(self, pairs: list[tuple[str, str]], near: bool = False) -> list[Position]:
+        """The positions of (sku, location) pairs. `near`: answered from the near cache where it can
+        (reads that serve a caller, not ones that decide a write or a publication)."""
+        return self._read_positions(pairs, (), near)[1]
+
+    def _read_positions(self, pairs: list[tuple[str, str]], probes: tuple[tuple[str, ...], ...],
+                        near: bool) -> tuple[list[Any], list[Position]]:
+        """The replies of `probes` (other read commands, e.g. version checks) and the positions of
+        `pairs`, from the same round trip."""
         commands = [*probes, *(("HGETALL", self.keys.position(sku, location)) for sku, location in pairs)]
         replies = (self.near if near else self._direct).read(commands)
         positions = [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, replies[len(probes):])]
-        return (replies[:len(probes)], positions) if probes else positions
+        return replies[:len(probes)], positions
 
     def read_consistent(self, pairs_for: Callable[[Catalogue], list[tuple[str, str]]],
                         near: bool = False) -> tuple[Catalogue, RuleSet, list[Position]]:
@@ -236,7 +256,7 @@ class LedgerStore:
             pairs = pairs_for(catalogue)
             expected = [self.catalogue.cached_version, self.rules.cached_version]
             probes = (self.catalogue.version_command, self.rules.version_command)
-            versions, positions = self.positions(pairs, probes=probes, near=near)
+            versions, positions = self._read_positions(pairs, probes, near)
             catalogue, (_, _, rules) = self.catalogue.current(versions[0]), self.rules.current(versions[1])
             if versions == expected:
                 break

@@ -4,10 +4,11 @@ it holds live in the ledger's per-SKU holds; a header lives in its own slot, key
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from .catalogue import CatalogueStore
 from .keys import Keys
-from .ledger import LedgerStore, hold_reply
+from .ledger import HoldReply, LedgerStore, hold_reply
 from .pipelines import run_scripts
 from .reservation_index import ReservationIndex
 from .rules_store import RulesStore
@@ -60,7 +61,8 @@ class ReservationStore:
         return due
 
     # -- the steps of a reservation's life, each in one round trip ------------------------------
-    def hold(self, reservation: dict, expires_at_ms: int, requests: dict[str, dict]) -> tuple[list, dict[str, dict]]:
+    def hold(self, reservation: dict[str, Any], expires_at_ms: int,
+             requests: dict[str, dict[str, Any]]) -> tuple[list[Any], dict[str, HoldReply]]:
         """Store the new header, schedule its expiry and hold on every SKU of `requests` ({sku:
         hold request}), in one round trip that also reads the catalogue's and the rules' versions,
         so the caller knows whether it planned with the current ones. Returns (those versions, the
@@ -110,7 +112,7 @@ class ReservationStore:
         self._rekey(reservation, self.index.ref_removed_call(reservation, external_ref), drop=external_ref)
 
     # -- the calls these steps combine, for run_scripts -----------------------------------------
-    def _rekey(self, reservation: dict, index: tuple | None, *, add: str | None = None,
+    def _rekey(self, reservation: dict, index: tuple, *, add: str | None = None,
                drop: str | None = None) -> None:
         change = {"res": reservation["id"], "add": [add] if add else [], "drop": [drop] if drop else []}
         run_scripts(self.redis, [index, *(self.ledger.call("rekey", sku, change) for sku in reservation["skus"])])

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from shared.auth import requires
 
-from ..service.availability import query
+from ..service.availability import AvailabilityResult, query
 from . import inventory
 from .arguments import MemoizedQueryParser
 from .availability_schemas import AvailabilityQuerySchema, AvailabilitySchema
@@ -34,7 +34,7 @@ class Availability(MethodView):
         return flask.jsonify(plain(result))
 
 
-def plain(result: dict) -> dict:
+def plain(result: AvailabilityResult) -> dict:
     """The availability result as JSON-ready data, exactly as AvailabilitySchema would dump it."""
     position = _with_incoming(result["incoming"]) if "incoming" in result else lambda p: dict(vars(p))
     return {

@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING
 
 from shared.errors import Problem
 
-from .reservations import ACTIVE, HEADER_WRITE_ATTEMPTS, _ms, _require_status, _ttl, read
+from .reservations import ACTIVE, HEADER_WRITE_ATTEMPTS, Reservation, _ms, _require_status, _ttl, read
 
 if TYPE_CHECKING:  # bootstrap imports the services it wires
     from ..bootstrap import Inventory
 
 
-def extend(inventory: Inventory, reservation_id: str, ttl_seconds: int) -> dict:
+def extend(inventory: Inventory, reservation_id: str, ttl_seconds: int) -> Reservation:
     return amend(inventory, reservation_id, ttl_seconds=ttl_seconds)
 
 
 def amend(inventory: Inventory, reservation_id: str, *, external_ref: str | None = None,
-          ttl_seconds: int | None = None) -> dict:
+          ttl_seconds: int | None = None) -> Reservation:
     """Re-key an active reservation and/or set its expiry to `ttl_seconds` from now.
 
     Every other key follows the rule of the indexes: what makes the new state findable is written
@@ -59,7 +59,7 @@ def amend(inventory: Inventory, reservation_id: str, *, external_ref: str | None
     return reservation
 
 
-def _require_unexpired(reservation: dict) -> None:
+def _require_unexpired(reservation: Reservation) -> None:
     """An active reservation past its expiry is about to be released by the sweeper: it cannot be
     re-keyed or extended back to life."""
     expires_at = reservation.get("expires_at")

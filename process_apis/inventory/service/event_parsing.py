@@ -38,7 +38,7 @@ class EventSchema(Schema):
         "description": "transfer.shipped only: when the shipment should arrive (else the rules' transit time)"})
 
     @validates_schema
-    def _consistent(self, data, **_):
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
         kind = data.get("type")
         if kind != EventType.COUNTED and data.get("quantity") == 0:
             raise ValidationError("must be greater than 0 (only stock.counted may state 0)", "quantity")
@@ -54,7 +54,7 @@ class EventSchema(Schema):
             raise ValidationError("only transfer.shipped carries expected_at", "expected_at")
 
     @post_load
-    def _event(self, data, **_) -> InventoryEvent:
+    def _event(self, data: dict[str, Any], **_: Any) -> InventoryEvent:
         return InventoryEvent(**{**data, "type": EventType(data["type"]), "counts": data["counts"] or {}})
 
 
@@ -67,7 +67,7 @@ _REQUIRED = ("event_id", "type", "sku", "location", "quantity", "occurred_at", "
 FAST_PATH_FIELDS = frozenset((*_REQUIRED, "to_location", "reference", "reason", "stock_type", "counts", "expected_at"))
 
 
-def _fast_event(item: dict) -> InventoryEvent | None:
+def _fast_event(item: dict[str, Any]) -> InventoryEvent | None:
     """EventSchema().load(item) for the plainly valid item, at a fraction of the cost; None when
     the item is anything else (then marshmallow decides, and words the errors).
 
@@ -123,6 +123,6 @@ def _fast_event(item: dict) -> InventoryEvent | None:
                           reason=reason, stock_type=stock_type, counts=counts or {})
 
 
-def load_event(item: dict) -> InventoryEvent:
+def load_event(item: dict[str, Any]) -> InventoryEvent:
     """One event item validated by EventSchema (raises its ValidationError), fast when plainly valid."""
     return _fast_event(item) or _event_schema.load(item)

@@ -12,13 +12,16 @@ import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
 
 from shared import metrics
 from shared.errors import Problem
 
+from ..adapters.ledger import HoldReply
 from ..adapters.reservation_index import held_locations
 from ..domain.availability import held_for_other_channels
+from ..domain.locations import Catalogue
+from ..domain.rules import RuleSet
 from .availability import candidate
 
 if TYPE_CHECKING:  # bootstrap imports the services it wires
@@ -34,6 +37,23 @@ HEADER_WRITE_ATTEMPTS = 5
 RESERVATIONS = metrics.counter("inventory_reservations_total", "Reservation requests by result", ("result",))
 EXPIRED_TOTAL = metrics.counter("inventory_reservations_expired_total", "Reservations released by expiry")
 
+#: A reservation's header: the JSON document stored and shown to clients (api/reservations_schemas.py),
+#: with the SKUs it holds and each line's allocations.
+Reservation = dict[str, Any]
+#: A request line (sku, location or location_group, quantity), or a release line.
+Line = dict[str, Any]
+
+
+class Shortfall(TypedDict):
+    """A line reserved short: what it asked for, and what was available."""
+
+    line: int  # index of the line in the request
+    sku: str
+    location: str | None
+    location_group: str | None
+    requested: int
+    available: int
+
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
@@ -48,8 +68,8 @@ def _ttl(inventory: Inventory, ttl_seconds: int | None) -> int:
     return ttl
 
 
-def _line_request(inventory: Inventory, catalogue, rules, line: dict, channel: str, allow_partial: bool,
-                  now: datetime) -> dict:
+def _line_request(inventory: Inventory, catalogue: Catalogue, rules: RuleSet, line: Line, channel: str,
+                  allow_partial: bool, now: datetime) -> dict[str, Any]:
     """The Lua hold script's view of one line: candidates in sourcing order, with their rules."""
     if line["location"]:
         location = catalogue.locations.get(line["location"])
@@ -84,21 +104,21 @@ def _line_request(inventory: Inventory, catalogue, rules, line: dict, channel: s
     }
 
 
-def _release_all(inventory: Inventory, reservation: dict) -> None:
+def _release_all(inventory: Inventory, reservation: Reservation) -> None:
     inventory.ledger.release_all(reservation["skus"], reservation["id"])
 
 
-def _finish(inventory: Inventory, reservation: dict, status: str, from_statuses: tuple[str, ...]) -> bool:
+def _finish(inventory: Inventory, reservation: Reservation, status: str, from_statuses: tuple[str, ...]) -> bool:
     reservation["status"] = status
     return inventory.reservations.finish(reservation, from_statuses, keep_seconds=TERMINAL_RETENTION_SECONDS)
 
 
-def _plan(inventory: Inventory, lines: list[dict], channel: str, allow_partial: bool, now: datetime, catalogue,
-          rules) -> list[dict]:
+def _plan(inventory: Inventory, lines: list[Line], channel: str, allow_partial: bool, now: datetime,
+          catalogue: Catalogue, rules: RuleSet) -> list[dict[str, Any]]:
     return [_line_request(inventory, catalogue, rules, line, channel, allow_partial, now) for line in lines]
 
 
-def create(inventory: Inventory, request: dict) -> tuple[dict, list[dict]]:
+def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, list[Shortfall]]:
     """Hold stock for every line; returns (reservation, shortfalls of partial lines)."""
     now = datetime.now(timezone.utc)
     ttl = _ttl(inventory, request.get("ttl_seconds"))
@@ -110,7 +130,7 @@ def create(inventory: Inventory, request: dict) -> tuple[dict, list[dict]]:
     expected = [inventory.catalogue.cached_version, inventory.rules.cached_version]
     lua_lines = _plan(inventory, lines, channel, allow_partial, now, catalogue, rules)
     expires_at = now + timedelta(seconds=ttl)
-    reservation = {
+    reservation: Reservation = {
         "id": uuid.uuid4().hex,
         "status": PENDING,
         "channel": channel,
@@ -129,6 +149,7 @@ def create(inventory: Inventory, request: dict) -> tuple[dict, list[dict]]:
         ],
     }
     requests = _hold_requests(reservation, lines, lua_lines)
+    first_try: dict[str, HoldReply] | None
     versions, first_try = inventory.reservations.hold(reservation, _ms(expires_at), requests)
     try:
         if versions != expected:  # the rules or the network changed meanwhile: plan again
@@ -155,7 +176,8 @@ def create(inventory: Inventory, request: dict) -> tuple[dict, list[dict]]:
     return reservation, shortfalls
 
 
-def _hold_requests(reservation: dict, lines: list[dict], lua_lines: list[dict]) -> dict[str, dict]:
+def _hold_requests(reservation: Reservation, lines: list[Line],
+                   lua_lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The hold script's request per SKU (pending while the reservation spans several SKUs)."""
     by_sku = _lines_by_sku(lines)
     return {
@@ -165,15 +187,15 @@ def _hold_requests(reservation: dict, lines: list[dict], lua_lines: list[dict]) 
     }
 
 
-def _lines_by_sku(lines: list[dict]) -> dict[str, list[int]]:
+def _lines_by_sku(lines: list[Line]) -> dict[str, list[int]]:
     by_sku: dict[str, list[int]] = defaultdict(list)
     for index, line in enumerate(lines):
         by_sku[line["sku"]].append(index)
     return by_sku
 
 
-def _hold_lines(inventory: Inventory, reservation: dict, lines: list[dict], requests: dict,
-               replies: dict | None) -> list[dict]:
+def _hold_lines(inventory: Inventory, reservation: Reservation, lines: list[Line], requests: dict[str, dict[str, Any]],
+               replies: dict[str, HoldReply] | None) -> list[Shortfall]:
     """Settle the holds of every SKU (`replies`: a first try already made). Should a SKU be short
     only because of other reservations' pending holds, let go of everything and try again shortly:
     waiting while holding could deadlock two reservations that each wait for the other."""
@@ -200,8 +222,8 @@ def _hold_lines(inventory: Inventory, reservation: dict, lines: list[dict], requ
     return shortfalls
 
 
-def _shortfalls(replies: dict, by_sku: dict, lines: list[dict]) -> list[dict]:
-    shortfalls = []
+def _shortfalls(replies: dict[str, HoldReply], by_sku: dict[str, list[int]], lines: list[Line]) -> list[Shortfall]:
+    shortfalls: list[Shortfall] = []
     for sku, reply in replies.items():
         for short in reply["short"]:
             index = by_sku[sku][short["line"] - 1]
@@ -211,20 +233,20 @@ def _shortfalls(replies: dict, by_sku: dict, lines: list[dict]) -> list[dict]:
     return sorted(shortfalls, key=lambda short: short["line"])
 
 
-def _reject(shortfalls: list[dict]):
+def _reject(shortfalls: list[Shortfall]) -> NoReturn:
     """Refuse the reservation; nothing is held any more (create() then marks it rejected)."""
     RESERVATIONS.labels("short").inc()
     raise Problem(409, "not enough stock for every line", type_slug="insufficient-stock", shortfalls=shortfalls)
 
 
-def get(inventory: Inventory, reservation_id: str) -> dict:
+def get(inventory: Inventory, reservation_id: str) -> Reservation:
     return read(inventory, reservation_id)[0]
 
 
-def read(inventory: Inventory, reservation_id: str) -> tuple[dict, str]:
+def read(inventory: Inventory, reservation_id: str) -> tuple[Reservation, str]:
     """The reservation as a client sees it, and its header's stored text (to write it back only
     if nothing changed it meanwhile)."""
-    text = inventory.reservations.get_text(reservation_id)
+    text = inventory.reservations.get_text(reservation_id) or ""
     reservation = json.loads(text) if text else None
     if reservation is None or reservation["status"] in (PENDING, REJECTED):
         raise Problem(404, f"no reservation {reservation_id}", type_slug="unknown-reservation")
@@ -234,13 +256,13 @@ def read(inventory: Inventory, reservation_id: str) -> tuple[dict, str]:
     return reservation, text
 
 
-def _require_status(reservation: dict, *allowed: str) -> None:
+def _require_status(reservation: Reservation, *allowed: str) -> None:
     if reservation["status"] not in allowed:
         raise Problem(409, f"reservation is {reservation['status']}; this needs it {' or '.join(allowed)}",
                       type_slug="reservation-state")
 
 
-def release(inventory: Inventory, reservation_id: str, lines: list[dict] | None) -> dict:
+def release(inventory: Inventory, reservation_id: str, lines: list[Line] | None) -> Reservation:
     reservation, text = read(inventory, reservation_id)
     _require_status(reservation, ACTIVE)
     if lines is None:
@@ -272,7 +294,7 @@ def release(inventory: Inventory, reservation_id: str, lines: list[dict] | None)
     return reservation
 
 
-def _subtract(reservation: dict, sku: str, location: str, quantity: int) -> None:
+def _subtract(reservation: Reservation, sku: str, location: str, quantity: int) -> None:
     """Record in the header that `quantity` units of `sku` at `location` were released."""
     for line in reservation["lines"]:
         for allocation in line["allocations"] if line["sku"] == sku else ():
@@ -282,7 +304,7 @@ def _subtract(reservation: dict, sku: str, location: str, quantity: int) -> None
             quantity -= take
 
 
-def fulfil(inventory: Inventory, reservation_id: str) -> dict:
+def fulfil(inventory: Inventory, reservation_id: str) -> Reservation:
     """Stop the clock: units stay held until SAP's goods issue for this reservation arrives."""
     for attempt in range(HEADER_WRITE_ATTEMPTS):
         reservation, text = read(inventory, reservation_id)
