@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from process_apis.inventory.bootstrap import Inventory
 from process_apis.inventory.domain.locations import Location, LocationGroup
 from process_apis.inventory.service.ingest import ingest
 
@@ -39,7 +40,7 @@ def demo_events(now: datetime) -> list[dict]:
     return events
 
 
-def load(inventory, *, with_stock: bool = True) -> dict:
+def load(inventory: Inventory, *, with_stock: bool = True) -> dict:
     """Idempotent: loading twice changes nothing (events dedup on their ids). Without stock, only
     the network and the rules are loaded: `serve --demo` takes its stock from the SAP simulator."""
     for location in LOCATIONS:

@@ -13,7 +13,6 @@ from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from shared.config import CLUSTER_SCHEMES, SharedSettings
-from shared.near_cache import DirectReads, NearCache
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +40,6 @@ def create_redis(settings: SharedSettings) -> redis.Redis | RedisCluster | faker
         # Fail within about a second when Redis is down, instead of redis-py's ten retries.
         retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.25), retries=3),
     )
-
-
-def create_reads(settings: SharedSettings, client) -> NearCache | DirectReads:
-    """What hot reads go through: a near cache on a standalone Redis, Redis itself otherwise (the
-    embedded store answers in-process already; a cluster would need a subscriber per node)."""
-    if settings.near_cache_entries and type(client) is redis.Redis:
-        return NearCache(client, max_entries=settings.near_cache_entries)
-    return DirectReads(client)
 
 
 def _create_embedded() -> fakeredis.FakeRedis:

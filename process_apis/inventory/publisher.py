@@ -37,13 +37,12 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from redis.exceptions import LockError
-
 from shared import metrics
 from shared.auth import tier_api_key
 from .settings import InventorySettings
 from shared.tier_client import TierClient, tier_options
 
+from .bootstrap import Inventory
 from .domain.outcomes import GONE, rule_window_passed
 from .publishing import contract
 from .publishing.coalescing import Pace, PendingChanges, recorded_ago
@@ -88,16 +87,16 @@ def _instant(ms: int | None) -> datetime | None:
 class Publisher:
     """One process's publisher; active while it holds the lease (see the module docstring)."""
 
-    def __init__(self, inventory, tier: TierClient, *, window_ms: int | None = None, max_window_ms: int = 5000,
-                 slow_down_factor: int = 10, lease_seconds: float | None = None, skus_per_read: int = SKUS_PER_READ,
-                 batch_size: int = contract.MAX_OUTCOMES, consumer: str | None = None) -> None:
+    def __init__(self, inventory: Inventory, tier: TierClient, *, window_ms: int | None = None,
+                 max_window_ms: int = 5000, slow_down_factor: int = 10, lease_seconds: float | None = None,
+                 skus_per_read: int = SKUS_PER_READ, batch_size: int = contract.MAX_OUTCOMES,
+                 consumer: str | None = None) -> None:
         self.inventory = inventory
         self.tier = tier
         base = window_ms if window_ms is not None else inventory.settings.publisher_window_ms
         self.pace = Pace(base, factor=slow_down_factor, max_ms=max_window_ms)
         self.lease_seconds = lease_seconds or lease_seconds_for(tier)
-        self.lease = inventory.redis.lock(inventory.ledger.keys.publisher_lease, timeout=self.lease_seconds,
-                                          blocking=False, thread_local=False)
+        self.lease = inventory.leases.publisher(self.lease_seconds)
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.skus_per_read = skus_per_read
         self.batch_size = min(batch_size, contract.MAX_OUTCOMES)
@@ -164,23 +163,16 @@ class Publisher:
         now = time.monotonic()
         if self.held and now - self.renewed_at < renew_every:
             return True
-        try:
-            if self.held:
-                self.lease.reacquire()
-            else:
-                self.held = bool(self.lease.acquire(blocking=False))
+        # Extending fails once the lease expired: it may be taken, another publisher may be active.
+        self.held = self.lease.extend() if self.held else self.lease.take()
+        if self.held:
             self.renewed_at = now
-        except LockError:  # expired and maybe taken: another publisher may be active
-            self.held = False
         ACTIVE.set(1 if self.held else 0)
         return self.held
 
     def release(self) -> None:
         if self.held:
-            try:
-                self.lease.release()  # a successor need not wait for the lease to lapse
-            except LockError:
-                pass
+            self.lease.release()  # a successor need not wait for the lease to lapse
         self.held = False
         ACTIVE.set(0)
 
@@ -208,15 +200,11 @@ class Publisher:
         if self.inventory.changes.trimmed_unread():
             log.warning("availability changes were trimmed before being read; computing every SKU again")
             self.pending.add_everything(_ms_now(), {}, time.monotonic())
-        inventory = self.inventory
-        pipe = inventory.redis.pipeline(transaction=False)
-        inventory.catalogue.probe(pipe)
-        inventory.rules.probe(pipe)
-        inventory.published.probe_versions(pipe)
-        catalogue_version, rules_version, published = pipe.execute()
+        seen = self.inventory.published.versions()
         now_ms = _ms_now()
-        versions = {"catalogue": str(catalogue_version or 0), "rules": str(rules_version or 0)}
-        _, _, rules = inventory.rules.current(rules_version)
+        versions = {"catalogue": str(seen.catalogue or 0), "rules": str(seen.rules or 0)}
+        _, _, rules = self.inventory.rules.current(seen.rules)
+        published = seen.published
         moved = any(published.get(name) != value for name, value in versions.items())
         if moved or rule_window_passed(rules, _instant(int(published.get("at", 0))), _instant(now_ms)):
             self.pending.add_everything(now_ms, {**versions, "at": str(now_ms)}, time.monotonic())
@@ -257,12 +245,13 @@ class Publisher:
         return outcomes
 
 
-def run(inventory, tier: TierClient, stop: threading.Event, **options) -> None:
+def run(inventory: Inventory, tier: TierClient, stop: threading.Event, **options) -> None:
     """Publish until `stop` is set (options: see Publisher)."""
     Publisher(inventory, tier, **options).run(stop)
 
 
-def start_in_background(inventory, tier: TierClient, *, window_ms: int | None = None, **options) -> threading.Event:
+def start_in_background(inventory: Inventory, tier: TierClient, *, window_ms: int | None = None,
+                        **options) -> threading.Event:
     """Run the publisher in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
     threading.Thread(target=run, args=(inventory, tier, stop), kwargs={"window_ms": window_ms, **options},

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import threading
 
+from .bootstrap import Inventory
 from .service.reservations import expire_due
 
 log = logging.getLogger(__name__)
 BATCH = 100
 
 
-def sweep_once(inventory) -> int:
+def sweep_once(inventory: Inventory) -> int:
     total = 0
     while True:
         expired = expire_due(inventory, BATCH)
@@ -24,7 +25,7 @@ def sweep_once(inventory) -> int:
             return total
 
 
-def run(inventory, stop: threading.Event) -> None:
+def run(inventory: Inventory, stop: threading.Event) -> None:
     interval = inventory.settings.sweeper_interval_seconds
     while not stop.is_set():
         try:
@@ -35,7 +36,7 @@ def run(inventory, stop: threading.Event) -> None:
         stop.wait(interval)
 
 
-def start_in_background(inventory) -> threading.Event:
+def start_in_background(inventory: Inventory) -> threading.Event:
     stop = threading.Event()
     threading.Thread(target=run, args=(inventory, stop), name="expiry-sweeper", daemon=True).start()
     return stop

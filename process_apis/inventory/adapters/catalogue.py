@@ -3,23 +3,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 from ..domain.locations import Catalogue, Location, LocationGroup
 from .keys import Keys
 from .versioned import VersionedCache
 
 
-class CatalogueStore(VersionedCache):
-    def __init__(self, redis, keys: Keys) -> None:
+class CatalogueStore(VersionedCache[Catalogue]):
+    def __init__(self, redis: Any, keys: Keys) -> None:
         super().__init__()
         self.redis = redis
         self.keys = keys
 
     @property
-    def version_command(self) -> tuple:
+    def version_command(self) -> tuple[str, ...]:
         return ("GET", self.keys.catalogue_version)
 
-    def _load(self, version) -> Catalogue:
+    def _load(self, version: Any) -> Catalogue:
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(self.keys.locations)
         pipe.hgetall(self.keys.location_groups)

@@ -59,6 +59,12 @@ class ChangeStream:
         body = json.dumps(changed, separators=(",", ":"))
         return "XADD", [self.key], ["MAXLEN", "~", self.max_entries, "*", "skus", body]
 
+    def republish(self, skus: list[str], at_ms: int) -> None:
+        """Record that `skus` moved at `at_ms`, on its own: the publisher computes their values
+        anew and sends them."""
+        command, keys, args = self.record_call(dict.fromkeys(skus, at_ms))
+        self.redis.execute_command(command, *keys, *args)
+
     # -- the publisher ------------------------------------------------------------------
     def join(self, consumer: str) -> tuple[bool, list[Change]]:
         """Take over the group as its only reader: (whether changes may have been missed, every

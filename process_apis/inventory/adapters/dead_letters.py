@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from .keys import Keys
 from .pipelines import run_scripts
 from .scripts import Scripts
 
 OPEN, REDRIVEN, DISCARDED = "open", "redriven", "discarded"
+#: One entry as stored and listed: id, status, reason, detail, payload, source, attempts, ...
+DeadLetter = dict[str, Any]
 
 
 def _now() -> str:
@@ -34,7 +38,8 @@ class DeadLetterStore:
         flat = [item for pair in fields.items() for item in pair]
         return self.scripts["dead_letters"], keys, [op, entry_id, *flat]
 
-    def add_many(self, items: list[tuple[str, str, object, str | None]], *, correlation_id: str | None) -> list[str]:
+    def add_many(self, items: Sequence[tuple[str, str, object, str | None]], *,
+                 correlation_id: str | None) -> list[str]:
         """Dead-letter (reason, detail, payload, source) items in one round trip; returns their ids.
         With no source given, the payload's own `source` field names it."""
         calls, ids = [], []
@@ -56,7 +61,7 @@ class DeadLetterStore:
         run_scripts(self.redis, calls)
         return ids
 
-    def get(self, entry_id: str) -> dict | None:
+    def get(self, entry_id: str) -> DeadLetter | None:
         fields = self.redis.hgetall(self.keys.dead_letter(entry_id))
         if not fields:
             return None
@@ -76,10 +81,10 @@ class DeadLetterStore:
         cursor = ids[limit - 1] if len(ids) > limit else None
         return entries, cursor
 
-    def close(self, entry: dict, status: str, **fields) -> bool:
+    def close(self, entry: DeadLetter, status: str, **fields: Any) -> bool:
         fields = {"status": status, "closed_at": _now(), **fields}
         script, keys, args = self._call_args("close", entry["id"], entry["reason"], fields)
         return bool(script(keys=keys, args=args))
 
-    def record_attempt(self, entry: dict, detail: str) -> None:
+    def record_attempt(self, entry: DeadLetter, detail: str) -> None:
         self.redis.hset(self.keys.dead_letter(entry["id"]), mapping={"attempts": entry["attempts"] + 1, "last_error": detail})

@@ -46,7 +46,7 @@ class Keys:
 
     def reservations_at(self, location: str, channel: str | None = None) -> str:
         """Active reservations holding stock at `location` (all channels, or one)."""
-        # A channel never holds ':' (schemas.Channel), so the two forms cannot collide.
+        # A channel never holds ':' (api/common_schemas.Channel), so the two forms cannot collide.
         if channel:
             return f"{self.prefix}:{{reservations}}:at-ch:{channel}:{location}"
         return f"{self.prefix}:{{reservations}}:at:{location}"

@@ -1,14 +1,12 @@
-"""The Redis ledger: applies events and reservation holds through Lua, reads positions, and
-replays the per-SKU log into fresh keys."""
+"""The Redis ledger: applies events and reservation holds through Lua, reads positions (also
+consistently with the catalogue and rules), and replays the per-SKU log into fresh keys."""
 from __future__ import annotations
 
 import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Iterator
-
-from shared.near_cache import DirectReads, NearCache
+from typing import Any, Callable, Iterable, Iterator, NotRequired, TypedDict
 
 from ..domain.events import (
     EventType,
@@ -20,9 +18,14 @@ from ..domain.events import (
 )
 from ..domain.incoming import Shipment
 from ..domain.ledger import Outcome, Position
+from ..domain.locations import Catalogue
+from ..domain.rules import RuleSet
+from .catalogue import CatalogueStore
 from .changes import ChangeStream
 from .keys import Keys
+from .near_cache import DirectReads, NearCache
 from .pipelines import run_scripts, run_scripts_then
+from .rules_store import RulesStore
 from .scripts import Scripts
 
 _QUANTITY_FIELDS = ("on_hand", "quality_inspection", "blocked", "in_transit", "reserved")
@@ -76,9 +79,25 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else []
 
 
-def hold_reply(raw: str) -> dict:
+class HoldShortage(TypedDict):
+    line: int  # 1-based, among the lines of the SKU's request
+    requested: int
+    available: int
+
+
+class HoldReply(TypedDict):
+    """The hold script's reply for one SKU."""
+
+    ok: bool
+    allocs: list[list[Any]]  # [line, location, units] held
+    short: list[HoldShortage]
+    #: short only because of other reservations' pending holds (which may still roll back)
+    contended: NotRequired[bool]
+
+
+def hold_reply(raw: str) -> HoldReply:
     """The hold script's reply: {ok, allocs [[line, loc, qty]], short [{line, requested, available}], contended?}."""
-    reply = json.loads(raw)
+    reply: HoldReply = json.loads(raw)
     reply["allocs"] = _as_list(reply.get("allocs"))
     reply["short"] = _as_list(reply.get("short"))
     return reply
@@ -97,7 +116,8 @@ def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Posit
 
 class LedgerStore:
     def __init__(self, redis, *, keys: Keys, policy: JournalPolicy, scripts: Scripts | None = None,
-                 changes: ChangeStream | None = None, reads: NearCache | DirectReads | None = None) -> None:
+                 changes: ChangeStream | None = None, reads: NearCache | DirectReads | None = None,
+                 catalogue: CatalogueStore | None = None, rules: RulesStore | None = None) -> None:
         self.redis = redis
         self._direct = DirectReads(redis)
         self.near = reads or self._direct  # reads that may come from this process's near cache
@@ -105,6 +125,9 @@ class LedgerStore:
         self.policy = policy
         self.scripts = scripts or Scripts(redis)
         self.changes = changes  # None: its changes are recorded nowhere (a ledger built alone)
+        # What positions are read consistently with (read_consistent); None in a ledger built alone.
+        self.catalogue = catalogue
+        self.rules = rules
 
     def record_call(self, changed: dict[str, int]) -> tuple | None:
         """The call recording that the SKUs of `changed` ({sku: occurred_at ms}) may have changed
@@ -152,13 +175,13 @@ class LedgerStore:
         script, keys, args = self.call(name, sku, request)
         return script(keys=keys, args=args)
 
-    def hold_many(self, requests: dict[str, dict]) -> dict[str, dict]:
+    def hold_many(self, requests: dict[str, dict[str, Any]]) -> dict[str, HoldReply]:
         """Hold on every SKU of `requests` ({sku: hold request}) in one round trip; replies per SKU.
         No SKU registration here: only a SKU with stock, so with events, can be held."""
         replies = run_scripts(self.redis, [self.call("hold", sku, request) for sku, request in requests.items()])
         return {sku: hold_reply(reply) for sku, reply in zip(requests, replies)}
 
-    def hold(self, sku: str, request: dict) -> dict:
+    def hold(self, sku: str, request: dict[str, Any]) -> HoldReply:
         return self.hold_many({sku: request})[sku]
 
     def commit(self, sku: str, reservation_id: str) -> None:
@@ -202,15 +225,42 @@ class LedgerStore:
         return [[shipment_from_record(event_id, json.loads(record)) for event_id, record in found.items()]
                 for found in pipe.execute()]
 
-    def positions(self, pairs: list[tuple[str, str]], probes=(), near: bool = False) -> list[Position]:
-        """The positions of (sku, location) pairs. With `probes` (other read commands, e.g. version
-        checks), returns (their replies, positions) from the same round trip. `near`: answered
-        from the near cache where it can (reads that serve a caller, not ones that decide a write
-        or a publication)."""
+    def positions(self, pairs: list[tuple[str, str]], near: bool = False) -> list[Position]:
+        """The positions of (sku, location) pairs. `near`: answered from the near cache where it can
+        (reads that serve a caller, not ones that decide a write or a publication)."""
+        return self._read_positions(pairs, (), near)[1]
+
+    def _read_positions(self, pairs: list[tuple[str, str]], probes: tuple[tuple[str, ...], ...],
+                        near: bool) -> tuple[list[Any], list[Position]]:
+        """The replies of `probes` (other read commands, e.g. version checks) and the positions of
+        `pairs`, from the same round trip."""
         commands = [*probes, *(("HGETALL", self.keys.position(sku, location)) for sku, location in pairs)]
         replies = (self.near if near else self._direct).read(commands)
         positions = [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, replies[len(probes):])]
-        return (replies[:len(probes)], positions) if probes else positions
+        return replies[:len(probes)], positions
+
+    def read_consistent(self, pairs_for: Callable[[Catalogue], list[tuple[str, str]]],
+                        near: bool = False) -> tuple[Catalogue, RuleSet, list[Position]]:
+        """(catalogue, rules, positions) in one round trip, consistent with each other; `near`: from
+        the near cache where it can (see `positions`).
+
+        Which (sku, location) positions to read depends on the catalogue (a group's members), so
+        `pairs_for(catalogue)` plans them from the catalogue as last seen, and the version checks
+        ride in the same pipeline; should a version have moved, it plans again with the new
+        catalogue and rules.
+        """
+        if self.catalogue is None or self.rules is None:
+            raise RuntimeError("a ledger built without its catalogue and rules cannot read consistently with them")
+        catalogue, (_, _, rules) = self.catalogue.last(), self.rules.last()
+        for _ in range(3):
+            pairs = pairs_for(catalogue)
+            expected = [self.catalogue.cached_version, self.rules.cached_version]
+            probes = (self.catalogue.version_command, self.rules.version_command)
+            versions, positions = self._read_positions(pairs, probes, near)
+            catalogue, (_, _, rules) = self.catalogue.current(versions[0]), self.rules.current(versions[1])
+            if versions == expected:
+                break
+        return catalogue, rules, positions
 
     def raw_position(self, sku: str, location: str) -> dict[str, str]:
         return self.redis.hgetall(self.keys.position(sku, location))

@@ -4,9 +4,12 @@ every consequence has been published."""
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any, NamedTuple
 
 from ..domain.outcomes import OutcomeKey, OutcomeValue
+from .catalogue import CatalogueStore
 from .keys import Keys
+from .rules_store import RulesStore
 
 #: Stored while a batch holding the key is in flight: its fate is unknown until the 200.
 _UNCONFIRMED = "?"
@@ -31,10 +34,20 @@ def _value(text: str) -> OutcomeValue:
     return OutcomeValue(int(sellable), int(orderable), status)
 
 
+class Versions(NamedTuple):
+    #: as read: what `CatalogueStore.current` and `RulesStore.current` take
+    catalogue: Any
+    rules: Any
+    #: the versions whose every consequence was last published in full, and when
+    published: dict[str, str]
+
+
 class PublishedValues:
-    def __init__(self, redis, keys: Keys) -> None:
+    def __init__(self, redis, keys: Keys, *, catalogue: CatalogueStore, rules: RulesStore) -> None:
         self.redis = redis
         self.keys = keys
+        self.catalogue = catalogue
+        self.rules = rules
 
     def read(self, skus: list[str]) -> dict[OutcomeKey, OutcomeValue]:
         pipe = self.redis.pipeline(transaction=False)
@@ -70,9 +83,14 @@ class PublishedValues:
             pipe.hdel(self.keys.published(sku), *names)
         pipe.execute()
 
-    def probe_versions(self, pipe) -> None:
-        """Queue the read of the versions last published in full (a dict) on a pipeline."""
+    def versions(self) -> Versions:
+        """The catalogue's and the rules' versions now, and the versions last published in full,
+        in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        self.catalogue.probe(pipe)
+        self.rules.probe(pipe)
         pipe.hgetall(self.keys.published_versions)
+        return Versions(*pipe.execute())
 
     def store_versions(self, versions: dict[str, str]) -> None:
         self.redis.hset(self.keys.published_versions, mapping=versions)

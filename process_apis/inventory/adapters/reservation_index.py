@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .keys import Keys
+from .pipelines import run_scripts
 from .scripts import Scripts
 
 #: Members are "<13 digits>:<id>" with the digits counting down as time goes on, all at score 0:
@@ -52,11 +53,9 @@ class ReservationIndex:
     def at(self, location: str, channel: str | None = None) -> str:
         return self.keys.reservations_at(location, channel)
 
-    def _call(self, reservation: dict, added: list[str], removed: list[str], keep: dict[str, int]) -> tuple | None:
+    def _call(self, reservation: dict, added: list[str], removed: list[str], keep: dict[str, int]) -> tuple:
         """One script call adding the reservation to `added` and removing it from `removed`."""
         index_keys = [*added, *removed]
-        if not index_keys:
-            return None
         ops = "+" * len(added) + "-" * len(removed)
         return self.scripts["reservation_index"], index_keys, [member(reservation), ops,
                                                                *(keep.get(key, 0) for key in index_keys)]
@@ -65,23 +64,30 @@ class ReservationIndex:
         channel = reservation["channel"]
         return [key for loc in locations for key in (self.keys.reservations_at(loc), self.keys.reservations_at(loc, channel))]
 
-    def activated_call(self, reservation: dict) -> tuple | None:
+    def activated_call(self, reservation: dict) -> tuple:
         """Index a reservation about to become active: by its reference and where it holds units."""
         by_ref = self.keys.reservations_by_ref(reservation["external_ref"])
         return self._call(reservation, [by_ref, *self._at(reservation, held_locations(reservation))], [],
                           {by_ref: self.by_ref_keep_seconds})
 
     def left_call(self, reservation: dict, locations: list[str] | None = None) -> tuple | None:
-        """Drop an ended reservation (or one no longer holding at `locations`) from the location indexes."""
-        return self._call(reservation, [], self._at(reservation, allocated_locations(reservation)
-                                                    if locations is None else locations), {})
+        """Drop an ended reservation (or one no longer holding at `locations`) from the location indexes;
+        None when there is nothing to drop."""
+        removed = self._at(reservation, allocated_locations(reservation) if locations is None else locations)
+        return self._call(reservation, [], removed, {}) if removed else None
 
-    def ref_added_call(self, reservation: dict) -> tuple | None:
-        by_ref = self.keys.reservations_by_ref(reservation["external_ref"])
+    def ref_added_call(self, reservation: dict, external_ref: str) -> tuple:
+        by_ref = self.keys.reservations_by_ref(external_ref)
         return self._call(reservation, [by_ref], [], {by_ref: self.by_ref_keep_seconds})
 
-    def ref_removed_call(self, reservation: dict, old_ref: str) -> tuple | None:
+    def ref_removed_call(self, reservation: dict, old_ref: str) -> tuple:
         return self._call(reservation, [], [self.keys.reservations_by_ref(old_ref)], {})
+
+    def remove_from_locations(self, reservation: dict, locations: list[str] | None = None) -> None:
+        """Drop an ended reservation (or one no longer holding at `locations`) from the location
+        indexes; as every removal, after the change that made its entries false."""
+        if left := self.left_call(reservation, locations):
+            run_scripts(self.redis, [left])
 
     def page(self, key: str, after: str | None, limit: int) -> list[str]:
         """Up to `limit` members of index `key` after the cursor `after` (a member), newest first."""

@@ -5,39 +5,44 @@ ride in the same pipeline as the request's other reads (`probe`), costing no ext
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-UNREAD = object()
+UNREAD: Any = object()
+Value = TypeVar("Value")
 
 
-class VersionedCache:
+class VersionedCache(Generic[Value]):
+    redis: Any  # the subclass's client
+
     def __init__(self) -> None:
-        self._cached: tuple[Any, Any] | None = None
+        self._cached: tuple[Any, Value] | None = None
 
-    #: The command reading the version, as a (command, key, *args) tuple.
-    version_command: tuple
+    @property
+    def version_command(self) -> tuple[str, ...]:
+        """The command reading the version, as a (command, key, *args) tuple."""
+        raise NotImplementedError
 
-    def probe(self, pipe) -> None:
+    def probe(self, pipe: Any) -> None:
         """Queue the version read on a pipeline; pass its reply to `current(version=...)`."""
         pipe.execute_command(*self.version_command)
 
-    def version_call(self) -> tuple:
+    def version_call(self) -> tuple[str, list[str], list[str]]:
         """The version read as a `run_scripts` call."""
         command, key, *args = self.version_command
         return command, [key], args
 
-    def _load(self, version) -> Any:
+    def _load(self, version: Any) -> Value:
         raise NotImplementedError
 
     @property
-    def cached_version(self):
+    def cached_version(self) -> Any:
         return self._cached[0] if self._cached else UNREAD
 
-    def last(self):
+    def last(self) -> Value:
         """The value as last read, without asking Redis (read the first time)."""
         return self._cached[1] if self._cached else self.current()
 
-    def current(self, version=UNREAD):
+    def current(self, version: Any = UNREAD) -> Value:
         """The value as of `version` (read now when not given); reloaded only when it moved."""
         if version is UNREAD:
             pipe = self.redis.pipeline(transaction=False)

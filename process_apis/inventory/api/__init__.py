@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import flask
 
+from ..bootstrap import Inventory
 
-def inventory():
+
+def inventory() -> Inventory:
     """The wired stores of the app serving this request (see bootstrap.py)."""
     return flask.current_app.extensions["inventory"]

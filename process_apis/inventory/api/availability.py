@@ -5,12 +5,12 @@ import flask
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.arguments import MemoizedQueryParser
 from shared.auth import requires
 
-from ..schemas import AvailabilityQuerySchema, AvailabilitySchema
-from ..service.availability import query
+from ..service.availability import AvailabilityResult, query
 from . import inventory
+from .arguments import MemoizedQueryParser
+from .availability_schemas import AvailabilityQuerySchema, AvailabilitySchema
 
 blp = Blueprint("availability", __name__, url_prefix="/inventory/v1/availability", description="Availability")
 blp.ARGUMENTS_PARSER = MemoizedQueryParser()  # the hottest read asks the same questions again and again
@@ -34,7 +34,7 @@ class Availability(MethodView):
         return flask.jsonify(plain(result))
 
 
-def plain(result: dict) -> dict:
+def plain(result: AvailabilityResult) -> dict:
     """The availability result as JSON-ready data, exactly as AvailabilitySchema would dump it."""
     position = _with_incoming(result["incoming"]) if "incoming" in result else lambda p: dict(vars(p))
     return {

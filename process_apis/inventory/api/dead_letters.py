@@ -9,7 +9,9 @@ from shared.errors import Problem
 from shared.idempotency import idempotent
 from shared.logging import current_correlation_id
 
-from ..schemas import (
+from ..service import dead_letters as service
+from . import inventory
+from .dead_letters_schemas import (
     DeadLetterIdsSchema,
     DeadLetterPageSchema,
     DeadLetterQuerySchema,
@@ -17,8 +19,6 @@ from ..schemas import (
     DiscardSchema,
     ForeignDeadLetterBatchSchema,
 )
-from ..service import dead_letters as service
-from . import inventory
 
 blp = Blueprint("dead_letters", __name__, url_prefix="/inventory/v1/dead-letters", description="Dead letters")
 

@@ -9,9 +9,9 @@ from shared.auth import requires
 from shared.idempotency import idempotent
 from shared.logging import current_correlation_id
 
-from ..schemas import EventBatchResultSchema, EventBatchSchema
 from ..service.ingest import ingest
 from . import inventory
+from .events_schemas import EventBatchResultSchema, EventBatchSchema
 
 blp = Blueprint("events", __name__, url_prefix="/inventory/v1/events", description="Canonical inventory events")
 

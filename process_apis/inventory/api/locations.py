@@ -9,8 +9,8 @@ from shared.errors import Problem
 
 from ..adapters.keys import IDENTIFIER
 from ..domain.locations import Location, LocationGroup
-from ..schemas import LocationGroupSchema, LocationSchema
 from . import inventory
+from .locations_schemas import LocationGroupSchema, LocationSchema
 
 blp = Blueprint("locations", __name__, url_prefix="/inventory/v1", description="Locations and location groups")
 

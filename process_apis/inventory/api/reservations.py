@@ -10,7 +10,11 @@ from shared.auth import requires
 
 from shared.idempotency import idempotent
 
-from ..schemas import (
+from ..service import amendments
+from ..service import reservation_queries as queries
+from ..service import reservations as service
+from . import inventory
+from .reservations_schemas import (
     ExtendRequestSchema,
     ReleaseRequestSchema,
     ReservationPageSchema,
@@ -19,10 +23,6 @@ from ..schemas import (
     ReservationRequestSchema,
     ReservationSchema,
 )
-from ..service import amendments
-from ..service import reservation_queries as queries
-from ..service import reservations as service
-from . import inventory
 
 blp = Blueprint("reservations", __name__, url_prefix="/inventory/v1/reservations", description="Reservations")
 

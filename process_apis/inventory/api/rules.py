@@ -7,9 +7,9 @@ from flask_smorest import Blueprint
 
 from shared.auth import requires
 
-from ..schemas import RuleSetDocumentSchema, RuleSetSchema
 from ..service import rules as rules_service
 from . import inventory
+from .rules_schemas import RuleSetDocumentSchema, RuleSetSchema
 
 blp = Blueprint("rules", __name__, url_prefix="/inventory/v1/rules", description="Availability rules as data")
 _rule_set = RuleSetSchema()

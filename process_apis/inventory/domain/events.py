@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, cast
 
 ON_HAND = "on_hand"
 QUALITY_INSPECTION = "quality_inspection"
@@ -100,7 +101,8 @@ def field_changes(event: InventoryEvent) -> tuple[FieldChange, ...]:
         return ()
     changes = []
     for role, target, sign in _EFFECTS[event.type]:
-        location = event.location if role == "from" else event.to_location
+        # A transfer, the only event with a "to" effect, always names its to_location (validated).
+        location = event.location if role == "from" else cast(str, event.to_location)
         if target == "stock_type":
             target = STOCK_TYPES[event.stock_type or "unrestricted"]
         changes.append(FieldChange(location, target, sign * event.quantity))
@@ -112,7 +114,7 @@ def snapshot_counts(event: InventoryEvent) -> dict[str, int]:
     return {ON_HAND: event.quantity, **event.counts}
 
 
-def event_record(event: InventoryEvent) -> dict:
+def event_record(event: InventoryEvent) -> dict[str, Any]:
     """The event as plain JSON-able data: the form kept in the log and the dead-letter queue."""
     record = {
         "event_id": event.event_id,
@@ -135,7 +137,7 @@ def event_record(event: InventoryEvent) -> dict:
     return record
 
 
-def event_from_record(record: dict) -> InventoryEvent:
+def event_from_record(record: dict[str, Any]) -> InventoryEvent:
     return InventoryEvent(
         event_id=record["event_id"],
         type=EventType(record["type"]),

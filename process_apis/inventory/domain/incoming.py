@@ -51,6 +51,7 @@ def incoming(shipments: list[Shipment], in_transit: int,
             break
         quantity = min(shipment.quantity, remaining)
         remaining -= quantity
+        expected: datetime | None
         if shipment.expected_at_ms is not None:
             expected = _instant(shipment.expected_at_ms)
         else:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import fnmatch
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from .locations import Location
 
@@ -156,8 +158,20 @@ class RuleSet:
         return channel is not None and channel in self.channels_selling_incoming
 
 
-def _most_specific(rules, sku, categories, location, channel):
-    best, best_rank = None, None
+class _Selecting(Protocol):
+    """A rule applying where its selector matches (safety stock, low stock)."""
+
+    @property
+    def selector(self) -> Selector: ...
+
+
+_Rule = TypeVar("_Rule", bound=_Selecting)
+
+
+def _most_specific(rules: Iterable[_Rule], sku: str, categories: frozenset[str], location: Location | None,
+                   channel: str | None) -> _Rule | None:
+    best: _Rule | None = None
+    best_rank: tuple[int, int, int] | None = None
     for rule in rules:
         if not rule.selector.matches(sku, categories, location, channel):
             continue
@@ -173,9 +187,10 @@ def ambiguous_transit_times(rules: tuple[TransitTimeRule, ...]) -> list[tuple[st
     return sorted({pair for pair in pairs if pairs.count(pair) > 1}, key=str)
 
 
-def ambiguous_selectors(rules) -> list[Selector]:
+def ambiguous_selectors(rules: Iterable[_Selecting]) -> list[Selector]:
     """Selectors used by more than one rule of a kind: which one wins would be arbitrary."""
-    seen, repeated = set(), []
+    seen: set[Selector] = set()
+    repeated: list[Selector] = []
     for rule in rules:
         if rule.selector in seen:
             repeated.append(rule.selector)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shared import metrics
 from shared.errors import Problem
@@ -13,6 +14,9 @@ from shared.tier_client import TierClient, retry_after_seconds
 
 from . import contract
 from .coalescing import Pace
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ class LeaseLost(Exception):
 
 
 class Sender:
-    def __init__(self, inventory, tier: TierClient, pace: Pace, *, keep_lease: Callable[[], bool],
+    def __init__(self, inventory: Inventory, tier: TierClient, pace: Pace, *, keep_lease: Callable[[], bool],
                  longest_pause: float) -> None:
         self.inventory, self.tier, self.pace = inventory, tier, pace
         self.keep_lease = keep_lease  # renews the publisher's lease; False once it is lost

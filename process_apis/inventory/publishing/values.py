@@ -3,13 +3,17 @@ availability maths from one consistent read of positions, rules and catalogue.""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..domain.ledger import Position
 from ..domain.outcomes import OutcomeKey, OutcomeValue, outcome_keys
-from ..service.availability import consistent_read, group_view, position_view
+from ..service.availability import group_view, position_view
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 
-def current_values(inventory, skus: list[str], now: datetime) -> dict[OutcomeKey, OutcomeValue]:
+def current_values(inventory: Inventory, skus: list[str], now: datetime) -> dict[OutcomeKey, OutcomeValue]:
     holding = inventory.ledger.locations_holding(skus)
 
     def pairs_for(catalogue) -> list[tuple[str, str]]:
@@ -20,11 +24,11 @@ def current_values(inventory, skus: list[str], now: datetime) -> dict[OutcomeKey
                 pairs |= {(sku, place) for place in places if place in catalogue.locations}
         return sorted(pairs)
 
-    catalogue, rules, positions = consistent_read(inventory, pairs_for)
+    catalogue, rules, positions = inventory.ledger.read_consistent(pairs_for)
     by_pair = {(p.sku, p.location): p for p in positions}
 
     def position(sku: str, location: str) -> Position:
-        # consistent_read may end on a catalogue newer than its last plan: a position it did not
+        # read_consistent may end on a catalogue newer than its last plan: a position it did not
         # read counts as empty rather than failing the batch; the catalogue's new version makes
         # the publisher compute every SKU again anyway.
         return by_pair.get((sku, location)) or Position(sku=sku, location=location)

@@ -3,18 +3,22 @@ order's) and/or a new expiry, taken by the header in one compare-and-set."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from shared.errors import Problem
 
-from ..adapters.pipelines import run_scripts
-from .reservations import ACTIVE, HEADER_WRITE_ATTEMPTS, _ms, _require_status, _ttl, read
+from .reservations import ACTIVE, HEADER_WRITE_ATTEMPTS, Reservation, _ms, _require_status, _ttl, read
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 
-def extend(inventory, reservation_id: str, ttl_seconds: int) -> dict:
+def extend(inventory: Inventory, reservation_id: str, ttl_seconds: int) -> Reservation:
     return amend(inventory, reservation_id, ttl_seconds=ttl_seconds)
 
 
-def amend(inventory, reservation_id: str, *, external_ref: str | None = None, ttl_seconds: int | None = None) -> dict:
+def amend(inventory: Inventory, reservation_id: str, *, external_ref: str | None = None,
+          ttl_seconds: int | None = None) -> Reservation:
     """Re-key an active reservation and/or set its expiry to `ttl_seconds` from now.
 
     Every other key follows the rule of the indexes: what makes the new state findable is written
@@ -36,7 +40,7 @@ def amend(inventory, reservation_id: str, *, external_ref: str | None = None, tt
                 reservation["expires_at"] = expires_at.isoformat()
             if external_ref is not None and external_ref != old_ref:
                 reservation["external_ref"] = prepared = external_ref
-                _rekey(inventory, reservation, add=external_ref, index=inventory.reservation_index.ref_added_call(reservation))
+                inventory.reservations.add_reference(reservation, external_ref)
             if inventory.reservations.transition(reservation, (ACTIVE,), unchanged_since=text)[0]:
                 break
         else:
@@ -46,23 +50,16 @@ def amend(inventory, reservation_id: str, *, external_ref: str | None = None, tt
         current = inventory.reservations.get(reservation_id)
         if prepared and (current is None or current["external_ref"] != prepared):
             # The header never took it: the holds stop answering to it.
-            _rekey(inventory, reservation, drop=prepared,
-                   index=inventory.reservation_index.ref_removed_call(reservation, prepared))
+            inventory.reservations.drop_reference(reservation, prepared)
         raise
     if ttl_seconds is not None:
         inventory.reservations.schedule_expiry(reservation_id, _ms(expires_at))
     if reservation["external_ref"] != old_ref:
-        _rekey(inventory, reservation, drop=old_ref, index=inventory.reservation_index.ref_removed_call(reservation, old_ref))
+        inventory.reservations.drop_reference(reservation, old_ref)
     return reservation
 
 
-def _rekey(inventory, reservation: dict, *, index: tuple, add: str | None = None, drop: str | None = None) -> None:
-    """Make every SKU's hold answer to `add` / no longer to `drop`, and move the index entry, in one round trip."""
-    change = {"res": reservation["id"], "add": [add] if add else [], "drop": [drop] if drop else []}
-    run_scripts(inventory.redis, [index, *(inventory.ledger.call("rekey", sku, change) for sku in reservation["skus"])])
-
-
-def _require_unexpired(reservation: dict) -> None:
+def _require_unexpired(reservation: Reservation) -> None:
     """An active reservation past its expiry is about to be released by the sweeper: it cannot be
     re-keyed or extended back to life."""
     expires_at = reservation.get("expires_at")

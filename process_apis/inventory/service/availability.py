@@ -3,6 +3,7 @@ from the ledger, the rules and the catalogue as they are right now."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from shared.errors import Problem
 
@@ -15,39 +16,34 @@ from ..domain.availability import (
 )
 from ..domain.incoming import Incoming, incoming
 from ..domain.ledger import Position
-from ..domain.locations import Location, LocationGroup
+from ..domain.locations import Catalogue, Location, LocationGroup
+from ..domain.rules import RuleSet
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
+
+
+class AvailabilityResult(TypedDict):
+    """What GET /availability answers, before it is JSON: the positions, or per SKU the group."""
+
+    as_of: datetime
+    channel: str | None
+    positions: list[PositionAvailability]
+    groups: list[GroupAvailability]
+    #: with include=incoming: per (sku, location), the shipments its in_transit is made of
+    incoming: NotRequired[dict[tuple[str, str], list[Incoming]]]
 
 
 def _unknown(kind: str, ids: list[str]) -> Problem:
     return Problem(404, f"unknown {kind}: {', '.join(ids)}", type_slug=f"unknown-{kind.replace(' ', '-')}")
 
 
-def consistent_read(inventory, pairs_for, near: bool = False) -> tuple:
-    """(catalogue, rules, positions) in one round trip, consistent with each other; `near`: from
-    the near cache where it can (see LedgerStore.positions).
-
-    Which positions to read depends on the catalogue (a group's members), so they are planned
-    from the catalogue as last seen, and the version checks ride in the same pipeline; should a
-    version have moved, plan again with the new catalogue and rules.
-    """
-    catalogue, (_, _, rules) = inventory.catalogue.last(), inventory.rules.last()
-    for _ in range(3):
-        pairs = pairs_for(catalogue)
-        expected = [inventory.catalogue.cached_version, inventory.rules.cached_version]
-        probes = (inventory.catalogue.version_command, inventory.rules.version_command)
-        versions, positions = inventory.ledger.positions(pairs, probes=probes, near=near)
-        catalogue, (_, _, rules) = inventory.catalogue.current(versions[0]), inventory.rules.current(versions[1])
-        if versions == expected:
-            break
-    return catalogue, rules, positions
-
-
-def query(inventory, *, skus: list[str], locations: list[str], location_group: str | None, channel: str | None,
-          include_incoming: bool = False) -> dict:
+def query(inventory: Inventory, *, skus: list[str], locations: list[str], location_group: str | None,
+          channel: str | None, include_incoming: bool = False) -> AvailabilityResult:
     now = datetime.now(timezone.utc)
     holding = inventory.ledger.locations_holding(skus, near=True) if not (locations or location_group) else {}
 
-    def pairs_for(catalogue) -> list[tuple[str, str]]:
+    def pairs_for(catalogue: Catalogue) -> list[tuple[str, str]]:
         if location_group:
             group = catalogue.groups.get(location_group)
             members = [loc.id for loc in catalogue.members_serving(group, channel)] if group else []
@@ -56,7 +52,7 @@ def query(inventory, *, skus: list[str], locations: list[str], location_group: s
             return [(sku, loc) for sku in skus for loc in locations if loc in catalogue.locations]
         return [(sku, loc) for sku in skus for loc in holding[sku] if loc in catalogue.locations]
 
-    catalogue, rules, positions = consistent_read(inventory, pairs_for, near=True)
+    catalogue, rules, positions = inventory.ledger.read_consistent(pairs_for, near=True)
     group = catalogue.groups.get(location_group) if location_group else None
     if location_group and group is None:
         raise _unknown("location group", [location_group])
@@ -65,7 +61,7 @@ def query(inventory, *, skus: list[str], locations: list[str], location_group: s
         raise _unknown("location", missing)
 
     computed = [position_view(catalogue, rules, position, channel, now) for position in positions]
-    result = {"as_of": now, "channel": channel, "positions": computed, "groups": []}
+    result: AvailabilityResult = {"as_of": now, "channel": channel, "positions": computed, "groups": []}
     if group is not None:
         result["positions"] = []
         for sku in skus:
@@ -77,11 +73,12 @@ def query(inventory, *, skus: list[str], locations: list[str], location_group: s
     return result
 
 
-def incoming_view(inventory, catalogue, rules, positions: list[Position]) -> dict[tuple[str, str], list[Incoming]]:
+def incoming_view(inventory: Inventory, catalogue: Catalogue, rules: RuleSet,
+                  positions: list[Position]) -> dict[tuple[str, str], list[Incoming]]:
     """Per (sku, location): the shipments its in_transit is made of, with their ETAs. Asked for
     apart (one more round trip), so the plain availability read stays as it is."""
     shipments = inventory.ledger.shipments([(p.sku, p.location) for p in positions])
-    view = {}
+    view: dict[tuple[str, str], list[Incoming]] = {}
     for position, towards in zip(positions, shipments):
         destination = catalogue.locations[position.location]
         view[(position.sku, position.location)] = incoming(
@@ -89,7 +86,8 @@ def incoming_view(inventory, catalogue, rules, positions: list[Position]) -> dic
     return view
 
 
-def position_view(catalogue, rules, position: Position, channel: str | None, now: datetime) -> PositionAvailability:
+def position_view(catalogue: Catalogue, rules: RuleSet, position: Position, channel: str | None,
+                  now: datetime) -> PositionAvailability:
     """What `channel` may sell of one position under the rules."""
     location = catalogue.locations[position.location]
     return position_availability(
@@ -102,8 +100,8 @@ def position_view(catalogue, rules, position: Position, channel: str | None, now
     )
 
 
-def group_view(rules, group: LocationGroup, sku: str, members: list[PositionAvailability], positions: list[Position],
-               channel: str | None, now: datetime) -> GroupAvailability:
+def group_view(rules: RuleSet, group: LocationGroup, sku: str, members: list[PositionAvailability],
+               positions: list[Position], channel: str | None, now: datetime) -> GroupAvailability:
     """What `channel` may sell of `sku` across a group, from its members serving that channel
     (`members`, computed from their `positions`)."""
     reserved_by_channel: dict[str, int] = {}
@@ -118,7 +116,7 @@ def group_view(rules, group: LocationGroup, sku: str, members: list[PositionAvai
     )
 
 
-def candidate(rules, sku: str, location: Location, channel: str, now: datetime) -> dict:
+def candidate(rules: RuleSet, sku: str, location: Location, channel: str, now: datetime) -> dict[str, Any]:
     """What the Lua hold script needs to compute availability at one location, as data."""
     safety = rules.safety_stock_for(sku, location, channel)
     return {

@@ -2,15 +2,19 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import Problem
 
-from ..adapters.dead_letters import DISCARDED, OPEN, REDRIVEN
+from ..adapters.dead_letters import DISCARDED, OPEN, REDRIVEN, DeadLetter
 from ..publishing.sender import OUTCOMES_REFUSED, PUBLISHER_SOURCE
 from .ingest import ingest
 
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
-def _open_entry(inventory, entry_id: str) -> dict:
+
+def _open_entry(inventory: Inventory, entry_id: str) -> DeadLetter:
     entry = inventory.dead_letters.get(entry_id)
     if entry is None:
         raise Problem(404, f"no dead letter {entry_id}", type_slug="unknown-dead-letter")
@@ -19,7 +23,7 @@ def _open_entry(inventory, entry_id: str) -> dict:
     return entry
 
 
-def redrive(inventory, entry_id: str, *, correlation_id: str | None = None) -> dict:
+def redrive(inventory: Inventory, entry_id: str, *, correlation_id: str | None = None) -> DeadLetter | None:
     """Feed the stored event through ingest again. Closed if it now applies (or was a
     duplicate or stale); otherwise it stays open with the new error and a 422 says why.
     A batch of outcomes the Salesforce system API refused is re-driven by publishing its SKUs again."""
@@ -42,26 +46,26 @@ def redrive(inventory, entry_id: str, *, correlation_id: str | None = None) -> d
     return inventory.dead_letters.get(entry_id)
 
 
-def _republish(inventory, entry: dict) -> dict:
+def _republish(inventory: Inventory, entry: DeadLetter) -> DeadLetter | None:
     """Put the refused batch's SKUs back on the change stream: the publisher computes their values
     anew and sends them (the old values would be stale by now, and the fence would skip them)."""
     outcomes = entry["payload"].get("outcomes") if isinstance(entry["payload"], dict) else None
     skus = sorted({outcome["sku"] for outcome in outcomes or () if isinstance(outcome, dict) and outcome.get("sku")})
     if not skus:
         raise Problem(422, f"dead letter {entry['id']} names no SKU to publish again", type_slug="redrive-failed")
-    command, keys, args = inventory.changes.record_call(dict.fromkeys(skus, time.time_ns() // 1_000_000))
-    inventory.redis.execute_command(command, *keys, *args)
+    inventory.changes.republish(skus, time.time_ns() // 1_000_000)
     if not inventory.dead_letters.close(entry, REDRIVEN, outcome="republished"):
         raise Problem(409, f"dead letter {entry['id']} was closed meanwhile", type_slug="dead-letter-closed")
     return inventory.dead_letters.get(entry["id"])
 
 
-def _ingest_without_dead_lettering(inventory, payload, correlation_id) -> dict:
+def _ingest_without_dead_lettering(inventory: Inventory, payload: object,
+                                   correlation_id: str | None) -> dict[str, Any]:
     outcome = ingest(inventory, [payload], correlation_id=correlation_id, dead_letter=False)
     return outcome["not_applied"][0] if outcome["not_applied"] else {"outcome": "applied"}
 
 
-def discard(inventory, entry_id: str, reason: str) -> dict:
+def discard(inventory: Inventory, entry_id: str, reason: str) -> DeadLetter | None:
     entry = _open_entry(inventory, entry_id)
     if not inventory.dead_letters.close(entry, DISCARDED, discard_reason=reason):
         raise Problem(409, f"dead letter {entry_id} was closed meanwhile", type_slug="dead-letter-closed")

@@ -6,6 +6,8 @@ acknowledged before it is applied (and logged) or in the dead-letter queue with 
 from __future__ import annotations
 
 import json
+from collections.abc import Container
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
 
@@ -13,7 +15,10 @@ from shared import metrics
 
 from ..domain.events import InventoryEvent
 from ..domain.ledger import Outcome
-from ..schemas import load_event
+from .event_parsing import load_event
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 SCHEMA_INVALID = "schema_invalid"
 NON_INTEGER_QUANTITY = "non_integer_quantity"
@@ -24,14 +29,14 @@ EVENTS = metrics.counter("inventory_events_total", "Events by outcome", ("outcom
 NEGATIVE = metrics.counter("inventory_negative_positions_total", "Positions an issue took below zero on hand")
 
 
-def _invalid_reason(item, messages: dict) -> str:
+def _invalid_reason(item: object, messages: dict[str, Any] | list[Any]) -> str:
     quantity = item.get("quantity") if isinstance(item, dict) else None
     if "quantity" in messages and isinstance(quantity, (float, str)) and not isinstance(quantity, bool):
         return NON_INTEGER_QUANTITY
     return SCHEMA_INVALID
 
 
-def _validate(item, known_locations) -> InventoryEvent | tuple[str, object]:
+def _validate(item: object, known_locations: Container[str]) -> InventoryEvent | tuple[str, object]:
     if not isinstance(item, dict):
         return SCHEMA_INVALID, {"_schema": ["an event must be a JSON object"]}
     try:
@@ -44,8 +49,10 @@ def _validate(item, known_locations) -> InventoryEvent | tuple[str, object]:
     return event
 
 
-def ingest(inventory, items: list, *, correlation_id: str | None = None, dead_letter: bool = True) -> dict:
-    """Apply what is valid; dead-letter the rest (or, when re-driving, only report it)."""
+def ingest(inventory: Inventory, items: list[Any], *, correlation_id: str | None = None,
+           dead_letter: bool = True) -> dict[str, Any]:
+    """Apply what is valid; dead-letter the rest (or, when re-driving, only report it). Returns the
+    count per outcome and the items not applied, as POST /events answers."""
     known_locations = inventory.catalogue.current().locations
     valid: list[tuple[int, InventoryEvent]] = []
     rejected: list[tuple[int, str, object]] = []
@@ -57,7 +64,7 @@ def ingest(inventory, items: list, *, correlation_id: str | None = None, dead_le
             rejected.append((index, *checked))
 
     counts = {outcome.value: 0 for outcome in Outcome}
-    not_applied = []
+    not_applied: list[dict[str, Any]] = []
     applied = inventory.ledger.apply([event for _, event in valid]) if valid else []
     for (index, event), result in zip(valid, applied):
         if result.too_old:

@@ -3,21 +3,37 @@ active reservations holding stock at a location (a store's pickups); newest firs
 at a time, from the indexes checked against the reservations and their holds."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import Enum
+from typing import TYPE_CHECKING, Literal
+
 from ..adapters.reservation_index import reservation_id
-from .reservations import ACTIVE, CONSUMED, EXPIRED, FULFILLED, PENDING, RELEASED
+from .reservations import ACTIVE, CONSUMED, EXPIRED, FULFILLED, PENDING, RELEASED, Reservation
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 #: Index batches read for one page at most: stale entries are dropped as they are met, so a page
 #: comes back short (with its cursor) only after a burst of them.
 MAX_BATCHES = 5
-_STALE = object()
+
+
+class _Stale(Enum):
+    STALE = "stale"
+
+
+_STALE = _Stale.STALE
+#: What a page makes of one index entry: the reservation to list, None to skip it, or _STALE to
+#: drop the entry from the index.
+Verdict = Reservation | None | Literal[_Stale.STALE]
 _STORED_STATUSES = (PENDING, ACTIVE, FULFILLED, RELEASED, EXPIRED)  # not rejected: never indexed
 
 
-def by_external_ref(inventory, *, external_ref: str, channel: str | None, status: str | None,
-                    after: str | None, limit: int) -> tuple[list[dict], str | None]:
-    def listed(docs: list[dict | None]) -> list:
+def by_external_ref(inventory: Inventory, *, external_ref: str, channel: str | None, status: str | None,
+                    after: str | None, limit: int) -> tuple[list[Reservation], str | None]:
+    def listed(docs: list[Reservation | None]) -> list[Verdict]:
         holding = _holds(inventory, [doc for doc in docs if doc and doc["status"] in (ACTIVE, FULFILLED)])
-        verdicts = []
+        verdicts: list[Verdict] = []
         for doc in docs:
             if doc is None or doc["status"] not in _STORED_STATUSES:
                 verdicts.append(_STALE)  # retired, or never became active
@@ -36,12 +52,12 @@ def by_external_ref(inventory, *, external_ref: str, channel: str | None, status
     return _page(inventory, inventory.reservation_index.by_ref(external_ref), after, limit, listed)
 
 
-def at_location(inventory, *, location: str, channel: str | None, after: str | None,
-                limit: int) -> tuple[list[dict], str | None]:
-    def listed(docs: list[dict | None]) -> list:
+def at_location(inventory: Inventory, *, location: str, channel: str | None, after: str | None,
+                limit: int) -> tuple[list[Reservation], str | None]:
+    def listed(docs: list[Reservation | None]) -> list[Verdict]:
         active = [doc for doc in docs if doc and doc["status"] == ACTIVE]
         held = _holds(inventory, active, location)
-        verdicts = []
+        verdicts: list[Verdict] = []
         for doc in docs:
             if doc is not None and doc["status"] == PENDING:
                 verdicts.append(None)  # indexed just before it becomes active
@@ -54,12 +70,12 @@ def at_location(inventory, *, location: str, channel: str | None, after: str | N
     return _page(inventory, inventory.reservation_index.at(location, channel), after, limit, listed)
 
 
-def _page(inventory, key: str, after: str | None, limit: int, listed) -> tuple[list[dict], str | None]:
+def _page(inventory: Inventory, key: str, after: str | None, limit: int,
+          listed: Callable[[list[Reservation | None]], list[Verdict]]) -> tuple[list[Reservation], str | None]:
     """Up to `limit` reservations from index `key` after the cursor, and the next cursor (None at
-    the end). `listed(docs)` says per entry: the reservation to list, None to skip it, or _STALE
-    to drop it from the index."""
+    the end). `listed(docs)` gives the verdict on each entry."""
     index = inventory.reservation_index
-    items: list[dict] = []
+    items: list[Reservation] = []
     cursor = after
     for _ in range(MAX_BATCHES):
         wanted = limit - len(items)
@@ -75,7 +91,7 @@ def _page(inventory, key: str, after: str | None, limit: int, listed) -> tuple[l
     return items, cursor
 
 
-def _holds(inventory, docs: list[dict], location: str | None = None) -> dict[str, bool]:
+def _holds(inventory: Inventory, docs: list[Reservation], location: str | None = None) -> dict[str, bool]:
     """Whether each reservation still holds any unit (at `location`, or anywhere), in one round trip."""
     wanted = [(sku, doc["id"]) for doc in docs for sku in doc["skus"]]
     found = dict.fromkeys((doc["id"] for doc in docs), False)

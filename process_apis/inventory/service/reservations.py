@@ -12,15 +12,20 @@ import time
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
 
 from shared import metrics
 from shared.errors import Problem
 
-from ..domain.availability import held_for_other_channels
-from ..adapters.ledger import hold_reply
-from ..adapters.pipelines import run_scripts
+from ..adapters.ledger import HoldReply
 from ..adapters.reservation_index import held_locations
+from ..domain.availability import held_for_other_channels
+from ..domain.locations import Catalogue
+from ..domain.rules import RuleSet
 from .availability import candidate
+
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
 
 PENDING, ACTIVE, FULFILLED, CONSUMED = "pending", "active", "fulfilled", "consumed"
 RELEASED, EXPIRED, REJECTED = "released", "expired", "rejected"
@@ -32,12 +37,29 @@ HEADER_WRITE_ATTEMPTS = 5
 RESERVATIONS = metrics.counter("inventory_reservations_total", "Reservation requests by result", ("result",))
 EXPIRED_TOTAL = metrics.counter("inventory_reservations_expired_total", "Reservations released by expiry")
 
+#: A reservation's header: the JSON document stored and shown to clients (api/reservations_schemas.py),
+#: with the SKUs it holds and each line's allocations.
+Reservation = dict[str, Any]
+#: A request line (sku, location or location_group, quantity), or a release line.
+Line = dict[str, Any]
+
+
+class Shortfall(TypedDict):
+    """A line reserved short: what it asked for, and what was available."""
+
+    line: int  # index of the line in the request
+    sku: str
+    location: str | None
+    location_group: str | None
+    requested: int
+    available: int
+
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _ttl(inventory, ttl_seconds: int | None) -> int:
+def _ttl(inventory: Inventory, ttl_seconds: int | None) -> int:
     settings = inventory.settings
     ttl = ttl_seconds or settings.reservation_default_ttl_seconds
     if ttl > settings.reservation_max_ttl_seconds:
@@ -46,7 +68,8 @@ def _ttl(inventory, ttl_seconds: int | None) -> int:
     return ttl
 
 
-def _line_request(inventory, catalogue, rules, line: dict, channel: str, allow_partial: bool, now: datetime) -> dict:
+def _line_request(inventory: Inventory, catalogue: Catalogue, rules: RuleSet, line: Line, channel: str,
+                  allow_partial: bool, now: datetime) -> dict[str, Any]:
     """The Lua hold script's view of one line: candidates in sourcing order, with their rules."""
     if line["location"]:
         location = catalogue.locations.get(line["location"])
@@ -81,26 +104,21 @@ def _line_request(inventory, catalogue, rules, line: dict, channel: str, allow_p
     }
 
 
-def _release_all(inventory, reservation: dict) -> None:
+def _release_all(inventory: Inventory, reservation: Reservation) -> None:
     inventory.ledger.release_all(reservation["skus"], reservation["id"])
 
 
-def _finish(inventory, reservation: dict, status: str, from_statuses: tuple[str, ...]) -> bool:
+def _finish(inventory: Inventory, reservation: Reservation, status: str, from_statuses: tuple[str, ...]) -> bool:
     reservation["status"] = status
-    stored, _ = inventory.reservations.transition(reservation, from_statuses)
-    if stored:
-        # After the change, so a crash in between leaves a stale index entry, dropped when read.
-        left = inventory.reservation_index.left_call(reservation)
-        run_scripts(inventory.redis, [*inventory.reservations.finished_calls(reservation["id"], TERMINAL_RETENTION_SECONDS),
-                                      *([left] if left else [])])
-    return stored
+    return inventory.reservations.finish(reservation, from_statuses, keep_seconds=TERMINAL_RETENTION_SECONDS)
 
 
-def _plan(inventory, lines: list[dict], channel: str, allow_partial: bool, now: datetime, catalogue, rules) -> list[dict]:
+def _plan(inventory: Inventory, lines: list[Line], channel: str, allow_partial: bool, now: datetime,
+          catalogue: Catalogue, rules: RuleSet) -> list[dict[str, Any]]:
     return [_line_request(inventory, catalogue, rules, line, channel, allow_partial, now) for line in lines]
 
 
-def create(inventory, request: dict) -> tuple[dict, list[dict]]:
+def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, list[Shortfall]]:
     """Hold stock for every line; returns (reservation, shortfalls of partial lines)."""
     now = datetime.now(timezone.utc)
     ttl = _ttl(inventory, request.get("ttl_seconds"))
@@ -112,7 +130,7 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
     expected = [inventory.catalogue.cached_version, inventory.rules.cached_version]
     lua_lines = _plan(inventory, lines, channel, allow_partial, now, catalogue, rules)
     expires_at = now + timedelta(seconds=ttl)
-    reservation = {
+    reservation: Reservation = {
         "id": uuid.uuid4().hex,
         "status": PENDING,
         "channel": channel,
@@ -131,13 +149,8 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         ],
     }
     requests = _hold_requests(reservation, lines, lua_lines)
-    # One round trip: the version checks, the header (first, for crash safety), every SKU's hold.
-    replies = run_scripts(inventory.redis, [
-        inventory.catalogue.version_call(), inventory.rules.version_call(),
-        *inventory.reservations.create_calls(reservation, _ms(expires_at)),
-        *(inventory.ledger.call("hold", sku, request) for sku, request in requests.items()),
-    ])
-    versions, first_try = replies[:2], dict(zip(requests, map(hold_reply, replies[-len(requests):])))
+    first_try: dict[str, HoldReply] | None
+    versions, first_try = inventory.reservations.hold(reservation, _ms(expires_at), requests)
     try:
         if versions != expected:  # the rules or the network changed meanwhile: plan again
             inventory.ledger.release_all(reservation["skus"], reservation["id"])
@@ -154,27 +167,17 @@ def create(inventory, request: dict) -> tuple[dict, list[dict]]:
         _finish(inventory, reservation, REJECTED, (PENDING,))
         raise
     reservation["status"] = ACTIVE
-    # Index, commit the pending holds and activate the header in one round trip; the availability
-    # change is recorded in it too (the holds are in place already, so in any order of the calls).
-    # The index goes first (run_scripts keeps that order on a cluster too): a crash after it
-    # leaves a stale entry, dropped when read, never an active reservation missing from it.
-    index = inventory.reservation_index.activated_call(reservation)
-    commits = [inventory.ledger.call("commit", sku, {"res": reservation["id"]})
-               for sku in reservation["skus"]] if len(reservation["skus"]) > 1 else []
-    record = inventory.ledger.record_call(dict.fromkeys(reservation["skus"], _ms(now)))
-    replies = run_scripts(inventory.redis, [index, *commits, inventory.reservations.transition_call(reservation, (PENDING,)),
-                                            *([record] if record else [])])
-    stored, found = replies[1 + len(commits)]
+    stored, found = inventory.reservations.activate(reservation, (PENDING,), changed_at_ms=_ms(now))
     if not stored:  # the sweeper expired it while it was being made (a very short TTL)
         _release_all(inventory, reservation)
-        if left := inventory.reservation_index.left_call(reservation):
-            run_scripts(inventory.redis, [left])
+        inventory.reservation_index.remove_from_locations(reservation)
         raise Problem(409, f"reservation {found} before it was complete", type_slug="reservation-state")
     RESERVATIONS.labels("partial" if shortfalls else "reserved").inc()
     return reservation, shortfalls
 
 
-def _hold_requests(reservation: dict, lines: list[dict], lua_lines: list[dict]) -> dict[str, dict]:
+def _hold_requests(reservation: Reservation, lines: list[Line],
+                   lua_lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The hold script's request per SKU (pending while the reservation spans several SKUs)."""
     by_sku = _lines_by_sku(lines)
     return {
@@ -184,14 +187,15 @@ def _hold_requests(reservation: dict, lines: list[dict], lua_lines: list[dict]) 
     }
 
 
-def _lines_by_sku(lines: list[dict]) -> dict[str, list[int]]:
+def _lines_by_sku(lines: list[Line]) -> dict[str, list[int]]:
     by_sku: dict[str, list[int]] = defaultdict(list)
     for index, line in enumerate(lines):
         by_sku[line["sku"]].append(index)
     return by_sku
 
 
-def _hold_lines(inventory, reservation: dict, lines: list[dict], requests: dict, replies: dict | None) -> list[dict]:
+def _hold_lines(inventory: Inventory, reservation: Reservation, lines: list[Line], requests: dict[str, dict[str, Any]],
+               replies: dict[str, HoldReply] | None) -> list[Shortfall]:
     """Settle the holds of every SKU (`replies`: a first try already made). Should a SKU be short
     only because of other reservations' pending holds, let go of everything and try again shortly:
     waiting while holding could deadlock two reservations that each wait for the other."""
@@ -218,8 +222,8 @@ def _hold_lines(inventory, reservation: dict, lines: list[dict], requests: dict,
     return shortfalls
 
 
-def _shortfalls(replies: dict, by_sku: dict, lines: list[dict]) -> list[dict]:
-    shortfalls = []
+def _shortfalls(replies: dict[str, HoldReply], by_sku: dict[str, list[int]], lines: list[Line]) -> list[Shortfall]:
+    shortfalls: list[Shortfall] = []
     for sku, reply in replies.items():
         for short in reply["short"]:
             index = by_sku[sku][short["line"] - 1]
@@ -229,20 +233,20 @@ def _shortfalls(replies: dict, by_sku: dict, lines: list[dict]) -> list[dict]:
     return sorted(shortfalls, key=lambda short: short["line"])
 
 
-def _reject(shortfalls: list[dict]):
+def _reject(shortfalls: list[Shortfall]) -> NoReturn:
     """Refuse the reservation; nothing is held any more (create() then marks it rejected)."""
     RESERVATIONS.labels("short").inc()
     raise Problem(409, "not enough stock for every line", type_slug="insufficient-stock", shortfalls=shortfalls)
 
 
-def get(inventory, reservation_id: str) -> dict:
+def get(inventory: Inventory, reservation_id: str) -> Reservation:
     return read(inventory, reservation_id)[0]
 
 
-def read(inventory, reservation_id: str) -> tuple[dict, str]:
+def read(inventory: Inventory, reservation_id: str) -> tuple[Reservation, str]:
     """The reservation as a client sees it, and its header's stored text (to write it back only
     if nothing changed it meanwhile)."""
-    text = inventory.reservations.get_text(reservation_id)
+    text = inventory.reservations.get_text(reservation_id) or ""
     reservation = json.loads(text) if text else None
     if reservation is None or reservation["status"] in (PENDING, REJECTED):
         raise Problem(404, f"no reservation {reservation_id}", type_slug="unknown-reservation")
@@ -252,13 +256,13 @@ def read(inventory, reservation_id: str) -> tuple[dict, str]:
     return reservation, text
 
 
-def _require_status(reservation: dict, *allowed: str) -> None:
+def _require_status(reservation: Reservation, *allowed: str) -> None:
     if reservation["status"] not in allowed:
         raise Problem(409, f"reservation is {reservation['status']}; this needs it {' or '.join(allowed)}",
                       type_slug="reservation-state")
 
 
-def release(inventory, reservation_id: str, lines: list[dict] | None) -> dict:
+def release(inventory: Inventory, reservation_id: str, lines: list[Line] | None) -> Reservation:
     reservation, text = read(inventory, reservation_id)
     _require_status(reservation, ACTIVE)
     if lines is None:
@@ -282,8 +286,7 @@ def release(inventory, reservation_id: str, lines: list[dict] | None) -> dict:
         last = attempt == HEADER_WRITE_ATTEMPTS - 1  # then the status guard alone: never unrecorded
         if inventory.reservations.transition(reservation, (ACTIVE,), unchanged_since=None if last else text)[0]:
             emptied = sorted(set(held_before) - set(held_locations(reservation)))
-            if left := inventory.reservation_index.left_call(reservation, emptied):
-                run_scripts(inventory.redis, [left])
+            inventory.reservation_index.remove_from_locations(reservation, emptied)
             return reservation
         reservation, text = read(inventory, reservation_id)
         if reservation["status"] != ACTIVE:
@@ -291,7 +294,7 @@ def release(inventory, reservation_id: str, lines: list[dict] | None) -> dict:
     return reservation
 
 
-def _subtract(reservation: dict, sku: str, location: str, quantity: int) -> None:
+def _subtract(reservation: Reservation, sku: str, location: str, quantity: int) -> None:
     """Record in the header that `quantity` units of `sku` at `location` were released."""
     for line in reservation["lines"]:
         for allocation in line["allocations"] if line["sku"] == sku else ():
@@ -301,7 +304,7 @@ def _subtract(reservation: dict, sku: str, location: str, quantity: int) -> None
             quantity -= take
 
 
-def fulfil(inventory, reservation_id: str) -> dict:
+def fulfil(inventory: Inventory, reservation_id: str) -> Reservation:
     """Stop the clock: units stay held until SAP's goods issue for this reservation arrives."""
     for attempt in range(HEADER_WRITE_ATTEMPTS):
         reservation, text = read(inventory, reservation_id)
@@ -320,12 +323,11 @@ def fulfil(inventory, reservation_id: str) -> dict:
     for sku in reservation["skus"]:
         inventory.ledger.fulfil(sku, reservation_id, _ms(now))
     # Fulfilled is no pickup any more: out of the location indexes (after, as every removal).
-    if left := inventory.reservation_index.left_call(reservation):
-        run_scripts(inventory.redis, [left])
+    inventory.reservation_index.remove_from_locations(reservation)
     return reservation
 
 
-def expire_due(inventory, limit: int = 100) -> int:
+def expire_due(inventory: Inventory, limit: int = 100) -> int:
     """Release every reservation whose time is up; safe to run in several workers at once."""
     expired = 0
     now = datetime.now(timezone.utc)

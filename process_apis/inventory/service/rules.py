@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import Problem
 
@@ -16,14 +17,20 @@ from ..domain.rules import (
     ambiguous_transit_times,
 )
 
+if TYPE_CHECKING:  # bootstrap imports the services it wires
+    from ..bootstrap import Inventory
+
+#: The rule set as stored: the JSON document PUT /rules validated, instants as ISO 8601 text.
+RuleDocument = dict[str, Any]
+
 _SELECTOR_FIELDS = ("sku", "category", "location", "location_type", "channel")
 
 
-def _selector(rule: dict) -> Selector:
+def _selector(rule: dict[str, Any]) -> Selector:
     return Selector(**{name: rule.get(name) for name in _SELECTOR_FIELDS})
 
 
-def parse_rule_set(document: dict) -> RuleSet:
+def parse_rule_set(document: RuleDocument) -> RuleSet:
     """Domain rules from a stored (already validated) rule document."""
     return RuleSet(
         safety_stock=tuple(
@@ -48,12 +55,12 @@ def etag(version: int) -> str:
     return f'"rules-v{version}"'
 
 
-def current(inventory) -> tuple[int, dict]:
+def current(inventory: Inventory) -> tuple[int, RuleDocument]:
     version, document, _ = inventory.rules.current()
     return version, document
 
 
-def replace(inventory, document: dict, *, if_match: str | None) -> int:
+def replace(inventory: Inventory, document: RuleDocument, *, if_match: str | None) -> int:
     """Store `document` as the next version, if `if_match` names the current one."""
     if not if_match:
         raise Problem(428, "PUT /rules needs If-Match with the ETag of the rule set you changed", type_slug="precondition-required")

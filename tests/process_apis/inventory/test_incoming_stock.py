@@ -11,18 +11,9 @@ import pytest
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.adapters.ledger import LedgerStore, replay
 from process_apis.inventory.api.availability import plain
-from process_apis.inventory.schemas import AvailabilitySchema
+from process_apis.inventory.api.availability_schemas import AvailabilitySchema
 from process_apis.inventory.service.availability import query
-from tests.process_apis.inventory.test_api import (  # noqa: F401  (fixtures)
-    V1,
-    api,
-    app,
-    assert_problem,
-    availability,
-    network,
-    put_rules,
-    send,
-)
+from tests.process_apis.inventory.support import V1, assert_problem, availability, put_rules, send
 from tests.support.inventory import at, event_json
 
 HOUR_MS = 3_600_000

@@ -252,14 +252,13 @@ def test_a_send_that_outlived_the_lease_records_and_acknowledges_nothing(app, ap
     with running(inventory, receiver, lease_seconds=0.8) as runner:
         receive(api, 5)
         assert wait_until(lambda: receiver.in_flight == 1)
-        successor = inventory.redis.lock(inventory.ledger.keys.publisher_lease, timeout=60, blocking=False,
-                                         thread_local=False)
-        assert wait_until(lambda: successor.acquire(blocking=False), timeout=5)  # the lease lapsed mid-send
+        successor = inventory.leases.publisher(60)
+        assert wait_until(successor.take, timeout=5)  # the lease lapsed mid-send
         assert wait_until(lambda: receiver.in_flight == 0 and not runner.publisher.held)
     assert receiver.outcome_count() > 0  # the receiver took the batch...
     assert all(value is None or value.available_to_sell != 5  # ...but it was not recorded as published
                for value in inventory.published.read(["MAT-1"]).values())
-    assert inventory.redis.xpending(inventory.changes.key, "publisher")["pending"] >= 1  # nor acknowledged
+    assert inventory.changes.redis.xpending(inventory.changes.key, "publisher")["pending"] >= 1  # nor acknowledged
     successor.release()
 
 

@@ -156,7 +156,7 @@ def test_many_changes_in_one_window_send_one_outcome_per_key_with_the_latest_val
         [outcome] = receiver.history(key)
         assert (outcome["available_to_sell"], outcome["status"]) == (on_hand, "in_stock")
         assert outcome["occurred_at"] == event_json("r-1", "stock.received", ms=1)["occurred_at"]  # the oldest
-    assert inventory.redis.xpending(inventory.changes.key, "publisher")["pending"] == 0
+    assert inventory.changes.redis.xpending(inventory.changes.key, "publisher")["pending"] == 0
 
 
 def test_a_value_equal_to_the_last_published_is_not_sent_again(world):

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from process_apis.inventory.domain.ledger import Ledger, Outcome
-from process_apis.inventory.schemas import load_event
+from process_apis.inventory.service.event_parsing import load_event
 from system_apis.sap.documents import DocumentItem, MaterialDocument
 from system_apis.sap.locations import LocationMap
 from system_apis.sap.movements import MOVEMENTS, map_document, map_item

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import redis
 
+from process_apis.inventory.adapters.near_cache import DirectReads, NearCache, create_reads
 from process_apis.inventory.app import create_app
 from gateway.settings import Settings
-from shared.near_cache import DirectReads, NearCache
-from shared.redis import create_reads, create_redis
+from shared.redis import create_redis
 from tests.support.auth import service_client
 from tests.support.availability_receiver import wait_until
 from tests.support.inventory import event_json

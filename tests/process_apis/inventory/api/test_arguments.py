@@ -6,7 +6,7 @@ import pytest
 from marshmallow import Schema, fields, post_load
 from werkzeug.exceptions import UnprocessableEntity
 
-from shared.arguments import MemoizedQueryParser
+from process_apis.inventory.api.arguments import MemoizedQueryParser
 
 
 class CountingQuery(Schema):

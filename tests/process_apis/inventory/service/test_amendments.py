@@ -12,17 +12,7 @@ import pytest
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.adapters.ledger import LedgerStore, replay
 from process_apis.inventory.service.reservations import expire_due
-from tests.process_apis.inventory.test_api import (  # noqa: F401  (fixtures)
-    V1,
-    api,
-    app,
-    assert_problem,
-    network,
-    position,
-    receive,
-    reserve,
-    send,
-)
+from tests.process_apis.inventory.support import V1, assert_problem, position, receive, reserve, send
 from tests.support.auth import service_client
 from tests.support.inventory import event_json
 

@@ -10,16 +10,7 @@ import pytest
 
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.service.reservations import RELEASED
-from tests.process_apis.inventory.test_api import (  # noqa: F401  (fixtures)
-    V1,
-    api,
-    app,
-    assert_problem,
-    network,
-    receive,
-    reserve,
-    send,
-)
+from tests.process_apis.inventory.support import V1, assert_problem, receive, reserve, send
 from tests.support.auth import service_client
 from tests.support.inventory import event_json
 

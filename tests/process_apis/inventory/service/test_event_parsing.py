@@ -1,6 +1,6 @@
 """The ingest fast path gives exactly what EventSchema gives, or steps aside for marshmallow.
 
-`schemas._fast_event(item)` must return either None (marshmallow then decides and words the
+`event_parsing._fast_event(item)` must return either None (marshmallow then decides and words the
 errors) or an InventoryEvent equal to `EventSchema().load(item)`; `load_event` must accept and
 reject exactly what the schema does, with the schema's messages.
 """
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from process_apis.inventory.domain.events import ISSUE_REASONS, STOCK_TYPES, EventType
-from process_apis.inventory.schemas import FAST_PATH_FIELDS, EventSchema, _fast_event, load_event
+from process_apis.inventory.service.event_parsing import FAST_PATH_FIELDS, EventSchema, _fast_event, load_event
 
 SCHEMA = EventSchema()
 

@@ -10,7 +10,8 @@ cached is dropped and reads go straight to Redis until it is back.
 
 redis-py's own client cache would do this, but it needs Redis >= 7.4 with RESP3 and does not
 serve pipelined reads; this one works on every Redis the gateway supports, standalone only.
-Replies are shared between threads: callers treat them as read-only.
+Replies are shared between threads: callers treat them as read-only. `create_reads` picks the near
+cache or direct reads for a store.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ..settings import InventorySettings
 from shared.metrics import counter
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,14 @@ def direct_read(client, commands: Sequence[Command]) -> list:
     for command in commands:
         pipe.execute_command(*command)
     return pipe.execute()
+
+
+def create_reads(settings: InventorySettings, client) -> NearCache | DirectReads:
+    """What hot reads go through: a near cache on a standalone Redis, Redis itself otherwise (the
+    embedded store answers in-process already; a cluster would need a subscriber per node)."""
+    if settings.near_cache_entries and type(client) is redis.Redis:
+        return NearCache(client, max_entries=settings.near_cache_entries)
+    return DirectReads(client)
 
 
 class DirectReads:

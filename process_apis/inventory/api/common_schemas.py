@@ -1,0 +1,10 @@
+"""What several of the process API's schemas share: the identifier and channel fields."""
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from ..service.event_parsing import Identifier
+
+__all__ = ["Channel", "Identifier"]
+
+Channel = lambda **kw: fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"), **kw)  # noqa: E731
