@@ -11,6 +11,7 @@ import logging
 import shutil
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from shared import metrics
@@ -70,7 +71,7 @@ def cmd_serve(args, settings: Settings) -> int:
 
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     print(banner.banner(settings, f"http://{shown}:{port}", generated, api_keys), flush=True)
-    hooks = {"child_exit": lambda _, worker: metrics.mark_worker_dead(worker.pid)}
+    hooks: dict[str, Callable[..., object]] = {"child_exit": lambda _, worker: metrics.mark_worker_dead(worker.pid)}
     if metrics_directory:
         hooks["on_exit"] = lambda _: shutil.rmtree(metrics_directory, ignore_errors=True)
     GunicornServer(load, gthread_config(host, port, workers=workers, threads=args.threads or settings.threads,

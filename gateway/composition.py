@@ -99,6 +99,7 @@ class Gateway:
     dispatcher: PrefixDispatcher | None = None
 
     def __call__(self, environ, start_response):
+        assert self.dispatcher is not None  # create_gateway sets it before the gateway serves
         return self.dispatcher(environ, start_response)
 
     @property

@@ -9,6 +9,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from shared.auth import CredentialStore, new_api_key
 from shared.auth.scopes import CHANNEL, OPERATOR, SERVICE, SERVICE_SCOPE, SYSTEM
@@ -70,7 +71,7 @@ def demo_settings(settings: Settings) -> tuple[Settings, DemoCredentials]:
     webhook secret left unset are generated at random for this run (there is no built-in password),
     and SAP_LOCATION_MAP defaults to the simulator's demo landscape. With the Salesforce simulator
     inside, its connected app defaults to the fixed demo client the README gives."""
-    changes = {}
+    changes: dict[str, Any] = {}
     if salesforce_simulator_in_process(settings):
         changes["salesforce_client_id"] = settings.salesforce_client_id or DEMO_SALESFORCE_CLIENT_ID
         changes["salesforce_client_secret"] = settings.salesforce_client_secret or DEMO_SALESFORCE_CLIENT_SECRET

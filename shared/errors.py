@@ -59,7 +59,8 @@ class Problem(Exception):
         return body
 
     def to_response(self) -> flask.Response:
-        response = flask.current_app.json.response(self.to_dict())
+        # Typed as werkzeug's sansio Response; it is the app's response_class, a flask.Response.
+        response: flask.Response = flask.current_app.json.response(self.to_dict())  # type: ignore[assignment]
         response.status_code = self.status
         response.content_type = PROBLEM_CONTENT_TYPE
         response.headers.update(self.headers)
@@ -83,7 +84,7 @@ def problem_from_http_exception(error: HTTPException) -> Problem:
     return Problem(status, data.get("message") or _default_detail(error, errors), headers=headers, **extensions)
 
 
-def _default_detail(error: HTTPException, errors: Any) -> str:
+def _default_detail(error: HTTPException, errors: Any) -> str | None:
     limit = flask.current_app.config.get("MAX_CONTENT_LENGTH")
     if errors:
         return _validation_detail(errors)
@@ -144,7 +145,7 @@ class ProblemApi(Api):
     def _register_responses(self) -> None:
         # flask-smorest documents error responses as application/json; ours are problem+json.
         for status in http.HTTPStatus:
-            response = {"description": status.phrase}
+            response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
                 prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)

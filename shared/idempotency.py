@@ -153,7 +153,8 @@ def _in_flight() -> Problem:
 
 def _document(view: Callable, required: bool) -> None:
     # flask-smorest builds the OpenAPI operation from `_apidoc`; add the header and its errors.
-    apidoc = view._apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))  # never edit the wrapped view's doc
+    apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))  # never edit the wrapped view's doc
+    view._apidoc = apidoc  # type: ignore[attr-defined]  # flask-smorest's attribute on view functions
     apidoc.setdefault("arguments", {}).setdefault("parameters", []).append({
         "in": "header",
         "name": KEY_HEADER,

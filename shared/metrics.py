@@ -25,7 +25,7 @@ _lock = threading.Lock()
 _defined: dict[str, Any] = {}
 
 
-def _get_or_create(kind: type, name: str, documentation: str, labelnames: tuple[str, ...], **kwargs: Any) -> Any:
+def _get_or_create(kind: type[Any], name: str, documentation: str, labelnames: tuple[str, ...], **kwargs: Any) -> Any:
     # Metrics are process-wide but apps are created many times (tests, all-in-one mode);
     # registering the same name twice would raise "Duplicated timeseries".
     with _lock:

@@ -236,7 +236,8 @@ class LimitSettings(Protocol):
     """What the limiter reads of the settings (shared.config.SharedSettings has it; this module does not
     import that one, which checks its limits with `parse_limit` from here)."""
 
-    rate_limit_sync_seconds: float
+    @property
+    def rate_limit_sync_seconds(self) -> float: ...
 
     @property
     def rate_limits(self) -> Mapping[str, str]: ...

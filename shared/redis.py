@@ -29,8 +29,9 @@ def create_redis(settings: SharedSettings) -> redis.Redis | RedisCluster | faker
     """A client for the configured store; every client returns `str`, not `bytes`."""
     if is_embedded(settings):
         return _create_embedded()
+    assert settings.redis_url  # not embedded: a URL is configured
     if settings.redis_cluster:
-        return _create_cluster(settings)
+        return _create_cluster(settings.redis_url, settings)
     return redis.Redis.from_url(
         settings.redis_url,
         decode_responses=True,
@@ -55,8 +56,8 @@ def _create_embedded() -> fakeredis.FakeRedis:
     return fakeredis.FakeRedis(server=_embedded_server, decode_responses=True)
 
 
-def _create_cluster(settings: SharedSettings) -> RedisCluster:
-    parts = urlsplit(settings.redis_url)
+def _create_cluster(url: str, settings: SharedSettings) -> RedisCluster:
+    parts = urlsplit(url)
     if parts.scheme in CLUSTER_SCHEMES:
         parts = parts._replace(scheme=parts.scheme.removesuffix("+cluster"))
     # Connects to the seed node to discover the slot map, so an unreachable cluster fails here.

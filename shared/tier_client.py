@@ -159,7 +159,7 @@ class WSGITransport(BaseAdapter):
         super().__init__()
         self.app = app
 
-    def send(self, request, **_):
+    def send(self, request, *_, **__):  # stream, timeout, verify, cert, proxies: nothing to do in-process
         return self.call(request.method, request.url, request.headers.items(), request.body, request=request)
 
     def call(self, method: str, url: str, headers, body=b"", *, request=None) -> requests.Response:
@@ -188,7 +188,7 @@ class WSGITransport(BaseAdapter):
             if hasattr(chunks, "close"):
                 chunks.close()
         status, header_list = started
-        answer_headers = CaseInsensitiveDict()
+        answer_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict()
         for name, value in header_list:  # repeated headers are joined, as urllib3 does over HTTP
             answer_headers[name] = f"{answer_headers[name]}, {value}" if name in answer_headers else value
         response = requests.Response()
@@ -208,6 +208,7 @@ def session_for(base_url: str | None, app=None) -> requests.Session:
     environment on every request, a good share of the cost of a small call."""
     if app is not None:
         return InProcessSession(app)
+    assert base_url is not None, "a session over HTTP needs the upstream's base_url"
     session = requests.Session()
     found = session.merge_environment_settings(base_url, {}, None, None, None)
     session.proxies, session.verify, session.trust_env = found["proxies"], found["verify"], False
@@ -296,6 +297,7 @@ class TierClient:
             self.session.headers.update(tier_auth_headers(api_key))
         if app is not None:
             base_url = IN_PROCESS_BASE
+        assert base_url is not None  # given when app is not (checked above)
         self.base_url = base_url.rstrip("/")
         self.timeouts = timeouts
         self.attempts = attempts

@@ -49,7 +49,9 @@ def idempotency_key(*, required: bool) -> str | None:
 
 
 def client_id() -> str:
-    return current_credential().client_id
+    credential = current_credential()
+    assert credential is not None  # every view of this API requires one
+    return credential.client_id
 
 
 def answers_a_change(view):
@@ -104,6 +106,7 @@ class Reservations(MethodView):
     def post(self, request):
         """Hold stock for a customer or an order, all lines or none, recording the agent"""
         key = idempotency_key(required=True)
+        assert key is not None  # required: 428 without one
         reservation, replayed = service.reserve(
             inventory(), request=request, client_id=client_id(), idempotency_key=key,
             default_ttl_seconds=reservation_ttl(current_settings(), "order_reservation_ttl_seconds"))

@@ -4,6 +4,7 @@ reservations of its own channel: any other (a web cart's hold) is "not found" to
 from __future__ import annotations
 
 import hashlib
+from typing import overload
 
 from shared.errors import Problem
 from process_apis.inventory.contract import InventoryClient
@@ -44,6 +45,10 @@ def _sku(sku: str, network: list[dict], held: dict) -> dict:
 
 
 # -- reservations ----------------------------------------------------------------------------
+@overload
+def scoped_key(client_id: str, key: str) -> str: ...
+@overload
+def scoped_key(client_id: str, key: None) -> None: ...
 def scoped_key(client_id: str, key: str | None) -> str | None:
     """The client's Idempotency-Key as passed to the process API, scoped to this client so that two
     clients' equal keys never meet (every tier calls the process API with one service key); None

@@ -50,7 +50,9 @@ def shop() -> service.WebShop:
 
 
 def client_id() -> str:
-    return current_credential().client_id
+    credential = current_credential()
+    assert credential is not None  # every view of this API requires one
+    return credential.client_id
 
 
 def idempotency_key_required(view):

@@ -80,8 +80,13 @@ def _ms_now() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _instant(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, timezone.utc)
+def _instant(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc)
+
+
+def _occurred(ms: int | None) -> datetime | None:
+    """When the change a value follows happened, if known."""
+    return None if ms is None else _instant(ms)
 
 
 class Publisher:
@@ -238,9 +243,9 @@ class Publisher:
         now = datetime.now(timezone.utc)
         values = current_values(self.inventory, skus, now)
         last = self.inventory.published.read(skus)
-        outcomes = [contract.Outcome(key, value, now, _instant(pending.occurred_ms(key.sku)))
+        outcomes = [contract.Outcome(key, value, now, _occurred(pending.occurred_ms(key.sku)))
                     for key, value in values.items() if last.get(key) != value]
-        outcomes += [contract.Outcome(key, GONE, now, _instant(pending.occurred_ms(key.sku)), retired=True)
+        outcomes += [contract.Outcome(key, GONE, now, _occurred(pending.occurred_ms(key.sku)), retired=True)
                      for key in last.keys() - values.keys()]
         return outcomes
 

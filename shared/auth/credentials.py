@@ -114,6 +114,7 @@ class CredentialStore:
         self.redis = redis
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
+        # Both caches or neither (cache_seconds 0).
         self._accepted: TTLCache | None = None
         self._rejected: TTLCache | None = None
         if cache_seconds > 0:
@@ -168,14 +169,14 @@ class CredentialStore:
         if (local := _process_local.get(cache_key)) is not None:
             return local
         with self._lock:
-            if self._accepted is not None:
+            if self._accepted is not None and self._rejected is not None:
                 if (cached := self._accepted.get(cache_key)) is not None:
                     return cached
                 if cache_key in self._rejected:
                     return None
         credential = self._load(client_id, secret)
         with self._lock:
-            if self._accepted is not None:
+            if self._accepted is not None and self._rejected is not None:
                 if credential is None:
                     self._rejected[cache_key] = True
                 else:
@@ -209,7 +210,7 @@ class CredentialStore:
 
     def _forget(self, client_id: str) -> None:
         with self._lock:
-            if self._accepted is not None:
+            if self._accepted is not None and self._rejected is not None:
                 for cache_key, credential in list(self._accepted.items()):
                     if credential.client_id == client_id:
                         del self._accepted[cache_key]

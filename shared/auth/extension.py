@@ -87,7 +87,9 @@ def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None,
 
     def authenticate() -> None:
         rule = flask.request.url_rule
-        if flask.request.method == "OPTIONS" and rule is not None and rule.provide_automatic_options:
+        # Flask sets provide_automatic_options on each Rule it adds; werkzeug's Rule does not declare it.
+        if (flask.request.method == "OPTIONS" and rule is not None
+                and rule.provide_automatic_options):  # type: ignore[attr-defined]
             return  # Flask answers it (Allow header) without running any view code
         requirement = _requirement(app, flask.request.endpoint, flask.request.method)
         if requirement is None:

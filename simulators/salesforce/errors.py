@@ -38,7 +38,7 @@ class SalesforceError(Exception):
         return cls(error.http_status, error.status_code, error.message, error.fields)
 
     def to_response(self) -> Response:
-        body = {"message": self.message, "errorCode": self.error_code}
+        body: dict[str, str | list[str]] = {"message": self.message, "errorCode": self.error_code}
         if self.fields is not None:  # INVALID_SESSION_ID and limit errors carry no fields member
             body["fields"] = self.fields
         response = json_response([body], self.status)

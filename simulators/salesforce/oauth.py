@@ -87,8 +87,10 @@ def jwt_bearer(the_org: SalesforceOrg) -> str:
         raise OAuthError(400, "invalid_grant", "the connected app has no certificate for the JWT bearer flow")
     try:
         # exp is checked below against the org's clock (which tests may move), not the wall clock.
-        claims = jwt.decode(request.form.get("assertion", ""), the_org.jwt_public_key, algorithms=["RS256"],
-                            audience=[*LOGIN_AUDIENCES, base_url()], issuer=the_org.client_id,
+        # A certificate's key may be of any kind; pyjwt's annotations name only those it verifies with (it
+        # refuses another itself).
+        claims = jwt.decode(request.form.get("assertion", ""), the_org.jwt_public_key,  # type: ignore[arg-type]
+                            algorithms=["RS256"], audience=[*LOGIN_AUDIENCES, base_url()], issuer=the_org.client_id,
                             options={"require": ["iss", "sub", "aud", "exp"], "verify_exp": False})
     except jwt.InvalidAudienceError:
         raise OAuthError(400, "invalid_grant", "audience is invalid") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from cryptography import x509
 
@@ -56,7 +56,8 @@ class ApiUsage:
     def __init__(self, limit: int, clock: Callable[[], datetime]) -> None:
         self.limit, self._clock = limit, clock
         self._lock = threading.Lock()
-        self._used, self._day = 0, None
+        self._used = 0
+        self._day: date | None = None
 
     def count(self) -> int:
         """Count one call and return the usage; past the limit raise 403 REQUEST_LIMIT_EXCEEDED instead."""

@@ -46,7 +46,7 @@ class Transaction:
 
     def __init__(self, store: RecordStore) -> None:
         self._store = store
-        self._log: list[tuple[Callable[[], None], str, dict]] = []  # (undo, record id, history entry)
+        self._log: list[tuple[Callable[[], object], str, dict]] = []  # (undo, record id, history entry)
         self.event_uuids: dict[str, str] = {}  # event id -> EventUuid of the events published here
 
     def savepoint(self) -> int:
@@ -153,7 +153,9 @@ class Transaction:
             store._check_unique(sobject, record_id, new)
         store._put(sobject, record_id, new)
         store._object_of[record_id] = sobject.name
-        entry = {"time": format_datetime(store.clock()), "operation": operation, "fields": dict(new or old)}
+        fields = new or old
+        assert fields is not None  # a write has a new record, an old one, or both
+        entry = {"time": format_datetime(store.clock()), "operation": operation, "fields": dict(fields)}
         self._log.append((lambda: store._put(sobject, record_id, old), record_id, entry))
 
 

@@ -25,8 +25,7 @@ class CsrfSessions:
     def fetch(self, session_id: str | None, user: str) -> tuple[str, str]:
         """(session id, token): the caller's current session if it is valid, else a new one."""
         with self._lock:
-            known = self._tokens.get(session_id) if session_id else None
-            if known is not None and known[0] == user:
+            if session_id and (known := self._tokens.get(session_id)) is not None and known[0] == user:
                 self._tokens.move_to_end(session_id)
                 return session_id, known[1]
             session_id = secrets.token_urlsafe(32)

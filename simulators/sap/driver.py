@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from http.cookies import SimpleCookie
+from typing import cast
 
 import requests
 
@@ -91,6 +92,7 @@ class ODataClient:
         for attempt in (1, 2):
             if self._token is None:
                 self._fetch_token()
+            assert self._token is not None  # fetched just above when missing
             response = self.session.post(f"{self.base_url}/{DOCUMENT_SERVICE}/{path}", timeout=self.timeout,
                                          headers={"X-CSRF-Token": self._token, "Accept": "application/json"},
                                          **kwargs)
@@ -113,11 +115,12 @@ class ODataClient:
         if material is not None:
             params["$filter"] = f"Material eq '{material}'"
         url: str | None = f"{self.base_url}/{STOCK_SERVICE}/A_MatlStkInAcctMod"
+        query: dict[str, str] | None = params  # the first page's: a __next link carries it
         rows: list[dict] = []
         while url:
-            body = self._read(url, params)
+            body = self._read(url, query)
             rows += body["results"]
-            url, params = body.get("__next"), None
+            url, query = body.get("__next"), None
         return rows
 
     def _read(self, url: str, params: dict | None) -> dict:
@@ -148,7 +151,7 @@ class TrafficDriver:
                  dc_plants: Iterable[str] = DC_PLANTS, carton_materials: Iterable[str] = DEMO_MATERIALS) -> None:
         self.client = client
         self.random = random.Random(seed)
-        self.locations = [tuple(loc.split("/")) for loc in locations]
+        self.locations = [cast(tuple[str, str], tuple(loc.split("/"))) for loc in locations]  # plant/sloc
         self.dcs = [loc for loc in self.locations if loc[0] in set(dc_plants)] or self.locations[:1]
         self.stores = [loc for loc in self.locations if loc not in self.dcs] or self.locations
         self.carton_materials = frozenset(carton_materials)  # materials with the KAR (12 PC) unit

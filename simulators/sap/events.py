@@ -94,7 +94,8 @@ class EventBroker:
     def __init__(self, *, source: str, secret: str | None, user: str | None, password: str | None,
                  faults: FaultInjector, policy: DeliveryPolicy | None = None,
                  clock: Callable[[], datetime]) -> None:
-        self.source, self._secret, self._basic = source, secret, (user, password)
+        self.source, self._secret = source, secret
+        self._basic = (user, password) if user and password else None  # Basic auth needs both
         self._faults, self.policy, self._clock = faults, policy or DeliveryPolicy(), clock
         self.session = requests.Session()  # mount a WSGI transport on it for in-process subscribers
         self.session.trust_env = False  # subscribers are called directly: no proxy lookup in the environment per push
@@ -121,7 +122,7 @@ class EventBroker:
 
     # --- subscriptions -----------------------------------------------------------------------------
 
-    def subscribe(self, url: str, *, mode: str = "structured", auth: str = "hmac") -> Subscription:
+    def subscribe(self, url: object, *, mode: str = "structured", auth: str = "hmac") -> Subscription:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ValueError("url must be an http(s) URL")
         if mode not in MODES:
@@ -130,7 +131,7 @@ class EventBroker:
             raise ValueError(f"auth must be one of {', '.join(AUTH_SCHEMES)}")
         if auth == "hmac" and not self._secret:
             raise ValueError("auth=hmac needs SAP_WEBHOOK_SECRET to be set")
-        if auth == "basic" and not all(self._basic):
+        if auth == "basic" and self._basic is None:
             raise ValueError("auth=basic needs SAP_USER and SAP_PASSWORD to be set")
         subscription = Subscription(uuid.uuid4().hex[:12], url, mode, auth)
         with self._cond:

@@ -62,20 +62,23 @@ def typed_literal(text: str):
             match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.\d+)?S)?", raw)
             if not match:
                 raise ValueError(raw)
-            return time(*(int(g or 0) for g in match.groups()))
+            hours, minutes, seconds = (int(g or 0) for g in match.groups())
+            return time(hours, minutes, seconds)
     except ValueError:
         raise bad_request(f"Invalid literal {text}")
     return raw
 
 
 def tokenize(text: str) -> list[tuple[str, object]]:
-    tokens, position = [], 0
+    tokens: list[tuple[str, object]] = []
+    position = 0
     while position < len(text):
         match = _TOKEN.match(text, position)
         if not match:
             raise bad_request(f"Invalid token at position {position} in '{text}'")
         position = match.end()
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         value = match.group()
         if kind == "space":
             continue

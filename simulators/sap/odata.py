@@ -10,7 +10,7 @@ Edm.Time as `PT10H15M00S`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -51,7 +51,7 @@ def key_predicate(entity: EntityType, row: Mapping) -> str:
 
 
 def entity_json(entity: EntityType, row: Mapping, service_url: str, *, select: frozenset[str] | None = None,
-                expanded: Mapping[str, tuple[EntityType, list[Mapping]]] | None = None) -> dict:
+                expanded: Mapping[str, tuple[EntityType, Sequence[Mapping]]] | None = None) -> dict:
     """One entity in SAP's JSON: `__metadata` first, properties, navigation deferred or expanded."""
     uri = f"{service_url}/{entity.set_name}{key_predicate(entity, row)}"
     service_name = service_url.rsplit("/", 1)[-1]
@@ -84,7 +84,9 @@ _SEGMENT = re.compile(r"^(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<key>.*)\))?$",
 
 
 def _split_segments(path: str) -> list[str]:
-    segments, current, quoted = [], [], False
+    segments: list[str] = []
+    current: list[str] = []
+    quoted = False
     for char in path:
         if char == "'":
             quoted = not quoted
@@ -99,15 +101,16 @@ def _split_segments(path: str) -> list[str]:
 
 def _key_values(text: str) -> list[tuple[str | None, str]]:
     tokens = tokenize(text)
-    pairs, index = [], 0
+    pairs: list[tuple[str | None, str]] = []
+    index = 0
     while index < len(tokens):
-        name = None
+        name: str | None = None
         if index + 1 < len(tokens) and tokens[index][0] == "name" and tokens[index + 1] == ("op", "="):
-            name, index = tokens[index][1], index + 2
+            name, index = str(tokens[index][1]), index + 2
         if index >= len(tokens) or tokens[index][0] not in ("string", "number", "typed"):
             raise bad_request(f"Invalid key predicate ({text})")
         token = tokens[index]
-        pairs.append((name, token[1] if token[0] == "string" else str(token[1])))
+        pairs.append((name, str(token[1])))  # a string token's value is already its text
         index += 1
         if index < len(tokens):
             if tokens[index] != ("punct", ","):
@@ -137,11 +140,12 @@ def parse_resource(path: str, entity_sets: Mapping[str, EntityType]) -> Resource
         if len(pairs) == 1 and pairs[0][0] is None and len(entity.keys) == 1:
             key = {entity.keys[0]: pairs[0][1]}
         else:
-            key = {n: v for n, v in pairs}
-            if None in key or set(key) != set(entity.keys):
+            unnamed = any(n is None for n, _ in pairs)
+            key = {n: v for n, v in pairs if n is not None}
+            if unnamed or set(key) != set(entity.keys):
                 raise bad_request(f"Key of {entity.name} must name exactly: {', '.join(entity.keys)}")
     navigation = segments[1] if len(segments) == 2 else None
-    if navigation is not None and (key is None or entity.nav(navigation) is None):
+    if navigation is not None and (key is None or entity is None or entity.nav(navigation) is None):
         raise ODataError(404, "/IWBEP/CM_MGW_RT/021", f"Resource not found for segment '{navigation}'")
     return Resource(name, key, navigation, count)
 
@@ -226,7 +230,7 @@ class Page:
     next_skiptoken: int | None
 
 
-def select_rows(rows: list[Mapping], options: QueryOptions, entity: EntityType, page_size: int) -> Page:
+def select_rows(rows: Sequence[Mapping], options: QueryOptions, entity: EntityType, page_size: int) -> Page:
     """Filter, order (by key when no $orderby, so pages are stable), then one page of rows."""
     if options.where is not None:
         rows = [row for row in rows if options.where(row)]

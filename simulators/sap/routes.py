@@ -45,8 +45,8 @@ def authenticated_user(system: SapSystem) -> str:
             user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             user = None
-    if user is None or not (hmac.compare_digest(user.encode(), system.user.encode())
-                            and hmac.compare_digest(password.encode(), system.password.encode())):
+    if user is None or password is None or not (hmac.compare_digest(user.encode(), system.user.encode())
+                                                and hmac.compare_digest(password.encode(), system.password.encode())):
         raise ODataError(401, "/IWFND/CM_CONSUMER/401", "Logon failed: user or password is not valid",
                          headers={"WWW-Authenticate": REALM})
     return user
@@ -146,7 +146,9 @@ def _read(service: Service, entity: EntityType, target) -> Response:
             options = parse_options(request.args, entity, collection=False)
             return _json({"d": _entity(system, service, entity, row, options)})
         rows = system.related(entity.set_name, target.navigation, row)
-        entity = service.entity_type(entity.nav(target.navigation).target)
+        navigation = entity.nav(target.navigation)
+        assert navigation is not None  # parse_resource answered 404 for an unknown one
+        entity = service.entity_type(navigation.target)
         options = parse_options(request.args, entity, collection=True)
     else:
         options = parse_options(request.args, entity, collection=True)
@@ -167,7 +169,9 @@ def _read(service: Service, entity: EntityType, target) -> Response:
 def _entity(system: SapSystem, service: Service, entity: EntityType, row: dict, options) -> dict:
     expanded = {}
     for name in options.expand:
-        target = service.entity_type(entity.nav(name).target)
+        navigation = entity.nav(name)
+        assert navigation is not None  # parse_options answered 400 for an unknown one
+        target = service.entity_type(navigation.target)
         expanded[name] = (target, system.related(entity.set_name, name, row))
     return entity_json(entity, row, _service_url(service), select=options.select, expanded=expanded)
 
@@ -175,6 +179,7 @@ def _entity(system: SapSystem, service: Service, entity: EntityType, row: dict, 
 def _document_response(service: Service, document, status: int, headers: dict | None = None) -> Response:
     header_type = service.entity_set("A_MaterialDocumentHeader")
     item_type = service.entity_set("A_MaterialDocumentItem")
+    assert header_type is not None and item_type is not None  # the material document service has both
     body = entity_json(header_type, document.header, _service_url(service),
                        expanded={"to_MaterialDocumentItem": (item_type, document.items)})
     return _json({"d": body}, status, headers)
@@ -217,6 +222,7 @@ def _function_parameter(name: str, edm_type: str, required: bool):
 
 def _call_function(service: Service, name: str) -> Response:
     function = service.function(name)
+    assert function is not None  # resource() found it
     values = {p.name: _function_parameter(p.name, p.edm_type, not p.nullable) for p in function.parameters}
     try:
         document = current_system().cancel_document(

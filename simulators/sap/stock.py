@@ -110,7 +110,8 @@ class StockTable:
 
     # --- master data and direct stock (seeding, admin) -------------------------------------------
 
-    def add_material(self, material: str, base_unit: str = "PC", conversions: Mapping[str, object] = ()) -> None:
+    def add_material(self, material: str, base_unit: str = "PC",
+                     conversions: Mapping[str, object] | Iterable[tuple[str, object]] = ()) -> None:
         with self._lock:
             self._materials[material] = Material(material, base_unit,
                                                  {unit: Decimal(str(f)) for unit, f in dict(conversions).items()})
@@ -243,7 +244,7 @@ class StockTable:
                              else posting)
         except (ValueError, TypeError, OverflowError):
             raise PostingError("PostingDate/DocumentDate is not a valid Edm.DateTime", code="/IWBEP/CM_MGW_RT/020")
-        fields = {p.name: "" for p in DOCUMENT_HEADER.properties}
+        fields: dict[str, object] = {p.name: "" for p in DOCUMENT_HEADER.properties}
         fields.update(PostingDate=posting, DocumentDate=document_date, GoodsMovementCode=code,
                       MaterialDocumentYear=str(posting.year),
                       MaterialDocumentHeaderText=_text(header.get("MaterialDocumentHeaderText"))[:25],
@@ -286,7 +287,9 @@ class StockTable:
                 errors.append(("M7/008", f"Unit {entry_unit} is not defined for material {material_id}"))
         if errors:
             raise PostingError(errors[0][1], code=errors[0][0], details=errors)
-        fields = {p.name: "" for p in DOCUMENT_ITEM.properties}
+        # Any of them missing has added an error above.
+        assert material is not None and entry_quantity is not None and base_quantity is not None
+        fields: dict[str, object] = {p.name: "" for p in DOCUMENT_ITEM.properties}
         fields.update({name: _text(item.get(name)) for name in fields if item.get(name) is not None})
         fields.update(GoodsMovementType=movement_code, Material=material_id, Plant=plant, StorageLocation=sloc,
                       IssuingOrReceivingPlant=partner_plant, IssuingOrReceivingStorageLoc=partner_sloc,

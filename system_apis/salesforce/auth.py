@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import jwt
@@ -57,7 +58,7 @@ class JwtBearer:
     client_id: str
     private_key: str
     subject: str
-    clock: object = time.time
+    clock: Callable[[], float] = time.time
 
     def assertion(self, login_url: str) -> str:
         claims = {"iss": self.client_id, "sub": self.subject, "aud": login_url,

@@ -19,7 +19,7 @@ def inventory_record(entry: dict, effective: str) -> dict:
 
 def read_availability(inventory: InventoryClient, request: dict, default_channel: str) -> dict:
     skus, channel = request["stockKeepingUnits"], request["channel"] or default_channel
-    answer = {"locations": [], "locationGroups": []}
+    answer: dict[str, list[dict]] = {"locations": [], "locationGroups": []}
     if request["locationIdentifiers"]:
         read = inventory.availability(skus=skus, locations=request["locationIdentifiers"], channel=channel)
         by_location: dict[str, list] = {location: [] for location in request["locationIdentifiers"]}

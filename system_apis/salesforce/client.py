@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -243,7 +244,8 @@ class SalesforceClient:
     def _problem(self, response: requests.Response) -> Problem:
         errors = salesforce_errors(response)
         code, message = errors[0]["errorCode"], errors[0]["message"]
-        extensions = {"upstream": self.name, "upstream_status": response.status_code, "salesforce_errors": errors}
+        extensions: dict[str, Any] = {"upstream": self.name, "upstream_status": response.status_code,
+                                      "salesforce_errors": errors}
         if response.status_code == 403 and code == "REQUEST_LIMIT_EXCEEDED":
             return Problem(503, f"{self.name}'s daily API limit is spent: {message}",
                            type_slug="salesforce-limit-exceeded",

@@ -83,8 +83,8 @@ class AsOfFence:
         by_sku: dict[str, list[int]] = defaultdict(list)
         for index, (sku, _, _) in enumerate(marks):
             by_sku[sku].append(index)
-        calls = [(f"sfapi:{{{sku}}}:as-of", [self.retention_seconds]
-                  + [value for index in indexes for value in (marks[index][1], _micros(marks[index][2]))])
+        calls = [(f"sfapi:{{{sku}}}:as-of", [self.retention_seconds,
+                  *(value for index in indexes for value in (marks[index][1], _micros(marks[index][2])))])
                  for sku, indexes in by_sku.items()]
         if isinstance(self.redis, RedisCluster):  # a cluster pipeline refuses scripts: one call each
             replies = [script(keys=[key], args=args) for key, args in calls]

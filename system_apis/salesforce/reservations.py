@@ -126,7 +126,7 @@ class Reservations:
     def _each(self, kind: str, records: list[dict], plan, apply) -> dict:
         """Each record once per actionRequestId: `plan(record)` then `apply(record, plan)`; a refusal by
         the process API (or a plan that found nothing to act on) is that record's error."""
-        output = {"successes": [], "errors": []}
+        output: dict[str, list[dict]] = {"successes": [], "errors": []}
         for record in records:
             answer = self.actions.run(kind, record["actionRequestId"], record,
                                       plan=lambda record=record: plan(record),

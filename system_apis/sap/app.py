@@ -7,6 +7,7 @@ app the API does not start: it says which setting is missing.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
@@ -30,7 +31,7 @@ PREFIX = "/sap/v1"
 
 
 def _sap_client(settings: SapSettings, sap_app, timeouts: Timeouts) -> SapODataClient:
-    options = dict(user=settings.sap_user, password=settings.sap_password, timeouts=timeouts,
+    options: dict[str, Any] = dict(user=settings.sap_user, password=settings.sap_password, timeouts=timeouts,
                    attempts=settings.upstream_attempts)
     if sap_app is not None:
         return SapODataClient(app=sap_app, root=ODATA_ROOT, **options)

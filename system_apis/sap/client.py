@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
+from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
@@ -85,6 +86,7 @@ class SapODataClient:
         self.in_process = app is not None
         if app is not None:
             base_url = IN_PROCESS_BASE + root
+        assert base_url is not None  # given when app is not (checked above)
         self.base_url = base_url.rstrip("/")
         if user:
             self.session.auth = (user, password or "")
@@ -221,7 +223,7 @@ class SapODataClient:
         """SAP's error as problem+json: 404 stays 404; 503/504 → 503 (retry); anything else → 502."""
         code, message = sap_message(response)
         status = response.status_code
-        extensions = {"upstream": self.name, "upstream_status": status, "sap_code": code}
+        extensions: dict[str, Any] = {"upstream": self.name, "upstream_status": status, "sap_code": code}
         if status == 404:
             return Problem(404, f"{self.name}: {message}", type_slug="sap-not-found", **extensions)
         if status in (503, 504):

@@ -199,7 +199,8 @@ def _sites(item: DocumentItem) -> dict[str, tuple[str, str]]:
 
 def _resolve(roles: set[str], item: DocumentItem, locations: LocationMap) -> dict[str, str] | tuple[str, str]:
     sites = _sites(item)
-    resolved, unmapped = {}, []
+    resolved: dict[str, str] = {}
+    unmapped: list[str] = []
     for role in sorted(roles):
         plant, sloc = sites[role]
         if role != HERE and not (plant and sloc):
@@ -208,6 +209,7 @@ def _resolve(roles: set[str], item: DocumentItem, locations: LocationMap) -> dic
         location = locations.location(plant, sloc)
         if location is None:
             unmapped.append(f"{plant}/{sloc}")
+            continue
         resolved[role] = location
     if unmapped:
         return UNMAPPED_LOCATION, f"plant/storage location {', '.join(unmapped)} is not in SAP_LOCATION_MAP"
@@ -238,6 +240,7 @@ def map_item(document: MaterialDocument, item: DocumentItem, locations: Location
         problem = _no_row(item)
     if problem is not None:
         return MappedItem(item, first_id, reason=problem[0], detail=problem[1])
+    assert row is not None  # no problem: the item has a row
     roles = {emit.at for emit in row} | {emit.to for emit in row if emit.to}
     resolved = _resolve(roles, item, locations)
     if isinstance(resolved, tuple):
@@ -249,6 +252,7 @@ def map_item(document: MaterialDocument, item: DocumentItem, locations: Location
 
 
 def _event(emit: Emit, document: MaterialDocument, item: DocumentItem, resolved: dict[str, str]) -> dict:
+    assert item.quantity is not None and document.occurred_at is not None  # _check_item passed
     event = {
         "type": str(emit.type),
         "sku": item.material,

@@ -14,6 +14,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from werkzeug.datastructures import Headers
+
 from shared.errors import Problem
 
 logger = logging.getLogger(__name__)
@@ -24,6 +26,8 @@ BATCH = "application/cloudevents-batch+json"
 SIGNATURE_HEADER = "X-Signature"
 TIMESTAMP_HEADER = "X-Signature-Timestamp"
 _REQUIRED = ("specversion", "id", "source", "type")
+#: A request's headers (werkzeug's Headers is no Mapping to its stubs) or a plain dict.
+RequestHeaders = Mapping[str, str] | Headers
 _YEAR = re.compile(r"^\d{4}$")
 _DOCUMENT = re.compile(r"^[0-9A-Za-z]{1,10}$")
 
@@ -39,7 +43,7 @@ def _unauthorized(detail: str, *, basic: bool = False) -> Problem:
     return Problem(401, detail, type_slug="webhook-unauthorized", headers=headers)
 
 
-def verify_hmac(secret: str | None, headers: Mapping[str, str], body: bytes, *, max_age_seconds: int,
+def verify_hmac(secret: str | None, headers: RequestHeaders, body: bytes, *, max_age_seconds: int,
                 now: float | None = None) -> None:
     """Accept a push signed with the shared secret within `max_age_seconds` of now (either way)."""
     if not secret:
@@ -77,7 +81,7 @@ def verify_basic(user: str | None, password: str | None, authorization: str | No
         raise _unauthorized("The credentials are not accepted.", basic=True)
 
 
-def verify_sender(settings, headers: Mapping[str, str], body: bytes) -> None:
+def verify_sender(settings, headers: RequestHeaders, body: bytes) -> None:
     if settings.sap_webhook_auth == "basic":
         verify_basic(settings.sap_user, settings.sap_password, headers.get("Authorization"))
     else:
@@ -98,7 +102,7 @@ def _bad(status: int, detail: str, slug: str = "invalid-cloud-event") -> Problem
     return Problem(status, detail, type_slug=slug)
 
 
-def parse_cloud_event(headers: Mapping[str, str], body: bytes) -> CloudEvent:
+def parse_cloud_event(headers: RequestHeaders, body: bytes) -> CloudEvent:
     """A CloudEvent 1.0 in structured or binary content mode; 400/415 problems otherwise."""
     mimetype = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if mimetype == BATCH:

@@ -164,7 +164,9 @@ class LedgerStore:
                     too_old=outcome == "too_old",
                     went_negative=tuple(_as_list(item["neg"])),
                 )
-        return results
+        applied = [result for result in results if result is not None]
+        assert len(applied) == len(events)  # each event was in its SKU's call
+        return applied
 
     # -- reservation holds: one atomic call per SKU, several SKUs in one round trip ----------
     def call(self, name: str, sku: str, request: dict) -> tuple:

@@ -83,6 +83,19 @@ class DirectReads:
 class NearCache:
     """`read(commands)` answers from this process when it can, from Redis otherwise."""
 
+    # Per-process state, made by _start() in the process that uses it (a forked worker makes its own).
+    _lock: threading.Lock
+    _drain_lock: threading.Lock
+    _entries: dict[str, dict[Command, object]]
+    _in_flight: dict[str, int]
+    _dirty: set[str]
+    _idle: list[tuple[redis.Connection, int]]
+    _subscriber: redis.Connection | None
+    _redirect: int | None
+    _epoch: int
+    _ping_sent_at: float | None
+    _last_ping: float
+
     def __init__(self, client: redis.Redis, *, max_entries: int) -> None:
         self.client = client
         self.max_entries = max_entries
@@ -143,11 +156,11 @@ class NearCache:
         their key was invalidated while they were in flight: such a reply may predate the write
         the invalidation announced."""
         with self._lock:
-            keep = replies is not None and tracked_in == self._epoch
+            kept = replies if replies is not None and tracked_in == self._epoch else None
             for index, command in enumerate(commands):
                 key = command[1]
-                if keep and key not in self._dirty:
-                    self._entries.setdefault(key, {})[command] = replies[index]
+                if kept is not None and key not in self._dirty:
+                    self._entries.setdefault(key, {})[command] = kept[index]
                 left = self._in_flight.get(key, 1) - 1
                 if left:
                     self._in_flight[key] = left
@@ -223,14 +236,14 @@ class NearCache:
                 return
             self._lock = threading.Lock()        # entries, in-flight keys, connections, epoch
             self._drain_lock = threading.Lock()  # the subscriber's socket
-            self._entries: dict[str, dict[Command, object]] = {}
-            self._in_flight: dict[str, int] = {}
-            self._dirty: set[str] = set()
-            self._idle: list[tuple[redis.Connection, int]] = []  # a parent's connections are not ours
-            self._subscriber: redis.Connection | None = None
-            self._redirect: int | None = None
+            self._entries = {}
+            self._in_flight = {}
+            self._dirty = set()
+            self._idle = []  # a parent's connections are not ours
+            self._subscriber = None
+            self._redirect = None
             self._epoch = 0
-            self._ping_sent_at: float | None = None
+            self._ping_sent_at = None
             self._last_ping = 0.0
             self._pid = os.getpid()
             try:

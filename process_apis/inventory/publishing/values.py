@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..domain.availability import GroupAvailability, PositionAvailability
 from ..domain.ledger import Position
 from ..domain.outcomes import OutcomeKey, OutcomeValue, outcome_keys
 from ..service.availability import group_view, position_view
@@ -36,9 +37,11 @@ def current_values(inventory: Inventory, skus: list[str], now: datetime) -> dict
     values = {}
     for sku in skus:
         for key in outcome_keys(catalogue, sku, holding[sku]):
+            view: PositionAvailability | GroupAvailability
             if key.location:
                 view = position_view(catalogue, rules, position(sku, key.location), key.channel, now)
             else:
+                assert key.location_group is not None  # an outcome key names a location or a group
                 group = catalogue.groups[key.location_group]
                 members = [position(sku, m.id) for m in catalogue.members_serving(group, key.channel)]
                 views = [position_view(catalogue, rules, m, key.channel, now) for m in members]
