@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from process_apis.inventory.domain.events import EventType
 
@@ -35,7 +35,7 @@ class EventFactory:
         self.random = random.Random(seed)
         self.tag = tag
         self.sequence = 0
-        self.clock = start or datetime.now(timezone.utc) - timedelta(hours=2)
+        self.clock = start or datetime.now(UTC) - timedelta(hours=2)
         self.types = [kind for kind, _ in MIX]
         self.weights = [weight for _, weight in MIX]
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from gateway import demo_data
+from gateway.settings import Settings
 from process_apis.inventory.bootstrap import bootstrap
 from shared.auth import CredentialStore
-from gateway.settings import Settings
 from tests.support.processes import start_gunicorn
 from tests.support.sap_gateway import start_gateway
 

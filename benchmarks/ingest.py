@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import redis as redis_lib
 
+from gateway.settings import Settings
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.adapters.ledger import JournalPolicy, _script_payload
 from process_apis.inventory.adapters.scripts import Scripts
 from process_apis.inventory.domain.events import event_from_record
-from gateway.settings import Settings
 
 from .data import BATCH, EventFactory
 from .load import Connection, run_threads, split

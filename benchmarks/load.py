@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-
 #: Headers every bench request sends: the API key of the credential the bench made (see use_api_key).
 DEFAULT_HEADERS: dict[str, str] = {}
 

@@ -14,15 +14,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
 import redis as redis_lib
 
+from gateway.settings import Settings
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.bootstrap import bootstrap
-from gateway.settings import Settings
 from tests.support.auth import SERVICE_CLIENT_ID, stored_service_key
 
 from . import data, ingest, memory, reads, reservations
@@ -310,7 +310,7 @@ def run_inventory(bench: Bench, workers: int | None = None) -> None:
     use_api_key(stored_service_key(client))
     settings = Settings(redis_url=redis_server.url)
     inventory = bootstrap(settings, client)
-    start = datetime.now(timezone.utc) - timedelta(hours=6)
+    start = datetime.now(UTC) - timedelta(hours=6)
     servers: list[Gunicorn] = []
     try:
         first = serve(INVENTORY_APP, CONFIGS[0], redis_server.url, directory, "/readyz")

@@ -51,12 +51,13 @@ from pathlib import Path
 import redis as redis_lib
 import requests
 
+from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
+from gateway.settings import Settings
 from process_apis.inventory.adapters.changes import GROUP
 from process_apis.inventory.bootstrap import bootstrap
-from gateway.settings import Settings
-from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
-from simulators.sap.seed import DEMO_MATERIALS
 from simulators.salesforce.records import HISTORY_PER_RECORD
+from simulators.sap.seed import DEMO_MATERIALS
+
 # The end-to-end test's record-versus-gateway comparison, used as is so that both check the same thing.
 from tests.support.salesforce_records import RECORDS, SF_ADMIN, gateway_values, salesforce_records
 from tests.support.sap_gateway import TIMEOUT, GatewayProcess

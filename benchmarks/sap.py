@@ -31,8 +31,8 @@ import redis as redis_lib
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from process_apis.inventory.bootstrap import bootstrap
 from gateway.settings import Settings
+from process_apis.inventory.bootstrap import bootstrap
 from simulators.sap.driver import ODataClient, TrafficDriver
 from simulators.sap.seed import DC_PLANTS, DEMO_LOCATION_MAP, DEMO_MATERIALS
 from tests.support.sap_gateway import ADMIN, ODATA, differences, gateway_table, sap_table

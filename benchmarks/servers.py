@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.processes import Gunicorn, start_gunicorn as serve_factory
+from tests.support.processes import Gunicorn
+from tests.support.processes import start_gunicorn as serve_factory
 from tests.support.redis_servers import RedisServer, free_port, start_redis_server
 
 __all__ = ["Gunicorn", "ServerConfig", "balanced_connections", "start_gunicorn", "start_redis"]

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway import demo_data
-from process_apis.inventory.bootstrap import bootstrap
-from gateway.settings import Settings
 from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET, wait_past_second
+from gateway.settings import Settings
+from process_apis.inventory.bootstrap import bootstrap
 from simulators.sap.seed import DEMO_LOCATION_MAP
 from tests.support.redis_servers import RedisServer, free_port
 from tests.support.sap_gateway import ADMIN, ODATA, GatewayProcess, start_command, start_gateway

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterable
 import flask
 import flask_smorest
 
+from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.app import create_api_app
 from shared.auth import CHANNEL_KINDS
-from .settings import ExperienceSettings
-from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import TierClient
+
+from .settings import ExperienceSettings
 
 #: Where an experience app keeps its process-API client (app.extensions).
 INVENTORY = "inventory_client"

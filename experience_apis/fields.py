@@ -11,8 +11,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 # The process API's published identifier rule (its OpenAPI pattern), so a channel never refuses an
 # id the process API would accept, nor passes one on that it would refuse.
 from process_apis.inventory.contract import IDENTIFIER, IDENTIFIER_RULE
-from .settings import ExperienceSettings
 from shared.errors import Problem
+
+from .settings import ExperienceSettings
 
 
 def current_settings() -> ExperienceSettings:

@@ -1,8 +1,6 @@
 """What `serve` prints at start-up: where every API, document and simulator is, and the demo's keys."""
 from __future__ import annotations
 
-from .settings import Settings
-
 from .composition import (
     ODATA_ROOT,
     PROCESS_PREFIX,
@@ -13,6 +11,7 @@ from .composition import (
     simulator_in_process,
 )
 from .demo import DEMO_CLIENTS, DEMO_SALESFORCE_CLIENT_SECRET, DemoCredentials
+from .settings import Settings
 
 
 def banner(settings: Settings, base_url: str, generated: DemoCredentials | None = None,

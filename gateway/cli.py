@@ -16,12 +16,13 @@ from pathlib import Path
 
 from shared import metrics
 from shared.auth import KINDS, SCOPES, CredentialError, CredentialStore
-from .settings import Settings
 from shared.logging import configure_logging
 from shared.redis import create_redis, is_embedded
 from shared.serving import GunicornServer, gthread_config
 from simulators.salesforce import serve as salesforce_simulator
 from simulators.sap import serve as sap_simulator
+
+from .settings import Settings
 
 log = logging.getLogger("inventory_gateway")
 

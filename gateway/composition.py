@@ -30,7 +30,6 @@ from experience_apis.web.app import create_app as create_web_api
 from process_apis.inventory import publisher, sweeper
 from process_apis.inventory.app import create_app as create_process_app
 from shared.auth import tier_api_key
-from .settings import Settings
 from shared.redis import create_redis, is_embedded
 from shared.tier_client import IN_PROCESS_BASE, InProcessSession, TierClient, tier_options
 from simulators.salesforce.app import create_app as create_salesforce_simulator
@@ -44,6 +43,7 @@ from system_apis.sap.app import create_app as create_sap_api
 from system_apis.sap.service import sync_stock
 
 from .docs_index import create_docs_app
+from .settings import Settings
 
 log = logging.getLogger("inventory_gateway")
 

@@ -8,16 +8,16 @@ import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.auth import CredentialStore, new_api_key
 from shared.auth.scopes import CHANNEL, OPERATOR, SERVICE, SERVICE_SCOPE, SYSTEM
-from .settings import Settings
 from simulators.sap.seed import DEMO_LOCATION_MAP
 
 from . import demo_data
 from .composition import Gateway, salesforce_simulator_in_process, simulator_in_process
+from .settings import Settings
 
 log = logging.getLogger("inventory_gateway")
 
@@ -118,6 +118,6 @@ def wait_past_second(read_at: str) -> None:
     counted. Movements posted after this returns are always newer than the snapshot."""
     started = datetime.fromisoformat(read_at.replace("Z", "+00:00"))
     next_second = started.replace(microsecond=0) + timedelta(seconds=1)
-    remaining = (next_second - datetime.now(timezone.utc)).total_seconds()
+    remaining = (next_second - datetime.now(UTC)).total_seconds()
     if remaining > 0:
         time.sleep(remaining + 0.005)

@@ -1,7 +1,7 @@
 """The demo data set: a small retail network with stock, rules and groups, so `make run` has something to show."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from process_apis.inventory.bootstrap import Inventory
 from process_apis.inventory.domain.locations import Location, LocationGroup
@@ -52,4 +52,4 @@ def load(inventory: Inventory, *, with_stock: bool = True) -> dict:
         inventory.rules.replace(RULES, 0)
     if not with_stock:
         return {"received": 0, "applied": 0, "duplicate": 0, "stale": 0, "dead_lettered": 0, "not_applied": []}
-    return ingest(inventory, demo_events(datetime.now(timezone.utc)))
+    return ingest(inventory, demo_events(datetime.now(UTC)))

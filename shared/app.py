@@ -8,7 +8,8 @@ from typing import Any
 import flask
 import flask_smorest
 
-from shared import auth, health, logging as gateway_logging, metrics, rate_limits
+from shared import auth, health, metrics, rate_limits
+from shared import logging as gateway_logging
 from shared.config import SharedSettings
 from shared.errors import ProblemApi
 from shared.redis import create_redis

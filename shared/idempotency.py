@@ -29,8 +29,8 @@ import hashlib
 import json
 import re
 import uuid
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import flask
@@ -42,7 +42,7 @@ KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADERS = ("Content-Type", "Location", "ETag", "Content-Location", "Link")
-_VALID_KEY = re.compile(r"[\x20-\x7e]{1,%d}" % MAX_KEY_LENGTH)
+_VALID_KEY = re.compile(rf"[\x20-\x7e]{{1,{MAX_KEY_LENGTH}}}")
 _ACQUIRE_ATTEMPTS = 3
 
 _LUA = Path(__file__).with_name("lua")

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote_to_bytes, urlencode, urlsplit
 
@@ -56,8 +56,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def retry_after_header(value: str | None, default: float = 1) -> str:
@@ -326,7 +326,7 @@ class TierClient:
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
             raise Problem(503, f"{self.name} is unavailable: {error}", type_slug="upstream-unavailable",
-                          headers={"Retry-After": retry_after_header(error.retry_after)}, upstream=self.name)
+                          headers={"Retry-After": retry_after_header(error.retry_after)}, upstream=self.name) from error
         UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
         if response.status_code >= 400:
             raise _upstream_problem(self.name, response)

@@ -2,10 +2,9 @@
 experience_apis/app.py)."""
 from __future__ import annotations
 
-from ..settings import ExperienceSettings
-
 from experience_apis.app import create_experience_app
 
+from ..settings import ExperienceSettings
 from .routes import PREFIX, blp
 
 __all__ = ["PREFIX", "create_app"]

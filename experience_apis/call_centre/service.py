@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 from typing import overload
 
-from shared.errors import Problem
 from process_apis.inventory.contract import InventoryClient
+from shared.errors import Problem
 
 CHANNEL = "call_centre"
 #: The process API's longest Idempotency-Key.

@@ -1,10 +1,9 @@
 """create_app() for the store experience API (wiring shared with the other channels: experience_apis/app.py)."""
 from __future__ import annotations
 
-from ..settings import ExperienceSettings
-
 from experience_apis.app import create_experience_app
 
+from ..settings import ExperienceSettings
 from .routes import PREFIX, blp
 
 __all__ = ["PREFIX", "create_app"]

@@ -10,10 +10,9 @@ import functools
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from shared.auth import require_store, requires
-
 from experience_apis.app import inventory
 from experience_apis.fields import check_path_ids
+from shared.auth import require_store, requires
 
 from . import service
 from .schemas import (

@@ -4,12 +4,12 @@ to prepare. Object-level authorisation (which store a credential may act for) is
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import cast
 
-from shared.errors import Problem
 from experience_apis.geo import distance_km
 from process_apis.inventory.contract import InventoryClient
+from shared.errors import Problem
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _send(inventory: InventoryClient, event_id: str, kind: str, store_id: str, s
     repeat count once; the Idempotency-Key (event id plus a digest of this body, occurred_at
     included) only lets the tier client retry this very request safely."""
     event = {"event_id": event_id, "type": kind, "sku": sku, "location": store_id, "quantity": quantity,
-             "occurred_at": datetime.now(timezone.utc).isoformat(), "source": SOURCE, "reference": reference}
+             "occurred_at": datetime.now(UTC).isoformat(), "source": SOURCE, "reference": reference}
     total = inventory.send_events([event], key_prefix=event_id)
     for outcome in COUNTED:
         if total[outcome]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import flask
 
-from ..settings import ExperienceSettings
-
 from experience_apis.app import INVENTORY, create_experience_app
 
+from ..settings import ExperienceSettings
 from . import postal_codes
 from .client import WebInventory
 from .routes import BLUEPRINTS, PREFIX

@@ -7,8 +7,8 @@ import hashlib
 import threading
 import time
 
-from shared.errors import Problem
 from process_apis.inventory.contract import InventoryClient
+from shared.errors import Problem
 from shared.tier_client import TierClient
 
 CHANNEL = "web"

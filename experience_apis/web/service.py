@@ -10,13 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
-
-from ..settings import ExperienceSettings
-from shared.errors import Problem
+from datetime import UTC, datetime
 
 from experience_apis.fields import reservation_ttl
+from shared.errors import Problem
 
+from ..settings import ExperienceSettings
 from . import bands
 from .client import CHANNEL, WebInventory, upstream_key
 from .documents import DocumentCache
@@ -127,7 +126,7 @@ def check_limits(settings: ExperienceSettings, lines: list[dict]) -> None:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _live(reservation: dict, now: datetime) -> bool:

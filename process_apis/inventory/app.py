@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
-from .settings import InventorySettings
 
 from .api import availability, dead_letters, events, locations, reservations, rules
 from .bootstrap import bootstrap
+from .settings import InventorySettings
 
 BLUEPRINTS = (events.blp, availability.blp, reservations.blp, rules.blp, locations.blp, dead_letters.blp)
 

@@ -35,11 +35,10 @@ import socket
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from shared import metrics
 from shared.auth import tier_api_key
-from .settings import InventorySettings
 from shared.tier_client import TierClient, tier_options
 
 from .bootstrap import Inventory
@@ -48,6 +47,7 @@ from .publishing import contract
 from .publishing.coalescing import Pace, PendingChanges, recorded_ago
 from .publishing.sender import LeaseLost, Sender, Stopped
 from .publishing.values import current_values
+from .settings import InventorySettings
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _ms_now() -> int:
 
 
 def _instant(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def _occurred(ms: int | None) -> datetime | None:
@@ -240,7 +240,7 @@ class Publisher:
 
     def changed_outcomes(self, skus: list[str], pending: PendingChanges) -> list[contract.Outcome]:
         """The outcomes of `skus` whose value moved since last published, valued now."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         values = current_values(self.inventory, skus, now)
         last = self.inventory.published.read(skus)
         outcomes = [contract.Outcome(key, value, now, _occurred(pending.occurred_ms(key.sku)))

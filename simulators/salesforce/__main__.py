@@ -3,9 +3,10 @@
 import argparse
 import sys
 
-from .settings import SalesforceSimulatorSettings
 from shared.logging import configure_logging
 from simulators.salesforce.serve import add_arguments, serve
+
+from .settings import SalesforceSimulatorSettings
 
 cli = argparse.ArgumentParser(prog="python -m simulators.salesforce", description="Serve the Salesforce simulator.")
 add_arguments(cli)

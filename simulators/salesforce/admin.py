@@ -61,7 +61,7 @@ def put_faults():
     try:
         settings = _org().faults.update(**_body())
     except (TypeError, ValueError) as error:
-        raise Problem(400, str(error))
+        raise Problem(400, str(error)) from error
     return jsonify(settings.to_dict())
 
 

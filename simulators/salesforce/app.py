@@ -13,11 +13,12 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from shared import logging as gateway_logging
-from .settings import SalesforceSimulatorSettings
 from shared.errors import INTERNAL_ERROR_DETAIL, Problem
 from simulators.salesforce import admin, oauth, routes
 from simulators.salesforce.errors import SalesforceError, json_response
 from simulators.salesforce.org import OrgOptions, SalesforceOrg
+
+from .settings import SalesforceSimulatorSettings
 
 __all__ = ["OrgOptions", "create_app"]
 

@@ -135,8 +135,8 @@ class OrderManagement:
         if not skus or not (locations or location_groups):
             raise ValueError("the driver needs at least one SKU and one location or location group")
         self.client, self.skus = client, list(skus)
-        self.places = [("locationIdentifier", l) for l in locations] + [
-            ("locationGroupIdentifier", g) for g in location_groups]
+        self.places = [("locationIdentifier", location) for location in locations] + [
+            ("locationGroupIdentifier", group) for group in location_groups]
         self.random = random.Random(seed)
         self.open_orders: deque[Order] = deque()
         self.max_open_orders = max_open_orders

@@ -9,12 +9,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from cryptography import x509
 
 from shared.config import text_or_file
-from .settings import SalesforceSimulatorSettings
 from simulators.salesforce.cursors import QueryCursors
 from simulators.salesforce.errors import SalesforceError
 from simulators.salesforce.faults import Faults, FaultSettings
@@ -23,13 +22,15 @@ from simulators.salesforce.records import RecordStore
 from simulators.salesforce.schema import STANDARD_OBJECTS, SObjectType
 from simulators.salesforce.sessions import Session, Sessions
 
+from .settings import SalesforceSimulatorSettings
+
 DEFAULT_USER = "integration@inventory-gateway.example"
 API_VERSIONS = ("58.0", "59.0", "60.0", "61.0", "62.0", "63.0")
 ORG_ID = to_18("00D5g000000SIM1")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class ApiUsage:
             self._used = used
 
     def _roll_day(self) -> None:
-        today = self._clock().astimezone(timezone.utc).date()
+        today = self._clock().astimezone(UTC).date()
         if today != self._day:
             self._used, self._day = 0, today
 

@@ -13,9 +13,9 @@ from flask import Blueprint, Response, current_app, g, request
 
 from simulators.salesforce import composite, soql
 from simulators.salesforce.errors import RecordError, SalesforceError, json_response
+from simulators.salesforce.ids import normalise
 from simulators.salesforce.org import SalesforceOrg
 from simulators.salesforce.records import MultipleMatches, not_found
-from simulators.salesforce.ids import normalise
 from simulators.salesforce.schema import ID, SObjectType
 
 DATA_ROOT = "/services/data"

@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import logging
 
-from .settings import SalesforceSimulatorSettings
 from shared.serving import GunicornServer, gthread_config
+
+from .settings import SalesforceSimulatorSettings
 
 log = logging.getLogger("salesforce_simulator")
 DEFAULT_PORT = 8083

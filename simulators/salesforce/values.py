@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from simulators.salesforce.errors import RecordError
 from simulators.salesforce.ids import normalise
@@ -19,7 +19,7 @@ IGNORED_KEYS = frozenset({"attributes"})  # sent by clients on every record, not
 
 
 def format_datetime(moment: datetime) -> str:
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
@@ -48,7 +48,7 @@ def _datetime(field: Field, value) -> str:
     except ValueError:
         raise _wrong_type(field, value) from None
     if moment.tzinfo is None:  # Salesforce reads a date-time without offset as UTC
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return format_datetime(moment)
 
 

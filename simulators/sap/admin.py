@@ -45,7 +45,7 @@ def require_credentials() -> None:
     try:
         authenticated_user(_system())
     except ODataError as error:
-        raise Problem(401, error.message, headers=error.headers)
+        raise Problem(401, error.message, headers=error.headers) from error
 
 
 @blueprint.errorhandler(Problem)
@@ -76,7 +76,7 @@ def load_stock():
             system.stock.set_quantity(row["material"], row["plant"], row["storage_location"],
                                       row.get("stock_type", "01"), row["quantity"], row.get("batch", ""))
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
-        raise Problem(400, f"Invalid stock body: {error!r}")
+        raise Problem(400, f"Invalid stock body: {error!r}") from error
     return jsonify(system.stock_snapshot())
 
 
@@ -90,7 +90,7 @@ def put_faults():
     try:
         settings = _system().faults.update(**_body())
     except (TypeError, ValueError) as error:
-        raise Problem(400, str(error))
+        raise Problem(400, str(error)) from error
     return jsonify(settings.to_dict())
 
 
@@ -106,7 +106,7 @@ def add_subscription():
         subscription = _system().events.subscribe(body.get("url"), mode=body.get("mode", "structured"),
                                                   auth=body.get("auth", "hmac"))
     except ValueError as error:
-        raise Problem(400, str(error))
+        raise Problem(400, str(error)) from error
     return jsonify(subscription.to_dict()), 201
 
 

@@ -13,11 +13,12 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from shared import logging as gateway_logging
-from .settings import SapSimulatorSettings
 from shared.errors import INTERNAL_ERROR_DETAIL, Problem
 from simulators.sap import admin, routes
 from simulators.sap.errors import ODataError, error_response
 from simulators.sap.system import SapSystem, SimulatorOptions
+
+from .settings import SapSimulatorSettings
 
 log = logging.getLogger(__name__)
 

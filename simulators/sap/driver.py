@@ -21,7 +21,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from http.cookies import SimpleCookie
 from typing import cast
@@ -30,7 +30,12 @@ import requests
 
 from shared.tier_client import session_for
 from simulators.sap.movements import (
-    BLOCKED, IN_TRANSIT, QUALITY_INSPECTION, UNRESTRICTED, reversal_type, stock_changes,
+    BLOCKED,
+    IN_TRANSIT,
+    QUALITY_INSPECTION,
+    UNRESTRICTED,
+    reversal_type,
+    stock_changes,
 )
 from simulators.sap.seed import CARTON, CARTON_SIZE, DC_PLANTS, DEMO_LOCATION_MAP, DEMO_MATERIALS
 
@@ -89,7 +94,7 @@ class ODataClient:
                 self.session.cookies.set(name, morsel.value, path=morsel["path"] or "/")
 
     def _post(self, path: str, **kwargs) -> requests.Response:
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             if self._token is None:
                 self._fetch_token()
             assert self._token is not None  # fetched just above when missing
@@ -313,7 +318,7 @@ class TrafficDriver:
             self.result.skipped += 1
             return "skipped"
         code, items = planned
-        header = {"GoodsMovementCode": code, "PostingDate": _sap_date(datetime.now(timezone.utc)),
+        header = {"GoodsMovementCode": code, "PostingDate": _sap_date(datetime.now(UTC)),
                   "MaterialDocumentHeaderText": f"driver {scenario}"[:25]}
         try:
             response = self.client.post_document(header, items)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Response
 
@@ -24,7 +24,7 @@ class ODataError(Exception):
 
 
 def error_body(code: str, message: str, details: Iterable[tuple[str, str]] = ()) -> dict:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"error": {
         "code": code,
         "message": {"lang": "en", "value": message},

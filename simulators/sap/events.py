@@ -30,8 +30,8 @@ Authentication of each push (the contract with the gateway's webhook receiver):
 from __future__ import annotations
 
 import hashlib
-import hmac
 import heapq
+import hmac
 import itertools
 import json
 import threading

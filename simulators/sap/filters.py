@@ -65,7 +65,7 @@ def typed_literal(text: str):
             hours, minutes, seconds = (int(g or 0) for g in match.groups())
             return time(hours, minutes, seconds)
     except ValueError:
-        raise bad_request(f"Invalid literal {text}")
+        raise bad_request(f"Invalid literal {text}") from None
     return raw
 
 
@@ -232,7 +232,7 @@ def _evaluate(node, row: Mapping):
         try:
             return _COMPARISONS[node[1]](_evaluate(node[2], row), _evaluate(node[3], row))
         except TypeError:
-            raise bad_request("Operands of a comparison in $filter have incompatible types")
+            raise bad_request("Operands of a comparison in $filter have incompatible types") from None
     if kind == "and":
         return bool(_evaluate(node[1], row)) and bool(_evaluate(node[2], row))
     if kind == "or":
@@ -243,7 +243,7 @@ def _evaluate(node, row: Mapping):
     try:
         return function(*(_evaluate(arg, row) for arg in node[2]))
     except (TypeError, AttributeError):
-        raise bad_request(f"Invalid argument types for {node[1]} in $filter")
+        raise bad_request(f"Invalid argument types for {node[1]} in $filter") from None
 
 
 #: The most whole keys a $filter is looked up by; a longer list is read by testing every row.

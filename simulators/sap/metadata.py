@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from xml.sax.saxutils import quoteattr
 
 from simulators.sap.entities import SERVICES, EntityType, FunctionImport, Property, Service
@@ -88,7 +88,7 @@ def _container(service: Service) -> list[str]:
     return lines + ["   </EntityContainer>"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def edmx(service_name: str) -> bytes:
     """The `$metadata` document of one service, as served (UTF-8 XML)."""
     service = SERVICES[service_name]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -22,7 +22,7 @@ from simulators.sap.filters import Filter, bad_request, parse_filter, tokenize
 
 KNOWN_OPTIONS = frozenset({"$filter", "$select", "$expand", "$orderby", "$top", "$skip", "$skiptoken",
                            "$inlinecount", "$format"})
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --- values ----------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from flask import Blueprint, Response, current_app, g, request
 from simulators.sap.csrf import MODIFYING_METHODS
 from simulators.sap.entities import DATETIME, SERVICES, EntityType, Service
 from simulators.sap.errors import JSON_TYPE, ODataError, error_response
-from simulators.sap.metadata import edmx
 from simulators.sap.filters import bad_request, typed_literal
+from simulators.sap.metadata import edmx
 from simulators.sap.odata import entity_json, key_predicate, next_link, parse_options, parse_resource, select_rows
 from simulators.sap.stock import PostingError, parse_date
 from simulators.sap.system import SapSystem
@@ -198,7 +198,7 @@ def _create_document(service: Service, entity: EntityType) -> Response:
     try:
         document = current_system().post_document(payload, items, user=g.sap_user)
     except PostingError as error:
-        raise ODataError(error.status, error.code, error.message, details=error.details)
+        raise ODataError(error.status, error.code, error.message, details=error.details) from error
     location = f"{_service_url(service)}/{entity.set_name}{key_predicate(entity, document.header)}"
     return _document_response(service, document, 201, {"Location": location})
 
@@ -214,7 +214,7 @@ def _function_parameter(name: str, edm_type: str, required: bool):
         try:
             return typed_literal(raw) if raw.lower().startswith("datetime'") else parse_date(raw)
         except ValueError:
-            raise bad_request(f"Parameter {name} is not a valid Edm.DateTime literal")
+            raise bad_request(f"Parameter {name} is not a valid Edm.DateTime literal") from None
     if len(raw) >= 2 and raw[0] == raw[-1] == "'":
         return raw[1:-1].replace("''", "'")
     return raw
@@ -229,5 +229,5 @@ def _call_function(service: Service, name: str) -> Response:
             values["MaterialDocumentYear"], values["MaterialDocument"], item=values.get("MaterialDocumentItem"),
             posting_date=values.get("PostingDate"), user=g.sap_user)
     except PostingError as error:
-        raise ODataError(error.status, error.code, error.message, details=error.details)
+        raise ODataError(error.status, error.code, error.message, details=error.details) from error
     return _document_response(service, document, 200)

@@ -10,13 +10,21 @@ import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
 
 from simulators.sap.entities import DOCUMENT_HEADER, DOCUMENT_ITEM
 from simulators.sap.movements import (
-    BLOCKED, IN_TRANSIT, ITEM_STOCK_TYPE, MOVEMENT_TYPES, QUALITY_INSPECTION, STOCK_TYPE_NAMES, UNRESTRICTED,
-    MovementType, reversal_type, stock_changes,
+    BLOCKED,
+    IN_TRANSIT,
+    ITEM_STOCK_TYPE,
+    MOVEMENT_TYPES,
+    QUALITY_INSPECTION,
+    STOCK_TYPE_NAMES,
+    UNRESTRICTED,
+    MovementType,
+    reversal_type,
+    stock_changes,
 )
 
 FIRST_DOCUMENT_NUMBER = 4900000000
@@ -80,17 +88,17 @@ def quantity3(value: Decimal) -> Decimal:
 def parse_date(value) -> datetime:
     """An Edm.DateTime from JSON (`/Date(ms)/`), an ISO string or a datetime, as an aware UTC datetime."""
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     text = str(value)
     match = _DATE_JSON.match(text)
     if match:
-        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _midnight(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _text(value) -> str:
@@ -243,7 +251,7 @@ class StockTable:
             document_date = (_midnight(parse_date(header["DocumentDate"])) if header.get("DocumentDate")
                              else posting)
         except (ValueError, TypeError, OverflowError):
-            raise PostingError("PostingDate/DocumentDate is not a valid Edm.DateTime", code="/IWBEP/CM_MGW_RT/020")
+            raise PostingError("PostingDate/DocumentDate is not a valid Edm.DateTime", code="/IWBEP/CM_MGW_RT/020") from None
         fields: dict[str, object] = {p.name: "" for p in DOCUMENT_HEADER.properties}
         fields.update(PostingDate=posting, DocumentDate=document_date, GoodsMovementCode=code,
                       MaterialDocumentYear=str(posting.year),
@@ -347,7 +355,7 @@ class StockTable:
         year = header["MaterialDocumentYear"]
         number = str(self._next_number.get(year, self.first_document_number))
         self._next_number[year] = int(number) + 1
-        local = now.astimezone(timezone.utc)
+        local = now.astimezone(UTC)
         header.update(MaterialDocument=number, CreationDate=_midnight(local), CreatedByUser=user[:12],
                       CreationTime=time(local.hour, local.minute, local.second))
         items = []

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from .settings import SapSimulatorSettings
 from simulators.sap.csrf import CsrfSessions
 from simulators.sap.events import DeliveryPolicy, EventBroker
 from simulators.sap.faults import FaultInjector, FaultSettings
 from simulators.sap.stock import FIRST_DOCUMENT_NUMBER, Document, StockTable
 
+from .settings import SapSimulatorSettings
 
 #: Entity sets whose rows can be found by whole key without a scan -> their key properties in order.
 KEY_INDEXED_SETS = {
@@ -21,7 +21,7 @@ KEY_INDEXED_SETS = {
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import logging
 
+from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
-from .settings import SalesforceSettings
-from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import Timeouts
 
 from .actions import ActionStore
@@ -22,6 +21,7 @@ from .limits import UsageMonitor
 from .reservations import Reservations
 from .routes import PREFIX, blp
 from .service import SalesforceSystem
+from .settings import SalesforceSettings
 
 logger = logging.getLogger(__name__)
 

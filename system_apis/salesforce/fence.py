@@ -19,13 +19,13 @@ publisher's lease check before every send keeps that to a publisher cut off mid-
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from redis.cluster import RedisCluster
 
 #: How long a SKU's marks are kept after its last write: far longer than any batch can be late.
 RETENTION_SECONDS = 14 * 86400
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 # KEYS[1] the SKU's hash; ARGV[1] retention; then (key, as_of µs) pairs. 1 = write it, 0 = superseded.
@@ -94,7 +94,7 @@ class AsOfFence:
                 script(keys=[key], args=args, client=pipe)
             replies = pipe.execute()
         answers: list = [None] * len(marks)
-        for (sku, indexes), reply in zip(by_sku.items(), replies):
+        for indexes, reply in zip(by_sku.values(), replies):
             for position, index in enumerate(indexes):
                 answers[index] = reply[position] if isinstance(reply, list) else reply
         return answers

@@ -17,10 +17,10 @@ Mappings the process API shapes:
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from shared.errors import Problem, problem_type
 from process_apis.inventory.contract import InventoryClient
+from shared.errors import Problem, problem_type
 
 REF_RETENTION_SECONDS = 7 * 86400
 LIVE = ("active", "fulfilled")
@@ -95,7 +95,7 @@ class Reservations:
 
     def _remember(self, external_ref: str, reservation_id: str) -> None:
         key = f"sf:oci:ref:{{{external_ref}}}"
-        self.redis.hset(key, reservation_id, datetime.now(timezone.utc).isoformat())
+        self.redis.hset(key, reservation_id, datetime.now(UTC).isoformat())
         self.redis.expire(key, REF_RETENTION_SECONDS)
 
     def _reservations_of(self, external_ref: str, statuses=("active",)) -> list[dict]:
@@ -196,7 +196,7 @@ class Reservations:
         if reservation is None:
             return _no_holding(record)
         expires_at = datetime.fromisoformat(reservation["expires_at"])
-        remaining = max(1, int((expires_at - datetime.now(timezone.utc)).total_seconds()))
+        remaining = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
         target = {"sku": record["stockKeepingUnit"], **_canonical_place(record, target=True),
                   "quantity": record["quantity"]}
         return {"reservation_id": reservation["id"], "lines": lines,

@@ -7,17 +7,16 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
-
-from shared import metrics
-from .settings import SalesforceSettings
+from datetime import UTC, datetime
 
 from process_apis.inventory.contract import InventoryClient
+from shared import metrics
 
 from .client import CallMeter, SalesforceClient
 from .fence import AsOfFence
 from .limits import UsageMonitor
 from .reservations import Reservations
+from .settings import SalesforceSettings
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +93,7 @@ def publish_availability(system: SalesforceSystem, outcomes: list[dict], *, reco
                          backoff=record_backoff)
     system.fence.confirm([_mark(outcomes[index]) for index in chosen if index not in refused])
     failed = _dead_letter(system, outcomes, refused)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     written, superseded = len(chosen) - len(refused), len(outcomes) - len(chosen)
     OUTCOMES.labels("written").inc(written)
     OUTCOMES.labels("dead_lettered").inc(len(refused))

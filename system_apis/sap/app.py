@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
-from .settings import SapSettings
-from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.tier_client import Timeouts
 
 from .client import SapODataClient
@@ -20,6 +19,7 @@ from .document_reads import DocumentReads
 from .locations import LocationMap
 from .routes import blp
 from .service import SapGateway
+from .settings import SapSettings
 
 logger = logging.getLogger(__name__)
 

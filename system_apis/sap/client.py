@@ -168,11 +168,11 @@ class SapODataClient:
             raise circuit_open_problem(self.name, self.breaker) from None
         except _SapServerError as error:
             UPSTREAM_CALLS.labels(self.name, str(error.response.status_code)).inc()
-            raise self._problem(error.response)
+            raise self._problem(error.response) from error
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
             raise Problem(503, f"{self.name} is unavailable: {error}", type_slug="upstream-unavailable",
-                          headers={"Retry-After": error.retry_after or "1"}, upstream=self.name)
+                          headers={"Retry-After": error.retry_after or "1"}, upstream=self.name) from error
         UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
         return response
 

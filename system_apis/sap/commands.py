@@ -6,10 +6,9 @@ import sys
 
 from tqdm import tqdm
 
-from .settings import SapSettings
-
 from .app import bootstrap
 from .service import sync_stock
+from .settings import SapSettings
 
 
 def run_stock_sync(settings: SapSettings, *, plants: list[str] | None = None, materials: list[str] | None = None,

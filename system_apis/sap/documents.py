@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 _ODATA_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -23,12 +23,12 @@ def parse_datetime(value) -> datetime | None:
         match = _ODATA_DATE.match(value)
         if match:
             # The milliseconds are UTC; an Edm.DateTimeOffset's "+0060" only says the writer's zone.
-            return datetime.fromtimestamp(int(match.group(1)) / 1000, timezone.utc)
+            return datetime.fromtimestamp(int(match.group(1)) / 1000, UTC)
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
-        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return None
 
 
@@ -132,11 +132,11 @@ class MaterialDocument:
 def document_time(header: dict) -> datetime | None:
     created = parse_datetime(header.get("CreationDate"))
     if created is not None:
-        day = datetime.combine(created.date(), time(), timezone.utc)
+        day = datetime.combine(created.date(), time(), UTC)
         return day + (parse_time(header.get("CreationTime")) or timedelta())
     posted = parse_datetime(header.get("PostingDate"))
     if posted is not None:
-        return datetime.combine(posted.date(), time(), timezone.utc)
+        return datetime.combine(posted.date(), time(), UTC)
     return None
 
 

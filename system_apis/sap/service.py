@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from process_apis.inventory.contract import InventoryClient, empty_outcome
 from shared import metrics
-from .settings import SapSettings
 from shared.errors import Problem
 
 from .client import SapODataClient
 from .document_reads import DocumentReads
 from .documents import MaterialDocument, StockRecord, odata_literal
-from process_apis.inventory.contract import InventoryClient, empty_outcome
 from .locations import LocationMap
 from .movements import SOURCE, MappedItem, map_document
+from .settings import SapSettings
 from .stock import StockTable, counted_event, drift, iso
 from .webhook import MATERIAL_DOCUMENT_CREATED, CloudEvent, material_document_key
 
@@ -190,7 +190,7 @@ def sync_stock(system: SapGateway, *, plants: list[str] | None = None, materials
                report_drift: bool = False, progress: Callable[[int, int | None], None] | None = None) -> dict:
     """Read SAP's whole stock table (or the plants/materials named) and send one stock.counted per
     position as of the read time; positions the gateway holds that SAP no longer lists count 0."""
-    read_at = datetime.now(timezone.utc)
+    read_at = datetime.now(UTC)
     read_plants, in_scope = _scope(system.locations, plants)
     table = read_stock_table(system, plants=read_plants, materials=materials, progress=progress)
     skus = set(materials or ()) | {sku for sku, _ in table.positions}
@@ -228,7 +228,7 @@ def read_stock(system: SapGateway, *, sku: str, location: str | None = None) -> 
         raise Problem(404, f"location {location} is not mapped to any SAP plant/storage location",
                       type_slug="unmapped-location")
     plants = system.locations.plants_of([location]) if location else None
-    as_of = datetime.now(timezone.utc)
+    as_of = datetime.now(UTC)
     table = read_stock_table(system, plants=plants, materials=[sku])
     if location is not None:
         table.count(sku, location)

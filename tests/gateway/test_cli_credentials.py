@@ -5,8 +5,8 @@ import json
 import pytest
 import redis
 
-from shared.auth import CredentialStore
 from gateway.cli import main
+from shared.auth import CredentialStore
 
 
 @pytest.fixture

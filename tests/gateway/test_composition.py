@@ -9,10 +9,10 @@ import fakeredis
 import pytest
 from werkzeug.test import Client
 
-from gateway.settings import Settings
+from gateway.banner import banner
 from gateway.composition import PrefixDispatcher, create_gateway, single_process_reasons
 from gateway.demo import demo_settings
-from gateway.banner import banner
+from gateway.settings import Settings
 from simulators.sap.seed import DEMO_LOCATION_MAP
 from tests.support.auth import KeyedWsgiClient
 

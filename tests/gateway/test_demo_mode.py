@@ -12,8 +12,16 @@ import requests
 
 from gateway.demo import DEMO_CLIENTS
 from simulators.sap.seed import DEMO_LOCATION_MAP, DEMO_MATERIALS
-from tests.support.sap_gateway import ADMIN, ODATA, TIMEOUT, CsrfSession, differences, gateway_table, sap_table
-from tests.support.sap_gateway import start_gateway
+from tests.support.sap_gateway import (
+    ADMIN,
+    ODATA,
+    TIMEOUT,
+    CsrfSession,
+    differences,
+    gateway_table,
+    sap_table,
+    start_gateway,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pytest
 import requests
 
-from gateway.settings import Settings
 from gateway.composition import WEBHOOK_PATH, create_gateway
 from gateway.demo import wait_past_second
+from gateway.settings import Settings
 from simulators.sap.app import create_app as create_simulator
 from simulators.sap.events import EVENT_TYPE, DeliveryPolicy, sign
 from simulators.sap.system import SapSystem, SimulatorOptions

@@ -10,10 +10,9 @@ import re
 import pytest
 from werkzeug.test import Client
 
-from gateway.demo import DEMO_CLIENTS, create_demo_credentials
-from gateway.settings import Settings
 from gateway.composition import create_gateway
-from gateway.demo import demo_settings
+from gateway.demo import DEMO_CLIENTS, create_demo_credentials, demo_settings
+from gateway.settings import Settings
 
 #: Which clients each API accepts, by kind: the process and system APIs serve other tiers, the
 #: experience APIs serve channels.

@@ -19,9 +19,9 @@ import redis
 import requests
 
 from gateway import demo_data
+from gateway.settings import Settings
 from process_apis.inventory.bootstrap import bootstrap
 from shared.auth import CredentialStore
-from gateway.settings import Settings
 from tests.support.auth import bearer
 from tests.support.processes import ROOT, Gunicorn, start_gunicorn, stop_process
 

@@ -7,9 +7,9 @@ import logging
 import fakeredis
 import pytest
 
+from gateway.settings import Settings
 from shared import rate_limits
 from shared.auth import Credential
-from gateway.settings import Settings
 from shared.errors import Problem
 from shared.rate_limits import RateLimit, RateLimiter, parse_limit
 

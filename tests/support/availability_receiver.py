@@ -9,7 +9,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import flask
 
@@ -110,7 +110,7 @@ class AvailabilityReceiver:
             count = len(body["outcomes"])
             answer = {"received": count, "written": count, "dead_lettered": 0, "failed": [], "salesforce_calls": 1,
                       "api_usage": {"used": self.requests, "limit": 100000, "share": self.requests / 100000},
-                      "slow_down": self.slow_down, "acknowledged_at": datetime.now(timezone.utc).isoformat()}
+                      "slow_down": self.slow_down, "acknowledged_at": datetime.now(UTC).isoformat()}
             self.stored[key] = (digest, answer)
         return flask.jsonify(answer)
 

@@ -1,20 +1,16 @@
 """What the channel experience API tests (web, store, call centre) share: an in-process inventory
 process API with the demo network, stock put into it as canonical events, reservations made through
-it, channel credentials, problem assertions; and the fixtures `redis`, `process_app` and `process`
-over a test package's own `settings` fixture (its conftest imports them from here)."""
+it, channel credentials, problem assertions (the fixtures over them: tests/experience_apis/conftest.py)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
-
-import pytest
+from datetime import UTC, datetime, timedelta
 
 from gateway import demo_data
 from process_apis.inventory.app import create_app as create_process_app
 from shared.auth import CredentialStore
 from shared.errors import PROBLEM_CONTENT_TYPE, problem_type
-from shared.redis import create_redis
-from tests.support.auth import keyed_client, service_client
+from tests.support.auth import keyed_client
 
 #: A SKU the demo data leaves alone, so each test states its own stock.
 SKU = "MAT-9001"
@@ -26,7 +22,7 @@ ORDER_TTL_SECONDS = 3600
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def process_with_demo(settings, redis, *, with_stock: bool = True):
@@ -35,24 +31,6 @@ def process_with_demo(settings, redis, *, with_stock: bool = True):
     app = create_process_app(settings, redis)
     demo_data.load(app.extensions["inventory"], with_stock=with_stock)
     return app
-
-
-@pytest.fixture
-def redis(settings):
-    client = create_redis(settings)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def process_app(settings, redis):
-    return process_with_demo(settings, redis)
-
-
-@pytest.fixture
-def process(process_app):
-    """The process API as a tier-to-tier service calls it: to set up stock and check outcomes."""
-    return service_client(process_app)
 
 
 def post_events(process, *events: dict) -> None:
@@ -116,5 +94,5 @@ def assert_problem(response, status: int, slug: str | None = None) -> dict:
 
 
 __all__ = ["MAX_LINES", "MAX_UNITS_PER_LINE", "ORDER_TTL_SECONDS", "SKU", "assert_problem", "availability",
-           "channel_client", "count", "documented_operations", "now", "post_events", "process", "process_app",
-           "process_with_demo", "redis", "reserve", "service_client", "ship"]
+           "channel_client", "count", "documented_operations", "now", "post_events", "process_with_demo", "reserve",
+           "ship"]

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from process_apis.inventory.domain.events import EventType, InventoryEvent
 
 #: Every test clock starts here; `at(ms)` is that many milliseconds later.
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def at(ms: int) -> datetime:

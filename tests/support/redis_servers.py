@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
+
 from tests.support.processes import stop_process
 
 REDIS_SERVER = "redis-server"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from ..domain.events import (
     EventType,
@@ -156,7 +157,7 @@ class LedgerStore:
             for sku, indexes in by_sku.items()
         ], self.record_call(changed))
         results: list[Applied | None] = [None] * len(events)
-        for (sku, indexes), reply in zip(by_sku.items(), replies):
+        for indexes, reply in zip(by_sku.values(), replies):
             for index, item in zip(indexes, json.loads(reply)):
                 outcome = item["o"]
                 results[index] = Applied(

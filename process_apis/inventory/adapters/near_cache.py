@@ -26,8 +26,9 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..settings import InventorySettings
 from shared.metrics import counter
+
+from ..settings import InventorySettings
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.auth import requires
-
 from shared.idempotency import idempotent
 from shared.logging import current_correlation_id
 

@@ -7,7 +7,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from shared.auth import requires
-
 from shared.idempotency import idempotent
 
 from ..service import amendments

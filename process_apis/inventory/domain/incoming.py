@@ -8,9 +8,9 @@ no shipment explains (a count higher than the shipments on record) are listed wi
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Incoming:
 
 
 def _instant(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc)
+    return datetime.fromtimestamp(ms / 1000, UTC)
 
 
 def incoming(shipments: list[Shipment], in_transit: int,
@@ -60,5 +60,5 @@ def incoming(shipments: list[Shipment], in_transit: int,
         on_the_way.append(Incoming(quantity, expected, shipment.from_location, shipment.reference))
     if remaining:
         on_the_way.append(Incoming(remaining, None, None, None))
-    unknown = datetime.max.replace(tzinfo=timezone.utc)
+    unknown = datetime.max.replace(tzinfo=UTC)
     return sorted(on_the_way, key=lambda item: item.expected_at or unknown)

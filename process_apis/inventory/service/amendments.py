@@ -2,7 +2,7 @@
 order's) and/or a new expiry, taken by the header in one compare-and-set."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from shared.errors import Problem
@@ -36,7 +36,7 @@ def amend(inventory: Inventory, reservation_id: str, *, external_ref: str | None
             _require_unexpired(reservation)
             old_ref = reservation["external_ref"]
             if ttl_seconds is not None:
-                expires_at = datetime.now(timezone.utc) + timedelta(seconds=_ttl(inventory, ttl_seconds))
+                expires_at = datetime.now(UTC) + timedelta(seconds=_ttl(inventory, ttl_seconds))
                 reservation["expires_at"] = expires_at.isoformat()
             if external_ref is not None and external_ref != old_ref:
                 reservation["external_ref"] = prepared = external_ref
@@ -63,6 +63,6 @@ def _require_unexpired(reservation: Reservation) -> None:
     """An active reservation past its expiry is about to be released by the sweeper: it cannot be
     re-keyed or extended back to life."""
     expires_at = reservation.get("expires_at")
-    if expires_at and datetime.fromisoformat(expires_at) <= datetime.now(timezone.utc):
+    if expires_at and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
         raise Problem(409, f"reservation expired at {expires_at}; it is being released",
                       type_slug="reservation-state")

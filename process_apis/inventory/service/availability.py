@@ -2,7 +2,7 @@
 from the ledger, the rules and the catalogue as they are right now."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from shared.errors import Problem
@@ -40,7 +40,7 @@ def _unknown(kind: str, ids: list[str]) -> Problem:
 
 def query(inventory: Inventory, *, skus: list[str], locations: list[str], location_group: str | None,
           channel: str | None, include_incoming: bool = False) -> AvailabilityResult:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     holding = inventory.ledger.locations_holding(skus, near=True) if not (locations or location_group) else {}
 
     def pairs_for(catalogue: Catalogue) -> list[tuple[str, str]]:
@@ -80,9 +80,11 @@ def incoming_view(inventory: Inventory, catalogue: Catalogue, rules: RuleSet,
     shipments = inventory.ledger.shipments([(p.sku, p.location) for p in positions])
     view: dict[tuple[str, str], list[Incoming]] = {}
     for position, towards in zip(positions, shipments):
-        destination = catalogue.locations[position.location]
-        view[(position.sku, position.location)] = incoming(
-            towards, position.in_transit, lambda origin: rules.transit_time(catalogue.locations.get(origin), destination))
+
+        def transit_time(origin: str, to: Location = catalogue.locations[position.location]) -> timedelta | None:
+            return rules.transit_time(catalogue.locations.get(origin), to)
+
+        view[(position.sku, position.location)] = incoming(towards, position.in_transit, transit_time)
     return view
 
 

@@ -11,7 +11,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn, TypedDict
 
 from shared import metrics
@@ -120,7 +120,7 @@ def _plan(inventory: Inventory, lines: list[Line], channel: str, allow_partial: 
 
 def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, list[Shortfall]]:
     """Hold stock for every line; returns (reservation, shortfalls of partial lines)."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ttl = _ttl(inventory, request.get("ttl_seconds"))
     channel, allow_partial = request["channel"], request["allow_partial"]
     lines = [{"location": None, "location_group": None, **line} for line in request["lines"]]
@@ -143,9 +143,9 @@ def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, 
         "fulfilled_at": None,
         "skus": sorted({line["sku"] for line in lines}),
         "lines": [
-            {"sku": l["sku"], "location": l["location"], "location_group": l["location_group"],
-             "requested": l["quantity"], "reserved": 0, "allocations": []}
-            for l in lines
+            {"sku": line["sku"], "location": line["location"], "location_group": line["location_group"],
+             "requested": line["quantity"], "reserved": 0, "allocations": []}
+            for line in lines
         ],
     }
     requests = _hold_requests(reservation, lines, lua_lines)
@@ -309,7 +309,7 @@ def fulfil(inventory: Inventory, reservation_id: str) -> Reservation:
     for attempt in range(HEADER_WRITE_ATTEMPTS):
         reservation, text = read(inventory, reservation_id)
         _require_status(reservation, ACTIVE)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         reservation.update(status=FULFILLED, fulfilled_at=now.isoformat(), expires_at=None)
         # Guarded by the text read, so a concurrent re-key is kept (see amendments.py); the last
         # attempt by the status alone, as every other status change.
@@ -330,7 +330,7 @@ def fulfil(inventory: Inventory, reservation_id: str) -> Reservation:
 def expire_due(inventory: Inventory, limit: int = 100) -> int:
     """Release every reservation whose time is up; safe to run in several workers at once."""
     expired = 0
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for reservation_id in inventory.reservations.due(_ms(now), SWEEP_LEASE_MS, limit):
         reservation = inventory.reservations.get(reservation_id)
         if reservation is None or reservation["status"] not in (PENDING, ACTIVE):

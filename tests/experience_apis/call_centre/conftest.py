@@ -7,7 +7,6 @@ import pytest
 
 from experience_apis.call_centre.app import create_app
 from tests.support.experience import MAX_LINES, MAX_UNITS_PER_LINE, ORDER_TTL_SECONDS, channel_client
-from tests.support.experience import process, process_app, redis  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pytest
 
 from experience_apis.store.app import create_app
 from tests.support.experience import MAX_UNITS_PER_LINE, channel_client
-from tests.support.experience import process, process_app, redis  # noqa: F401 (fixtures)
 
 
 @pytest.fixture

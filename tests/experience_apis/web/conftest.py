@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -64,7 +64,7 @@ class WebRig:
 
 
 def event(kind: str, sku: str, location: str, quantity: int, *, minutes_ago: int = 1, **extra) -> dict:
-    when = datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)
+    when = datetime.now(UTC) - timedelta(minutes=minutes_ago)
     return {"event_id": f"test:{kind}:{sku}:{location}:{minutes_ago}", "type": kind, "sku": sku,
             "location": location, "quantity": quantity, "occurred_at": when.isoformat(), "source": "sap", **extra}
 

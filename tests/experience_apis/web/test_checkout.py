@@ -1,7 +1,7 @@
 """POST /web/v1/carts/{cart_id}/checkout: the cart's holds become the order's reservation, once."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -42,7 +42,7 @@ def test_checkout_moves_every_active_hold_to_the_order(cart):
     assert sorted(body["lines"], key=lambda line: line["sku"]) == [
         {"sku": "SKU-A", "quantity": 2, "fulfilment": "ship", "store": None},
         {"sku": "SKU-B", "quantity": 3, "fulfilment": "pickup", "store": "S001"}]
-    lasts = (datetime.fromisoformat(body["expires_at"]) - datetime.now(timezone.utc)).total_seconds()
+    lasts = (datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)).total_seconds()
     assert lasts == pytest.approx(7200, abs=5)  # ORDER_RESERVATION_TTL_SECONDS, not the hold's
     order = cart.reservations(ORDER_REF)
     assert sorted(r["id"] for r in order) == sorted(holds)
@@ -59,7 +59,7 @@ def test_the_order_never_outlives_the_reservation_max_ttl(build):
                            headers={"Idempotency-Key": "h1"}).status_code == 201
     response = checkout(rig)
     assert response.status_code == 201, response.get_json()
-    lasts = (datetime.fromisoformat(response.get_json()["expires_at"]) - datetime.now(timezone.utc)).total_seconds()
+    lasts = (datetime.fromisoformat(response.get_json()["expires_at"]) - datetime.now(UTC)).total_seconds()
     assert lasts == pytest.approx(3600, abs=5)  # RESERVATION_MAX_TTL_SECONDS, not ORDER_RESERVATION_TTL_SECONDS
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -181,7 +181,7 @@ def test_hold_expires_after_its_ttl_and_the_sweeper_frees_its_units(build):
     created = hold(rig).get_json()
     assert web_availability(rig, "SKU-A") == "6"
     expires_at = datetime.fromisoformat(created["expires_at"])
-    time.sleep(max(0.0, (expires_at - datetime.now(timezone.utc)).total_seconds()) + 0.05)
+    time.sleep(max(0.0, (expires_at - datetime.now(UTC)).total_seconds()) + 0.05)
     # Past its expiry the cart no longer lists it, even before the process API's sweeper ran.
     assert rig.client.get(CART).get_json()["items"] == []
     assert sweeper.sweep_once(rig.inventory) == 1

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from experience_apis.web import postal_codes
 from experience_apis.geo import distance_km
+from experience_apis.web import postal_codes
 
 DEMO_STORE_CODES = {"10115": (52.53, 13.38), "10997": (52.50, 13.42), "22765": (53.55, 9.93), "34117": (51.31, 9.49)}
 CITY_PREFIXES = {"Berlin": ("10", "12", "13", "14"), "Hamburg": ("20", "21", "22"), "Munich": ("80", "81"),

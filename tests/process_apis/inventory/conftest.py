@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from process_apis.inventory.app import create_app
 from gateway.settings import Settings
+from process_apis.inventory.app import create_app
 from shared.redis import create_redis
 from tests.process_apis.inventory.support import V1
 from tests.support.auth import service_client

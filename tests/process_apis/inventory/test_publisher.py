@@ -11,11 +11,11 @@ from contextlib import contextmanager
 
 import pytest
 
+from gateway.settings import Settings
 from process_apis.inventory.app import create_app
 from process_apis.inventory.bootstrap import bootstrap
 from process_apis.inventory.publisher import Publisher
 from process_apis.inventory.sweeper import sweep_once
-from gateway.settings import Settings
 from shared.redis import create_redis
 from shared.tier_client import TierClient, Timeouts
 from tests.support.auth import service_client

@@ -4,12 +4,13 @@ called in-process through the tier client."""
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import fakeredis
 import pytest
 from prometheus_client import REGISTRY
 
+from gateway.settings import Settings
 from process_apis.inventory.adapters.changes import Change
 from process_apis.inventory.bootstrap import bootstrap
 from process_apis.inventory.domain.locations import Catalogue, Location, LocationGroup
@@ -20,7 +21,6 @@ from process_apis.inventory.publishing.coalescing import Pace, PendingChanges, r
 from process_apis.inventory.publishing.contract import batch_key
 from process_apis.inventory.service.availability import query
 from process_apis.inventory.service.ingest import ingest
-from gateway.settings import Settings
 from shared.tier_client import TierClient
 from tests.support.availability_receiver import AvailabilityReceiver
 from tests.support.inventory import event_json
@@ -100,7 +100,7 @@ def test_slow_down_widens_the_window_tenfold_up_to_the_cap_until_lifted():
 
 
 def test_a_time_boxed_allocation_starting_or_ending_counts_as_a_rule_change():
-    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
     rules = RuleSet(allocations=(AllocationRule("store", 5, starts_at=start, ends_at=start + timedelta(days=1)),))
     assert rule_window_passed(rules, start - timedelta(seconds=1), start)
     assert rule_window_passed(rules, start + timedelta(hours=23), start + timedelta(days=2))

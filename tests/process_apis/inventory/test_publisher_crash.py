@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from gateway.settings import Settings
 from process_apis.inventory.adapters.changes import GROUP
 from process_apis.inventory.app import create_app
-from gateway.settings import Settings
 from shared.redis import create_redis
 from tests.support.auth import service_client
 from tests.support.availability_receiver import AvailabilityReceiver, availability_of, wait_until

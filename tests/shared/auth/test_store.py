@@ -2,8 +2,8 @@
 
 import pytest
 
-from shared.auth import CredentialExists, CredentialStore
 from gateway.settings import Settings
+from shared.auth import CredentialExists, CredentialStore
 from shared.redis import create_redis
 
 

@@ -3,7 +3,7 @@ Flask's test client that logs in once, and record bodies of the inventory object
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from flask import Flask
@@ -29,7 +29,7 @@ def make_settings(**overrides) -> Settings:
 @dataclass
 class Clock:
     """Aware UTC time that only moves when the test says so."""
-    now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
 
     def __call__(self) -> datetime:
         return self.now

@@ -9,7 +9,14 @@ import pytest
 
 from simulators.salesforce.app import create_app
 from tests.simulators.salesforce.support import (
-    CLIENT_ID, CLIENT_SECRET, DATA, JWT_SUBJECT, TOKEN_PATH, assertion, error_code, make_settings,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    DATA,
+    JWT_SUBJECT,
+    TOKEN_PATH,
+    assertion,
+    error_code,
+    make_settings,
 )
 from tests.support.keys import new_signing_key
 

@@ -2,7 +2,7 @@
 of simulators/sap/movements.py, exactly as the design states it)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from simulators.sap.movements import MOVEMENT_TYPES
 from simulators.sap.stock import StockTable
 
-NOW = datetime(2026, 1, 5, 10, 15, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 10, 15, tzinfo=UTC)
 Q = 3
 # effect: sign, plant (P | P2), storage location (S | S2), stock type (code or T = the item's type)
 PRIMARY = {

@@ -3,16 +3,23 @@ from __future__ import annotations
 
 import time
 from base64 import b64encode
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import requests
 
+from simulators.sap.app import create_app
 from simulators.sap.faults import FaultSettings
 from simulators.sap.system import SimulatorOptions
-from simulators.sap.app import create_app
 from tests.simulators.sap.support import (
-    DOCUMENT_SRV, FAST_DELIVERY, ODATA, PASSWORD, STOCK_SRV, USER, make_settings, small_landscape,
+    DOCUMENT_SRV,
+    FAST_DELIVERY,
+    ODATA,
+    PASSWORD,
+    STOCK_SRV,
+    USER,
+    make_settings,
+    small_landscape,
 )
 
 RECEIPT = {"GoodsMovementCode": "01", "to_MaterialDocumentItem": [
@@ -85,7 +92,7 @@ def test_count_segment_and_collections_of_a_navigation(simulator):
 
 
 def test_document_reads_expand_items_and_use_the_simulators_clock():
-    app = create_app(make_settings(), clock=lambda: datetime(2026, 3, 2, 10, 15, 7, tzinfo=timezone.utc))
+    app = create_app(make_settings(), clock=lambda: datetime(2026, 3, 2, 10, 15, 7, tzinfo=UTC))
     small_landscape(app.extensions["sap_system"])
     year, number = app.extensions["sap_system"].post_document(RECEIPT, RECEIPT["to_MaterialDocumentItem"]).key
     client, auth = app.test_client(), {"Authorization": "Basic " + b64encode(f"{USER}:{PASSWORD}".encode()).decode()}

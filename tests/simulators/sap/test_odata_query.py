@@ -1,7 +1,7 @@
 """OData query options: $filter grammar and typing, ordering, paging, key predicates (no HTTP)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -49,7 +49,7 @@ def test_filter_expressions(expression, expected):
 
 
 def test_date_fields_compare_with_datetime_literals_and_json_dates():
-    headers = [{"PostingDate": datetime(2026, 1, d, tzinfo=timezone.utc), "MaterialDocument": str(d)}
+    headers = [{"PostingDate": datetime(2026, 1, d, tzinfo=UTC), "MaterialDocument": str(d)}
                for d in (4, 5, 6)]
     for expression in ("PostingDate ge datetime'2026-01-05T00:00:00' and PostingDate lt datetime'2026-01-06T00:00'",
                        "PostingDate eq '/Date(1767571200000)/'"):

@@ -1,7 +1,7 @@
 """SAP's own Python OData client (pyodata) against the simulator over real HTTP."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -65,7 +65,7 @@ def test_single_entity_with_the_eleven_part_key(simulator):
 
 def _goods_receipt(documents, quantity: str = "2"):
     return documents.entity_sets.A_MaterialDocumentHeader.create_entity().set(**{
-        "GoodsMovementCode": "01", "PostingDate": datetime(2026, 1, 5, tzinfo=timezone.utc),
+        "GoodsMovementCode": "01", "PostingDate": datetime(2026, 1, 5, tzinfo=UTC),
         "MaterialDocumentHeaderText": "pyodata deep insert",
         "to_MaterialDocumentItem": [{"GoodsMovementType": "101", "Material": "MAT-1001", "Plant": "1110",
                                      "StorageLocation": "0002", "QuantityInEntryUnit": quantity,
@@ -76,7 +76,7 @@ def test_deep_insert_with_the_csrf_dance_posts_a_goods_movement(simulator):
     documents = simulator.pyodata(DOCUMENT_SRV, with_csrf=True)
     header = _goods_receipt(documents)
     assert header.MaterialDocumentYear == "2026" and header.MaterialDocument == "4900000000"
-    assert header.PostingDate == datetime(2026, 1, 5, tzinfo=timezone.utc)
+    assert header.PostingDate == datetime(2026, 1, 5, tzinfo=UTC)
     [item] = header.to_MaterialDocumentItem
     assert (item.MaterialDocumentItem, item.QuantityInBaseUnit, item.MaterialBaseUnit) == ("0001", "24.000", "PC")
     assert simulator.system.stock.quantity("MAT-1001", "1110", "0002") == Decimal(24)
@@ -101,9 +101,9 @@ def test_cancel_function_import_reverses_stock(simulator):
     header = _goods_receipt(documents, "1")
     reversal = (documents.functions.Cancel.parameter("MaterialDocumentYear", header.MaterialDocumentYear)
                 .parameter("MaterialDocument", header.MaterialDocument)
-                .parameter("PostingDate", datetime(2026, 1, 6, tzinfo=timezone.utc)).execute())
+                .parameter("PostingDate", datetime(2026, 1, 6, tzinfo=UTC)).execute())
     assert reversal.MaterialDocument == "4900000001"
-    assert reversal.PostingDate == datetime(2026, 1, 6, tzinfo=timezone.utc)
+    assert reversal.PostingDate == datetime(2026, 1, 6, tzinfo=UTC)
     [item] = reversal.to_MaterialDocumentItem
     assert (item.GoodsMovementType, item.ReversedMaterialDocument) == ("102", header.MaterialDocument)
     assert simulator.system.stock.quantity("MAT-1001", "1110", "0002") == 0

@@ -1,7 +1,7 @@
 """Posting and cancelling material documents against the stock table (no HTTP)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from simulators.sap.app import create_app
 from simulators.sap.seed import DEMO_LOCATION_MAP, DEMO_MATERIALS, seed_demo
 from simulators.sap.stock import PostingError, StockTable
 
-NOW = datetime(2026, 1, 5, 10, 15, 42, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 5, 10, 15, 42, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_a_document_gets_numbers_dates_and_items():
     second = post(table, item("701", "1"), code="05")
     assert first.key == ("2026", "4900000000") and second.key == ("2026", "4900000001")
     assert [i["MaterialDocumentItem"] for i in first.items] == ["0001", "0002"]
-    assert first.header["PostingDate"] == datetime(2026, 1, 5, tzinfo=timezone.utc)
+    assert first.header["PostingDate"] == datetime(2026, 1, 5, tzinfo=UTC)
     assert first.header["CreationTime"].isoformat() == "10:15:42"
     assert first.header["CreatedByUser"] == "COMM_USER"
     assert first.items[0]["InventoryStockType"] == "01" and first.items[0]["GoodsMovementIsCancelled"] is False

@@ -3,14 +3,14 @@ seeding the process API, and choosing fault seeds so that a fault strikes exactl
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gateway.settings import Settings
 
 CLIENT_ID, CLIENT_SECRET = "3MVG9-gateway-test", "test-client-secret"
 ADMIN = "/sf-sim/admin"
 OCI = "/salesforce/v1/oci"
-T0 = datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 LOCATIONS = ("S1", "S2", "DC1")
 
 

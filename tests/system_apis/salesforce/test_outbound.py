@@ -9,7 +9,8 @@ import time
 import pytest
 from prometheus_client import REGISTRY
 
-from simulators.salesforce.app import OrgOptions, create_app as create_simulator
+from simulators.salesforce.app import OrgOptions
+from simulators.salesforce.app import create_app as create_simulator
 from simulators.salesforce.schema import PICKLIST, STANDARD_OBJECTS, Field
 from system_apis.salesforce.app import create_app
 from tests.support.auth import service_client

@@ -1,7 +1,7 @@
 """Outcomes in Salesforce's terms: keys, fields, the newest per key, dead-letter reasons."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from system_apis.salesforce.schemas import OutcomeSchema
 from system_apis.salesforce.service import availability_key, dead_letter_reason, newest_per_key, salesforce_fields
@@ -28,7 +28,7 @@ def test_as_of_is_compared_as_an_instant_not_as_text():
     later_in_another_zone = {**outcome(), "as_of": "2026-11-26T11:30:00+01:00"}  # 10:30 UTC
     outcomes = [OutcomeSchema().load(later_in_another_zone), loaded(ms=60_000)]
     assert newest_per_key(outcomes) == [0]
-    assert outcomes[0]["as_of"] > datetime(2026, 11, 26, 10, 1, tzinfo=timezone.utc)
+    assert outcomes[0]["as_of"] > datetime(2026, 11, 26, 10, 1, tzinfo=UTC)
 
 
 def test_dead_letter_reasons_are_what_the_process_api_accepts():

@@ -1,7 +1,7 @@
 """The location map and SAP's OData v2 value formats, read into plain values."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -40,9 +40,9 @@ def test_a_broken_location_map_fails_at_start_up(raw):
 
 
 def test_odata_v2_dates_times_and_decimals():
-    assert parse_datetime("/Date(1767225600000)/") == datetime(2026, 1, 1, tzinfo=timezone.utc)
-    assert parse_datetime("/Date(1767225600000+0060)/") == datetime(2026, 1, 1, tzinfo=timezone.utc)
-    assert parse_datetime("2026-01-01T10:00:00") == datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
+    assert parse_datetime("/Date(1767225600000)/") == datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_datetime("/Date(1767225600000+0060)/") == datetime(2026, 1, 1, tzinfo=UTC)
+    assert parse_datetime("2026-01-01T10:00:00") == datetime(2026, 1, 1, 10, tzinfo=UTC)
     assert parse_datetime("") is None and parse_datetime("yesterday") is None
     assert parse_time("PT10H15M30S") == timedelta(hours=10, minutes=15, seconds=30)
     assert parse_time("10:15:30") == timedelta(hours=10, minutes=15, seconds=30)
@@ -53,9 +53,9 @@ def test_odata_v2_dates_times_and_decimals():
 def test_document_time_is_creation_date_plus_time_else_posting_date():
     created = MaterialDocument.from_odata({"CreationDate": "/Date(1767225600000)/", "CreationTime": "PT08H30M00S",
                                            "PostingDate": "/Date(1767139200000)/"}, [])
-    assert created.occurred_at == datetime(2026, 1, 1, 8, 30, tzinfo=timezone.utc)
+    assert created.occurred_at == datetime(2026, 1, 1, 8, 30, tzinfo=UTC)
     posted = MaterialDocument.from_odata({"PostingDate": "/Date(1767139200000)/"}, [])
-    assert posted.occurred_at == datetime(2025, 12, 31, tzinfo=timezone.utc)
+    assert posted.occurred_at == datetime(2025, 12, 31, tzinfo=UTC)
     assert MaterialDocument.from_odata({}, []).occurred_at is None
 
 

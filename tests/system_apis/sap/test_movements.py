@@ -5,7 +5,7 @@ blocked=07, in_transit=06 per mapped location)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -54,7 +54,7 @@ FIELD = {"01": "on_hand", "02": "quality_inspection", "07": "blocked", "06": "in
 
 LOCATIONS = LocationMap.parse('{"1010/0001": "S1", "2020/0002": "S2", "1010/0009": "S3"}')
 SITE_LOCATION = {"PS": "S1", "P2S2": "S2", "PS2": "S3"}
-WHEN = datetime(2026, 3, 4, 10, 15, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 3, 4, 10, 15, 30, tzinfo=UTC)
 QUANTITY = 7
 
 

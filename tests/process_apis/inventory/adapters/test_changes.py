@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.settings import Settings
 from process_apis.inventory.adapters.changes import GROUP, ChangeStream
 from process_apis.inventory.adapters.keys import Keys
-from gateway.settings import Settings
 from shared.redis import create_redis
 
 

@@ -7,13 +7,13 @@ import threading
 
 import pytest
 
+from gateway.settings import Settings
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.adapters.ledger import JournalPolicy, LedgerStore, replay
 from process_apis.inventory.bootstrap import bootstrap
 from process_apis.inventory.domain.ledger import Ledger, Outcome
 from process_apis.inventory.domain.locations import Location
 from process_apis.inventory.service.ingest import SNAPSHOT_TOO_OLD, ingest
-from gateway.settings import Settings
 from shared.redis import create_redis
 from tests.support.inventory import at, event, event_json
 

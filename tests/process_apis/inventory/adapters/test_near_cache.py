@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import redis
 
+from gateway.settings import Settings
 from process_apis.inventory.adapters.near_cache import DirectReads, NearCache, create_reads
 from process_apis.inventory.app import create_app
-from gateway.settings import Settings
 from shared.redis import create_redis
 from tests.support.auth import service_client
 from tests.support.availability_receiver import wait_until

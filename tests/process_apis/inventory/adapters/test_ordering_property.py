@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.settings import Settings
 from process_apis.inventory.adapters.keys import Keys
 from process_apis.inventory.adapters.ledger import JournalPolicy, LedgerStore
 from process_apis.inventory.domain.events import EventType
 from process_apis.inventory.domain.ledger import Ledger, Outcome
-from gateway.settings import Settings
 from shared.redis import create_redis
 from tests.support.inventory import event
 

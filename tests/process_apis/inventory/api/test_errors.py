@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.settings import Settings
 from process_apis.inventory.app import create_app
 from shared.auth import public
-from gateway.settings import Settings
 from shared.redis import create_redis
 from tests.process_apis.inventory.support import V1, assert_problem, reserve
 from tests.support.auth import service_client

@@ -4,7 +4,7 @@ extend, fulfil, expiry, and the body exactly as its documented schema."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -196,7 +196,7 @@ def test_extending_a_reservation_moves_its_expiry(network, reservation):
 
     assert response.status_code == 200
     expires_at = datetime.fromisoformat(response.get_json()["expires_at"])
-    assert timedelta(minutes=59) < expires_at - datetime.now(timezone.utc) <= timedelta(hours=1)
+    assert timedelta(minutes=59) < expires_at - datetime.now(UTC) <= timedelta(hours=1)
 
 
 @pytest.mark.parametrize("ttl_seconds", [14401, 0])
@@ -220,7 +220,7 @@ def test_a_fulfilled_reservation_holds_until_the_goods_issue_consumes_it(network
     assert fulfilled.get_json()["expires_at"] is None
     assert position(network, "S1")["reserved"] == 3
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     send(network, event_json("gi-1", "stock.issued", location="S1", quantity=3, reference="ORDER-1",
                              reason="sale", occurred_at=now))
     assert (position(network, "S1")["reserved"], position(network, "S1")["on_hand"]) == (0, 7)
@@ -233,7 +233,7 @@ def test_a_fulfilled_reservation_holds_until_the_goods_issue_consumes_it(network
 
 
 def test_a_goods_issue_that_arrives_before_fulfil_still_ends_the_hold(network, reservation):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     send(network, event_json("gi-early", "stock.issued", location="S1", quantity=3, reference="ORDER-1",
                              reason="sale", occurred_at=now))
 
@@ -256,7 +256,7 @@ def test_an_expired_reservation_is_released_by_the_sweep(app, network):
     assert expire_due(app.extensions["inventory"]) == 0  # not due yet
 
     # Waiting for the wall clock to pass expires_at, not for anything to settle.
-    time.sleep(max(0.0, (datetime.fromisoformat(body["expires_at"]) - datetime.now(timezone.utc)).total_seconds())
+    time.sleep(max(0.0, (datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)).total_seconds())
                + 0.05)
 
     assert expire_due(app.extensions["inventory"]) == 1

@@ -3,7 +3,7 @@ following a new rule set at once."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -70,7 +70,7 @@ def test_an_allocation_for_another_channel_is_held_back(network):
 
 def test_a_time_windowed_promotion_allocation_applies_only_inside_its_window(network):
     receive(network, 10)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     document = {"allocations": [
         {"channel": "store", "location": "S1", "units": 2, "starts_at": (now - timedelta(hours=1)).isoformat(),
          "ends_at": (now + timedelta(hours=1)).isoformat()},

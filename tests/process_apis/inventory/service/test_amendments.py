@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -40,11 +40,11 @@ def found_by_ref(api, external_ref) -> list[str]:
 
 def issue(api, event_id, quantity, reference, sku="MAT-1"):
     send(api, event_json(event_id, "stock.issued", sku=sku, location="S1", quantity=quantity, reference=reference,
-                         reason="sale", occurred_at=datetime.now(timezone.utc)))
+                         reason="sale", occurred_at=datetime.now(UTC)))
 
 
 def seconds_left(reservation: dict) -> float:
-    return (datetime.fromisoformat(reservation["expires_at"]) - datetime.now(timezone.utc)).total_seconds()
+    return (datetime.fromisoformat(reservation["expires_at"]) - datetime.now(UTC)).total_seconds()
 
 
 # -- created_by and note ---------------------------------------------------------------------
@@ -179,7 +179,7 @@ def test_a_schedule_left_behind_by_a_crash_is_corrected_from_the_header(app, car
     inventory = app.extensions["inventory"]
     # A process died after the header took a later expiry but before the schedule did.
     doc = inventory.reservations.get(cart["id"])
-    later = datetime.now(timezone.utc) + timedelta(hours=1)
+    later = datetime.now(UTC) + timedelta(hours=1)
     doc["expires_at"] = later.isoformat()
     inventory.reservations.transition(doc, ("active",))
     inventory.reservations.schedule_expiry(cart["id"], 0)

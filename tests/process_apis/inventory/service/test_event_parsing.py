@@ -6,7 +6,7 @@ reject exactly what the schema does, with the schema's messages.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -98,7 +98,7 @@ _TEXT = st.one_of(st.sampled_from(["", "S1", "S2", "MAT-1", "a b", "x" * 65, "x"
 _ANY = st.one_of(st.none(), st.booleans(), st.integers(-2, 10**9 + 2), st.floats(allow_nan=False), _TEXT,
                  st.lists(st.integers(), max_size=2), st.dictionaries(_TEXT, st.integers(-1, 3), max_size=2))
 _INSTANTS = st.one_of(
-    st.datetimes(timezones=st.sampled_from([timezone.utc, None])).map(lambda d: d.isoformat()),
+    st.datetimes(timezones=st.sampled_from([UTC, None])).map(lambda d: d.isoformat()),
     st.sampled_from(["2026-01-01T10:00:00Z", "2026-01-01", "2026-01-01T10:00:00+00:00", "not a date"]),
     _ANY,
 )
@@ -148,7 +148,7 @@ def _items(draw) -> dict:
     return item
 
 
-_INSTANTS_VALID = st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-5))])).map(
+_INSTANTS_VALID = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))])).map(
     lambda moment: moment.isoformat())
 
 
@@ -161,4 +161,4 @@ def test_any_item_gets_the_same_outcome_as_from_the_schema(item):
 
 def test_the_fast_path_is_taken_for_the_usual_event():
     event = _fast_event(_valid(reason="sale"))
-    assert event is not None and event.occurred_at == datetime(2026, 1, 1, 10, tzinfo=timezone.utc)
+    assert event is not None and event.occurred_at == datetime(2026, 1, 1, 10, tzinfo=UTC)

@@ -4,7 +4,7 @@ entries (a goods issue, a process dying between a change and its index update) d
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -87,7 +87,7 @@ def test_a_reservation_whose_units_sap_issued_is_found_as_consumed(stocked):
     reservation = created(reserve(stocked, {**S1, "quantity": 2}, external_ref="ORDER-9"))
     stocked.post(f"{V1}/reservations/{reservation['id']}/fulfil")
     send(stocked, event_json("gi-9", "stock.issued", location="S1", quantity=2, reference="ORDER-9", reason="sale",
-                             occurred_at=datetime.now(timezone.utc)))
+                             occurred_at=datetime.now(UTC)))
 
     [found] = lookup(stocked, external_ref="ORDER-9")["items"]
 
@@ -164,7 +164,7 @@ def test_an_expired_reservation_leaves_the_pickups(app, stocked):
     # Expire it now rather than waiting: its schedule and header say it is due.
     inventory.reservations.schedule_expiry(reservation["id"], 0)
     doc = inventory.reservations.get(reservation["id"])
-    doc["expires_at"] = datetime(2000, 1, 1, tzinfo=timezone.utc).isoformat()
+    doc["expires_at"] = datetime(2000, 1, 1, tzinfo=UTC).isoformat()
     inventory.reservations.transition(doc, ("active",))
 
     assert expire_due(inventory) == 1
@@ -177,7 +177,7 @@ def test_units_sap_issued_without_a_fulfil_take_the_pickup_off_and_its_entry_is_
     reservation = created(reserve(stocked, {**S1, "quantity": 2}, external_ref="TILL-1"))
     # The customer paid at the till: SAP's goods issue names the reservation's reference.
     send(stocked, event_json("gi-till", "stock.issued", location="S1", quantity=2, reference="TILL-1", reason="sale",
-                             occurred_at=datetime.now(timezone.utc)))
+                             occurred_at=datetime.now(UTC)))
     assert index_size(app, Keys().reservations_at("S1")) == 1
 
     assert ids(lookup(stocked, location="S1")) == []
@@ -236,8 +236,8 @@ def test_a_bad_look_up_is_a_422_problem(network, params):
 # -- Redis Cluster ---------------------------------------------------------------------------
 
 def test_look_ups_and_rekeying_work_on_a_redis_cluster(cluster_url):
-    from process_apis.inventory.app import create_app
     from gateway.settings import Settings
+    from process_apis.inventory.app import create_app
     from shared.redis import create_redis
 
     settings = Settings.from_env({"REDIS_URL": cluster_url})

@@ -15,8 +15,8 @@ from collections import defaultdict
 import pytest
 from werkzeug.serving import make_server
 
-from process_apis.inventory.app import create_app
 from gateway.settings import Settings
+from process_apis.inventory.app import create_app
 from tests.support.auth import keyed_session
 from tests.support.redis_servers import free_port
 
