@@ -1,4 +1,5 @@
 """Deterministic bench data: a location catalogue and realistic event batches."""
+
 from __future__ import annotations
 
 import json
@@ -14,17 +15,33 @@ BATCH = 1000
 # The mix a retailer's SAP sends: mostly sales/deliveries and goods receipts, some counts,
 # returns, inspections, blocks and transfers. (type, weight)
 MIX = (
-    (EventType.ISSUED, 60), (EventType.RECEIVED, 25), (EventType.COUNTED, 5), (EventType.RETURNED, 3),
-    (EventType.INSPECTION_PASSED, 2), (EventType.BLOCKED, 1), (EventType.UNBLOCKED, 1),
-    (EventType.TRANSFER_SHIPPED, 1), (EventType.TRANSFER_RECEIVED, 1), (EventType.TRANSFER_MOVED, 1),
+    (EventType.ISSUED, 60),
+    (EventType.RECEIVED, 25),
+    (EventType.COUNTED, 5),
+    (EventType.RETURNED, 3),
+    (EventType.INSPECTION_PASSED, 2),
+    (EventType.BLOCKED, 1),
+    (EventType.UNBLOCKED, 1),
+    (EventType.TRANSFER_SHIPPED, 1),
+    (EventType.TRANSFER_RECEIVED, 1),
+    (EventType.TRANSFER_MOVED, 1),
 )
 
 
 def location_body(location: str) -> dict:
     if location.startswith("DC"):
-        return {"type": "dc", "name": f"DC {location}", "channels": ["web", "call_centre"], "fulfilment_methods": ["ship"]}
-    return {"type": "store", "name": f"Store {location}", "channels": ["web", "store", "call_centre"],
-            "fulfilment_methods": ["ship", "pickup"]}
+        return {
+            "type": "dc",
+            "name": f"DC {location}",
+            "channels": ["web", "call_centre"],
+            "fulfilment_methods": ["ship"],
+        }
+    return {
+        "type": "store",
+        "name": f"Store {location}",
+        "channels": ["web", "store", "call_centre"],
+        "fulfilment_methods": ["ship", "pickup"],
+    }
 
 
 class EventFactory:
@@ -79,5 +96,16 @@ class EventFactory:
 def initial_counts(at: datetime) -> list[dict]:
     """One count per position, so every position exists before the timed phases."""
     stamp = at.isoformat().replace("+00:00", "Z")
-    return [{"event_id": f"bench:init:{sku}:{loc}", "type": "stock.counted", "sku": sku, "location": loc,
-             "quantity": 1000, "occurred_at": stamp, "source": "sap"} for sku in SKUS for loc in LOCATIONS]
+    return [
+        {
+            "event_id": f"bench:init:{sku}:{loc}",
+            "type": "stock.counted",
+            "sku": sku,
+            "location": loc,
+            "quantity": 1000,
+            "occurred_at": stamp,
+            "source": "sap",
+        }
+        for sku in SKUS
+        for loc in LOCATIONS
+    ]

@@ -5,6 +5,7 @@ the same server configuration and load generator, in both deployment shapes:
 - split: the process API and the web API each their own gunicorn app, over HTTP with a service key.
 Targets on 2 cores: all-in-one ≥ 50 % and split ≥ 30 % of the trivial endpoint's throughput;
 p99 ≤ 30 ms at 16 connections."""
+
 from __future__ import annotations
 
 import shutil
@@ -30,7 +31,8 @@ TARGETS = {"all-in-one": 0.50, "split": 0.30}
 P99_TARGET_MS = 30.0
 ONE_SKU = "/web/v1/availability?" + urlencode({"sku": "MAT-1001"})
 TWENTY_SKUS = "/web/v1/availability?" + urlencode(
-    [("sku", f"MAT-{1001 + n}") for n in range(20)] + [("postal_code", "10117")])
+    [("sku", f"MAT-{1001 + n}") for n in range(20)] + [("postal_code", "10117")]
+)
 
 
 def say(text: str) -> None:
@@ -39,8 +41,10 @@ def say(text: str) -> None:
 
 def run(bench, workers: int = WORKERS) -> None:
     directory = Path(tempfile.mkdtemp(prefix="inventory-bench-experience-"))
-    say(f"\n== Web availability through the experience tier: 1 SKU, and 20 SKUs + postal code; wrk -c{CONNECTIONS}, "
-        f"{ROUNDS} rounds x {SECONDS}s; gunicorn gthread {workers} workers x {THREADS} threads per app ==")
+    say(
+        f"\n== Web availability through the experience tier: 1 SKU, and 20 SKUs + postal code; wrk -c{CONNECTIONS}, "
+        f"{ROUNDS} rounds x {SECONDS}s; gunicorn gthread {workers} workers x {THREADS} threads per app =="
+    )
     if not reads.ensure_wrk():
         bench.notes.append("experience section skipped: wrk is not installed and could not be (apt-get install wrk)")
         return
@@ -57,25 +61,52 @@ def run(bench, workers: int = WORKERS) -> None:
         env = {"REDIS_URL": redis_server.url, "LOG_LEVEL": "WARNING", "RATE_LIMIT_CHANNEL": "100000000/minute"}
         # wrk's connections spread over each server's workers, as a load balancer would (servers.py)
         spread = balanced_connections(CONNECTIONS, workers)
-        trivial = start_gunicorn("benchmarks.wsgi:trivial()", env=env, workers=workers, threads=THREADS,
-                                 logfile=directory / "trivial.log", ready_path="/ok", worker_connections=spread)
+        trivial = start_gunicorn(
+            "benchmarks.wsgi:trivial()",
+            env=env,
+            workers=workers,
+            threads=THREADS,
+            logfile=directory / "trivial.log",
+            ready_path="/ok",
+            worker_connections=spread,
+        )
         servers.append(trivial)
-        all_in_one = start_gateway({**env, "GATEWAY_WORKERS": str(workers), "GATEWAY_THREADS": str(THREADS),
-                                    "SAP_BASE_URL": "", "SALESFORCE_BASE_URL": "",
-                                    "GUNICORN_CMD_ARGS": f"--worker-connections {spread}"},
-                                   logfile=directory / "serve.log")
+        all_in_one = start_gateway(
+            {
+                **env,
+                "GATEWAY_WORKERS": str(workers),
+                "GATEWAY_THREADS": str(THREADS),
+                "SAP_BASE_URL": "",
+                "SALESFORCE_BASE_URL": "",
+                "GUNICORN_CMD_ARGS": f"--worker-connections {spread}",
+            },
+            logfile=directory / "serve.log",
+        )
         servers.append(all_in_one)
-        process = start_gunicorn("process_apis.inventory.app:create_app()", env=env, workers=workers,
-                                 threads=THREADS, logfile=directory / "process.log")
+        process = start_gunicorn(
+            "process_apis.inventory.app:create_app()",
+            env=env,
+            workers=workers,
+            threads=THREADS,
+            logfile=directory / "process.log",
+        )
         servers.append(process)
-        web = start_gunicorn("experience_apis.web.app:create_app()", workers=workers, threads=THREADS,
-                             env={**env, "INVENTORY_PROCESS_URL": process.url, "SERVICE_API_KEY": service_key},
-                             logfile=directory / "web.log", worker_connections=spread)
+        web = start_gunicorn(
+            "experience_apis.web.app:create_app()",
+            workers=workers,
+            threads=THREADS,
+            env={**env, "INVENTORY_PROCESS_URL": process.url, "SERVICE_API_KEY": service_key},
+            logfile=directory / "web.log",
+            worker_connections=spread,
+        )
         servers.append(web)
-        targets = {"trivial": trivial.url + "/ok",
-                   "all-in-one 1 SKU": all_in_one.base_url + ONE_SKU,
-                   "all-in-one 20 SKUs + postal code": all_in_one.base_url + TWENTY_SKUS,
-                   "split 1 SKU": web.url + ONE_SKU, "split 20 SKUs + postal code": web.url + TWENTY_SKUS}
+        targets = {
+            "trivial": trivial.url + "/ok",
+            "all-in-one 1 SKU": all_in_one.base_url + ONE_SKU,
+            "all-in-one 20 SKUs + postal code": all_in_one.base_url + TWENTY_SKUS,
+            "split 1 SKU": web.url + ONE_SKU,
+            "split 20 SKUs + postal code": web.url + TWENTY_SKUS,
+        }
         results = _measure(targets, {"Authorization": f"Bearer {web_key}"})
         _report(bench, results)
     finally:
@@ -90,11 +121,13 @@ def _measure(targets: dict[str, str], headers: dict[str, str]) -> dict[str, list
         reads.wrk(url, seconds=1, connections=CONNECTIONS, headers=headers)  # warm-up: imports, pools, caches
     results: dict[str, list[reads.LoadResult]] = {name: [] for name in targets}
     for round_ in range(ROUNDS):
-        for name in (targets if round_ % 2 == 0 else reversed(list(targets))):
+        for name in targets if round_ % 2 == 0 else reversed(list(targets)):
             result = reads.wrk(targets[name], seconds=SECONDS, connections=CONNECTIONS, headers=headers)
             results[name].append(result)
-            say(f"  round {round_ + 1} {name:34s}: {result.rate:7.0f} req/s  p50 {result.latency_p50_ms} ms  "
-                f"p99 {result.latency_p99_ms} ms  errors {result.errors}")
+            say(
+                f"  round {round_ + 1} {name:34s}: {result.rate:7.0f} req/s  p50 {result.latency_p50_ms} ms  "
+                f"p99 {result.latency_p99_ms} ms  errors {result.errors}"
+            )
     return results
 
 
@@ -116,10 +149,20 @@ def _report(bench, results: dict[str, list[reads.LoadResult]]) -> None:
         worst = max(r.latency_p99_ms or float("inf") for r in runs)
         errors = sum(r.errors for r in results[name])
         ratio = rate(name) / trivial
-        bench.row(f"web availability, {name}", f"{rate(name):,.0f} req/s", f">= {TARGETS[shape]:.0%} of trivial",
-                  f"{ratio:.1%}", ratio >= TARGETS[shape])
-        bench.row(f"  p99 at {CONNECTIONS} connections", f"{p99:.1f} ms", f"<= {P99_TARGET_MS:.0f} ms",
-                  f"worst round {worst:.1f} ms", p99 <= P99_TARGET_MS)
+        bench.row(
+            f"web availability, {name}",
+            f"{rate(name):,.0f} req/s",
+            f">= {TARGETS[shape]:.0%} of trivial",
+            f"{ratio:.1%}",
+            ratio >= TARGETS[shape],
+        )
+        bench.row(
+            f"  p99 at {CONNECTIONS} connections",
+            f"{p99:.1f} ms",
+            f"<= {P99_TARGET_MS:.0f} ms",
+            f"worst round {worst:.1f} ms",
+            p99 <= P99_TARGET_MS,
+        )
         if errors:
             bench.broken = True
             bench.notes.append(f"web availability {name}: {errors} non-2xx answers or socket errors")

@@ -1,4 +1,5 @@
 """Event ingest: 1000-event batches over HTTP vs the same Lua script pipelined raw."""
+
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ def http_ingest(base_url: str, bodies: list[bytes], clients: int, *, keep_alive:
     """POST the batches from `clients` threads. Without keep-alive each batch opens its own
     connection, so the workers share the batches the way a load balancer would spread them;
     kept-alive connections stay with whichever worker accepted them (often all on one)."""
+
     def work(i: int) -> int:
         connection = Connection(base_url)
         applied = 0
@@ -67,8 +69,9 @@ def prebuilt_batches(bodies: list[bytes], keys: Keys) -> list[list[tuple[str, st
 def raw_ingest(redis_url: str, bodies: list[bytes], clients: int, settings: Settings) -> IngestResult:
     """The same registered apply_events script, through a redis-py pipeline, no HTTP, no validation."""
     keys = Keys("inv")
-    config = JournalPolicy(settings.dedup_ttl_seconds, settings.delta_journal_seconds,
-                           settings.delta_journal_max).as_json()
+    config = JournalPolicy(
+        settings.dedup_ttl_seconds, settings.delta_journal_seconds, settings.delta_journal_max
+    ).as_json()
     batches = prebuilt_batches(bodies, keys)
 
     def work(i: int) -> int:

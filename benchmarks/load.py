@@ -1,4 +1,5 @@
 """Small load-generation helpers: keep-alive HTTP connections driven by threads."""
+
 from __future__ import annotations
 
 import http.client
@@ -25,8 +26,9 @@ class Connection:
         self.host, self.port, self.timeout = parts.hostname, parts.port, timeout
         self.conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes, http.client.HTTPResponse]:
         all_headers = {**DEFAULT_HEADERS, **(headers or {})}
         if body is not None:
             all_headers.setdefault("Content-Type", "application/json")
@@ -88,4 +90,4 @@ def split(items: list, parts: int) -> list[list]:
 
 def chunks(items: Iterable, size: int) -> list[list]:
     items = list(items)
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]

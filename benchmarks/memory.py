@@ -1,4 +1,5 @@
 """Redis bytes per position and per reservation, from MEMORY USAGE (SAMPLES 0: exact)."""
+
 from __future__ import annotations
 
 import random
@@ -26,18 +27,34 @@ def memory_day(start: datetime, seed: int = 5) -> list[dict]:
     """A count per position, then DELTAS_PER_POSITION movements each (a trading day), in time order."""
     rnd = random.Random(seed)
     stamp = lambda moment: moment.isoformat().replace("+00:00", "Z")  # noqa: E731
-    events = [{"event_id": f"mem:count:{sku}:{loc}", "type": "stock.counted", "sku": sku, "location": loc,
-               "quantity": rnd.randint(50, 500), "occurred_at": stamp(start), "source": "sap"}
-              for sku in MEMORY_SKUS for loc in LOCATIONS]
+    events = [
+        {
+            "event_id": f"mem:count:{sku}:{loc}",
+            "type": "stock.counted",
+            "sku": sku,
+            "location": loc,
+            "quantity": rnd.randint(50, 500),
+            "occurred_at": stamp(start),
+            "source": "sap",
+        }
+        for sku in MEMORY_SKUS
+        for loc in LOCATIONS
+    ]
     clock = start
     for round_ in range(DELTAS_PER_POSITION):
         for sku in MEMORY_SKUS:
             for loc in LOCATIONS:
                 clock += timedelta(milliseconds=3)
                 issued = rnd.random() < 0.7
-                event = {"event_id": f"mem:{round_}:{sku}:{loc}", "type": "stock.issued" if issued else "stock.received",
-                         "sku": sku, "location": loc, "quantity": rnd.randint(1, 5) if issued else rnd.randint(5, 40),
-                         "occurred_at": stamp(clock), "source": "sap"}
+                event = {
+                    "event_id": f"mem:{round_}:{sku}:{loc}",
+                    "type": "stock.issued" if issued else "stock.received",
+                    "sku": sku,
+                    "location": loc,
+                    "quantity": rnd.randint(1, 5) if issued else rnd.randint(5, 40),
+                    "occurred_at": stamp(clock),
+                    "source": "sap",
+                }
                 if issued:
                     event.update(reason="sale", reference=f"ORDER-{rnd.randint(1, 10**7)}")
                 else:
@@ -82,8 +99,16 @@ def per_position(redis, keys, events: list[dict]) -> PositionMemory:
     for sku in MEMORY_SKUS:
         pipe.xlen(keys.log(sku))
     log_entries = sum(pipe.execute())
-    return PositionMemory(count, hashes / count, journals / count, journal_entries / count,
-                          (sku_sets + skus_share) / count, dedup / count, logs / count, log_entries / count)
+    return PositionMemory(
+        count,
+        hashes / count,
+        journals / count,
+        journal_entries / count,
+        (sku_sets + skus_share) / count,
+        dedup / count,
+        logs / count,
+        log_entries / count,
+    )
 
 
 @dataclass

@@ -1,4 +1,5 @@
 """HTTP GET load with wrk (preferred) or, without it, a Python keep-alive client."""
+
 from __future__ import annotations
 
 import multiprocessing
@@ -34,8 +35,10 @@ def ensure_wrk() -> str | None:
     if found or os.geteuid() != 0 or not shutil.which("apt-get"):
         return found
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for steps in ([["apt-get", "install", "-y", "-q", "wrk"]],
-                  [["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "wrk"]]):
+    for steps in (
+        [["apt-get", "install", "-y", "-q", "wrk"]],
+        [["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "wrk"]],
+    ):
         try:
             for step in steps:
                 subprocess.run(step, check=True, env=env, capture_output=True, timeout=240)
@@ -54,10 +57,13 @@ def _latency(output: str, percentile: str) -> float | None:
     return float(match.group(1)) * _UNITS[match.group(2)] if match else None
 
 
-def wrk(url: str, *, seconds: float, connections: int, threads: int = 1,
-        headers: dict[str, str] | None = None) -> LoadResult:
+def wrk(
+    url: str, *, seconds: float, connections: int, threads: int = 1, headers: dict[str, str] | None = None
+) -> LoadResult:
     """`headers` default to the bench's DEFAULT_HEADERS (its service key)."""
-    headers = [argument for name, value in (headers or DEFAULT_HEADERS).items() for argument in ("-H", f"{name}: {value}")]
+    headers = [
+        argument for name, value in (headers or DEFAULT_HEADERS).items() for argument in ("-H", f"{name}: {value}")
+    ]
     command = [WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", *headers, url]
     output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
     total = re.search(r"(\d+) requests in ([\d.]+)(s|ms|m)", output)
@@ -102,8 +108,10 @@ def python_load(url: str, *, seconds: float, connections: int, processes: int = 
     """Fallback generator: `processes` processes × keep-alive connections in threads."""
     queue = multiprocessing.get_context("fork").Queue()
     per = max(1, connections // processes)
-    procs = [multiprocessing.get_context("fork").Process(target=_python_worker, args=(url, seconds, per, queue))
-             for _ in range(processes)]
+    procs = [
+        multiprocessing.get_context("fork").Process(target=_python_worker, args=(url, seconds, per, queue))
+        for _ in range(processes)
+    ]
     started = time.perf_counter()
     for proc in procs:
         proc.start()
@@ -121,8 +129,10 @@ class Generator:
     def describe(self) -> str:
         if self.wrk:
             return f"wrk -t1 -c{self.connections} (keep-alive)"
-        return (f"Python keep-alive client, 2 processes x {self.connections // 2} connections "
-                "(wrk not found: apt-get install wrk for lighter, truer numbers)")
+        return (
+            f"Python keep-alive client, 2 processes x {self.connections // 2} connections "
+            "(wrk not found: apt-get install wrk for lighter, truer numbers)"
+        )
 
     def run(self, url: str, seconds: float) -> LoadResult:
         if self.wrk:

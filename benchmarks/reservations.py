@@ -1,4 +1,5 @@
 """Reservation creation at 32 concurrent clients on hot SKUs, then an oversell audit."""
+
 from __future__ import annotations
 
 import random
@@ -36,8 +37,9 @@ class ReservationRun:
         return self.requests / self.seconds
 
 
-def stock_events(locations: list[str], at: str, seed: int = 7, scarce: int = 3,
-                 skus: list[str] = HOT_SKUS) -> tuple[list[dict], dict[tuple[str, str], int]]:
+def stock_events(
+    locations: list[str], at: str, seed: int = 7, scarce: int = 3, skus: list[str] = HOT_SKUS
+) -> tuple[list[dict], dict[tuple[str, str], int]]:
     """Counts for the hot SKUs: most positions plentiful, the first `scarce` SKUs short (so some
     requests are refused)."""
     rnd = random.Random(seed)
@@ -46,8 +48,17 @@ def stock_events(locations: list[str], at: str, seed: int = 7, scarce: int = 3,
         for location in locations:
             quantity = rnd.randint(8, 20) if n < scarce else rnd.randint(400, 800)
             on_hand[(sku, location)] = quantity
-            events.append({"event_id": f"bench:hot:{sku}:{location}", "type": "stock.counted", "sku": sku,
-                           "location": location, "quantity": quantity, "occurred_at": at, "source": "sap"})
+            events.append(
+                {
+                    "event_id": f"bench:hot:{sku}:{location}",
+                    "type": "stock.counted",
+                    "sku": sku,
+                    "location": location,
+                    "quantity": quantity,
+                    "occurred_at": at,
+                    "source": "sap",
+                }
+            )
     return events, on_hand
 
 
@@ -64,8 +75,9 @@ def _request(rnd: random.Random, locations: list[str], skus: list[str]) -> dict:
     return {"channel": "web", "external_ref": f"CART-{rnd.randint(1, 10**9)}", "lines": lines}
 
 
-def run(base_url: str, locations: list[str], *, clients: int, per_client: int, seed: int = 11,
-        skus: list[str] = HOT_SKUS) -> ReservationRun:
+def run(
+    base_url: str, locations: list[str], *, clients: int, per_client: int, seed: int = 11, skus: list[str] = HOT_SKUS
+) -> ReservationRun:
     def work(i: int):
         rnd = random.Random(seed * 1000 + i)
         connection = Connection(base_url, timeout=30)
@@ -80,8 +92,9 @@ def run(base_url: str, locations: list[str], *, clients: int, per_client: int, s
             statuses[status] += 1
             if status == 201:
                 if len(samples) < 20:
-                    samples.append((reply["id"], key, sorted({line["sku"] for line in body["lines"]}),
-                                    body["external_ref"]))
+                    samples.append(
+                        (reply["id"], key, sorted({line["sku"] for line in body["lines"]}), body["external_ref"])
+                    )
                 for line in reply["lines"]:
                     lines += 1
                     for allocation in line["allocations"]:
@@ -114,5 +127,7 @@ def audit(ledger, skus: list[str], locations: list[str], allocated: dict[tuple[s
         if position.reserved > position.on_hand - SAFETY_UNITS:
             problems.append(f"{key}: reserved {position.reserved} > on_hand {position.on_hand} - safety {SAFETY_UNITS}")
         if position.reserved != allocated.get(key, 0):
-            problems.append(f"{key}: ledger reserved {position.reserved} != sum of 201 allocations {allocated.get(key, 0)}")
+            problems.append(
+                f"{key}: ledger reserved {position.reserved} != sum of 201 allocations {allocated.get(key, 0)}"
+            )
     return problems

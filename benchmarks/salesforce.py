@@ -36,6 +36,7 @@ posted in that run.
 
     python -m benchmarks.run --only salesforce       # this section alone
 """
+
 from __future__ import annotations
 
 import bisect
@@ -170,8 +171,7 @@ class WriteIndex:
         self.history_full = 0  # records whose history may have dropped old writes
         by_scope: dict[tuple[str, str], list[Write]] = defaultdict(list)
         for record in self.records:
-            answer = requests.get(f"{org_url}{SF_ADMIN}/history/{RECORDS}/{record['Id']}", auth=AUTH,
-                                  timeout=TIMEOUT)
+            answer = requests.get(f"{org_url}{SF_ADMIN}/history/{RECORDS}/{record['Id']}", auth=AUTH, timeout=TIMEOUT)
             answer.raise_for_status()
             history = answer.json()
             writes = [Write(epoch_ms(e["fields"]["As_Of__c"]), epoch_ms(e["time"])) for e in history]
@@ -197,7 +197,7 @@ class WriteIndex:
                 continue
             as_of = stamps[start]
             first = as_of if first is None else min(first, as_of)
-            chosen += writes[start:bisect.bisect_right(stamps, as_of)]  # that computation's writes
+            chosen += writes[start : bisect.bisect_right(stamps, as_of)]  # that computation's writes
         if first is None:
             return None
         return max(w.time_ms for w in chosen if w.as_of_ms == first) + 1  # the simulator cuts to the ms
@@ -228,44 +228,62 @@ def report(bench, run: RateRun, totals: RunTotals, events: dict[str, list[Moveme
     documents = len(run.created)
     per_thousand = 1000 * totals.calls / max(documents, 1)
     ratio = documents / totals.calls if totals.calls else float("inf")
-    say(f"  offered {run.offered}/s: {documents} documents posted ({run.rejected} rejected, {run.errors} errors), "
+    say(
+        f"  offered {run.offered}/s: {documents} documents posted ({run.rejected} rejected, {run.errors} errors), "
         f"steady posted {posted_rate:.0f}/s; Salesforce freshness p50 {p50:.0f} ms, p99 {p99:.0f} ms, max "
         f"{max(freshness, default=float('nan')):.0f} ms over {len(freshness)} documents ({unchanged} changed no "
         f"record); {totals.calls} Salesforce API calls; publisher caught up "
         f"{totals.caught_up_seconds:.1f}s after the drivers stopped; busy cores while they ran: "
-        f"{totals.busy_cores}")
+        f"{totals.busy_cores}"
+    )
     target = run.offered == 200
     keeps_up = posted_rate >= 0.9 * run.offered
-    bench.row(f"SAP -> Salesforce, offered {run.offered}/s: freshness p50 / p99", f"{p50:,.0f} / {p99:,.0f} ms",
-              f"p99 <= {FRESHNESS_TARGET_MS} ms, keeping up" if target else "",
-              (f"{FRESHNESS_TARGET_MS / p99:.1f}x margin; " if target and p99 > 0 else "")
-              + f"posted {posted_rate:,.0f}/s",
-              (p99 <= FRESHNESS_TARGET_MS and keeps_up and missing == 0) if target else None)
+    bench.row(
+        f"SAP -> Salesforce, offered {run.offered}/s: freshness p50 / p99",
+        f"{p50:,.0f} / {p99:,.0f} ms",
+        f"p99 <= {FRESHNESS_TARGET_MS} ms, keeping up" if target else "",
+        (f"{FRESHNESS_TARGET_MS / p99:.1f}x margin; " if target and p99 > 0 else "") + f"posted {posted_rate:,.0f}/s",
+        (p99 <= FRESHNESS_TARGET_MS and keeps_up and missing == 0) if target else None,
+    )
     leg50, leg99 = p50_p99(publishing_leg)
-    bench.row("  of which position committed -> record written", f"{leg50:,.0f} / {leg99:,.0f} ms", "",
-              "p50 / p99: the publisher's share")
+    bench.row(
+        "  of which position committed -> record written",
+        f"{leg50:,.0f} / {leg99:,.0f} ms",
+        "",
+        "p50 / p99: the publisher's share",
+    )
     counted = run.offered == CALLS_TARGET_RATE
-    bench.row("  Salesforce API calls per 1,000 movements", f"{per_thousand:,.1f}",
-              f"<= {1000 / CALLS_TARGET_RATIO:.0f} (>= {CALLS_TARGET_RATIO}x fewer)" if counted else "",
-              f"{ratio:,.1f}x fewer calls than movements",
-              ratio >= CALLS_TARGET_RATIO if counted else None)
+    bench.row(
+        "  Salesforce API calls per 1,000 movements",
+        f"{per_thousand:,.1f}",
+        f"<= {1000 / CALLS_TARGET_RATIO:.0f} (>= {CALLS_TARGET_RATIO}x fewer)" if counted else "",
+        f"{ratio:,.1f}x fewer calls than movements",
+        ratio >= CALLS_TARGET_RATIO if counted else None,
+    )
     if missing:
-        bench.notes.append(f"Salesforce at {run.offered}/s: {missing} documents of the steady window never reached "
-                           "a position")
+        bench.notes.append(
+            f"Salesforce at {run.offered}/s: {missing} documents of the steady window never reached a position"
+        )
         bench.broken = True
     if unchanged:
-        bench.notes.append(f"Salesforce at {run.offered}/s: {unchanged} documents changed no Salesforce record "
-                           "(no figure for them)")
+        bench.notes.append(
+            f"Salesforce at {run.offered}/s: {unchanged} documents changed no Salesforce record (no figure for them)"
+        )
 
 
 def record_differences(org_url: str, gateway: GatewayProcess) -> list[str]:
     """The end-to-end test's comparison (`_differences`), with the org and the gateway on their own ports."""
     records = salesforce_records(org_url)
     values = gateway_values(gateway, records)
-    salesforce = {r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]),
-                                             r["Status__c"]) for r in records}
-    return [f"{key}: salesforce {salesforce[key]} gateway {values.get(key)}"
-            for key in sorted(salesforce) if salesforce[key] != values.get(key)]
+    salesforce = {
+        r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]), r["Status__c"])
+        for r in records
+    }
+    return [
+        f"{key}: salesforce {salesforce[key]} gateway {values.get(key)}"
+        for key in sorted(salesforce)
+        if salesforce[key] != values.get(key)
+    ]
 
 
 def check_records(bench, org_url: str, gateway: GatewayProcess, index: WriteIndex) -> None:
@@ -275,23 +293,36 @@ def check_records(bench, org_url: str, gateway: GatewayProcess, index: WriteInde
         time.sleep(0.2)
     for line in drift[:10]:
         say(f"  DRIFT: {line}")
-    bench.row("Product_Availability__c == gateway availability after the runs",
-              f"{len(drift)} differences / {len(index.records)} records", "0", "ATS, ATO and status per key",
-              not drift)
-    bench.row("  records whose As_Of__c went backwards", f"{len(index.backwards)}", "0",
-              "over every write in the history", not index.backwards)
+    bench.row(
+        "Product_Availability__c == gateway availability after the runs",
+        f"{len(drift)} differences / {len(index.records)} records",
+        "0",
+        "ATS, ATO and status per key",
+        not drift,
+    )
+    bench.row(
+        "  records whose As_Of__c went backwards",
+        f"{len(index.backwards)}",
+        "0",
+        "over every write in the history",
+        not index.backwards,
+    )
     bench.broken |= bool(drift) or bool(index.backwards)
     if index.history_full:
-        bench.notes.append(f"Salesforce: {index.history_full} records hold a full history ({HISTORY_PER_RECORD} "
-                           "writes): older ones were dropped, so early documents' figures may come from later writes")
+        bench.notes.append(
+            f"Salesforce: {index.history_full} records hold a full history ({HISTORY_PER_RECORD} "
+            "writes): older ones were dropped, so early documents' figures may come from later writes"
+        )
 
 
 def run(bench, workers: int = WORKERS) -> None:
     """Measure at each offered rate, then check every Salesforce record against the gateway."""
     directory = Path(tempfile.mkdtemp(prefix="inventory-bench-salesforce-"))
-    say(f"\n== SAP movements to Salesforce records end to end, {describe(workers)}: "
+    say(
+        f"\n== SAP movements to Salesforce records end to end, {describe(workers)}: "
         f"offered {' and '.join(f'{rate}/s' for rate in RATES)} for {WARMUP_SECONDS + STEADY_SECONDS}s each "
-        f"(first {WARMUP_SECONDS}s warm-up), publisher window {Settings().publisher_window_ms} ms ==")
+        f"(first {WARMUP_SECONDS}s warm-up), publisher window {Settings().publisher_window_ms} ms =="
+    )
     stack = client = None
     try:
         stack = start_split(directory, workers=workers)
@@ -318,9 +349,11 @@ def run(bench, workers: int = WORKERS) -> None:
         for result, totals in runs:
             report(bench, result, totals, events, index)
         check_records(bench, org, stack.gateway, index)
-        bench.notes.append("Salesforce freshness: from the moment the driver began the OData POST to the simulator's "
-                           "write of the first computation after the document's commit that changed one of its keys; "
-                           "conservative (see benchmarks/salesforce.py)")
+        bench.notes.append(
+            "Salesforce freshness: from the moment the driver began the OData POST to the simulator's "
+            "write of the first computation after the document's commit that changed one of its keys; "
+            "conservative (see benchmarks/salesforce.py)"
+        )
     finally:
         if client is not None:
             client.close()

@@ -16,6 +16,7 @@ the measurement adds no load.
 
     python -m benchmarks.run --only sap       # this section alone
 """
+
 from __future__ import annotations
 
 import json
@@ -94,8 +95,9 @@ def drive(base_url: str, user: str, password: str, rate: int, threads: int, seco
 
     def work(index: int) -> None:
         client = TimedODataClient(f"{base_url}{ODATA}", user, password, timeout=30)
-        driver = TrafficDriver(client, seed=1000 * rate + index, locations=tuple(DEMO_LOCATION_MAP),
-                               dc_plants=DC_PLANTS)
+        driver = TrafficDriver(
+            client, seed=1000 * rate + index, locations=tuple(DEMO_LOCATION_MAP), dc_plants=DC_PLANTS
+        )
         driver.refresh()
         driver.materials = [m for n, m in enumerate(sorted(DEMO_MATERIALS)) if n % threads == index]
         ready.wait()
@@ -148,8 +150,9 @@ def document_reads(gateway_url: str) -> tuple[float, float]:
     /metrics (summed over its workers)."""
     answer = requests.get(f"{gateway_url}/metrics", timeout=10)
     answer.raise_for_status()
-    values = {sample.name: sample.value for family in text_string_to_metric_families(answer.text)
-              for sample in family.samples}
+    values = {
+        sample.name: sample.value for family in text_string_to_metric_families(answer.text) for sample in family.samples
+    }
     return values.get("sap_document_reads_total", 0.0), values.get("sap_documents_read_total", 0.0)
 
 
@@ -172,20 +175,28 @@ def report(bench, run: RateRun, committed: dict[str, int]) -> None:
     late = sum(1 for number, _ in run.created if committed.get(number, 0) >= window_end * 1000)
     drain_rate = late / run.drained_seconds if run.drained_seconds >= 0.5 else None
     p50, p99 = (percentile(freshness, 0.5), percentile(freshness, 0.99)) if freshness else (float("nan"),) * 2
-    say(f"  offered {run.offered}/s: {len(run.created)} documents posted ({run.skipped} ticks found nothing to "
+    say(
+        f"  offered {run.offered}/s: {len(run.created)} documents posted ({run.skipped} ticks found nothing to "
         f"move, {run.rejected} rejected, {run.errors} errors); steady {seconds:.1f}s: posted {posted_rate:.0f}/s, "
         f"positions updated {updated_rate:.0f}/s; freshness p50 {p50:.0f} ms, p99 {p99:.0f} ms, max "
         f"{max(freshness, default=float('nan')):.0f} ms; backlog drained {run.drained_seconds:.1f}s after the "
-        "drivers stopped" + (f" ({drain_rate:.0f} documents/s with no OData POSTs to serve)" if drain_rate else ""))
+        "drivers stopped" + (f" ({drain_rate:.0f} documents/s with no OData POSTs to serve)" if drain_rate else "")
+    )
     keeps_up = posted_rate >= 0.9 * run.offered and updated_rate >= 0.95 * posted_rate
-    bench.row(f"SAP movements end to end, offered {run.offered}/s", f"{updated_rate:,.0f} movements/s",
-              "= posted (no backlog)", f"posted {posted_rate:,.0f}/s; updated "
-              f"{updated_rate / max(posted_rate, 1):.0%} of that")
+    bench.row(
+        f"SAP movements end to end, offered {run.offered}/s",
+        f"{updated_rate:,.0f} movements/s",
+        "= posted (no backlog)",
+        f"posted {posted_rate:,.0f}/s; updated {updated_rate / max(posted_rate, 1):.0%} of that",
+    )
     target = run.offered == 200
-    bench.row("  freshness p50 / p99 (OData POST -> position committed)", f"{p50:,.0f} / {p99:,.0f} ms",
-              f"p99 < {FRESHNESS_TARGET_MS} ms, keeping up" if target else "",
-              f"{FRESHNESS_TARGET_MS / p99:.1f}x margin" if target and p99 > 0 else f"{len(freshness)} documents",
-              (p99 < FRESHNESS_TARGET_MS and keeps_up and missing == 0) if target else None)
+    bench.row(
+        "  freshness p50 / p99 (OData POST -> position committed)",
+        f"{p50:,.0f} / {p99:,.0f} ms",
+        f"p99 < {FRESHNESS_TARGET_MS} ms, keeping up" if target else "",
+        f"{FRESHNESS_TARGET_MS / p99:.1f}x margin" if target and p99 > 0 else f"{len(freshness)} documents",
+        (p99 < FRESHNESS_TARGET_MS and keeps_up and missing == 0) if target else None,
+    )
     if missing:
         bench.notes.append(f"SAP at {run.offered}/s: {missing} documents of the steady window never reached a position")
         bench.broken = True
@@ -196,9 +207,11 @@ def report(bench, run: RateRun, committed: dict[str, int]) -> None:
 def run(bench, workers: int = WORKERS) -> None:
     """Measure at each offered rate, then check that the gateway's positions equal SAP's stock."""
     directory = Path(tempfile.mkdtemp(prefix="inventory-bench-sap-"))
-    say(f"\n== SAP goods movements end to end, {describe(workers)}: offered "
+    say(
+        f"\n== SAP goods movements end to end, {describe(workers)}: offered "
         f"{' and '.join(f'{rate}/s' for rate in RATES)} for {WARMUP_SECONDS + STEADY_SECONDS}s each "
-        f"(first {WARMUP_SECONDS}s warm-up), drivers posting over HTTP to the SAP simulator ==")
+        f"(first {WARMUP_SECONDS}s warm-up), drivers posting over HTTP to the SAP simulator =="
+    )
     stack = None
     try:
         stack = start_split(directory, workers=workers)
@@ -210,8 +223,10 @@ def run(bench, workers: int = WORKERS) -> None:
             flushed = flush_deliveries(stack, DRAIN_TIMEOUT_SECONDS)
             result.drained_seconds = time.time() - result.stopped_at
             read, asked = (after - before for after, before in zip(document_reads(stack.gateway.base_url), reads))
-            say(f"  material documents per OData read of SAP: {asked / max(read, 1):.2f} ({read:.0f} reads; beyond "
-                "SAP_READS_IN_FLIGHT reads at once per worker, waiting pushes share the next)")
+            say(
+                f"  material documents per OData read of SAP: {asked / max(read, 1):.2f} ({read:.0f} reads; beyond "
+                "SAP_READS_IN_FLIGHT reads at once per worker, waiting pushes share the next)"
+            )
             if not flushed["idle"] or flushed["undeliverable"]:
                 bench.notes.append(f"SAP at {rate}/s: pushes still pending or undeliverable: {flushed}")
                 bench.broken = True
@@ -221,11 +236,18 @@ def run(bench, workers: int = WORKERS) -> None:
         drift = differences(sap_stock, gateway_table(stack.gateway.base_url, DEMO_MATERIALS, stack.gateway.api()))
         for line in drift[:10]:
             say(f"  DRIFT: {line}")
-        bench.row("SAP stock table == gateway positions after the runs", f"{len(drift)} differences / "
-                  f"{len(sap_stock)} positions", "0", "per location and stock type", not drift)
+        bench.row(
+            "SAP stock table == gateway positions after the runs",
+            f"{len(drift)} differences / {len(sap_stock)} positions",
+            "0",
+            "per location and stock type",
+            not drift,
+        )
         bench.broken |= bool(drift)
-        bench.notes.append("SAP freshness: from the moment the driver began the OData POST to the Redis-clock time "
-                           "of the document's last event in the SKU's log (the position update); conservative")
+        bench.notes.append(
+            "SAP freshness: from the moment the driver began the OData POST to the Redis-clock time "
+            "of the document's last event in the SKU's log (the position update); conservative"
+        )
     finally:
         if stack is not None:
             stack.stop()

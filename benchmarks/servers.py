@@ -1,4 +1,5 @@
 """The benchmark's own processes: a throwaway redis-server and gunicorn serving an app factory."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,13 +38,29 @@ class ServerConfig:
         return f"gunicorn gthread {self.workers} workers x {self.threads} threads"
 
 
-def start_gunicorn(factory: str, config: ServerConfig, *, redis_url: str, directory: Path, ready_path: str,
-                   clients: int, timeout: float = 30.0, log_level: str = "INFO") -> Gunicorn:
+def start_gunicorn(
+    factory: str,
+    config: ServerConfig,
+    *,
+    redis_url: str,
+    directory: Path,
+    ready_path: str,
+    clients: int,
+    timeout: float = 30.0,
+    log_level: str = "INFO",
+) -> Gunicorn:
     """Serve `factory` (e.g. "benchmarks.wsgi:inventory()") for up to `clients` keep-alive clients at
     once and wait until `ready_path` answers 200."""
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    return serve_factory(factory, env={"REDIS_URL": redis_url, "LOG_LEVEL": log_level},
-                         logfile=directory / f"gunicorn-{port}.log", workers=config.workers, threads=config.threads,
-                         port=port, ready_path=ready_path, timeout=timeout,
-                         worker_connections=balanced_connections(clients, config.workers))
+    return serve_factory(
+        factory,
+        env={"REDIS_URL": redis_url, "LOG_LEVEL": log_level},
+        logfile=directory / f"gunicorn-{port}.log",
+        workers=config.workers,
+        threads=config.threads,
+        port=port,
+        ready_path=ready_path,
+        timeout=timeout,
+        worker_connections=balanced_connections(clients, config.workers),
+    )

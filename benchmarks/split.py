@@ -3,6 +3,7 @@ its own redis-server, the SAP simulator and the Salesforce simulator as processe
 `inventory-gateway serve` (not --demo) with several gunicorn workers reaching both over HTTP. The
 demo network and rules are loaded without the demo's own stock; a stock sync then makes the
 positions equal SAP's table (as `load_demo` does for `serve --demo`)."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,12 @@ class SplitStack:
 
     def pids(self) -> dict[str, int]:
         """Process name → pid, for per-process CPU time (each pid's children included)."""
-        return {"gateway": self.gateway.process.pid, "SAP simulator": self.sap.process.pid,
-                "Salesforce simulator": self.salesforce.process.pid, "redis": self.redis.process.pid}
+        return {
+            "gateway": self.gateway.process.pid,
+            "SAP simulator": self.sap.process.pid,
+            "Salesforce simulator": self.salesforce.process.pid,
+            "redis": self.redis.process.pid,
+        }
 
     def stop(self) -> None:
         for process in (self.gateway, self.sap, self.salesforce):
@@ -55,8 +60,10 @@ class SplitStack:
 
 def describe(workers: int = WORKERS) -> str:
     """The shape, for a section header."""
-    return (f"split shape: `serve` with {workers} gunicorn workers, `sap-sim` and `sf-sim` each its own "
-            "process, own redis-server")
+    return (
+        f"split shape: `serve` with {workers} gunicorn workers, `sap-sim` and `sf-sim` each its own "
+        "process, own redis-server"
+    )
 
 
 def start_split(directory: Path, *, workers: int = WORKERS, extra_env: dict[str, str] | None = None) -> SplitStack:
@@ -70,32 +77,55 @@ def start_split(directory: Path, *, workers: int = WORKERS, extra_env: dict[str,
         demo_data.load(bootstrap(settings, client), with_stock=False)  # `demo-data`, without the demo's stock
         client.close()
         gateway_port = free_port()
-        env = {"REDIS_URL": redis_server.url, "LOG_LEVEL": "INFO",
-               "SAP_USER": "BENCH_USER", "SAP_PASSWORD": secrets.token_urlsafe(18),
-               "SAP_WEBHOOK_SECRET": secrets.token_urlsafe(24),
-               # the demo client, so that admin calls and the e2e helpers' fixed credentials work
-               "SALESFORCE_CLIENT_ID": DEMO_SALESFORCE_CLIENT_ID,
-               "SALESFORCE_CLIENT_SECRET": DEMO_SALESFORCE_CLIENT_SECRET,
-               "PUBLISHER_WINDOW_MS": str(settings.publisher_window_ms),  # the default, whatever this shell says
-               **(extra_env or {})}
+        env = {
+            "REDIS_URL": redis_server.url,
+            "LOG_LEVEL": "INFO",
+            "SAP_USER": "BENCH_USER",
+            "SAP_PASSWORD": secrets.token_urlsafe(18),
+            "SAP_WEBHOOK_SECRET": secrets.token_urlsafe(24),
+            # the demo client, so that admin calls and the e2e helpers' fixed credentials work
+            "SALESFORCE_CLIENT_ID": DEMO_SALESFORCE_CLIENT_ID,
+            "SALESFORCE_CLIENT_SECRET": DEMO_SALESFORCE_CLIENT_SECRET,
+            "PUBLISHER_WINDOW_MS": str(settings.publisher_window_ms),  # the default, whatever this shell says
+            **(extra_env or {}),
+        }
         sap_auth = (env["SAP_USER"], env["SAP_PASSWORD"])
         # The simulators stand in for SAP and Salesforce, which run on machines of their own; on this
         # host their access logs would only take CPU from the gateway being measured.
         simulator_env = {**env, "LOG_LEVEL": "WARNING"}
-        salesforce = start_command("sf-sim", simulator_env, "--demo", logfile=directory / "sf-sim.log",
-                                   ready_path=f"{SF_ADMIN}/usage",
-                                   auth=(DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET))
-        sap = start_command("sap-sim", {**simulator_env, "SAP_SIM_SUBSCRIBERS":
-                                        f"http://127.0.0.1:{gateway_port}/sap/v1/business-events"},
-                            "--demo", "--push-workers", str(PUSH_WORKERS), "--threads", str(PUSH_WORKERS),
-                            logfile=directory / "sap-sim.log", auth=sap_auth,
-                            ready_path=f"{ODATA}/API_MATERIAL_STOCK_SRV/$metadata")
+        salesforce = start_command(
+            "sf-sim",
+            simulator_env,
+            "--demo",
+            logfile=directory / "sf-sim.log",
+            ready_path=f"{SF_ADMIN}/usage",
+            auth=(DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET),
+        )
+        sap = start_command(
+            "sap-sim",
+            {**simulator_env, "SAP_SIM_SUBSCRIBERS": f"http://127.0.0.1:{gateway_port}/sap/v1/business-events"},
+            "--demo",
+            "--push-workers",
+            str(PUSH_WORKERS),
+            "--threads",
+            str(PUSH_WORKERS),
+            logfile=directory / "sap-sim.log",
+            auth=sap_auth,
+            ready_path=f"{ODATA}/API_MATERIAL_STOCK_SRV/$metadata",
+        )
         sap.user, sap.password = sap_auth
-        gateway = start_gateway({**env, "SAP_BASE_URL": f"{sap.base_url}{ODATA}",
-                                 "SALESFORCE_BASE_URL": salesforce.base_url,
-                                 "SAP_LOCATION_MAP": json.dumps(DEMO_LOCATION_MAP),
-                                 "GATEWAY_WORKERS": str(workers), "GATEWAY_THREADS": "8"},
-                                logfile=directory / "gateway.log", port=gateway_port)
+        gateway = start_gateway(
+            {
+                **env,
+                "SAP_BASE_URL": f"{sap.base_url}{ODATA}",
+                "SALESFORCE_BASE_URL": salesforce.base_url,
+                "SAP_LOCATION_MAP": json.dumps(DEMO_LOCATION_MAP),
+                "GATEWAY_WORKERS": str(workers),
+                "GATEWAY_THREADS": "8",
+            },
+            logfile=directory / "gateway.log",
+            port=gateway_port,
+        )
         sync = gateway.api().post(f"{gateway.base_url}/sap/v1/stock-sync", json={}, timeout=SYNC_TIMEOUT_SECONDS)
         sync.raise_for_status()
         wait_past_second(sync.json()["read_at"])
@@ -131,7 +161,8 @@ def busy_cores(before: dict[str, float], after: dict[str, float], seconds: float
 
 def flush_deliveries(stack: SplitStack, timeout: float) -> dict:
     """Wait until the SAP simulator has no business-event push pending; its answer."""
-    answer = stack.sap.session().post(f"{stack.sap.base_url}{ADMIN}/deliveries/flush", json={"timeout": timeout},
-                                      timeout=timeout + 10)
+    answer = stack.sap.session().post(
+        f"{stack.sap.base_url}{ADMIN}/deliveries/flush", json={"timeout": timeout}, timeout=timeout + 10
+    )
     answer.raise_for_status()
     return answer.json()

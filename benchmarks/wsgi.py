@@ -2,6 +2,7 @@
 
 Both are app factories, called once per worker, so every worker has its own Redis pool.
 """
+
 from __future__ import annotations
 
 import flask

@@ -3,6 +3,7 @@ OWASP API4/API6 from ExperienceSettings (units per line, lines per reservation),
 app's own settings govern its requests, the lifetime of a channel's reservations, and the
 incoming-shipment part of an answer.
 """
+
 from __future__ import annotations
 
 import flask
@@ -74,14 +75,16 @@ class IdentifierRule(validate.Validator):
 
 
 def Identifier(metadata: dict | None = None, **kwargs) -> fields.String:  # noqa: N802 (a field factory)
-    return fields.String(validate=IdentifierRule(), metadata={"pattern": IDENTIFIER.pattern, **(metadata or {})},
-                         **kwargs)
+    return fields.String(
+        validate=IdentifierRule(), metadata={"pattern": IDENTIFIER.pattern, **(metadata or {})}, **kwargs
+    )
 
 
 def Instant(description: str = "", **kwargs) -> fields.String:  # noqa: N802
     """An ISO 8601 instant, passed on as the process API wrote it."""
-    return fields.String(metadata={"format": "date-time", **({"description": description} if description else {})},
-                         **kwargs)
+    return fields.String(
+        metadata={"format": "date-time", **({"description": description} if description else {})}, **kwargs
+    )
 
 
 def LineQuantity(metadata: dict | None = None, **kwargs) -> fields.Integer:  # noqa: N802
@@ -89,15 +92,20 @@ def LineQuantity(metadata: dict | None = None, **kwargs) -> fields.Integer:  # n
     metadata = dict(metadata or {})
     limit = f"whole units, 1 to {_env('max_units_per_line')} (default {ExperienceSettings.max_units_per_line})"
     metadata["description"] = "; ".join(filter(None, [limit, metadata.get("description")]))
-    return fields.Integer(strict=True, validate=[validate.Range(min=1), AtMostSetting("max_units_per_line")],
-                          metadata=metadata, **kwargs)
+    return fields.Integer(
+        strict=True, validate=[validate.Range(min=1), AtMostSetting("max_units_per_line")], metadata=metadata, **kwargs
+    )
 
 
 def Lines(schema, **kwargs) -> fields.List:  # noqa: N802
     """1 to MAX_LINES_PER_RESERVATION lines of `schema`."""
     limit = f"1 to {_env('max_lines_per_reservation')} lines (default {ExperienceSettings.max_lines_per_reservation})"
-    return fields.List(fields.Nested(schema), metadata={"description": limit},
-                       validate=[validate.Length(min=1), AtMostSetting("max_lines_per_reservation")], **kwargs)
+    return fields.List(
+        fields.Nested(schema),
+        metadata={"description": limit},
+        validate=[validate.Length(min=1), AtMostSetting("max_lines_per_reservation")],
+        **kwargs,
+    )
 
 
 def check_path_ids(**values: str) -> None:

@@ -1,5 +1,6 @@
 """Great-circle distance between two points given by latitude and longitude (haversine): how far a
 store is from another store, or from a shopper's postal code."""
+
 from __future__ import annotations
 
 from math import asin, cos, radians, sin, sqrt

@@ -1,4 +1,5 @@
 """`python -m gateway …` runs the `inventory-gateway` command."""
+
 import sys
 
 from gateway.cli import main

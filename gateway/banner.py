@@ -1,4 +1,5 @@
 """What `serve` prints at start-up: where every API, document and simulator is, and the demo's keys."""
+
 from __future__ import annotations
 
 from .composition import (
@@ -14,36 +15,47 @@ from .demo import DEMO_CLIENTS, DEMO_SALESFORCE_CLIENT_SECRET, DemoCredentials
 from .settings import Settings
 
 
-def banner(settings: Settings, base_url: str, generated: DemoCredentials | None = None,
-           api_keys: dict[str, str] | None = None) -> str:
+def banner(
+    settings: Settings, base_url: str, generated: DemoCredentials | None = None, api_keys: dict[str, str] | None = None
+) -> str:
     """How to reach everything, printed by `serve` at start-up (with the demo's `api_keys`)."""
     generated = generated or DemoCredentials()
-    lines = [f"Inventory Gateway on {base_url}",
-             f"  web experience API     {base_url}/web/v1           docs {base_url}/web/v1/docs",
-             f"  store experience API   {base_url}/store/v1         docs {base_url}/store/v1/docs",
-             f"  call-centre API        {base_url}/call-centre/v1   docs {base_url}/call-centre/v1/docs",
-             f"  inventory process API  {base_url}{PROCESS_PREFIX}    docs {base_url}/docs"]
+    lines = [
+        f"Inventory Gateway on {base_url}",
+        f"  web experience API     {base_url}/web/v1           docs {base_url}/web/v1/docs",
+        f"  store experience API   {base_url}/store/v1         docs {base_url}/store/v1/docs",
+        f"  call-centre API        {base_url}/call-centre/v1   docs {base_url}/call-centre/v1/docs",
+        f"  inventory process API  {base_url}{PROCESS_PREFIX}    docs {base_url}/docs",
+    ]
     has_sap = not simulator_in_process(settings) or (settings.sap_user and settings.sap_password)
     if has_sap:
-        lines.append(f"  SAP system API         {base_url}{SAP_API_PREFIX}           docs {base_url}{SAP_API_PREFIX}/docs")
+        lines.append(
+            f"  SAP system API         {base_url}{SAP_API_PREFIX}           docs {base_url}{SAP_API_PREFIX}/docs"
+        )
     if simulator_in_process(settings) and has_sap:
         lines.append(f"  SAP simulator (OData)  {base_url}{ODATA_ROOT}/    admin {base_url}/sap-sim/admin/")
         password = settings.sap_password if generated.password else "(your SAP_PASSWORD)"
         note = " (generated for this run)" if generated.user or generated.password else ""
         lines.append(f"  SAP user / password    {settings.sap_user} / {password}{note}")
-        lines.append(f"  try: curl -u '{settings.sap_user}:{password}' "
-                     f"'{base_url}{ODATA_ROOT}/API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod?$top=2&$format=json'")
+        lines.append(
+            f"  try: curl -u '{settings.sap_user}:{password}' "
+            f"'{base_url}{ODATA_ROOT}/API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod?$top=2&$format=json'"
+        )
     elif settings.sap_base_url:
         lines.append(f"  SAP (S/4HANA OData)    {settings.sap_base_url}")
     has_salesforce = not salesforce_simulator_in_process(settings) or salesforce_client_set(settings)
     if has_salesforce:
-        lines.append(f"  Salesforce system API  {base_url}{SALESFORCE_API_PREFIX}    docs {base_url}{SALESFORCE_API_PREFIX}/docs")
+        lines.append(
+            f"  Salesforce system API  {base_url}{SALESFORCE_API_PREFIX}    docs {base_url}{SALESFORCE_API_PREFIX}/docs"
+        )
     if salesforce_simulator_in_process(settings) and has_salesforce:
         secret = settings.salesforce_client_secret
         if secret != DEMO_SALESFORCE_CLIENT_SECRET:
             secret = "(your SALESFORCE_CLIENT_SECRET)"
-        lines.append(f"  Salesforce simulator   {base_url}/services/data/v{settings.salesforce_api_version}/    "
-                     f"admin {base_url}/sf-sim/admin/")
+        lines.append(
+            f"  Salesforce simulator   {base_url}/services/data/v{settings.salesforce_api_version}/    "
+            f"admin {base_url}/sf-sim/admin/"
+        )
         lines.append(f"  Salesforce client      {settings.salesforce_client_id} / {secret}")
     elif settings.salesforce_base_url:
         lines.append(f"  Salesforce org         {settings.salesforce_base_url}")
@@ -61,6 +73,7 @@ def _demo_key_lines(base_url: str, api_keys: dict[str, str]) -> list[str]:
         lines.append(f"  {client_id:<{width}}  {key}   ({kind}: {' '.join(scopes)}{bound})")
     operator = api_keys.get("demo-operator")
     if operator:
-        lines.append(f"  try: curl -H 'Authorization: Bearer {operator}' "
-                     f"'{base_url}{PROCESS_PREFIX}/availability?sku=MAT-1001'")
+        lines.append(
+            f"  try: curl -H 'Authorization: Bearer {operator}' '{base_url}{PROCESS_PREFIX}/availability?sku=MAT-1001'"
+        )
     return lines

@@ -3,6 +3,7 @@
 Each command imports the tiers it runs inside itself: `serve` must switch metrics to multi-worker
 mode (shared.metrics.share_across_workers) before any tier module creates its metrics on import.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -63,8 +64,10 @@ def cmd_serve(args, settings: Settings) -> int:
         # Runs in each worker after the fork: the store, the simulators and their threads (sweeper,
         # publisher, event broker) belong to the process that serves them, never to the gunicorn master.
         app = composition.create_gateway(
-            settings, simulator_options=composition.gateway_simulator_options(demo=demo_mode),
-            salesforce_options=composition.salesforce_simulator_options(demo=demo_mode))
+            settings,
+            simulator_options=composition.gateway_simulator_options(demo=demo_mode),
+            salesforce_options=composition.salesforce_simulator_options(demo=demo_mode),
+        )
         if demo_in_worker:
             demo.load_demo(app, api_keys)
         app.start_background()
@@ -75,8 +78,9 @@ def cmd_serve(args, settings: Settings) -> int:
     hooks: dict[str, Callable[..., object]] = {"child_exit": lambda _, worker: metrics.mark_worker_dead(worker.pid)}
     if metrics_directory:
         hooks["on_exit"] = lambda _: shutil.rmtree(metrics_directory, ignore_errors=True)
-    GunicornServer(load, gthread_config(host, port, workers=workers, threads=args.threads or settings.threads,
-                                        **hooks)).run()
+    GunicornServer(
+        load, gthread_config(host, port, workers=workers, threads=args.threads or settings.threads, **hooks)
+    ).run()
     return 0
 
 
@@ -93,13 +97,17 @@ def cmd_worker(args, settings: Settings) -> int:
     tier = publisher.tier_from_settings(settings)
     publishing = None
     if tier is None:
-        log.warning("availability publisher off: SALESFORCE_SYSTEM_URL is not set, so availability.changed "
-                    "outcomes wait in the change stream until a publisher runs")
+        log.warning(
+            "availability publisher off: SALESFORCE_SYSTEM_URL is not set, so availability.changed "
+            "outcomes wait in the change stream until a publisher runs"
+        )
     else:
         publishing = threading.Thread(target=publisher.run, args=(inventory, tier, stop), name="availability-publisher")
         publishing.start()
-        log.info("worker started: availability publisher", extra={"salesforce_system_url": settings.salesforce_system_url,
-                                                                  "window_ms": settings.publisher_window_ms})
+        log.info(
+            "worker started: availability publisher",
+            extra={"salesforce_system_url": settings.salesforce_system_url, "window_ms": settings.publisher_window_ms},
+        )
     log.info("worker started: reservation expiry sweeper", extra={"interval": settings.sweeper_interval_seconds})
     try:
         sweeper.run(inventory, stop)
@@ -165,9 +173,12 @@ def cmd_openapi(args, settings: Settings) -> int:
 
     # The documents come from the code alone: point the system APIs at placeholder systems so that
     # nothing (the simulators, SAP or Salesforce credentials) needs to be configured to write them.
-    settings = dataclasses.replace(settings, sap_base_url="http://sap.invalid/sap/opu/odata/sap",
-                                   salesforce_base_url="https://salesforce.invalid",
-                                   process_api_url="http://inventory-process.invalid")
+    settings = dataclasses.replace(
+        settings,
+        sap_base_url="http://sap.invalid/sap/opu/odata/sap",
+        salesforce_base_url="https://salesforce.invalid",
+        process_api_url="http://inventory-process.invalid",
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     redis = create_redis(dataclasses.replace(settings, redis_url=None))
@@ -184,8 +195,9 @@ def cmd_sap_sync(args, settings: Settings) -> int:
     """Snapshot SAP's stock into the gateway (one stock.counted per position); report on stdout."""
     from system_apis.sap.commands import run_stock_sync
 
-    report = run_stock_sync(settings, plants=args.plant or None, materials=args.material or None,
-                            report_drift=args.drift)
+    report = run_stock_sync(
+        settings, plants=args.plant or None, materials=args.material or None, report_drift=args.drift
+    )
     print(json.dumps(report))
     return 0
 
@@ -203,14 +215,23 @@ def cmd_sf_sim(args, settings: Settings) -> int:
 def cmd_credentials(args, settings: Settings) -> int:
     """Create, list or revoke client credentials (API keys) in the configured Redis."""
     if is_embedded(settings):
-        print("credentials need REDIS_URL: the embedded store lives inside one serving process "
-              "(run `serve --demo` for demo credentials)", file=sys.stderr)
+        print(
+            "credentials need REDIS_URL: the embedded store lives inside one serving process "
+            "(run `serve --demo` for demo credentials)",
+            file=sys.stderr,
+        )
         return 2
     store = CredentialStore(create_redis(settings), cache_seconds=0)
     if args.action == "create":
         try:
-            credential, api_key = store.create(args.client_id, kind=args.kind, scopes=args.scope, name=args.name,
-                                               store_id=args.store, rotate=args.rotate)
+            credential, api_key = store.create(
+                args.client_id,
+                kind=args.kind,
+                scopes=args.scope,
+                name=args.name,
+                store_id=args.store,
+                rotate=args.rotate,
+            )
         except CredentialError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
@@ -252,11 +273,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int)
     serve.add_argument("--threads", type=int)
-    serve.add_argument("--demo", action="store_true",
-                       help="demo mode: both simulators with their demo data, the demo network and rules")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo mode: both simulators with their demo data, the demo network and rules",
+    )
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("worker", help="run background jobs (expiry sweeper, availability publisher)").set_defaults(
-        run=cmd_worker)
+        run=cmd_worker
+    )
     replay = commands.add_parser("replay", help="rebuild positions from the log into fresh keys")
     replay.add_argument("--prefix", default="replay", help="key prefix of the rebuilt positions")
     replay.add_argument("--verify", action="store_true", help="compare with the live positions; exit 1 on a difference")
@@ -274,8 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     sap_sim = commands.add_parser("sap-sim", help="run the SAP S/4HANA simulator (needs SAP_USER, SAP_PASSWORD)")
     sap_simulator.add_arguments(sap_sim)
     sap_sim.set_defaults(run=cmd_sap_sim)
-    sf_sim = commands.add_parser("sf-sim", help="run the Salesforce org simulator (needs SALESFORCE_CLIENT_ID, "
-                                                "SALESFORCE_CLIENT_SECRET)")
+    sf_sim = commands.add_parser(
+        "sf-sim", help="run the Salesforce org simulator (needs SALESFORCE_CLIENT_ID, SALESFORCE_CLIENT_SECRET)"
+    )
     salesforce_simulator.add_arguments(sf_sim)
     sf_sim.set_defaults(run=cmd_sf_sim)
     return parser

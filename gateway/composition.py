@@ -16,6 +16,7 @@ does not depend on the address the server happens to bind. Likewise the availabi
 sends its outcomes to the Salesforce system API in-process unless SALESFORCE_SYSTEM_URL names one.
 This package is the composition root: the only code that knows every tier and the simulators.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -123,12 +124,20 @@ class Gateway:
         stops = [sweeper.start_in_background(self.inventory)]
         tier = publisher.tier_from_settings(self.settings)
         if tier is None and self.salesforce_api is not None:
-            tier = TierClient("salesforce-system", app=self.salesforce_api, **tier_options(self.settings),
-                              api_key=tier_api_key(self.settings))
+            tier = TierClient(
+                "salesforce-system",
+                app=self.salesforce_api,
+                **tier_options(self.settings),
+                api_key=tier_api_key(self.settings),
+            )
         if tier is not None:
-            stops.append(publisher.start_in_background(self.inventory, tier, window_ms=self.settings.publisher_window_ms))
+            stops.append(
+                publisher.start_in_background(self.inventory, tier, window_ms=self.settings.publisher_window_ms)
+            )
         else:
-            log.info("availability publisher off: no Salesforce system API in this gateway and SALESFORCE_SYSTEM_URL unset")
+            log.info(
+                "availability publisher off: no Salesforce system API in this gateway and SALESFORCE_SYSTEM_URL unset"
+            )
         return stops
 
     def sync_sap_stock(self) -> dict:
@@ -153,11 +162,15 @@ def single_process_reasons(settings: Settings) -> list[str]:
     if is_embedded(settings):
         reasons.append("the embedded store lives inside one process (set REDIS_URL to run more)")
     if simulator_in_process(settings) and settings.sap_user and settings.sap_password:
-        reasons.append("the SAP simulator keeps its stock and documents inside one process "
-                       "(set SAP_BASE_URL to a real S/4HANA or to `inventory-gateway sap-sim` to run more)")
+        reasons.append(
+            "the SAP simulator keeps its stock and documents inside one process "
+            "(set SAP_BASE_URL to a real S/4HANA or to `inventory-gateway sap-sim` to run more)"
+        )
     if salesforce_simulator_in_process(settings) and salesforce_client_set(settings):
-        reasons.append("the Salesforce simulator keeps its records inside one process "
-                       "(set SALESFORCE_BASE_URL to a real org or to `inventory-gateway sf-sim` to run more)")
+        reasons.append(
+            "the Salesforce simulator keeps its records inside one process "
+            "(set SALESFORCE_BASE_URL to a real org or to `inventory-gateway sf-sim` to run more)"
+        )
     return reasons
 
 
@@ -183,8 +196,10 @@ def create_gateway(settings: Settings, redis=None, *, simulator_options=None, sa
     gateway = Gateway(settings, process_app)
     routes: dict[str, Any] = {PROCESS_PREFIX: process_app}
     if simulator_in_process(settings) and not (settings.sap_user and settings.sap_password):
-        log.warning("SAP_BASE_URL, SAP_USER and SAP_PASSWORD are not set: serving without the SAP system API "
-                    "and the SAP simulator (set them, or run `serve --demo`)")
+        log.warning(
+            "SAP_BASE_URL, SAP_USER and SAP_PASSWORD are not set: serving without the SAP system API "
+            "and the SAP simulator (set them, or run `serve --demo`)"
+        )
     else:
         if simulator_in_process(settings):
             options = simulator_options or gateway_simulator_options()
@@ -217,14 +232,17 @@ def _documents(routes: dict[str, Any], process_app) -> list[tuple[str, str]]:
 def _add_salesforce(gateway: Gateway, routes: dict[str, Any], redis, options) -> None:
     settings = gateway.settings
     if salesforce_simulator_in_process(settings) and not salesforce_client_set(settings):
-        log.warning("SALESFORCE_BASE_URL, SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET are not set: serving "
-                    "without the Salesforce system API and simulator (set them, or run `serve --demo`)")
+        log.warning(
+            "SALESFORCE_BASE_URL, SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET are not set: serving "
+            "without the Salesforce system API and simulator (set them, or run `serve --demo`)"
+        )
         return
     if salesforce_simulator_in_process(settings):
         gateway.salesforce_simulator = create_salesforce_simulator(settings, options=options)
         routes.update(dict.fromkeys(SALESFORCE_SIMULATOR_PREFIXES, gateway.salesforce_simulator))
-    gateway.salesforce_api = create_salesforce_api(settings, process_app=gateway.process_app,
-                                                   salesforce_app=gateway.salesforce_simulator, redis=redis)
+    gateway.salesforce_api = create_salesforce_api(
+        settings, process_app=gateway.process_app, salesforce_app=gateway.salesforce_simulator, redis=redis
+    )
     routes[SALESFORCE_API_PREFIX] = gateway.salesforce_api
 
 

@@ -1,5 +1,6 @@
 """Demo mode (`serve --demo`): settings made up for this run, one credential per kind of client, the
 demo network and rules, and stock from the SAP simulator."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,8 +34,12 @@ DEMO_CLIENTS = {
     "demo-web-shop": (CHANNEL, ("web",), None, "Demo web shop"),
     "demo-store-s001": (CHANNEL, ("store",), DEMO_STORE, f"Demo store associate, store {DEMO_STORE}"),
     "demo-call-centre": (CHANNEL, ("call-centre",), None, "Demo call-centre console"),
-    "demo-operator": (OPERATOR, ("inventory:read", "inventory:write", "inventory:admin", "sap:admin"), None,
-                      "Demo operator"),
+    "demo-operator": (
+        OPERATOR,
+        ("inventory:read", "inventory:write", "inventory:admin", "sap:admin"),
+        None,
+        "Demo operator",
+    ),
     "demo-salesforce": (SYSTEM, ("salesforce:oci",), None, "Demo Salesforce org"),
     "demo-service": (SERVICE, (SERVICE_SCOPE,), None, "Demo tier-to-tier service account"),
 }
@@ -51,8 +56,9 @@ def create_demo_credentials(store: CredentialStore, keys: dict[str, str] | None 
     fresh ones); client id -> API key."""
     keys = keys or demo_keys()
     for client_id, (kind, scopes, store_id, name) in DEMO_CLIENTS.items():
-        store.create(client_id, kind=kind, scopes=scopes, name=name, store_id=store_id, rotate=True,
-                     api_key=keys[client_id])
+        store.create(
+            client_id, kind=kind, scopes=scopes, name=name, store_id=store_id, rotate=True, api_key=keys[client_id]
+        )
     return keys
 
 
@@ -77,9 +83,12 @@ def demo_settings(settings: Settings) -> tuple[Settings, DemoCredentials]:
         changes["salesforce_client_secret"] = settings.salesforce_client_secret or DEMO_SALESFORCE_CLIENT_SECRET
     if not simulator_in_process(settings):
         return dataclasses.replace(settings, **changes), DemoCredentials()
-    generated = DemoCredentials(user=not settings.sap_user, password=not settings.sap_password,
-                                webhook_secret=not settings.sap_webhook_secret,
-                                location_map=not settings.sap_location_map)
+    generated = DemoCredentials(
+        user=not settings.sap_user,
+        password=not settings.sap_password,
+        webhook_secret=not settings.sap_webhook_secret,
+        location_map=not settings.sap_location_map,
+    )
     if generated.user:
         changes["sap_user"] = f"DEMO_{secrets.token_hex(3).upper()}"
     if generated.password:
@@ -99,14 +108,18 @@ def load_demo(gateway: Gateway, keys: dict[str, str] | None = None) -> dict:
         create_demo_credentials(gateway.process_app.extensions["credentials"], keys)
     if gateway.sap_api is None:
         result = demo_data.load(gateway.inventory)
-        log.info("demo data loaded (no SAP: the demo's own stock)",
-                 extra={"applied": result["applied"], "duplicate": result["duplicate"]})
+        log.info(
+            "demo data loaded (no SAP: the demo's own stock)",
+            extra={"applied": result["applied"], "duplicate": result["duplicate"]},
+        )
         return {"stock": "demo", **{k: result[k] for k in ("applied", "duplicate")}}
     demo_data.load(gateway.inventory, with_stock=False)
     sync = gateway.sync_sap_stock()
     wait_past_second(sync["read_at"])
-    log.info("demo network loaded; stock synced from SAP",
-             extra={"positions": sync["positions"], "applied": sync["events"]["applied"]})
+    log.info(
+        "demo network loaded; stock synced from SAP",
+        extra={"positions": sync["positions"], "applied": sync["events"]["applied"]},
+    )
     return {"stock": "sap", "positions": sync["positions"], "applied": sync["events"]["applied"]}
 
 

@@ -1,4 +1,5 @@
 """The demo data set: a small retail network with stock, rules and groups, so `make run` has something to show."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -9,9 +10,39 @@ from process_apis.inventory.service.ingest import ingest
 
 LOCATIONS = (
     Location("DC01", "dc", "Central DC Kassel", "DE-HE", "34117", 51.31, 9.49, ("web", "call_centre"), ("ship",)),
-    Location("S001", "store", "Berlin Mitte", "DE-BE", "10115", 52.53, 13.38, ("web", "store", "call_centre"), ("ship", "pickup")),
-    Location("S002", "store", "Berlin Kreuzberg", "DE-BE", "10997", 52.50, 13.42, ("web", "store", "call_centre"), ("pickup",)),
-    Location("S003", "store", "Hamburg Altona", "DE-HH", "22765", 53.55, 9.93, ("web", "store", "call_centre"), ("ship", "pickup")),
+    Location(
+        "S001",
+        "store",
+        "Berlin Mitte",
+        "DE-BE",
+        "10115",
+        52.53,
+        13.38,
+        ("web", "store", "call_centre"),
+        ("ship", "pickup"),
+    ),
+    Location(
+        "S002",
+        "store",
+        "Berlin Kreuzberg",
+        "DE-BE",
+        "10997",
+        52.50,
+        13.42,
+        ("web", "store", "call_centre"),
+        ("pickup",),
+    ),
+    Location(
+        "S003",
+        "store",
+        "Hamburg Altona",
+        "DE-HH",
+        "22765",
+        53.55,
+        9.93,
+        ("web", "store", "call_centre"),
+        ("ship", "pickup"),
+    ),
 )
 GROUPS = (
     LocationGroup("WEB-SHIP", ("DC01", "S001", "S003"), "web", "priority", "ship", "Web ship-to-home network"),
@@ -33,10 +64,29 @@ def demo_events(now: datetime) -> list[dict]:
     for n, sku in enumerate(SKUS):
         for location in LOCATIONS:
             quantity = (n * 7 + len(location.id) * 3 + (40 if location.type == "dc" else 0)) % 45
-            events.append({"event_id": f"demo:count:{sku}:{location.id}", "type": "stock.counted", "sku": sku,
-                           "location": location.id, "quantity": quantity, "occurred_at": counted_at, "source": "demo"})
-    events.append({"event_id": "demo:ship:1", "type": "transfer.shipped", "sku": SKUS[0], "location": "DC01",
-                   "to_location": "S002", "quantity": 5, "occurred_at": now.isoformat(), "source": "demo"})
+            events.append(
+                {
+                    "event_id": f"demo:count:{sku}:{location.id}",
+                    "type": "stock.counted",
+                    "sku": sku,
+                    "location": location.id,
+                    "quantity": quantity,
+                    "occurred_at": counted_at,
+                    "source": "demo",
+                }
+            )
+    events.append(
+        {
+            "event_id": "demo:ship:1",
+            "type": "transfer.shipped",
+            "sku": SKUS[0],
+            "location": "DC01",
+            "to_location": "S002",
+            "quantity": 5,
+            "occurred_at": now.isoformat(),
+            "source": "demo",
+        }
+    )
     return events
 
 

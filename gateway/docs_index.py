@@ -1,5 +1,6 @@
 """`/docs` of the all-in-one gateway: one Swagger UI with a drop-down of every API's document
 (each API still serves its own at {prefix}/docs and {prefix}/openapi.json)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,5 +1,6 @@
 """The gateway's settings: every tier's, composed, and what `serve` itself reads (environment variables;
 see shared.config)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,14 @@ from system_apis.sap.settings import SapSettings
 
 
 @dataclass(frozen=True)
-class Settings(InventorySettings, SapSettings, SalesforceSettings, ExperienceSettings, SapSimulatorSettings,
-               SalesforceSimulatorSettings):
+class Settings(
+    InventorySettings,
+    SapSettings,
+    SalesforceSettings,
+    ExperienceSettings,
+    SapSimulatorSettings,
+    SalesforceSimulatorSettings,
+):
     """Every setting of the all-in-one gateway; each tier's create_app() takes it (its own part is a base
     class), and tests build it directly."""
 

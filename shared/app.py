@@ -17,10 +17,19 @@ from shared.redis import create_redis
 SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
 
 
-def create_api_app(import_name: str, *, title: str, version: str, settings: SharedSettings,
-                   blueprints: Iterable[flask_smorest.Blueprint], auth_kinds: Collection[str],
-                   redis: Any = None, description: str = "", docs_prefix: str = "/",
-                   limiter: Any = None) -> flask.Flask:
+def create_api_app(
+    import_name: str,
+    *,
+    title: str,
+    version: str,
+    settings: SharedSettings,
+    blueprints: Iterable[flask_smorest.Blueprint],
+    auth_kinds: Collection[str],
+    redis: Any = None,
+    description: str = "",
+    docs_prefix: str = "/",
+    limiter: Any = None,
+) -> flask.Flask:
     """A Flask app with settings, Redis, JSON logs, metrics, probes, problem+json errors and
     an OpenAPI 3.0.3 document at {docs_prefix}openapi.json (Swagger UI at {docs_prefix}docs)
     covering `blueprints`. An API served beside others in one process (the all-in-one shape)

@@ -25,8 +25,12 @@ CLUSTER_SCHEMES = ("redis+cluster", "rediss+cluster")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 ONE_DAY = 86400
 #: Kind of client -> the setting holding its rate limit.
-RATE_LIMIT_FIELDS = {"channel": "rate_limit_channel", "system": "rate_limit_system",
-                     "operator": "rate_limit_operator", "service": "rate_limit_service"}
+RATE_LIMIT_FIELDS = {
+    "channel": "rate_limit_channel",
+    "system": "rate_limit_system",
+    "operator": "rate_limit_operator",
+    "service": "rate_limit_service",
+}
 
 
 def parse_bool(raw: str) -> bool:
@@ -62,51 +66,80 @@ class SharedSettings:
     several (the gateway's) runs every class's checks once."""
 
     redis_url: str | None = setting(
-        "REDIS_URL", None, "redis://, rediss://, unix:// or redis+cluster:// URL; unset = embedded store",
-        optional_text)
+        "REDIS_URL", None, "redis://, rediss://, unix:// or redis+cluster:// URL; unset = embedded store", optional_text
+    )
     redis_cluster: bool = setting(
-        "REDIS_CLUSTER", False, "Treat REDIS_URL as a Redis Cluster seed node (implied by +cluster)",
-        parse_bool)
+        "REDIS_CLUSTER", False, "Treat REDIS_URL as a Redis Cluster seed node (implied by +cluster)", parse_bool
+    )
     redis_timeout_seconds: float = setting(
-        "REDIS_TIMEOUT_SECONDS", 2.0, "Socket connect and read timeout for Redis", float)
+        "REDIS_TIMEOUT_SECONDS", 2.0, "Socket connect and read timeout for Redis", float
+    )
     log_level: str = setting("LOG_LEVEL", "INFO", "Log level: DEBUG, INFO, WARNING, ERROR, CRITICAL", str.upper)
-    max_body_bytes: int = setting("MAX_BODY_BYTES", 4 * 1024 * 1024, "Largest request body accepted (413 above)",
-                                   int)
+    max_body_bytes: int = setting("MAX_BODY_BYTES", 4 * 1024 * 1024, "Largest request body accepted (413 above)", int)
     idempotency_ttl_seconds: int = setting(
-        "IDEMPOTENCY_TTL_SECONDS", ONE_DAY, "How long an Idempotency-Key response is replayed (>= 86400)", int)
+        "IDEMPOTENCY_TTL_SECONDS", ONE_DAY, "How long an Idempotency-Key response is replayed (>= 86400)", int
+    )
     idempotency_lock_seconds: int = setting(
-        "IDEMPOTENCY_LOCK_SECONDS", 30, "How long an in-flight Idempotency-Key answers 409", int)
+        "IDEMPOTENCY_LOCK_SECONDS", 30, "How long an in-flight Idempotency-Key answers 409", int
+    )
     upstream_connect_timeout_seconds: float = setting(
-        "UPSTREAM_CONNECT_TIMEOUT_SECONDS", 2.0, "Connect timeout of every call to another tier or system", float)
+        "UPSTREAM_CONNECT_TIMEOUT_SECONDS", 2.0, "Connect timeout of every call to another tier or system", float
+    )
     upstream_read_timeout_seconds: float = setting(
-        "UPSTREAM_READ_TIMEOUT_SECONDS", 10.0, "Read timeout of every call to another tier or system", float)
+        "UPSTREAM_READ_TIMEOUT_SECONDS", 10.0, "Read timeout of every call to another tier or system", float
+    )
     upstream_attempts: int = setting(
-        "UPSTREAM_ATTEMPTS", 3, "Tries of a retryable upstream call (idempotent or keyed), first one included", int)
+        "UPSTREAM_ATTEMPTS", 3, "Tries of a retryable upstream call (idempotent or keyed), first one included", int
+    )
     upstream_breaker_failures: int = setting(
-        "UPSTREAM_BREAKER_FAILURES", 5, "Failed calls in a row after which a tier client's circuit breaker opens "
-        "(calls then fail at once with 503 until it half-opens)", int)
+        "UPSTREAM_BREAKER_FAILURES",
+        5,
+        "Failed calls in a row after which a tier client's circuit breaker opens "
+        "(calls then fail at once with 503 until it half-opens)",
+        int,
+    )
     upstream_breaker_reset_seconds: float = setting(
-        "UPSTREAM_BREAKER_RESET_SECONDS", 30.0, "How long an open circuit breaker waits before letting one trial "
-        "call through", float)
+        "UPSTREAM_BREAKER_RESET_SECONDS",
+        30.0,
+        "How long an open circuit breaker waits before letting one trial call through",
+        float,
+    )
     service_api_key: str | None = setting(
-        "SERVICE_API_KEY", None, "The API key every tier sends the tier below (a service credential, made with "
+        "SERVICE_API_KEY",
+        None,
+        "The API key every tier sends the tier below (a service credential, made with "
         "`credentials create --client-id <id> --kind service --scope service`); unset = a key living only in this "
-        "process, enough when the tiers call each other in-process", optional_text)
+        "process, enough when the tiers call each other in-process",
+        optional_text,
+    )
     auth_cache_seconds: float = setting(
-        "AUTH_CACHE_SECONDS", 5.0, "How long a verified API key is trusted without asking Redis (a revocation "
-        "takes effect within it)", float)
+        "AUTH_CACHE_SECONDS",
+        5.0,
+        "How long a verified API key is trusted without asking Redis (a revocation takes effect within it)",
+        float,
+    )
     rate_limit_channel: str = setting(
-        "RATE_LIMIT_CHANNEL", "600/minute", "Requests per channel client (web shop, store app, call centre)", str)
+        "RATE_LIMIT_CHANNEL", "600/minute", "Requests per channel client (web shop, store app, call centre)", str
+    )
     rate_limit_system: str = setting(
-        "RATE_LIMIT_SYSTEM", "6000/minute", "Requests per system client (Salesforce, the SAP sender)", str)
+        "RATE_LIMIT_SYSTEM", "6000/minute", "Requests per system client (Salesforce, the SAP sender)", str
+    )
     rate_limit_operator: str = setting("RATE_LIMIT_OPERATOR", "600/minute", "Requests per operator client", str)
     rate_limit_service: str = setting(
-        "RATE_LIMIT_SERVICE", "", "Requests per tier-to-tier service client; empty = unlimited (the channel "
-        "it serves was limited at the tier above)", str)
+        "RATE_LIMIT_SERVICE",
+        "",
+        "Requests per tier-to-tier service client; empty = unlimited (the channel "
+        "it serves was limited at the tier above)",
+        str,
+    )
     rate_limit_sync_seconds: float = setting(
-        "RATE_LIMIT_SYNC_SECONDS", 0.05, "How often a process sends a client's counted requests to Redis and reads "
+        "RATE_LIMIT_SYNC_SECONDS",
+        0.05,
+        "How often a process sends a client's counted requests to Redis and reads "
         "the shared totals (0 = on every request); a client may get up to about 2 × (processes − 1) × what one "
-        "process serves it in this interval beyond its limit", float)
+        "process serves it in this interval beyond its limit",
+        float,
+    )
 
     def __post_init__(self) -> None:
         if self.redis_url and urlsplit(self.redis_url).scheme in CLUSTER_SCHEMES:
@@ -161,18 +194,29 @@ class SharedSettings:
         if self.redis_url is not None:
             scheme = urlsplit(self.redis_url).scheme
             self.require(scheme in REDIS_SCHEMES, "redis_url", "scheme must be one of " + ", ".join(REDIS_SCHEMES))
-            self.require(not (scheme == "unix" and self.redis_cluster), "redis_cluster",
-                         "a Redis Cluster cannot be reached over a unix socket")
-        self.require_positive("upstream_connect_timeout_seconds", "upstream_read_timeout_seconds",
-                              "upstream_breaker_reset_seconds", "redis_timeout_seconds")
+            self.require(
+                not (scheme == "unix" and self.redis_cluster),
+                "redis_cluster",
+                "a Redis Cluster cannot be reached over a unix socket",
+            )
+        self.require_positive(
+            "upstream_connect_timeout_seconds",
+            "upstream_read_timeout_seconds",
+            "upstream_breaker_reset_seconds",
+            "redis_timeout_seconds",
+        )
         self.require(self.auth_cache_seconds >= 0, "auth_cache_seconds", "must be >= 0")
         for name in RATE_LIMIT_FIELDS.values():
-            self.require(_is_rate_limit(getattr(self, name)), name,
-                         'must be like "600/minute", "10/second" or "10/5 minutes", or empty for no limit')
+            self.require(
+                _is_rate_limit(getattr(self, name)),
+                name,
+                'must be like "600/minute", "10/second" or "10/5 minutes", or empty for no limit',
+            )
         self.require(self.rate_limit_sync_seconds >= 0, "rate_limit_sync_seconds", "must be >= 0")
         self.require(self.log_level in LOG_LEVELS, "log_level", "must be one of " + ", ".join(LOG_LEVELS))
-        self.require_at_least_one("max_body_bytes", "idempotency_lock_seconds", "upstream_attempts",
-                                  "upstream_breaker_failures")
+        self.require_at_least_one(
+            "max_body_bytes", "idempotency_lock_seconds", "upstream_attempts", "upstream_breaker_failures"
+        )
         # The IETF Idempotency-Key draft expects keys to be honoured for at least a day.
         self.require(self.idempotency_ttl_seconds >= ONE_DAY, "idempotency_ttl_seconds", f"must be >= {ONE_DAY}")
 

@@ -42,8 +42,16 @@ class Problem(Exception):
     `extensions` become extra members (e.g. `shortfalls=[...]`).
     """
 
-    def __init__(self, status: int, detail: str | None = None, *, title: str | None = None,
-                 type_slug: str | None = None, headers: dict[str, str] | None = None, **extensions: Any):
+    def __init__(
+        self,
+        status: int,
+        detail: str | None = None,
+        *,
+        title: str | None = None,
+        type_slug: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ):
         phrase = http.HTTPStatus(status).phrase
         super().__init__(detail or phrase)
         self.status = status
@@ -138,8 +146,12 @@ class ProblemApi(Api):
 
     @staticmethod
     def handle_unexpected_exception(error: BaseException) -> flask.Response:
-        logger.error("unhandled exception in %s %s", flask.request.method, flask.request.path,
-                     exc_info=(type(error), error, error.__traceback__))
+        logger.error(
+            "unhandled exception in %s %s",
+            flask.request.method,
+            flask.request.path,
+            exc_info=(type(error), error, error.__traceback__),
+        )
         return Problem(500, INTERNAL_ERROR_DETAIL).to_response()
 
     def _register_responses(self) -> None:

@@ -25,6 +25,7 @@ def readyz():
         flask.current_app.extensions["redis"].ping()
     except (RedisError, RedisClusterException, OSError) as error:
         logger.warning("readiness check failed: redis unreachable (%s)", type(error).__name__)
-        raise Problem(503, "Redis is not reachable.", title="Not ready", type_slug="not-ready",
-                      checks={"redis": "unreachable"}) from None
+        raise Problem(
+            503, "Redis is not reachable.", title="Not ready", type_slug="not-ready", checks={"redis": "unreachable"}
+        ) from None
     return {"status": "ready", "checks": {"redis": "ok"}}

@@ -71,15 +71,22 @@ def _idempotency_key(required: bool) -> str | None:
     raw = flask.request.headers.get(KEY_HEADER)
     if raw is None:
         if required:
-            raise Problem(400, f"This operation requires an {KEY_HEADER} header (a unique value per intended "
-                               "operation, reused on retries).", type_slug="idempotency-key-missing")
+            raise Problem(
+                400,
+                f"This operation requires an {KEY_HEADER} header (a unique value per intended "
+                "operation, reused on retries).",
+                type_slug="idempotency-key-missing",
+            )
         return None
     key = raw.strip()
     if len(key) >= 2 and key[0] == key[-1] == '"':
         key = key[1:-1]  # the draft sends the key as a structured-field string: "abc"
     if not _VALID_KEY.fullmatch(key):
-        raise Problem(400, f"{KEY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
-                      type_slug="idempotency-key-invalid")
+        raise Problem(
+            400,
+            f"{KEY_HEADER} must be 1 to {MAX_KEY_LENGTH} printable ASCII characters.",
+            type_slug="idempotency-key-invalid",
+        )
     return key
 
 
@@ -130,14 +137,18 @@ def _run_once(key: str, view: Callable[[], Any]) -> flask.Response:
             "headers": {name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers},
         }
         redis.register_script(_COMPLETE)(
-            keys=[storage_key], args=[marker, json.dumps(record), settings.idempotency_ttl_seconds])
+            keys=[storage_key], args=[marker, json.dumps(record), settings.idempotency_ttl_seconds]
+        )
     return response
 
 
 def _answer_from_record(record: dict[str, Any], fingerprint: str) -> flask.Response:
     if record["fingerprint"] != fingerprint:
-        raise Problem(422, f"This {KEY_HEADER} was already used for a different request; "
-                           "use a new key for a new operation.", type_slug="idempotency-key-reused")
+        raise Problem(
+            422,
+            f"This {KEY_HEADER} was already used for a different request; use a new key for a new operation.",
+            type_slug="idempotency-key-reused",
+        )
     if record["state"] == "in_flight":
         raise _in_flight()
     response = flask.Response(record["body"], status=record["status"])
@@ -147,22 +158,28 @@ def _answer_from_record(record: dict[str, Any], fingerprint: str) -> flask.Respo
 
 
 def _in_flight() -> Problem:
-    return Problem(409, f"A request with this {KEY_HEADER} is still being processed; retry later.",
-                   type_slug="idempotency-key-in-flight", headers={"Retry-After": "1"})
+    return Problem(
+        409,
+        f"A request with this {KEY_HEADER} is still being processed; retry later.",
+        type_slug="idempotency-key-in-flight",
+        headers={"Retry-After": "1"},
+    )
 
 
 def _document(view: Callable, required: bool) -> None:
     # flask-smorest builds the OpenAPI operation from `_apidoc`; add the header and its errors.
     apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))  # never edit the wrapped view's doc
     view._apidoc = apidoc  # type: ignore[attr-defined]  # flask-smorest's attribute on view functions
-    apidoc.setdefault("arguments", {}).setdefault("parameters", []).append({
-        "in": "header",
-        "name": KEY_HEADER,
-        "required": required,
-        "description": "Unique per intended operation; a retry with the same key and body replays the "
-                       "first response (409 while it is in flight, 422 if the body differs).",
-        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
-    })
+    apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": KEY_HEADER,
+            "required": required,
+            "description": "Unique per intended operation; a retry with the same key and body replays the "
+            "first response (409 while it is in flight, 422 if the body differs).",
+            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        }
+    )
     responses = apidoc.setdefault("response", {}).setdefault("responses", {})
     for status, name in ((400, "BAD_REQUEST"), (409, "CONFLICT"), (422, "UNPROCESSABLE_ENTITY")):
         responses.setdefault(status, [name])

@@ -85,8 +85,15 @@ def _finish_request(response: flask.Response) -> flask.Response:
     started = flask.g.get("request_started")
     duration_ms = round((time.perf_counter() - started) * 1000, 3) if started is not None else None
     access_logger.info(
-        "%s %s %s", flask.request.method, flask.request.path, response.status_code,
-        extra={"method": flask.request.method, "path": flask.request.path,
-               "status": response.status_code, "duration_ms": duration_ms},
+        "%s %s %s",
+        flask.request.method,
+        flask.request.path,
+        response.status_code,
+        extra={
+            "method": flask.request.method,
+            "path": flask.request.path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+        },
     )
     return response

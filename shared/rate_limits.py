@@ -52,8 +52,9 @@ _ROUNDING = 1e-9  # weighted counts are floats: 3 × (1 − 1/3) must still fit 
 PERIOD_SECONDS = {"day": 86400, "hour": 3600, "minute": 60, "second": 1}
 _LIMIT = re.compile(r"(\d+)\s*(?:/|per)\s*(\d+)?\s*(second|minute|hour|day)s?", re.IGNORECASE)
 
-refusals = metrics.counter("gateway_rate_limit_refusals_total", "Requests refused by a client's rate limit (429)",
-                           ("kind",))
+refusals = metrics.counter(
+    "gateway_rate_limit_refusals_total", "Requests refused by a client's rate limit (429)", ("kind",)
+)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class RateLimit:
 
 
 def parse_limit(text: str) -> RateLimit | None:
-    """"600/minute", "10 per second", "10/5 minutes" (second, minute, hour, day); empty = None (no limit).
+    """ "600/minute", "10 per second", "10/5 minutes" (second, minute, hour, day); empty = None (no limit).
     Raises ValueError for anything else."""
     if not text.strip():
         return None
@@ -136,11 +137,18 @@ class RateLimiter:
     cluster or the embedded store). `limits_by_kind` maps a kind of client to its limit ("600/minute" or a
     RateLimit; empty or missing = unlimited). `clock` is wall time, as every process must agree on windows."""
 
-    def __init__(self, redis: Any, limits_by_kind: Mapping[str, str | RateLimit | None], *,
-                 sync_seconds: float = 0.05, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        redis: Any,
+        limits_by_kind: Mapping[str, str | RateLimit | None],
+        *,
+        sync_seconds: float = 0.05,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._redis = redis
-        self._limits = {kind: parse_limit(limit) if isinstance(limit, str) else limit
-                        for kind, limit in limits_by_kind.items()}
+        self._limits = {
+            kind: parse_limit(limit) if isinstance(limit, str) else limit for kind, limit in limits_by_kind.items()
+        }
         self._sync_seconds = sync_seconds
         self._clock = clock
         self._lock = threading.Lock()
@@ -159,8 +167,11 @@ class RateLimiter:
         retry_after = self.acquire(credential.client_id, limit)
         if retry_after:
             refusals.labels(credential.kind).inc()
-            raise Problem(429, f"This client's rate limit of {limit} is used up; retry in {retry_after} s.",
-                          headers={"Retry-After": str(retry_after)})
+            raise Problem(
+                429,
+                f"This client's rate limit of {limit} is used up; retry in {retry_after} s.",
+                headers={"Retry-After": str(retry_after)},
+            )
 
     def acquire(self, client_id: str, limit: RateLimit) -> int:
         """Count one request of `client_id`: 0 if within `limit`, else (uncounted) the whole seconds, at
@@ -175,8 +186,12 @@ class RateLimiter:
                 window = self._windows[client_id] = _Window(index) if window is None else window.next(index)
             admitted = window.admit(limit, elapsed_share)
             # A refusal needs no fresh view (other processes' hits could only add to it), just hits to send.
-            sync_due = (not window.syncing and now - window.synced_at >= self._sync_seconds
-                        and now >= self._redis_retry_at and (admitted or window.pending or window.carry))
+            sync_due = (
+                not window.syncing
+                and now - window.synced_at >= self._sync_seconds
+                and now >= self._redis_retry_at
+                and (admitted or window.pending or window.carry)
+            )
             if not sync_due:
                 return 0 if admitted else window.seconds_until_room(limit, elapsed_share)
             window.syncing = True
@@ -223,8 +238,11 @@ class RateLimiter:
             if now - self._warned_at < WARNING_INTERVAL_SECONDS:
                 return
             self._warned_at = now
-        logger.warning("rate limits: Redis failed (%s: %s); each process counts on its own until it answers",
-                       type(error).__name__, error)
+        logger.warning(
+            "rate limits: Redis failed (%s: %s); each process counts on its own until it answers",
+            type(error).__name__,
+            error,
+        )
 
 
 def _counter_key(client_id: str, index: int) -> str:

@@ -1,4 +1,5 @@
 """Serving a WSGI app with gunicorn from our own commands (`serve`, `sap-sim`, `sf-sim`)."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,10 @@ WORKER_CLASS = "shared.serving.ProblemThreadWorker"
 def write_problem(sock, status: int, reason: str, message: str) -> None:
     """gunicorn's `util.write_error` (same arguments), answering problem+json instead of an HTML page."""
     body = json.dumps({**Problem(status, message or reason, title=reason).to_dict()}).encode()
-    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_CONTENT_TYPE}\r\n"
-            f"Content-Length: {len(body)}\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: {PROBLEM_CONTENT_TYPE}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
@@ -62,5 +65,11 @@ class GunicornServer(BaseApplication):
 def gthread_config(host: str, port: int, *, workers: int = 1, threads: int = 8, **extra) -> dict:
     """Threaded workers answering problem+json, no gunicorn access log (every app logs one JSON line per
     request itself)."""
-    return {"bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": WORKER_CLASS,
-            "accesslog": None, **extra}
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": WORKER_CLASS,
+        "accesslog": None,
+        **extra,
+    }

@@ -7,6 +7,7 @@ passed up with context. A 503's Retry-After is honoured: the retry waits at leas
 a Retry-After longer than the client's own back-off budget is not waited for here but passed up. In the all-in-one shape the transport calls the target WSGI app
 in-process (no socket), keeping method, path, headers and JSON exactly as over HTTP.
 """
+
 from __future__ import annotations
 
 import io
@@ -144,8 +145,13 @@ class CircuitBreaker:
 def circuit_open_problem(name: str, breaker: CircuitBreaker) -> Problem:
     """The 503 every client of an upstream answers while its breaker is open (the call not made)."""
     UPSTREAM_CALLS.labels(name, "circuit_open").inc()
-    return Problem(503, f"{name} is unavailable (circuit open); retry later", type_slug="upstream-unavailable",
-                   headers={"Retry-After": str(int(breaker.reset_timeout))}, upstream=name)
+    return Problem(
+        503,
+        f"{name} is unavailable (circuit open); retry later",
+        type_slug="upstream-unavailable",
+        headers={"Retry-After": str(int(breaker.reset_timeout))},
+        upstream=name,
+    )
 
 
 class WSGITransport(BaseAdapter):
@@ -169,13 +175,23 @@ class WSGITransport(BaseAdapter):
             body = body.encode()
         body = body or b""
         environ = {
-            "REQUEST_METHOD": method, "SCRIPT_NAME": "",
-            "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"), "QUERY_STRING": parts.query,
-            "SERVER_NAME": parts.hostname or "localhost", "SERVER_PORT": str(parts.port or 80),
-            "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": parts.netloc,
-            "CONTENT_LENGTH": str(len(body)), "wsgi.version": (1, 0), "wsgi.url_scheme": parts.scheme or "http",
-            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
-            "wsgi.multiprocess": False, "wsgi.run_once": False,
+            "REQUEST_METHOD": method,
+            "SCRIPT_NAME": "",
+            "PATH_INFO": unquote_to_bytes(parts.path or "/").decode("latin-1"),
+            "QUERY_STRING": parts.query,
+            "SERVER_NAME": parts.hostname or "localhost",
+            "SERVER_PORT": str(parts.port or 80),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_HOST": parts.netloc,
+            "CONTENT_LENGTH": str(len(body)),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": parts.scheme or "http",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
         }
         for name, value in headers:
             key = name.upper().replace("-", "_")
@@ -229,14 +245,45 @@ class InProcessSession(requests.Session):
         self.transport = WSGITransport(app)
         self.mount(IN_PROCESS_BASE, self.transport)
 
-    def request(self, method, url, params=None, data=None, headers=None, cookies=None, files=None, auth=None,
-                timeout=None, allow_redirects=True, proxies=None, hooks=None, stream=None, verify=None, cert=None,
-                json=None):
+    def request(
+        self,
+        method,
+        url,
+        params=None,
+        data=None,
+        headers=None,
+        cookies=None,
+        files=None,
+        auth=None,
+        timeout=None,
+        allow_redirects=True,
+        proxies=None,
+        hooks=None,
+        stream=None,
+        verify=None,
+        cert=None,
+        json=None,
+    ):
         unusual = cookies or files or proxies or hooks or stream or cert or (data is not None and json is not None)
         if unusual or not url.startswith(IN_PROCESS_BASE + "/") or not isinstance(data, (bytes, str, type(None))):
-            return super().request(method, url, params=params, data=data, headers=headers, cookies=cookies,
-                                   files=files, auth=auth, timeout=timeout, allow_redirects=allow_redirects,
-                                   proxies=proxies, hooks=hooks, stream=stream, verify=verify, cert=cert, json=json)
+            return super().request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers=headers,
+                cookies=cookies,
+                files=files,
+                auth=auth,
+                timeout=timeout,
+                allow_redirects=allow_redirects,
+                proxies=proxies,
+                hooks=hooks,
+                stream=stream,
+                verify=verify,
+                cert=cert,
+                json=json,
+            )
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params, doseq=True)
         sent = CaseInsensitiveDict(self.headers)
@@ -275,9 +322,12 @@ class Timeouts:
 
 def tier_options(settings) -> dict:
     """The TierClient keyword arguments the UPSTREAM_* settings configure: timeouts, attempts, breaker."""
-    return {"timeouts": Timeouts.from_settings(settings),
-            "attempts": settings.upstream_attempts, "breaker_fail_max": settings.upstream_breaker_failures,
-            "breaker_reset_seconds": settings.upstream_breaker_reset_seconds}
+    return {
+        "timeouts": Timeouts.from_settings(settings),
+        "attempts": settings.upstream_attempts,
+        "breaker_fail_max": settings.upstream_breaker_failures,
+        "breaker_reset_seconds": settings.upstream_breaker_reset_seconds,
+    }
 
 
 #: Longest wait between two attempts, the back-off's own cap included: a longer Retry-After is the caller's.
@@ -285,9 +335,19 @@ MAX_RETRY_WAIT_SECONDS = 2.0
 
 
 class TierClient:
-    def __init__(self, name: str, base_url: str | None = None, *, app=None, timeouts: Timeouts = Timeouts(),
-                 attempts: int = 3, breaker_fail_max: int = 5, breaker_reset_seconds: float = 30,
-                 max_retry_wait: float = MAX_RETRY_WAIT_SECONDS, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        base_url: str | None = None,
+        *,
+        app=None,
+        timeouts: Timeouts = Timeouts(),
+        attempts: int = 3,
+        breaker_fail_max: int = 5,
+        breaker_reset_seconds: float = 30,
+        max_retry_wait: float = MAX_RETRY_WAIT_SECONDS,
+        api_key: str | None = None,
+    ) -> None:
         """`api_key` is sent as a Bearer token with every call (the upstream's credential check)."""
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (split shape) or an app (all-in-one), not both")
@@ -304,11 +364,23 @@ class TierClient:
         self.max_retry_wait = max_retry_wait
         self.breaker = CircuitBreaker(breaker_fail_max, breaker_reset_seconds)
 
-    def request(self, method: str, path: str, *, json=None, params=None, headers: dict | None = None,
-                idempotency_key: str | None = None) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json=None,
+        params=None,
+        headers: dict | None = None,
+        idempotency_key: str | None = None,
+    ) -> requests.Response:
         """Send one request; a 4xx/5xx answer or an unreachable upstream raises a Problem."""
         method = method.upper()
-        sent_headers = {CORRELATION_HEADER: current_correlation_id() or "", "traceparent": _traceparent(), **(headers or {})}
+        sent_headers = {
+            CORRELATION_HEADER: current_correlation_id() or "",
+            "traceparent": _traceparent(),
+            **(headers or {}),
+        }
         if idempotency_key:
             sent_headers["Idempotency-Key"] = idempotency_key
         retryable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
@@ -325,8 +397,13 @@ class TierClient:
             raise circuit_open_problem(self.name, self.breaker) from None
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
-            raise Problem(503, f"{self.name} is unavailable: {error}", type_slug="upstream-unavailable",
-                          headers={"Retry-After": retry_after_header(error.retry_after)}, upstream=self.name) from error
+            raise Problem(
+                503,
+                f"{self.name} is unavailable: {error}",
+                type_slug="upstream-unavailable",
+                headers={"Retry-After": retry_after_header(error.retry_after)},
+                upstream=self.name,
+            ) from error
         UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
         if response.status_code >= 400:
             raise _upstream_problem(self.name, response)
@@ -334,8 +411,14 @@ class TierClient:
 
     def _send(self, method, path, json, params, headers) -> requests.Response:
         try:
-            response = self.session.request(method, f"{self.base_url}{path}", json=json, params=params,
-                                            headers=headers, timeout=(self.timeouts.connect, self.timeouts.read))
+            response = self.session.request(
+                method,
+                f"{self.base_url}{path}",
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=(self.timeouts.connect, self.timeouts.read),
+            )
         except (requests.ConnectionError, requests.Timeout) as error:
             raise UpstreamUnavailable(type(error).__name__) from error
         if response.status_code in (502, 503, 504):
@@ -353,17 +436,21 @@ def _retry_after_of(retry_state: tenacity.RetryCallState) -> float | None:
 
 def at_least_retry_after(backoff):
     """Tenacity wait: the back-off, or the upstream's Retry-After when that is longer."""
+
     def wait(retry_state: tenacity.RetryCallState) -> float:
         return max(backoff(retry_state), _retry_after_of(retry_state) or 0.0)
+
     return wait
 
 
 def retry_after_longer_than(seconds: float):
     """Tenacity stop: an upstream asking for a longer pause than `seconds` (e.g. Salesforce's daily
     limit spent: 600 s) is not called again now; its 503 and Retry-After go to the caller."""
+
     def stop(retry_state: tenacity.RetryCallState) -> bool:
         asked = _retry_after_of(retry_state)
         return asked is not None and asked > seconds
+
     return stop
 
 
@@ -378,8 +465,9 @@ def _upstream_problem(name: str, response: requests.Response) -> Problem:
     status = response.status_code if response.status_code < 500 else 502
     extensions = {key: value for key, value in body.items() if key not in ("type", "title", "status", "detail")}
     detail = body.get("detail") or f"{name} answered {response.status_code}"
-    problem = Problem(status, detail, title=body.get("title"), upstream=name, upstream_status=response.status_code,
-                      **extensions)
+    problem = Problem(
+        status, detail, title=body.get("title"), upstream=name, upstream_status=response.status_code, **extensions
+    )
     if status < 500 and isinstance(body.get("type"), str):
         problem.type = body["type"]
     return problem

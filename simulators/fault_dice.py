@@ -1,6 +1,7 @@
 """What both simulators' fault injection shares: the current fault settings (a frozen dataclass
 with a `seed`), changed and reset under a lock, and one seeded `random.Random` every die is rolled
 with, so the same seed and the same sequence of calls give the same faults."""
+
 from __future__ import annotations
 
 import dataclasses

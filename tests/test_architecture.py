@@ -1,5 +1,6 @@
 """The import rules of the tiers (the import-linter contracts in pyproject.toml) hold for the tree, and
 they bite: the same contracts refuse a copy of the tree with one forbidden import added."""
+
 from __future__ import annotations
 
 import shutil
@@ -13,9 +14,14 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--config", str(tree / "pyproject.toml")], cwd=tree,
-                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"}, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--config", str(tree / "pyproject.toml")],
+        cwd=tree,
+        env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _copy_of_the_tree(tmp_path: Path) -> Path:

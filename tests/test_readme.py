@@ -1,5 +1,6 @@
 """The README documents what the code does: every setting is in its configuration table, and every
 `inventory-gateway` command it shows parses."""
+
 import re
 import shlex
 from pathlib import Path

@@ -1,5 +1,6 @@
 """HTTP entrypoints of the call-centre experience API: thin flask-smorest views under /call-centre/v1.
 Every view needs the `call-centre` scope."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -25,25 +26,36 @@ from .schemas import (
 )
 
 PREFIX = "/call-centre/v1"
-blp = Blueprint("call_centre", __name__, url_prefix=PREFIX,
-                description="Network-wide availability with ETAs, and holds for a customer or an order")
+blp = Blueprint(
+    "call_centre",
+    __name__,
+    url_prefix=PREFIX,
+    description="Network-wide availability with ETAs, and holds for a customer or an order",
+)
 
 
 def _key_parameter(required: bool) -> dict:
-    return {"in": "header", "name": KEY_HEADER, "required": required,
-            "description": "Unique per intended operation; a retry with the same key and body answers as the first "
-                           "time (409 while it is still running, 422 if the body differs)" +
-                           ("" if required else ". Recommended: without it a repeated partial release releases "
-                                                "again."),
-            "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}}
+    return {
+        "in": "header",
+        "name": KEY_HEADER,
+        "required": required,
+        "description": "Unique per intended operation; a retry with the same key and body answers as the first "
+        "time (409 while it is still running, 422 if the body differs)"
+        + ("" if required else ". Recommended: without it a repeated partial release releases again."),
+        "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    }
 
 
 def idempotency_key(*, required: bool) -> str | None:
     """The request's Idempotency-Key (400 when malformed); 428 when required and missing."""
     key = presented_idempotency_key(required=False)
     if key is None and required:
-        raise Problem(428, f"This operation requires an {KEY_HEADER} header (a unique value per intended operation, "
-                           "reused on retries).", type_slug="idempotency-key-missing")
+        raise Problem(
+            428,
+            f"This operation requires an {KEY_HEADER} header (a unique value per intended operation, "
+            "reused on retries).",
+            type_slug="idempotency-key-missing",
+        )
     return key
 
 
@@ -57,8 +69,9 @@ def answers_a_change(view):
     """The answers of every change to one reservation (release, extend): the reservation as it is now,
     or why not; its Idempotency-Key is optional (recommended)."""
     for document in (
-        blp.alt_response(409, response="CONFLICT",
-                         description="The reservation is not active, or this key is in flight"),
+        blp.alt_response(
+            409, response="CONFLICT", description="The reservation is not active, or this key is in flight"
+        ),
         blp.alt_response(404, response="NOT_FOUND", description="No call-centre reservation with this id"),
         blp.alt_response(400, response="BAD_REQUEST", description="Malformed Idempotency-Key"),
         blp.response(200, ReservationSchema),
@@ -85,30 +98,54 @@ class Reservations(MethodView):
     @blp.response(200, ReservationPageSchema)
     def get(self, query):
         """Look up the call centre's reservations by customer or order reference, newest first"""
-        return service.look_up(inventory(), external_ref=query["external_ref"], status=query["status"],
-                               after=query["after"], limit=query["limit"])
+        return service.look_up(
+            inventory(),
+            external_ref=query["external_ref"],
+            status=query["status"],
+            after=query["after"],
+            limit=query["limit"],
+        )
 
     @requires("call-centre")
-    @blp.arguments(ReservationRequestSchema, example={
-        "agent_id": "agent-17", "external_ref": "CASE-4711", "note": "customer collects on Saturday",
-        "lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 2},
-                  {"sku": "MAT-1002", "location": "DC01", "quantity": 1}]})
+    @blp.arguments(
+        ReservationRequestSchema,
+        example={
+            "agent_id": "agent-17",
+            "external_ref": "CASE-4711",
+            "note": "customer collects on Saturday",
+            "lines": [
+                {"sku": "MAT-1001", "location": "S001", "quantity": 2},
+                {"sku": "MAT-1002", "location": "DC01", "quantity": 1},
+            ],
+        },
+    )
     @blp.doc(parameters=[_key_parameter(required=True)])
     @blp.response(201, ReservationSchema, headers={"Location": {"schema": {"type": "string"}}})
     @blp.alt_response(400, response="BAD_REQUEST", description="Malformed Idempotency-Key")
     @blp.alt_response(404, response="NOT_FOUND", description="Unknown location or location group")
-    @blp.alt_response(409, response="CONFLICT", description="Not enough stock: the problem lists per-line "
-                                                            "`shortfalls` (nothing is held); or this key is in flight")
-    @blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="Invalid request, above a limit, a place not "
-                                                                        "serving the call centre, or a reused key")
+    @blp.alt_response(
+        409,
+        response="CONFLICT",
+        description="Not enough stock: the problem lists per-line "
+        "`shortfalls` (nothing is held); or this key is in flight",
+    )
+    @blp.alt_response(
+        422,
+        response="UNPROCESSABLE_ENTITY",
+        description="Invalid request, above a limit, a place not serving the call centre, or a reused key",
+    )
     @blp.alt_response(428, response="PRECONDITION_REQUIRED", description="No Idempotency-Key")
     def post(self, request):
         """Hold stock for a customer or an order, all lines or none, recording the agent"""
         key = idempotency_key(required=True)
         assert key is not None  # required: 428 without one
         reservation, replayed = service.reserve(
-            inventory(), request=request, client_id=client_id(), idempotency_key=key,
-            default_ttl_seconds=reservation_ttl(current_settings(), "order_reservation_ttl_seconds"))
+            inventory(),
+            request=request,
+            client_id=client_id(),
+            idempotency_key=key,
+            default_ttl_seconds=reservation_ttl(current_settings(), "order_reservation_ttl_seconds"),
+        )
         headers = {"Location": f"{PREFIX}/reservations/{reservation['id']}"}
         if replayed:
             headers[REPLAYED_HEADER] = "true"
@@ -135,8 +172,13 @@ class Release(MethodView):
     def post(self, body, reservation_id):
         """Release every unit (no lines) or some units of some lines"""
         check_path_ids(reservation_id=reservation_id)
-        return service.release(inventory(), reservation_id=reservation_id, lines=body["lines"],
-                               client_id=client_id(), idempotency_key=idempotency_key(required=False))
+        return service.release(
+            inventory(),
+            reservation_id=reservation_id,
+            lines=body["lines"],
+            client_id=client_id(),
+            idempotency_key=idempotency_key(required=False),
+        )
 
 
 @blp.route("/reservations/<reservation_id>/extend")
@@ -147,5 +189,10 @@ class Extend(MethodView):
     def post(self, body, reservation_id):
         """Make the reservation expire ttl_seconds from now"""
         check_path_ids(reservation_id=reservation_id)
-        return service.extend(inventory(), reservation_id=reservation_id, ttl_seconds=body["ttl_seconds"],
-                              client_id=client_id(), idempotency_key=idempotency_key(required=False))
+        return service.extend(
+            inventory(),
+            reservation_id=reservation_id,
+            ttl_seconds=body["ttl_seconds"],
+            client_id=client_id(),
+            idempotency_key=idempotency_key(required=False),
+        )

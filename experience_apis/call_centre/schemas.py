@@ -1,5 +1,6 @@
 """Marshmallow schemas of the call-centre experience API: what an agent sends and sees.
 Requests refuse unknown fields (422), as marshmallow does by default."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -19,15 +20,22 @@ RESERVATION_STATUSES = ("active", "fulfilled", "released", "expired", "consumed"
 
 
 def TtlSeconds(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory)
-    return fields.Integer(strict=True, validate=[validate.Range(min=1),
-                                                 AtMostReservationTtl("order_reservation_ttl_seconds")],
-                          metadata={"description": "seconds, 1 to ORDER_RESERVATION_TTL_SECONDS"}, **kwargs)
+    return fields.Integer(
+        strict=True,
+        validate=[validate.Range(min=1), AtMostReservationTtl("order_reservation_ttl_seconds")],
+        metadata={"description": "seconds, 1 to ORDER_RESERVATION_TTL_SECONDS"},
+        **kwargs,
+    )
 
 
 # -- availability ----------------------------------------------------------------------------
 class AvailabilityQuerySchema(Schema):
-    sku = fields.List(Identifier(), required=True, validate=validate.Length(1, MAX_SKUS),
-                      metadata={"description": f"1 to {MAX_SKUS} SKUs (repeat the parameter)"})
+    sku = fields.List(
+        Identifier(),
+        required=True,
+        validate=validate.Length(1, MAX_SKUS),
+        metadata={"description": f"1 to {MAX_SKUS} SKUs (repeat the parameter)"},
+    )
 
 
 class LocationAvailabilitySchema(Schema):
@@ -51,8 +59,9 @@ class TotalsSchema(Schema):
 class SkuAvailabilitySchema(Schema):
     sku = fields.String()
     total = fields.Nested(TotalsSchema, metadata={"description": "summed over the network"})
-    locations = fields.List(fields.Nested(LocationAvailabilitySchema),
-                            metadata={"description": "every location serving the call centre"})
+    locations = fields.List(
+        fields.Nested(LocationAvailabilitySchema), metadata={"description": "every location serving the call centre"}
+    )
 
 
 class NetworkAvailabilitySchema(Schema):
@@ -98,8 +107,11 @@ class ExtendRequestSchema(Schema):
 class LookupQuerySchema(Schema):
     external_ref = Identifier(required=True)
     status = fields.String(load_default=None, validate=validate.OneOf(RESERVATION_STATUSES))
-    after = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9:_-]{1,100}$"),
-                          metadata={"description": "page cursor (the previous page's next)"})
+    after = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[A-Za-z0-9:_-]{1,100}$"),
+        metadata={"description": "page cursor (the previous page's next)"},
+    )
     limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE))
 
 

@@ -1,6 +1,7 @@
 """What the call-centre experience API does: network-wide availability with ETAs, and holds made,
 read, released and extended on a customer's or an order's behalf. A call-centre client sees only
 reservations of its own channel: any other (a web cart's hold) is "not found" to it."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,10 +20,12 @@ def availability(inventory: InventoryClient, *, skus: list[str]) -> dict:
     """Per SKU: every location serving the call centre, with what it may sell and what is on its
     way (ETAs), and the network's totals."""
     skus = list(dict.fromkeys(skus))
-    network = sorted((loc for loc in inventory.locations() if CHANNEL in loc.get("channels", ())),
-                     key=lambda loc: loc["id"])
-    answer = inventory.availability(skus=skus, locations=[loc["id"] for loc in network], channel=CHANNEL,
-                                    include="incoming")
+    network = sorted(
+        (loc for loc in inventory.locations() if CHANNEL in loc.get("channels", ())), key=lambda loc: loc["id"]
+    )
+    answer = inventory.availability(
+        skus=skus, locations=[loc["id"] for loc in network], channel=CHANNEL, include="incoming"
+    )
     held = {(position["sku"], position["location"]): position for position in answer["positions"]}
     return {"as_of": answer["as_of"], "skus": [_sku(sku, network, held) for sku in skus]}
 
@@ -33,13 +36,23 @@ def _sku(sku: str, network: list[dict], held: dict) -> dict:
         position = held.get((sku, location["id"]))
         if position is None:
             continue
-        locations.append({
-            "location": location["id"], "name": location.get("name") or "", "type": location["type"],
-            "available_to_sell": position["available_to_sell"], "available_to_order": position["available_to_order"],
-            "in_transit": position["in_transit"], "status": position["status"], "incoming": position["incoming"]})
+        locations.append(
+            {
+                "location": location["id"],
+                "name": location.get("name") or "",
+                "type": location["type"],
+                "available_to_sell": position["available_to_sell"],
+                "available_to_order": position["available_to_order"],
+                "in_transit": position["in_transit"],
+                "status": position["status"],
+                "incoming": position["incoming"],
+            }
+        )
     etas = [item["expected_at"] for location in locations for item in location["incoming"] if item["expected_at"]]
-    total = {name: sum(location[name] for location in locations)
-             for name in ("available_to_sell", "available_to_order", "in_transit")}
+    total = {
+        name: sum(location[name] for location in locations)
+        for name in ("available_to_sell", "available_to_order", "in_transit")
+    }
     # ISO 8601 instants in UTC from one source: their text sorts as their time does.
     return {"sku": sku, "total": {**total, "next_expected_at": min(etas, default=None)}, "locations": locations}
 
@@ -61,8 +74,9 @@ def scoped_key(client_id: str, key: str | None) -> str | None:
     return f"cc:{client_id}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def reserve(inventory: InventoryClient, *, request: dict, client_id: str, idempotency_key: str,
-            default_ttl_seconds: int) -> tuple[dict, bool]:
+def reserve(
+    inventory: InventoryClient, *, request: dict, client_id: str, idempotency_key: str, default_ttl_seconds: int
+) -> tuple[dict, bool]:
     """Hold every line for the customer or order, all or nothing (409 with per-line `shortfalls`
     otherwise), recording the agent. Returns the reservation and whether it is a replay."""
     body = {
@@ -98,34 +112,53 @@ def get(inventory: InventoryClient, *, reservation_id: str) -> dict:
     return view(_own(inventory, reservation_id))
 
 
-def release(inventory: InventoryClient, *, reservation_id: str, lines: list[dict] | None, client_id: str,
-            idempotency_key: str | None) -> dict:
+def release(
+    inventory: InventoryClient,
+    *,
+    reservation_id: str,
+    lines: list[dict] | None,
+    client_id: str,
+    idempotency_key: str | None,
+) -> dict:
     """Release every unit (no lines) or the given units of the given lines."""
     _own(inventory, reservation_id)
-    released = inventory.release(reservation_id, [{name: value for name, value in line.items() if value is not None}
-                                                  for line in lines or []],
-                                 idempotency_key=scoped_key(client_id, idempotency_key))
+    released = inventory.release(
+        reservation_id,
+        [{name: value for name, value in line.items() if value is not None} for line in lines or []],
+        idempotency_key=scoped_key(client_id, idempotency_key),
+    )
     return view(released)
 
 
-def extend(inventory: InventoryClient, *, reservation_id: str, ttl_seconds: int, client_id: str,
-           idempotency_key: str | None) -> dict:
+def extend(
+    inventory: InventoryClient, *, reservation_id: str, ttl_seconds: int, client_id: str, idempotency_key: str | None
+) -> dict:
     """The reservation now expires `ttl_seconds` from now."""
     _own(inventory, reservation_id)
     return view(inventory.extend(reservation_id, ttl_seconds, idempotency_key=scoped_key(client_id, idempotency_key)))
 
 
-def look_up(inventory: InventoryClient, *, external_ref: str, status: str | None, after: str | None,
-            limit: int) -> dict:
+def look_up(
+    inventory: InventoryClient, *, external_ref: str, status: str | None, after: str | None, limit: int
+) -> dict:
     """The call centre's reservations with this reference, newest first, a page at a time."""
     page = inventory.reservations(external_ref=external_ref, channel=CHANNEL, status=status, after=after, limit=limit)
-    return {"items": [view(reservation) for reservation in page["items"] if reservation.get("channel") == CHANNEL],
-            "next": page.get("next")}
+    return {
+        "items": [view(reservation) for reservation in page["items"] if reservation.get("channel") == CHANNEL],
+        "next": page.get("next"),
+    }
 
 
 def view(reservation: dict) -> dict:
     """A reservation as an agent sees it: the process API's, with created_by named agent_id."""
-    return {"id": reservation["id"], "status": reservation["status"], "external_ref": reservation["external_ref"],
-            "agent_id": reservation.get("created_by"), "note": reservation.get("note"),
-            "created_at": reservation["created_at"], "expires_at": reservation.get("expires_at"),
-            "fulfilled_at": reservation.get("fulfilled_at"), "lines": reservation["lines"]}
+    return {
+        "id": reservation["id"],
+        "status": reservation["status"],
+        "external_ref": reservation["external_ref"],
+        "agent_id": reservation.get("created_by"),
+        "note": reservation.get("note"),
+        "created_at": reservation["created_at"],
+        "expires_at": reservation.get("expires_at"),
+        "fulfilled_at": reservation.get("fulfilled_at"),
+        "lines": reservation["lines"],
+    }

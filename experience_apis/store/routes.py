@@ -3,6 +3,7 @@
 Every view needs the `store` scope and acts for the one store its credential is bound to
 (`own_store` → `require_store`, first: another store's id is 403 whether that store exists or not).
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,8 +28,12 @@ from .schemas import (
 )
 
 PREFIX = "/store/v1"
-blp = Blueprint("store", __name__, url_prefix=f"{PREFIX}/stores/<store_id>",
-                description="A store's own stock position, nearby stores, returns, inspections and pickups")
+blp = Blueprint(
+    "store",
+    __name__,
+    url_prefix=f"{PREFIX}/stores/<store_id>",
+    description="A store's own stock position, nearby stores, returns, inspections and pickups",
+)
 
 
 def own_store(view):
@@ -77,8 +82,9 @@ class Nearby(MethodView):
 class Returns(MethodView):
     @requires("store")
     @own_store
-    @blp.arguments(ReturnSchema, example={"return_id": "R-2026-000123", "sku": "MAT-1001", "quantity": 1,
-                                          "reason": "defective"})
+    @blp.arguments(
+        ReturnSchema, example={"return_id": "R-2026-000123", "sku": "MAT-1001", "quantity": 1, "reason": "defective"}
+    )
     @blp.response(201, StockMovementSchema, description="Applied: the units are in quality inspection")
     @blp.alt_response(200, schema=StockMovementSchema, description="A repeat: this return id was counted before")
     @blp.alt_response(404, response="NOT_FOUND", description="Unknown store")
@@ -92,8 +98,10 @@ class Returns(MethodView):
 class Inspections(MethodView):
     @requires("store")
     @own_store
-    @blp.arguments(InspectionSchema, example={"inspection_id": "QI-2026-000045", "sku": "MAT-1001", "quantity": 1,
-                                              "outcome": "pass"})
+    @blp.arguments(
+        InspectionSchema,
+        example={"inspection_id": "QI-2026-000045", "sku": "MAT-1001", "quantity": 1, "outcome": "pass"},
+    )
     @blp.response(201, StockMovementSchema, description="Applied: pass → on hand (sellable), fail → blocked")
     @blp.alt_response(200, schema=StockMovementSchema, description="A repeat: this inspection id was counted before")
     @blp.alt_response(404, response="NOT_FOUND", description="Unknown store")

@@ -1,5 +1,6 @@
 """Marshmallow schemas of the store experience API: what a store associate sends and sees.
 Requests refuse unknown fields (422), as marshmallow does by default."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -21,22 +22,30 @@ class StorePositionSchema(Schema):
     as_of = Instant()
     on_hand = fields.Integer(metadata={"description": "unrestricted stock physically in the store"})
     sellable = fields.Integer(metadata={"description": "available to sell for channel store"})
-    reserved_for_pickups = fields.Integer(metadata={
-        "description": "units held here by reservations (pickups, ship-from-store, call-centre holds), fulfilled "
-                       "ones included until SAP's goods issue takes them"})
+    reserved_for_pickups = fields.Integer(
+        metadata={
+            "description": "units held here by reservations (pickups, ship-from-store, call-centre holds), fulfilled "
+            "ones included until SAP's goods issue takes them"
+        }
+    )
     in_inspection = fields.Integer(metadata={"description": "returns and receipts awaiting quality inspection"})
     blocked = fields.Integer(metadata={"description": "damaged or blocked"})
     safety_stock = fields.Integer(metadata={"description": "units kept back by the safety-stock rules"})
     allocated_to_other_channels = fields.Integer(metadata={"description": "ring-fenced for other channels"})
     in_transit = fields.Integer(metadata={"description": "units on their way to this store"})
-    incoming = fields.List(fields.Nested(IncomingSchema), metadata={
-        "description": "the transfers in_transit is made of, soonest expected first"})
+    incoming = fields.List(
+        fields.Nested(IncomingSchema),
+        metadata={"description": "the transfers in_transit is made of, soonest expected first"},
+    )
     status = fields.String(metadata={"description": "in_stock, low_stock or out_of_stock (for channel store)"})
 
 
 class NearbyQuerySchema(Schema):
-    limit = fields.Integer(load_default=10, validate=validate.Range(1, MAX_NEARBY),
-                           metadata={"description": "how many of the nearest stores"})
+    limit = fields.Integer(
+        load_default=10,
+        validate=validate.Range(1, MAX_NEARBY),
+        metadata={"description": "how many of the nearest stores"},
+    )
 
 
 class NearbyStoreSchema(Schema):
@@ -54,8 +63,11 @@ class NearbySchema(Schema):
 
 
 class PickupQuerySchema(Schema):
-    after = fields.String(load_default=None, validate=validate.Regexp(r"^[A-Za-z0-9:_-]{1,100}$"),
-                          metadata={"description": "page cursor (the previous page's next)"})
+    after = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[A-Za-z0-9:_-]{1,100}$"),
+        metadata={"description": "page cursor (the previous page's next)"},
+    )
     limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE))
 
 
@@ -92,8 +104,11 @@ class InspectionSchema(Schema):
     inspection_id = Identifier(required=True, metadata={"description": "a repeat of it counts once"})
     sku = Identifier(required=True)
     quantity = LineQuantity(required=True)
-    outcome = fields.String(required=True, validate=validate.OneOf(INSPECTION_OUTCOMES),
-                            metadata={"description": "pass: to sellable stock; fail: to blocked stock"})
+    outcome = fields.String(
+        required=True,
+        validate=validate.OneOf(INSPECTION_OUTCOMES),
+        metadata={"description": "pass: to sellable stock; fail: to blocked stock"},
+    )
 
 
 class StockMovementSchema(Schema):
@@ -101,11 +116,16 @@ class StockMovementSchema(Schema):
 
     store_id = fields.String()
     event_id = fields.String(metadata={"description": "the canonical event's id, derived from the store and your id"})
-    type = fields.String(metadata={"description": "the canonical event: stock.returned, inspection.passed or "
-                                                  "inspection.failed"})
-    outcome = fields.String(metadata={"description": "applied; duplicate (this id was counted before: the first "
-                                                     "request's content counts); or stale (dated before the "
-                                                     "store's latest stock count, so already inside it)"})
+    type = fields.String(
+        metadata={"description": "the canonical event: stock.returned, inspection.passed or inspection.failed"}
+    )
+    outcome = fields.String(
+        metadata={
+            "description": "applied; duplicate (this id was counted before: the first "
+            "request's content counts); or stale (dated before the "
+            "store's latest stock count, so already inside it)"
+        }
+    )
     sku = fields.String()
     quantity = fields.Integer()
     return_id = fields.String()

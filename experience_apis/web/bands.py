@@ -1,5 +1,6 @@
 """What the web shop may show of an availability: a status band and a capped display quantity,
 never the quantities behind them (on hand, reserved, safety stock, exact counts above the cap)."""
+
 from __future__ import annotations
 
 IN_STOCK, LOW_STOCK, OUT_OF_STOCK, BACKORDER = "in_stock", "low_stock", "out_of_stock", "backorder"
@@ -25,10 +26,17 @@ def display_quantity(units: int, cap: int) -> str:
 def shown(availability: dict, cap: int) -> dict:
     """{status, quantity} of a process-API position or group availability. The quantity is what the
     band is about: units sellable now, or for a backorder the units the web may order incoming."""
-    status = band(available_to_sell=availability["available_to_sell"],
-                  available_to_order=availability["available_to_order"], status=availability["status"])
-    units = {IN_STOCK: availability["available_to_sell"], LOW_STOCK: availability["available_to_sell"],
-             BACKORDER: availability["available_to_order"], OUT_OF_STOCK: 0}[status]
+    status = band(
+        available_to_sell=availability["available_to_sell"],
+        available_to_order=availability["available_to_order"],
+        status=availability["status"],
+    )
+    units = {
+        IN_STOCK: availability["available_to_sell"],
+        LOW_STOCK: availability["available_to_sell"],
+        BACKORDER: availability["available_to_order"],
+        OUT_OF_STOCK: 0,
+    }[status]
     return {"status": status, "quantity": display_quantity(units, cap)}
 
 

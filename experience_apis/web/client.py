@@ -1,6 +1,7 @@
 """The web shop's side of the shared InventoryClient: always the `web` channel, the network's own
 misconfiguration a 502 (not the shopper's 404), the location list cached, and Idempotency-Keys
 namespaced for the process API."""
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,7 @@ def upstream_key(*parts: str) -> str:
 class WebInventory(InventoryClient):
     """What the web experience API asks of the process API, always as the `web` channel."""
 
-    def __init__(self, tier: TierClient, *, locations_ttl: float = LOCATIONS_TTL_SECONDS,
-                 clock=time.monotonic) -> None:
+    def __init__(self, tier: TierClient, *, locations_ttl: float = LOCATIONS_TTL_SECONDS, clock=time.monotonic) -> None:
         super().__init__(tier)
         self._locations_ttl, self._clock = locations_ttl, clock
         self._locations: tuple[float, list[dict]] | None = None
@@ -51,8 +51,9 @@ class WebInventory(InventoryClient):
             return self.availability(skus=skus, channel=CHANNEL, **place)
         except Problem as problem:
             if problem.status == 404:  # an unknown group or location is our configuration, not the shopper's
-                raise Problem(502, f"the web network is misconfigured: {problem.detail}",
-                              type_slug="web-network-misconfigured") from None
+                raise Problem(
+                    502, f"the web network is misconfigured: {problem.detail}", type_slug="web-network-misconfigured"
+                ) from None
             raise
 
     def locations(self) -> list[dict]:
@@ -71,8 +72,9 @@ class WebInventory(InventoryClient):
         """The web channel's active reservations with `external_ref`, newest first."""
         found, after = [], None
         for _ in range(MAX_PAGES):
-            page = self.reservations(external_ref=external_ref, channel=CHANNEL, status="active", limit=PAGE,
-                                     after=after)
+            page = self.reservations(
+                external_ref=external_ref, channel=CHANNEL, status="active", limit=PAGE, after=after
+            )
             found += page.get("items", [])
             after = page.get("next")
             if not after:

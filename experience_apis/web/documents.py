@@ -5,6 +5,7 @@ it while the others keep getting the stale one — so a hot question is recomput
 `ttl`, not by every request that arrives meanwhile — but never for longer than `MAX_AGE_FACTOR` ×
 `ttl` after it was made: past that (say the refresh failed), every request computes its own.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,5 +1,6 @@
 """Conditional GETs for web availability: a strong ETag from the body's bytes, 304 when the shopper
 already holds it (RFC 9110 §8.8.3, §13.1.2), and the caching headers of both answers."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Which stores a shopper can collect from: web pickup stores within a radius, nearest first."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,12 +18,16 @@ class PickupStore:
 
 
 def is_web_pickup_store(location: dict) -> bool:
-    return (location.get("type") == "store" and "pickup" in (location.get("fulfilment_methods") or ())
-            and "web" in (location.get("channels") or ()))
+    return (
+        location.get("type") == "store"
+        and "pickup" in (location.get("fulfilment_methods") or ())
+        and "web" in (location.get("channels") or ())
+    )
 
 
-def nearby_pickup_stores(locations: list[dict], origin: tuple[float, float], radius_km: float,
-                         limit: int = MAX_PICKUP_STORES) -> list[PickupStore]:
+def nearby_pickup_stores(
+    locations: list[dict], origin: tuple[float, float], radius_km: float, limit: int = MAX_PICKUP_STORES
+) -> list[PickupStore]:
     """The web pickup stores with coordinates within `radius_km` of `origin`, nearest first (then by id)."""
     found = []
     for location in locations:

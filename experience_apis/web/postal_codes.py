@@ -9,6 +9,7 @@ A code not in the table falls back to the known code sharing its longest prefix 
 MIN_PREFIX characters: in Germany the first two digits are the postal region), so 10437 finds
 Prenzlauer Berg's 10435 and 80999 finds Munich. A code sharing less than that is unknown.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,9 +49,18 @@ class PostalCodes:
 
     def resolve(self, postal_code: str) -> Match | None:
         code = normalise(postal_code)
-        found = code if code in self.table else next(
-            (self._by_prefix[code[:n]] for n in range(len(code), MIN_PREFIX - 1, -1) if code[:n] in self._by_prefix),
-            None)
+        found = (
+            code
+            if code in self.table
+            else next(
+                (
+                    self._by_prefix[code[:n]]
+                    for n in range(len(code), MIN_PREFIX - 1, -1)
+                    if code[:n] in self._by_prefix
+                ),
+                None,
+            )
+        )
         if found is None:
             return None
         latitude, longitude = self.table[found]
@@ -67,9 +77,13 @@ def parse(text: str, origin: str) -> dict[str, tuple[float, float]]:
         raise ValueError(f'{origin} must be a non-empty JSON object like {{"10115": [52.53, 13.38]}}')
     table = {}
     for code, point in raw.items():
-        valid = (isinstance(point, list) and len(point) == 2
-                 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point)
-                 and -90 <= point[0] <= 90 and -180 <= point[1] <= 180)
+        valid = (
+            isinstance(point, list)
+            and len(point) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in point)
+            and -90 <= point[0] <= 90
+            and -180 <= point[1] <= 180
+        )
         if not valid or not normalise(code):
             raise ValueError(f"{origin}: {code!r} must map to [latitude, longitude] in degrees, got {point!r}")
         table[code] = (float(point[0]), float(point[1]))

@@ -1,4 +1,5 @@
 """HTTP entrypoints of the web experience API: thin flask-smorest blueprints under /web/v1."""
+
 from __future__ import annotations
 
 import copy
@@ -31,17 +32,26 @@ PREFIX = "/web/v1"
 SCOPE = "web"
 _ID = re.compile(ID_PATTERN)
 
-availability_blp = Blueprint("web-availability", __name__, url_prefix=PREFIX,
-                             description="Availability for shoppers: bands, capped quantities, pickup stores nearby")
-carts_blp = Blueprint("web-carts", __name__, url_prefix=f"{PREFIX}/carts",
-                      description="Cart holds (short reservations) and checkout into an order's reservation")
+availability_blp = Blueprint(
+    "web-availability",
+    __name__,
+    url_prefix=PREFIX,
+    description="Availability for shoppers: bands, capped quantities, pickup stores nearby",
+)
+carts_blp = Blueprint(
+    "web-carts",
+    __name__,
+    url_prefix=f"{PREFIX}/carts",
+    description="Cart holds (short reservations) and checkout into an order's reservation",
+)
 BLUEPRINTS = (availability_blp, carts_blp)
 
 
 def problem(status: int, description: str):
     """Document an error outcome of an operation, with its problem+json body."""
-    return carts_blp.alt_response(status, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE,
-                                  description=description)
+    return carts_blp.alt_response(
+        status, schema=ProblemSchema, content_type=PROBLEM_CONTENT_TYPE, description=description
+    )
 
 
 def shop() -> service.WebShop:
@@ -61,8 +71,12 @@ def idempotency_key_required(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if not flask.request.headers.get(KEY_HEADER, "").strip():
-            raise Problem(428, f"This operation requires an {KEY_HEADER} header: a unique value per cart change, "
-                               "sent again unchanged on retries.", type_slug="idempotency-key-missing")
+            raise Problem(
+                428,
+                f"This operation requires an {KEY_HEADER} header: a unique value per cart change, "
+                "sent again unchanged on retries.",
+                type_slug="idempotency-key-missing",
+            )
         return view(*args, **kwargs)
 
     return wrapper
@@ -76,6 +90,7 @@ def _answer(document):
 def answered_from_cache(view):
     """A question asked again within WEB_AVAILABILITY_CACHE_SECONDS (the same query string) is answered
     from the document cache before its parameters are parsed a second time."""
+
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         document = service.cached_document(shop(), flask.request.query_string)
@@ -89,9 +104,15 @@ def answered_from_cache(view):
 def accepts_if_none_match(view):
     """Document the If-None-Match request header (among the operation's parameters, beside the query's)."""
     apidoc = view._apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))
-    apidoc.setdefault("arguments", {}).setdefault("parameters", []).append({
-        "in": "header", "name": "If-None-Match", "required": False, "schema": {"type": "string"},
-        "description": "the ETag of an answer already held: 304 with no body while it is still current"})
+    apidoc.setdefault("arguments", {}).setdefault("parameters", []).append(
+        {
+            "in": "header",
+            "name": "If-None-Match",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "the ETag of an answer already held: 304 with no body while it is still current",
+        }
+    )
     return view
 
 
@@ -100,8 +121,11 @@ def _check_ids() -> None:
     """Cart, hold and order ids are bounded and plain before anything is looked up by them."""
     for name, value in (flask.request.view_args or {}).items():
         if not _ID.match(value):
-            raise Problem(422, f"{name} must be 1 to 64 letters, digits, '_' or '-'.",
-                          errors={"path": {name: ["must match " + ID_PATTERN]}})
+            raise Problem(
+                422,
+                f"{name} must be 1 to 64 letters, digits, '_' or '-'.",
+                errors={"path": {name: ["must match " + ID_PATTERN]}},
+            )
 
 
 @carts_blp.after_request
@@ -118,12 +142,19 @@ class Availability(MethodView):
     @answered_from_cache
     @availability_blp.arguments(AvailabilityQuerySchema(), location="query", unknown=marshmallow.RAISE)
     @accepts_if_none_match
-    @availability_blp.response(200, WebAvailabilitySchema, headers={
-        "ETag": {"description": "strong validator of the body", "schema": {"type": "string"}},
-        "Cache-Control": {"description": "public, max-age=WEB_CACHE_MAX_AGE_SECONDS", "schema": {"type": "string"}},
-    })
-    @availability_blp.alt_response(304, description="Not modified: If-None-Match names the current ETag (no body; "
-                                                    "the same ETag and Cache-Control headers)")
+    @availability_blp.response(
+        200,
+        WebAvailabilitySchema,
+        headers={
+            "ETag": {"description": "strong validator of the body", "schema": {"type": "string"}},
+            "Cache-Control": {"description": "public, max-age=WEB_CACHE_MAX_AGE_SECONDS", "schema": {"type": "string"}},
+        },
+    )
+    @availability_blp.alt_response(
+        304,
+        description="Not modified: If-None-Match names the current ETag (no body; "
+        "the same ETag and Cache-Control headers)",
+    )
     @availability_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
     def get(self, args):
         """Availability of 1 to 50 SKUs for the web shop, and pickup stores near a postal code
@@ -135,8 +166,9 @@ class Availability(MethodView):
         """
         # The service builds exactly WebAvailabilitySchema's shape (tests/gateway/test_openapi_contract.py
         # checks every answer against the document), so it is not serialized through the schema again.
-        document = service.availability_document(shop(), skus=args["sku"], postal_code=args["postal_code"],
-                                                 question=flask.request.query_string)
+        document = service.availability_document(
+            shop(), skus=args["sku"], postal_code=args["postal_code"], question=flask.request.query_string
+        )
         return _answer(document)
 
 
@@ -153,17 +185,28 @@ class Holds(MethodView):
 
     @requires(SCOPE)
     @idempotency_key_required
-    @carts_blp.arguments(HoldRequestSchema, examples={
-        "ship": {"summary": "ship to home", "value": HOLD_EXAMPLE},
-        "pickup": {"summary": "collect in store", "value": {"lines": [{"sku": "MAT-1001", "quantity": 1}],
-                                                            "fulfilment": "pickup", "store": "S001"}},
-    })
+    @carts_blp.arguments(
+        HoldRequestSchema,
+        examples={
+            "ship": {"summary": "ship to home", "value": HOLD_EXAMPLE},
+            "pickup": {
+                "summary": "collect in store",
+                "value": {"lines": [{"sku": "MAT-1001", "quantity": 1}], "fulfilment": "pickup", "store": "S001"},
+            },
+        },
+    )
     @idempotent()
     @carts_blp.response(201, HoldSchema)
-    @problem(409, "Not enough stock for every line (`shortfalls`, with capped quantities), or the cart "
-                  "holds MAX_HOLDS_PER_CART already")
-    @problem(422, "Invalid body, over a limit (MAX_UNITS_PER_LINE, MAX_LINES_PER_RESERVATION, a SKU twice), "
-                  "or not a web pickup store")
+    @problem(
+        409,
+        "Not enough stock for every line (`shortfalls`, with capped quantities), or the cart "
+        "holds MAX_HOLDS_PER_CART already",
+    )
+    @problem(
+        422,
+        "Invalid body, over a limit (MAX_UNITS_PER_LINE, MAX_LINES_PER_RESERVATION, a SKU twice), "
+        "or not a web pickup store",
+    )
     @carts_blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def post(self, request, cart_id):
         """Hold stock for the cart, all lines or none, for WEB_HOLD_TTL_SECONDS
@@ -171,8 +214,13 @@ class Holds(MethodView):
         `fulfilment: ship` holds from the web shipping network, `pickup` at `store`. A retry with the
         same Idempotency-Key and body answers as the first time, holding nothing more.
         """
-        hold = service.create_hold(shop(), client_id=client_id(), cart_id=cart_id, request=request,
-                                   idempotency_key=flask.request.headers[KEY_HEADER].strip())
+        hold = service.create_hold(
+            shop(),
+            client_id=client_id(),
+            cart_id=cart_id,
+            request=request,
+            idempotency_key=flask.request.headers[KEY_HEADER].strip(),
+        )
         return hold, 201, {"Location": f"{PREFIX}/carts/{cart_id}/holds/{hold['id']}"}
 
 

@@ -1,5 +1,6 @@
 """Marshmallow schemas of the web experience API: what the web shop sends and what it is shown
 (bands and capped quantities only, never stock figures)."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -19,23 +20,38 @@ POSTAL_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$"
 FULFILMENTS = ("ship", "pickup")
 
 Sku = lambda **kw: fields.String(validate=validate.Regexp(INVENTORY_ID_PATTERN), **kw)  # noqa: E731
-BAND_DESCRIPTION = ("in_stock / low_stock: sellable now; backorder: none sellable now, but incoming stock may "
-                    "be ordered; out_of_stock")
+BAND_DESCRIPTION = (
+    "in_stock / low_stock: sellable now; backorder: none sellable now, but incoming stock may be ordered; out_of_stock"
+)
 Band = lambda description=BAND_DESCRIPTION, **kw: fields.String(  # noqa: E731
-    metadata={"enum": list(BANDS), "description": description}, **kw)
-Quantity = lambda **kw: fields.String(metadata={  # noqa: E731
-    "description": 'units as the shop shows them: "0" to the cap as a number, "10+" above a cap of 10',
-    "example": "10+"}, **kw)
+    metadata={"enum": list(BANDS), "description": description}, **kw
+)
+Quantity = lambda **kw: fields.String(
+    metadata={  # noqa: E731
+        "description": 'units as the shop shows them: "0" to the cap as a number, "10+" above a cap of 10',
+        "example": "10+",
+    },
+    **kw,
+)
 
 
 # availability ------------------------------------------------------------------------------------
 class AvailabilityQuerySchema(Schema):
-    sku = fields.List(Sku(), required=True, validate=validate.Length(1, MAX_SKUS),
-                      metadata={"description": f"1 to {MAX_SKUS} SKUs: repeat the parameter (?sku=A&sku=B)"})
-    postal_code = fields.String(load_default=None, validate=validate.Regexp(POSTAL_CODE_PATTERN), metadata={
-        "description": "the shopper's postal code: lists pickup stores near it. A code not in the table "
-                       "counts as the known code sharing its longest prefix (at least 2 characters); "
-                       "none → 422"})
+    sku = fields.List(
+        Sku(),
+        required=True,
+        validate=validate.Length(1, MAX_SKUS),
+        metadata={"description": f"1 to {MAX_SKUS} SKUs: repeat the parameter (?sku=A&sku=B)"},
+    )
+    postal_code = fields.String(
+        load_default=None,
+        validate=validate.Regexp(POSTAL_CODE_PATTERN),
+        metadata={
+            "description": "the shopper's postal code: lists pickup stores near it. A code not in the table "
+            "counts as the known code sharing its longest prefix (at least 2 characters); "
+            "none → 422"
+        },
+    )
 
 
 class PickupStoreSchema(Schema):
@@ -50,34 +66,58 @@ class SkuAvailabilitySchema(Schema):
     sku = fields.String()
     status = Band(f"the web shipping network's band (ship to home). {BAND_DESCRIPTION}")
     quantity = Quantity()
-    ship_to_home = fields.Boolean(metadata={"description": "whether it can be ordered for delivery now "
-                                                           "(in_stock, low_stock or backorder)"})
-    pickup_stores = fields.List(fields.Nested(PickupStoreSchema), allow_none=True, metadata={
-        "description": "web pickup stores within WEB_PICKUP_RADIUS_KM, nearest first, whatever their band; "
-                       "null without postal_code"})
+    ship_to_home = fields.Boolean(
+        metadata={"description": "whether it can be ordered for delivery now (in_stock, low_stock or backorder)"}
+    )
+    pickup_stores = fields.List(
+        fields.Nested(PickupStoreSchema),
+        allow_none=True,
+        metadata={
+            "description": "web pickup stores within WEB_PICKUP_RADIUS_KM, nearest first, whatever their band; "
+            "null without postal_code"
+        },
+    )
 
 
 class WebAvailabilitySchema(Schema):
     postal_code = fields.String(allow_none=True, metadata={"description": "as asked (normalised)"})
-    matched_postal_code = fields.String(allow_none=True, metadata={
-        "description": "the table's code whose centre distances are measured from (differs when matched by prefix)"})
+    matched_postal_code = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the table's code whose centre distances are measured from (differs when matched by prefix)"
+        },
+    )
     items = fields.List(fields.Nested(SkuAvailabilitySchema), metadata={"description": "one per SKU, as asked"})
 
 
 # holds -------------------------------------------------------------------------------------------
 class HoldLineSchema(Schema):
     sku = Sku(required=True)
-    quantity = fields.Integer(strict=True, required=True, validate=validate.Range(min=1),
-                              metadata={"description": "at most MAX_UNITS_PER_LINE"})
+    quantity = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "at most MAX_UNITS_PER_LINE"},
+    )
 
 
 class HoldRequestSchema(Schema):
-    lines = fields.List(fields.Nested(HoldLineSchema), required=True, validate=validate.Length(1, MAX_LINES),
-                        metadata={"description": "at most MAX_LINES_PER_RESERVATION lines, each SKU once"})
-    fulfilment = fields.String(required=True, validate=validate.OneOf(FULFILMENTS), metadata={
-        "description": "ship: from the web shipping network; pickup: at `store`"})
-    store = fields.String(load_default=None, validate=validate.Regexp(INVENTORY_ID_PATTERN),
-                          metadata={"description": "pickup only: a web pickup store's id"})
+    lines = fields.List(
+        fields.Nested(HoldLineSchema),
+        required=True,
+        validate=validate.Length(1, MAX_LINES),
+        metadata={"description": "at most MAX_LINES_PER_RESERVATION lines, each SKU once"},
+    )
+    fulfilment = fields.String(
+        required=True,
+        validate=validate.OneOf(FULFILMENTS),
+        metadata={"description": "ship: from the web shipping network; pickup: at `store`"},
+    )
+    store = fields.String(
+        load_default=None,
+        validate=validate.Regexp(INVENTORY_ID_PATTERN),
+        metadata={"description": "pickup only: a web pickup store's id"},
+    )
 
     @validates_schema
     def _store_for_pickup(self, data, **_):
@@ -123,5 +163,7 @@ class CheckoutSchema(Schema):
     order_id = fields.String()
     reservation_ids = fields.List(fields.String(), metadata={"description": "the cart's holds, now the order's"})
     lines = fields.List(fields.Nested(OrderLineSchema), metadata={"description": "units held for the order"})
-    expires_at = Instant("when the first of the order's reservations lapses unless fulfilled "
-                         "(ORDER_RESERVATION_TTL_SECONDS from checkout)")
+    expires_at = Instant(
+        "when the first of the order's reservations lapses unless fulfilled "
+        "(ORDER_RESERVATION_TTL_SECONDS from checkout)"
+    )

@@ -5,6 +5,7 @@ Ownership is in the reservation's external reference: `web:{client_id}:cart:{car
 `web:{client_id}:order:{order_id}` after checkout). Every look-up goes by that reference, so one web
 client never finds, lists or releases another's holds; a hold id of another cart is "not found".
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -72,8 +73,12 @@ def availability(shop: WebShop, *, skus: list[str], postal_code: str | None) -> 
     if postal_code is not None:
         match = shop.postal_codes.resolve(postal_code)
         if match is None:
-            raise Problem(422, f"Postal code {postal_code} is not known, nor any code sharing its first digits.",
-                          type_slug="unknown-postal-code", errors={"query": {"postal_code": ["unknown postal code"]}})
+            raise Problem(
+                422,
+                f"Postal code {postal_code} is not known, nor any code sharing its first digits.",
+                type_slug="unknown-postal-code",
+                errors={"query": {"postal_code": ["unknown postal code"]}},
+            )
         stores = nearby_pickup_stores(shop.inventory.locations(), match.point, settings.web_pickup_radius_km)
     network = shop.inventory.group_availability(skus, settings.web_network_group)
     positions = shop.inventory.position_availability(skus, [store.id for store in stores or ()])
@@ -84,14 +89,29 @@ def availability(shop: WebShop, *, skus: list[str], postal_code: str | None) -> 
     items = []
     for sku in skus:
         ship = shown(network.get(sku))
-        items.append({
-            "sku": sku, **ship, "ship_to_home": ship["status"] != bands.OUT_OF_STOCK,
-            "pickup_stores": None if stores is None else [
-                {"store": store.id, "name": store.name, "distance_km": store.distance_km,
-                 **shown(positions.get((sku, store.id)))} for store in stores],
-        })
-    return {"postal_code": normalise(postal_code) if postal_code is not None else None,
-            "matched_postal_code": match.postal_code if match else None, "items": items}
+        items.append(
+            {
+                "sku": sku,
+                **ship,
+                "ship_to_home": ship["status"] != bands.OUT_OF_STOCK,
+                "pickup_stores": None
+                if stores is None
+                else [
+                    {
+                        "store": store.id,
+                        "name": store.name,
+                        "distance_km": store.distance_km,
+                        **shown(positions.get((sku, store.id))),
+                    }
+                    for store in stores
+                ],
+            }
+        )
+    return {
+        "postal_code": normalise(postal_code) if postal_code is not None else None,
+        "matched_postal_code": match.postal_code if match else None,
+        "items": items,
+    }
 
 
 # holds -------------------------------------------------------------------------------------------
@@ -105,11 +125,17 @@ def external_ref(client_id: str, kind: str, identifier: str) -> str:
 
 def check_limits(settings: ExperienceSettings, lines: list[dict]) -> None:
     """The abuse limits of one hold (OWASP API4/API6): 422 naming the list, or every line, over them."""
-    detail = (f"A hold may have at most {settings.max_lines_per_reservation} lines, each SKU once and at most "
-              f"{settings.max_units_per_line} units per line.")
+    detail = (
+        f"A hold may have at most {settings.max_lines_per_reservation} lines, each SKU once and at most "
+        f"{settings.max_units_per_line} units per line."
+    )
     if len(lines) > settings.max_lines_per_reservation:
-        raise Problem(422, detail, type_slug="hold-limits",
-                      errors={"json": {"lines": [f"at most {settings.max_lines_per_reservation} lines per hold"]}})
+        raise Problem(
+            422,
+            detail,
+            type_slug="hold-limits",
+            errors={"json": {"lines": [f"at most {settings.max_lines_per_reservation} lines per hold"]}},
+        )
     errors: dict[str, dict] = {}
     seen: set[str] = set()
     for index, line in enumerate(lines):
@@ -140,10 +166,14 @@ def hold_view(reservation: dict, cart_id: str) -> dict:
     store = next((line["location"] for line in lines if line.get("location")), None)
     status = reservation["status"] if reservation["status"] in ("active", "released", "expired") else "ended"
     return {
-        "id": reservation["id"], "cart_id": cart_id, "status": status,
-        "fulfilment": "pickup" if store else "ship", "store": store,
+        "id": reservation["id"],
+        "cart_id": cart_id,
+        "status": status,
+        "fulfilment": "pickup" if store else "ship",
+        "store": store,
         "lines": [{"sku": line["sku"], "quantity": line["reserved"]} for line in lines],
-        "created_at": reservation["created_at"], "expires_at": reservation.get("expires_at"),
+        "created_at": reservation["created_at"],
+        "expires_at": reservation.get("expires_at"),
     }
 
 
@@ -159,10 +189,18 @@ def cart_holds(shop: WebShop, *, client_id: str, cart_id: str) -> list[dict]:
 
 def _pickup_store(shop: WebShop, store_id: str) -> None:
     location = next((loc for loc in shop.inventory.locations() if loc["id"] == store_id), None)
-    if location is None or location.get("type") != "store" or "pickup" not in location.get("fulfilment_methods", ()) \
-            or CHANNEL not in location.get("channels", ()):
-        raise Problem(422, f"{store_id} is not a store the web shop offers pickup at.", type_slug="not-a-pickup-store",
-                      errors={"json": {"store": ["not a web pickup store"]}})
+    if (
+        location is None
+        or location.get("type") != "store"
+        or "pickup" not in location.get("fulfilment_methods", ())
+        or CHANNEL not in location.get("channels", ())
+    ):
+        raise Problem(
+            422,
+            f"{store_id} is not a store the web shop offers pickup at.",
+            type_slug="not-a-pickup-store",
+            errors={"json": {"store": ["not a web pickup store"]}},
+        )
 
 
 def create_hold(shop: WebShop, *, client_id: str, cart_id: str, request: dict, idempotency_key: str) -> dict:
@@ -178,15 +216,23 @@ def create_hold(shop: WebShop, *, client_id: str, cart_id: str, request: dict, i
     ref = external_ref(client_id, "cart", cart_id)
     # Checked, then held: two holds racing for the last slot may both pass (the rate limit bounds it).
     if len(_active(shop, ref)) >= settings.max_holds_per_cart:
-        raise Problem(409, f"Cart {cart_id} already has {settings.max_holds_per_cart} active holds, the most a cart "
-                           "may have; release one or check out first.", type_slug="too-many-holds")
-    body = {"external_ref": ref, "ttl_seconds": reservation_ttl(settings, "web_hold_ttl_seconds"),
-            "created_by": client_id,
-            "lines": [{"sku": line["sku"], "quantity": line["quantity"], **place} for line in request["lines"]],
-            "channel": CHANNEL}
+        raise Problem(
+            409,
+            f"Cart {cart_id} already has {settings.max_holds_per_cart} active holds, the most a cart "
+            "may have; release one or check out first.",
+            type_slug="too-many-holds",
+        )
+    body = {
+        "external_ref": ref,
+        "ttl_seconds": reservation_ttl(settings, "web_hold_ttl_seconds"),
+        "created_by": client_id,
+        "lines": [{"sku": line["sku"], "quantity": line["quantity"], **place} for line in request["lines"]],
+        "channel": CHANNEL,
+    }
     try:
-        reservation = shop.inventory.reserve(body, idempotency_key=upstream_key("hold", client_id, cart_id,
-                                                                                idempotency_key))
+        reservation = shop.inventory.reserve(
+            body, idempotency_key=upstream_key("hold", client_id, cart_id, idempotency_key)
+        )
     except Problem as problem:
         if problem.status == 409 and "shortfalls" in problem.extensions:
             raise _short(problem, settings.web_display_cap) from None
@@ -196,18 +242,28 @@ def create_hold(shop: WebShop, *, client_id: str, cart_id: str, request: dict, i
 
 def _short(problem: Problem, cap: int) -> Problem:
     """The process API's shortfalls without its exact counts: what is left shows as the shop shows it."""
-    shortfalls = [{"line": short["line"], "sku": short["sku"], "requested": short["requested"],
-                   "available": bands.display_quantity(short["available"], cap)}
-                  for short in problem.extensions["shortfalls"]]
-    return Problem(409, "Not enough stock for every line; nothing was held.", type_slug="insufficient-stock",
-                   shortfalls=shortfalls)
+    shortfalls = [
+        {
+            "line": short["line"],
+            "sku": short["sku"],
+            "requested": short["requested"],
+            "available": bands.display_quantity(short["available"], cap),
+        }
+        for short in problem.extensions["shortfalls"]
+    ]
+    return Problem(
+        409, "Not enough stock for every line; nothing was held.", type_slug="insufficient-stock", shortfalls=shortfalls
+    )
 
 
 def cart_hold(shop: WebShop, *, client_id: str, cart_id: str, hold_id: str) -> dict:
     """The hold, when it is one of this client's cart (any status); else 404."""
     reservation = shop.inventory.find_reservation(hold_id)
-    if (reservation is None or reservation.get("channel") != CHANNEL
-            or reservation.get("external_ref") != external_ref(client_id, "cart", cart_id)):
+    if (
+        reservation is None
+        or reservation.get("channel") != CHANNEL
+        or reservation.get("external_ref") != external_ref(client_id, "cart", cart_id)
+    ):
         raise Problem(404, f"Cart {cart_id} has no hold {hold_id}.", type_slug=HOLD_NOT_FOUND)
     return reservation
 
@@ -238,9 +294,12 @@ def checkout(shop: WebShop, *, client_id: str, cart_id: str, order_id: str) -> d
     order_ref = external_ref(client_id, "order", order_id)
     for hold in _active(shop, external_ref(client_id, "cart", cart_id)):
         try:
-            shop.inventory.amend(hold["id"], external_ref=order_ref,
-                                 ttl_seconds=reservation_ttl(settings, "order_reservation_ttl_seconds"),
-                                 idempotency_key=upstream_key("checkout", client_id, order_id, hold["id"]))
+            shop.inventory.amend(
+                hold["id"],
+                external_ref=order_ref,
+                ttl_seconds=reservation_ttl(settings, "order_reservation_ttl_seconds"),
+                idempotency_key=upstream_key("checkout", client_id, order_id, hold["id"]),
+            )
         except Problem as problem:
             if not _ended(problem):  # it expired this very moment: the order goes without it
                 raise
@@ -258,7 +317,10 @@ def order_view(order_id: str, reservations: list[dict]) -> dict:
     return {
         "order_id": order_id,
         "reservation_ids": [r["id"] for r in reservations],
-        "lines": [{"sku": sku, "quantity": quantity, "fulfilment": "pickup" if store else "ship", "store": store}
-                  for (sku, store), quantity in units.items() if quantity],
+        "lines": [
+            {"sku": sku, "quantity": quantity, "fulfilment": "pickup" if store else "ship", "store": store}
+            for (sku, store), quantity in units.items()
+            if quantity
+        ],
         "expires_at": min(r["expires_at"] for r in reservations),
     }

@@ -1,4 +1,5 @@
 """create_app() for the inventory process API."""
+
 from __future__ import annotations
 
 from shared.app import create_api_app
@@ -22,7 +23,7 @@ def create_app(settings: InventorySettings | None = None, redis=None):
         redis=redis,
         auth_kinds=TIER_KINDS,
         description="Events → ledger → availability, reservations and rules. The source of truth "
-                    "for reservations and availability; SAP owns physical stock.",
+        "for reservations and availability; SAP owns physical stock.",
     )
     app.extensions["inventory"] = bootstrap(settings, app.extensions["redis"])
     return app

@@ -1,4 +1,5 @@
 """Wiring in one place: builds the stores the inventory services work with."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,19 +52,28 @@ def bootstrap(settings: InventorySettings, redis: Redis | RedisCluster, *, prefi
     changes = ChangeStream(redis, keys)
     catalogue = CatalogueStore(redis, keys)
     rules = RulesStore(redis, keys, scripts, parse_rule_set)
-    ledger = LedgerStore(redis, keys=keys, policy=policy, scripts=scripts, changes=changes,
-                         reads=create_reads(settings, redis), catalogue=catalogue, rules=rules)
+    ledger = LedgerStore(
+        redis,
+        keys=keys,
+        policy=policy,
+        scripts=scripts,
+        changes=changes,
+        reads=create_reads(settings, redis),
+        catalogue=catalogue,
+        rules=rules,
+    )
     reservation_index = ReservationIndex(
-        redis, keys, scripts,
-        by_ref_keep_seconds=TERMINAL_RETENTION_SECONDS + settings.reservation_max_ttl_seconds)
+        redis, keys, scripts, by_ref_keep_seconds=TERMINAL_RETENTION_SECONDS + settings.reservation_max_ttl_seconds
+    )
     return Inventory(
         settings=settings,
         ledger=ledger,
         catalogue=catalogue,
         rules=rules,
         dead_letters=DeadLetterStore(redis, keys, scripts),
-        reservations=ReservationStore(redis, keys, scripts, ledger=ledger, index=reservation_index,
-                                      catalogue=catalogue, rules=rules),
+        reservations=ReservationStore(
+            redis, keys, scripts, ledger=ledger, index=reservation_index, catalogue=catalogue, rules=rules
+        ),
         reservation_index=reservation_index,
         changes=changes,
         published=PublishedValues(redis, keys, catalogue=catalogue, rules=rules),

@@ -4,6 +4,7 @@ client. Every write carries an Idempotency-Key or is safe to resend by content (
 tier client may retry it and a repeat replays the first answer; the experience APIs pass a key on
 for a caller whose own write may go without one (a release, an extension), and then the tier client
 sends it once."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,17 @@ from shared.tier_client import TierClient, tier_options
 from .domain.events import EventType
 from .domain.identifiers import IDENTIFIER, IDENTIFIER_RULE
 
-__all__ = ["IDENTIFIER", "IDENTIFIER_RULE", "OUTCOMES", "EventType", "InventoryClient", "ProcessApiSettings",
-           "empty_outcome", "idempotency_key", "process_tier"]
+__all__ = [
+    "IDENTIFIER",
+    "IDENTIFIER_RULE",
+    "OUTCOMES",
+    "EventType",
+    "InventoryClient",
+    "ProcessApiSettings",
+    "empty_outcome",
+    "idempotency_key",
+    "process_tier",
+]
 
 EVENTS = "/inventory/v1/events"
 DEAD_LETTERS = "/inventory/v1/dead-letters"
@@ -41,10 +51,15 @@ class ProcessApiSettings(SharedSettings):
     grants (a channel caps its own lifetimes by it, so the process API never refuses one)."""
 
     process_api_url: str | None = setting(
-        "INVENTORY_PROCESS_URL", None, "Base URL of the inventory process API, for a system or experience API served "
-        "on its own (split shape); `serve` calls its own in-process", optional_text)
+        "INVENTORY_PROCESS_URL",
+        None,
+        "Base URL of the inventory process API, for a system or experience API served "
+        "on its own (split shape); `serve` calls its own in-process",
+        optional_text,
+    )
     reservation_max_ttl_seconds: int = setting(
-        "RESERVATION_MAX_TTL_SECONDS", 14400, "Longest reservation lifetime a request may ask for", int)
+        "RESERVATION_MAX_TTL_SECONDS", 14400, "Longest reservation lifetime a request may ask for", int
+    )
 
 
 def idempotency_key(prefix: str, body) -> str:
@@ -56,7 +71,7 @@ def idempotency_key(prefix: str, body) -> str:
 
 def _batches(items: list, size: int = MAX_BATCH) -> Iterable[tuple[int, list]]:
     for start in range(0, len(items), size):
-        yield start, items[start:start + size]
+        yield start, items[start : start + size]
 
 
 def empty_outcome() -> dict:
@@ -71,8 +86,9 @@ class InventoryClient:
     def __init__(self, tier: TierClient) -> None:
         self.tier = tier
 
-    def send_events(self, events: list[dict], *, key_prefix: str | None,
-                    on_batch: Callable[[int], None] | None = None) -> dict:
+    def send_events(
+        self, events: list[dict], *, key_prefix: str | None, on_batch: Callable[[int], None] | None = None
+    ) -> dict:
         """POST the events in batches of 1000; the summed outcome. Raises a Problem unless the
         process API gave every event an outcome (applied, duplicate, stale or dead-lettered).
 
@@ -86,8 +102,12 @@ class InventoryClient:
             answer = self.tier.request("POST", EVENTS, json=body, idempotency_key=key).json()
             accounted = sum(int(answer.get(outcome, 0)) for outcome in OUTCOMES)
             if answer.get("received") != len(batch) or accounted != len(batch):
-                raise Problem(502, f"the inventory process API accounted for {accounted} of {len(batch)} events",
-                              type_slug="process-api-incomplete", upstream=self.tier.name)
+                raise Problem(
+                    502,
+                    f"the inventory process API accounted for {accounted} of {len(batch)} events",
+                    type_slug="process-api-incomplete",
+                    upstream=self.tier.name,
+                )
             total["received"] += len(batch)
             for outcome in OUTCOMES:
                 total[outcome] += int(answer[outcome])
@@ -102,12 +122,17 @@ class InventoryClient:
         ids: list[str] = []
         for _, batch in _batches(entries):
             body = {"dead_letters": batch}
-            answer = self.tier.request("POST", DEAD_LETTERS, json=body,
-                                       idempotency_key=idempotency_key(key_prefix, body)).json()
+            answer = self.tier.request(
+                "POST", DEAD_LETTERS, json=body, idempotency_key=idempotency_key(key_prefix, body)
+            ).json()
             batch_ids = answer.get("dead_letter_ids") or []
             if len(batch_ids) != len(batch):
-                raise Problem(502, f"the inventory process API dead-lettered {len(batch_ids)} of {len(batch)} items",
-                              type_slug="process-api-incomplete", upstream=self.tier.name)
+                raise Problem(
+                    502,
+                    f"the inventory process API dead-lettered {len(batch_ids)} of {len(batch)} items",
+                    type_slug="process-api-incomplete",
+                    upstream=self.tier.name,
+                )
             ids += batch_ids
         return ids
 
@@ -119,7 +144,8 @@ class InventoryClient:
             answer = self.tier.request("GET", AVAILABILITY, params={"sku": batch}).json()
             for position in answer.get("positions", []):
                 positions[(position["sku"], position["location"])] = {
-                    name: position.get(name, 0) for name in ("on_hand", "quality_inspection", "blocked", "in_transit")}
+                    name: position.get(name, 0) for name in ("on_hand", "quality_inspection", "blocked", "in_transit")
+                }
         return positions
 
     # -- the network and its availability ----------------------------------------------------
@@ -131,9 +157,15 @@ class InventoryClient:
         """One location; the process API's 404 problem (unknown-location) when there is none."""
         return self.tier.request("GET", f"{LOCATIONS}/{location_id}").json()
 
-    def availability(self, *, skus: list[str], locations: list[str] | None = None,
-                     location_group: str | None = None, channel: str | None = None,
-                     include: str | None = None) -> dict:
+    def availability(
+        self,
+        *,
+        skus: list[str],
+        locations: list[str] | None = None,
+        location_group: str | None = None,
+        channel: str | None = None,
+        include: str | None = None,
+    ) -> dict:
         """`channel`'s availability of `skus`: at `locations` (`positions`; None: every location, an
         empty list: none, without a call) or in `location_group` (`groups`); `include="incoming"` adds
         each position's shipments on their way (ETAs). Many locations are read in as many calls as the
@@ -145,8 +177,11 @@ class InventoryClient:
         answer: dict = {"as_of": None, "channel": channel, "positions": []}
         for _, batch in _batches(locations, MAX_LOCATIONS_PER_READ):
             part = self.tier.request("GET", AVAILABILITY, params={**params, "location": batch}).json()
-            answer = {**part, "as_of": answer["as_of"] or part["as_of"],
-                      "positions": answer["positions"] + part["positions"]}
+            answer = {
+                **part,
+                "as_of": answer["as_of"] or part["as_of"],
+                "positions": answer["positions"] + part["positions"],
+            }
         return answer
 
     # -- reservations ------------------------------------------------------------------------
@@ -167,29 +202,38 @@ class InventoryClient:
     def reservations(self, **query) -> dict:
         """A page of reservations (`items`, `next`): by `external_ref` or active at a `location`,
         filtered by `channel` and `status`, paged with `after` and `limit` (None values are left out)."""
-        return self.tier.request("GET", RESERVATIONS,
-                                 params={name: value for name, value in query.items() if value is not None}).json()
+        return self.tier.request(
+            "GET", RESERVATIONS, params={name: value for name, value in query.items() if value is not None}
+        ).json()
 
     def amend(self, reservation_id: str, *, idempotency_key: str, **changes) -> dict:
         """PATCH an active reservation: a new `external_ref` and/or `ttl_seconds` (from now)."""
-        return self.tier.request("PATCH", f"{RESERVATIONS}/{reservation_id}", json=changes,
-                                 idempotency_key=idempotency_key).json()
+        return self.tier.request(
+            "PATCH", f"{RESERVATIONS}/{reservation_id}", json=changes, idempotency_key=idempotency_key
+        ).json()
 
     def extend(self, reservation_id: str, ttl_seconds: int, *, idempotency_key: str | None = None) -> dict:
         """An active reservation now expires `ttl_seconds` from now."""
-        return self.tier.request("POST", f"{RESERVATIONS}/{reservation_id}/extend", json={"ttl_seconds": ttl_seconds},
-                                 idempotency_key=idempotency_key).json()
+        return self.tier.request(
+            "POST",
+            f"{RESERVATIONS}/{reservation_id}/extend",
+            json={"ttl_seconds": ttl_seconds},
+            idempotency_key=idempotency_key,
+        ).json()
 
-    def release(self, reservation_id: str, lines: list[dict] | None = None, *,
-                idempotency_key: str | None = None) -> dict:
+    def release(
+        self, reservation_id: str, lines: list[dict] | None = None, *, idempotency_key: str | None = None
+    ) -> dict:
         """Release every unit (no `lines`) or the given units of the given lines."""
         body = {"lines": lines} if lines else {}
-        return self.tier.request("POST", f"{RESERVATIONS}/{reservation_id}/release", json=body,
-                                 idempotency_key=idempotency_key).json()
+        return self.tier.request(
+            "POST", f"{RESERVATIONS}/{reservation_id}/release", json=body, idempotency_key=idempotency_key
+        ).json()
 
     def fulfil(self, reservation_id: str, *, idempotency_key: str) -> dict:
-        return self.tier.request("POST", f"{RESERVATIONS}/{reservation_id}/fulfil",
-                                 idempotency_key=idempotency_key).json()
+        return self.tier.request(
+            "POST", f"{RESERVATIONS}/{reservation_id}/fulfil", idempotency_key=idempotency_key
+        ).json()
 
 
 def process_tier(settings: ProcessApiSettings, process_app=None) -> TierClient:
@@ -199,7 +243,10 @@ def process_tier(settings: ProcessApiSettings, process_app=None) -> TierClient:
     if process_app is not None:
         return TierClient("inventory-process", app=process_app, **options, api_key=tier_api_key(settings))
     if not settings.process_api_url:
-        raise ValueError("INVENTORY_PROCESS_URL is not set: an API served on its own needs the inventory process "
-                         "API's base URL (e.g. http://127.0.0.1:8080)")
-    return TierClient("inventory-process", settings.process_api_url, **options,
-                      api_key=tier_api_key(settings, over_http=True))
+        raise ValueError(
+            "INVENTORY_PROCESS_URL is not set: an API served on its own needs the inventory process "
+            "API's base URL (e.g. http://127.0.0.1:8080)"
+        )
+    return TierClient(
+        "inventory-process", settings.process_api_url, **options, api_key=tier_api_key(settings, over_http=True)
+    )

@@ -27,6 +27,7 @@ again before a batch is recorded or its entries acknowledged. A send may still o
 in-process send has no timeout; a paused process): the Salesforce system API therefore fences
 every key by as_of (system_apis/salesforce/fence.py) and skips a value older than one it sent.
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,18 +58,24 @@ SKUS_PER_READ = 100
 #: that the lease is renewed often.
 IDLE_BLOCK_SECONDS = 0.5
 
-PENDING = metrics.gauge("inventory_publish_pending_changes", "SKUs changed and not yet published",
-                        multiprocess_mode="livemax")
-ACTIVE = metrics.gauge("inventory_publisher_active", "1 in the process holding the publisher lease",
-                       multiprocess_mode="livesum")
+PENDING = metrics.gauge(
+    "inventory_publish_pending_changes", "SKUs changed and not yet published", multiprocess_mode="livemax"
+)
+ACTIVE = metrics.gauge(
+    "inventory_publisher_active", "1 in the process holding the publisher lease", multiprocess_mode="livesum"
+)
 
 
 def tier_from_settings(settings: InventorySettings) -> TierClient | None:
     """The client of the Salesforce system API at SALESFORCE_SYSTEM_URL; None when it is not set."""
     if not settings.salesforce_system_url:
         return None
-    return TierClient("salesforce-system", settings.salesforce_system_url, **tier_options(settings),
-                      api_key=tier_api_key(settings, over_http=True))
+    return TierClient(
+        "salesforce-system",
+        settings.salesforce_system_url,
+        **tier_options(settings),
+        api_key=tier_api_key(settings, over_http=True),
+    )
 
 
 def lease_seconds_for(tier: TierClient) -> float:
@@ -92,10 +99,19 @@ def _occurred(ms: int | None) -> datetime | None:
 class Publisher:
     """One process's publisher; active while it holds the lease (see the module docstring)."""
 
-    def __init__(self, inventory: Inventory, tier: TierClient, *, window_ms: int | None = None,
-                 max_window_ms: int = 5000, slow_down_factor: int = 10, lease_seconds: float | None = None,
-                 skus_per_read: int = SKUS_PER_READ, batch_size: int = contract.MAX_OUTCOMES,
-                 consumer: str | None = None) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        tier: TierClient,
+        *,
+        window_ms: int | None = None,
+        max_window_ms: int = 5000,
+        slow_down_factor: int = 10,
+        lease_seconds: float | None = None,
+        skus_per_read: int = SKUS_PER_READ,
+        batch_size: int = contract.MAX_OUTCOMES,
+        consumer: str | None = None,
+    ) -> None:
         self.inventory = inventory
         self.tier = tier
         base = window_ms if window_ms is not None else inventory.settings.publisher_window_ms
@@ -105,8 +121,9 @@ class Publisher:
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.skus_per_read = skus_per_read
         self.batch_size = min(batch_size, contract.MAX_OUTCOMES)
-        self.sender = Sender(inventory, tier, self.pace, keep_lease=self.keep_lease,
-                             longest_pause=self.lease_seconds / 3)
+        self.sender = Sender(
+            inventory, tier, self.pace, keep_lease=self.keep_lease, longest_pause=self.lease_seconds / 3
+        )
         self.pending = PendingChanges()
         self.held = False
         self.joined = False
@@ -115,8 +132,10 @@ class Publisher:
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
-        log.info("availability publisher started", extra={"consumer": self.consumer, "window_ms": self.pace.base_ms,
-                                                          "lease_seconds": self.lease_seconds})
+        log.info(
+            "availability publisher started",
+            extra={"consumer": self.consumer, "window_ms": self.pace.base_ms, "lease_seconds": self.lease_seconds},
+        )
         try:
             while not stop.is_set():
                 try:
@@ -189,8 +208,10 @@ class Publisher:
         if missed:
             self.pending.add_everything(_ms_now(), {}, time.monotonic())
         self.joined = True
-        log.info("availability publisher active", extra={"consumer": self.consumer, "claimed": len(claimed),
-                                                         "recompute_all": missed})
+        log.info(
+            "availability publisher active",
+            extra={"consumer": self.consumer, "claimed": len(claimed), "recompute_all": missed},
+        )
 
     def take_in(self, changes: list) -> None:
         """Add changes just read to what is pending, each window opening when its change was recorded."""
@@ -224,10 +245,10 @@ class Publisher:
         for start in range(0, len(skus), self.skus_per_read):
             if not self.keep_lease():  # computing every SKU may take longer than the lease
                 raise LeaseLost
-            waiting += self.changed_outcomes(skus[start:start + self.skus_per_read], pending)
+            waiting += self.changed_outcomes(skus[start : start + self.skus_per_read], pending)
             while len(waiting) >= self.batch_size:
-                self.sender.send(waiting[:self.batch_size], stop)
-                waiting = waiting[self.batch_size:]
+                self.sender.send(waiting[: self.batch_size], stop)
+                waiting = waiting[self.batch_size :]
         if waiting:
             self.sender.send(waiting, stop)
         if not self.keep_lease():  # a successor has claimed these entries and computes them again
@@ -243,10 +264,15 @@ class Publisher:
         now = datetime.now(UTC)
         values = current_values(self.inventory, skus, now)
         last = self.inventory.published.read(skus)
-        outcomes = [contract.Outcome(key, value, now, _occurred(pending.occurred_ms(key.sku)))
-                    for key, value in values.items() if last.get(key) != value]
-        outcomes += [contract.Outcome(key, GONE, now, _occurred(pending.occurred_ms(key.sku)), retired=True)
-                     for key in last.keys() - values.keys()]
+        outcomes = [
+            contract.Outcome(key, value, now, _occurred(pending.occurred_ms(key.sku)))
+            for key, value in values.items()
+            if last.get(key) != value
+        ]
+        outcomes += [
+            contract.Outcome(key, GONE, now, _occurred(pending.occurred_ms(key.sku)), retired=True)
+            for key in last.keys() - values.keys()
+        ]
         return outcomes
 
 
@@ -255,10 +281,16 @@ def run(inventory: Inventory, tier: TierClient, stop: threading.Event, **options
     Publisher(inventory, tier, **options).run(stop)
 
 
-def start_in_background(inventory: Inventory, tier: TierClient, *, window_ms: int | None = None,
-                        **options) -> threading.Event:
+def start_in_background(
+    inventory: Inventory, tier: TierClient, *, window_ms: int | None = None, **options
+) -> threading.Event:
     """Run the publisher in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
-    threading.Thread(target=run, args=(inventory, tier, stop), kwargs={"window_ms": window_ms, **options},
-                     name="availability-publisher", daemon=True).start()
+    threading.Thread(
+        target=run,
+        args=(inventory, tier, stop),
+        kwargs={"window_ms": window_ms, **options},
+        name="availability-publisher",
+        daemon=True,
+    ).start()
     return stop

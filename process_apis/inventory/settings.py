@@ -1,4 +1,5 @@
 """The inventory process API's settings (environment variables; see shared.config)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,30 +14,51 @@ class InventorySettings(ProcessApiSettings):
     """The ledger's memory, reservation lifetimes, the sweeper, the near cache and the availability publisher."""
 
     near_cache_entries: int = setting(
-        "NEAR_CACHE_ENTRIES", 20000, "Redis keys (positions, catalogue and rule versions, the locations holding "
+        "NEAR_CACHE_ENTRIES",
+        20000,
+        "Redis keys (positions, catalogue and rule versions, the locations holding "
         "each SKU) each process keeps for availability reads, dropped the moment Redis reports a change "
-        "(client-side caching; standalone Redis only); 0 = read Redis every time", int)
+        "(client-side caching; standalone Redis only); 0 = read Redis every time",
+        int,
+    )
     dedup_ttl_seconds: int = setting(
-        "INVENTORY_DEDUP_TTL_SECONDS", 7 * ONE_DAY, "How long an applied event_id is remembered", int)
+        "INVENTORY_DEDUP_TTL_SECONDS", 7 * ONE_DAY, "How long an applied event_id is remembered", int
+    )
     delta_journal_seconds: int = setting(
-        "INVENTORY_DELTA_JOURNAL_SECONDS", ONE_DAY, "How far back deltas are kept to re-apply on a snapshot", int)
+        "INVENTORY_DELTA_JOURNAL_SECONDS", ONE_DAY, "How far back deltas are kept to re-apply on a snapshot", int
+    )
     delta_journal_max: int = setting(
-        "INVENTORY_DELTA_JOURNAL_MAX", 512, "Most deltas kept per position for snapshot re-application", int)
+        "INVENTORY_DELTA_JOURNAL_MAX", 512, "Most deltas kept per position for snapshot re-application", int
+    )
     reservation_default_ttl_seconds: int = setting(
-        "RESERVATION_DEFAULT_TTL_SECONDS", 900, "Reservation lifetime when the request gives none", int)
+        "RESERVATION_DEFAULT_TTL_SECONDS", 900, "Reservation lifetime when the request gives none", int
+    )
     sweeper_interval_seconds: float = setting(
-        "SWEEPER_INTERVAL_SECONDS", 0.5, "How often expired reservations are released", float)
+        "SWEEPER_INTERVAL_SECONDS", 0.5, "How often expired reservations are released", float
+    )
     publisher_window_ms: int = setting(
-        "PUBLISHER_WINDOW_MS", 200, "Coalescing window of the availability publisher (ms)", int)
+        "PUBLISHER_WINDOW_MS", 200, "Coalescing window of the availability publisher (ms)", int
+    )
     salesforce_system_url: str | None = setting(
-        "SALESFORCE_SYSTEM_URL", None, "Base URL of the Salesforce system API (split shape); unset = in-process",
-        optional_text)
+        "SALESFORCE_SYSTEM_URL",
+        None,
+        "Base URL of the Salesforce system API (split shape); unset = in-process",
+        optional_text,
+    )
 
     def check(self) -> None:
         super().check()
         self.require(self.near_cache_entries >= 0, "near_cache_entries", "must be >= 0")
-        self.require_at_least_one("dedup_ttl_seconds", "delta_journal_seconds", "delta_journal_max",
-                                  "reservation_default_ttl_seconds", "publisher_window_ms")
-        self.require(self.reservation_max_ttl_seconds >= self.reservation_default_ttl_seconds,
-                     "reservation_max_ttl_seconds", f"must be >= {self.env('reservation_default_ttl_seconds')}")
+        self.require_at_least_one(
+            "dedup_ttl_seconds",
+            "delta_journal_seconds",
+            "delta_journal_max",
+            "reservation_default_ttl_seconds",
+            "publisher_window_ms",
+        )
+        self.require(
+            self.reservation_max_ttl_seconds >= self.reservation_default_ttl_seconds,
+            "reservation_max_ttl_seconds",
+            f"must be >= {self.env('reservation_default_ttl_seconds')}",
+        )
         self.require_positive("sweeper_interval_seconds")

@@ -4,6 +4,7 @@ Runs as a daemon thread inside `serve` and in the foreground as `inventory-gatew
 Several sweepers may run at once: each release is idempotent and each status change is a
 compare-and-set, so a reservation is expired exactly once.
 """
+
 from __future__ import annotations
 
 import logging

@@ -80,16 +80,22 @@ class Credential:
         return effective_scopes(self.kind, self.scopes, self.store_id)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"client_id": self.client_id, "name": self.name, "kind": self.kind,
-                "scopes": sorted(self.scopes), "store_id": self.store_id,
-                "created_at": self.created_at, "disabled": self.disabled}
+        return {
+            "client_id": self.client_id,
+            "name": self.name,
+            "kind": self.kind,
+            "scopes": sorted(self.scopes),
+            "store_id": self.store_id,
+            "created_at": self.created_at,
+            "disabled": self.disabled,
+        }
 
 
 def parse_key(api_key: str) -> tuple[str, str] | None:
     """(client_id, secret) of a well-formed key, else None."""
     if not api_key.startswith(KEY_PREFIX) or len(api_key) > MAX_KEY_LENGTH:
         return None
-    client_id, dot, secret = api_key[len(KEY_PREFIX):].partition(".")
+    client_id, dot, secret = api_key[len(KEY_PREFIX) :].partition(".")
     if not dot or not secret or not CLIENT_ID.fullmatch(client_id):
         return None
     return client_id, secret
@@ -109,8 +115,9 @@ class CredentialStore:
     in a small bounded cache. `clock` (monotonic seconds) is injectable for tests.
     """
 
-    def __init__(self, redis, *, cache_seconds: float = DEFAULT_CACHE_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, redis, *, cache_seconds: float = DEFAULT_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.redis = redis
         self.cache_seconds = cache_seconds
         self._lock = threading.Lock()
@@ -121,9 +128,17 @@ class CredentialStore:
             self._accepted = TTLCache(POSITIVE_CACHE_SIZE, cache_seconds, timer=clock)
             self._rejected = TTLCache(NEGATIVE_CACHE_SIZE, cache_seconds, timer=clock)
 
-    def create(self, client_id: str, *, kind: str, scopes: Iterable[str], name: str | None = None,
-               store_id: str | None = None, rotate: bool = False,
-               api_key: str | None = None) -> tuple[Credential, str]:
+    def create(
+        self,
+        client_id: str,
+        *,
+        kind: str,
+        scopes: Iterable[str],
+        name: str | None = None,
+        store_id: str | None = None,
+        rotate: bool = False,
+        api_key: str | None = None,
+    ) -> tuple[Credential, str]:
         """A new credential and its API key (shown once): `api_key` when given (one `new_api_key` made
         for this client, e.g. printed before the store existed), else a fresh one. An existing client id
         is refused unless `rotate`, which replaces it (and its key) whole."""
@@ -140,8 +155,14 @@ class CredentialStore:
             raise CredentialError(f"that API key is not one of client {client_id!r}")
         secret_digest = _digest(parsed[1])
         credential = Credential(client_id, kind, granted, name or client_id, store_id, _now_iso())
-        fields = {"name": credential.name, "kind": kind, "scopes": " ".join(sorted(granted)),
-                  "created_at": credential.created_at, "disabled": "0", "secret_sha256": secret_digest}
+        fields = {
+            "name": credential.name,
+            "kind": kind,
+            "scopes": " ".join(sorted(granted)),
+            "created_at": credential.created_at,
+            "disabled": "0",
+            "secret_sha256": secret_digest,
+        }
         if store_id is not None:
             fields["store_id"] = store_id
         key = client_key(client_id)
@@ -218,10 +239,15 @@ class CredentialStore:
 
 
 def _from_fields(client_id: str, fields: dict[str, str]) -> Credential:
-    return Credential(client_id=client_id, kind=fields.get("kind", ""),
-                      scopes=frozenset(fields.get("scopes", "").split()), name=fields.get("name", ""),
-                      store_id=fields.get("store_id") or None, created_at=fields.get("created_at", ""),
-                      disabled=fields.get("disabled") == "1")
+    return Credential(
+        client_id=client_id,
+        kind=fields.get("kind", ""),
+        scopes=frozenset(fields.get("scopes", "").split()),
+        name=fields.get("name", ""),
+        store_id=fields.get("store_id") or None,
+        created_at=fields.get("created_at", ""),
+        disabled=fields.get("disabled") == "1",
+    )
 
 
 # --- the key tiers send each other ---------------------------------------------------------
@@ -244,8 +270,13 @@ def service_api_key(configured: str | None = None) -> str:
         if _process_local_key is None:
             api_key = new_api_key(IN_PROCESS_CLIENT_ID)
             _process_local[_digest(api_key)] = Credential(
-                IN_PROCESS_CLIENT_ID, SERVICE, frozenset({SERVICE_SCOPE}), "this process's tiers",
-                created_at=_now_iso(), process_local=True)
+                IN_PROCESS_CLIENT_ID,
+                SERVICE,
+                frozenset({SERVICE_SCOPE}),
+                "this process's tiers",
+                created_at=_now_iso(),
+                process_local=True,
+            )
             _process_local_key = api_key
         return _process_local_key
 
@@ -254,9 +285,11 @@ def tier_api_key(settings, *, over_http: bool = False) -> str:
     """The key a tier client built from `settings` sends: SERVICE_API_KEY, else this process's own key,
     which only the APIs of this process accept (so a call `over_http` to another process warns)."""
     if over_http and not settings.service_api_key:
-        logger.warning("SERVICE_API_KEY is not set: calls to tiers in other processes will be refused (401); "
-                       "create one with `inventory-gateway credentials create --client-id <id> --kind service "
-                       "--scope service`")
+        logger.warning(
+            "SERVICE_API_KEY is not set: calls to tiers in other processes will be refused (401); "
+            "create one with `inventory-gateway credentials create --client-id <id> --kind service "
+            "--scope service`"
+        )
     return service_api_key(settings.service_api_key)
 
 

@@ -29,8 +29,9 @@ PUBLIC_BLUEPRINT_SUFFIX = "api-docs"
 _REQUIRED = "_auth_required_scopes"
 _PUBLIC = "_auth_public"
 
-auth_refusals = metrics.counter("gateway_auth_refusals_total", "Requests refused by authentication or scope checks",
-                                ("reason",))
+auth_refusals = metrics.counter(
+    "gateway_auth_refusals_total", "Requests refused by authentication or scope checks", ("reason",)
+)
 
 
 def requires(*scopes: str) -> Callable:
@@ -72,12 +73,14 @@ def require_store(store_id: str) -> None:
     credential = current_credential()
     if credential is not None and credential.store_id is not None and credential.store_id != store_id:
         auth_refusals.labels("other_store").inc()
-        raise Problem(403, f"This credential is for store {credential.store_id}; it cannot act for store "
-                           f"{store_id}.", type_slug="other-store")
+        raise Problem(
+            403,
+            f"This credential is for store {credential.store_id}; it cannot act for store {store_id}.",
+            type_slug="other-store",
+        )
 
 
-def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None,
-             kinds: Collection[str] = KINDS) -> None:
+def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None, kinds: Collection[str] = KINDS) -> None:
     """Require credentials on every non-public view of `app`, accepting only `kinds` of client
     (the process and system APIs pass `TIER_KINDS`), then count each authorised request against its
     client's rate limit with `limiter` (a `shared.rate_limits.RateLimiter`; 429 when over).
@@ -88,8 +91,7 @@ def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None,
     def authenticate() -> None:
         rule = flask.request.url_rule
         # Flask sets provide_automatic_options on each Rule it adds; werkzeug's Rule does not declare it.
-        if (flask.request.method == "OPTIONS" and rule is not None
-                and rule.provide_automatic_options):  # type: ignore[attr-defined]
+        if flask.request.method == "OPTIONS" and rule is not None and rule.provide_automatic_options:  # type: ignore[attr-defined]
             return  # Flask answers it (Allow header) without running any view code
         requirement = _requirement(app, flask.request.endpoint, flask.request.method)
         if requirement is None:
@@ -105,19 +107,29 @@ def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None,
             raise Problem(403, "This operation declares no scope, so nobody may call it.")
         if not satisfies(credential.effective_scopes, requirement):
             auth_refusals.labels("scope").inc()
-            raise Problem(403, f"This operation needs the scope {' or '.join(requirement)}.",
-                          type_slug="insufficient-scope", required_scopes=list(requirement))
+            raise Problem(
+                403,
+                f"This operation needs the scope {' or '.join(requirement)}.",
+                type_slug="insufficient-scope",
+                required_scopes=list(requirement),
+            )
         if limiter is not None:
             limiter.check(credential)  # only now: refused requests do not use up the client's budget
 
     app.before_request(authenticate)
     api = app.extensions.get("api")
     if api is not None:
-        api.spec.components.security_scheme(SECURITY_SCHEME, {
-            "type": "http", "scheme": "bearer", "bearerFormat": "igw_<client_id>.<secret>",
-            "description": "An API key (`inventory-gateway credentials create`), sent as `Authorization: "
-                           "Bearer <key>` or `X-API-Key: <key>`. Each operation lists the scopes it accepts "
-                           "(any one suffices) under `x-scopes`."})
+        api.spec.components.security_scheme(
+            SECURITY_SCHEME,
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "igw_<client_id>.<secret>",
+                "description": "An API key (`inventory-gateway credentials create`), sent as `Authorization: "
+                "Bearer <key>` or `X-API-Key: <key>`. Each operation lists the scopes it accepts "
+                "(any one suffices) under `x-scopes`.",
+            },
+        )
 
 
 def _authenticated(store: CredentialStore) -> Credential:
@@ -126,8 +138,11 @@ def _authenticated(store: CredentialStore) -> Credential:
     if credential is None:
         auth_refusals.labels("invalid_key" if api_key else "missing_key").inc()
         challenge = f'Bearer realm="{REALM}"' + (', error="invalid_token"' if api_key else "")
-        detail = "The API key is not valid." if api_key else \
-            "Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`."
+        detail = (
+            "The API key is not valid."
+            if api_key
+            else "Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`."
+        )
         raise Problem(401, detail, headers={"WWW-Authenticate": challenge})
     return credential
 

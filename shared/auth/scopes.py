@@ -36,17 +36,20 @@ SCOPES: dict[str, Scope] = {
     "web": Scope("the web experience API (the web shop)", _kinds(CHANNEL)),
     STORE_SCOPE: Scope("the store experience API, for the one store on the credential", _kinds(CHANNEL)),
     "call-centre": Scope("the call-centre experience API (agents)", _kinds(CHANNEL)),
-    "inventory:read": Scope("read positions, availability and reservations of the process API",
-                            _kinds(SERVICE, SYSTEM, OPERATOR)),
-    "inventory:write": Scope("post events and change reservations through the process API",
-                             _kinds(SERVICE, SYSTEM, OPERATOR)),
-    "inventory:admin": Scope("rules, locations, location groups, dead letters and replay",
-                             _kinds(SERVICE, OPERATOR)),
+    "inventory:read": Scope(
+        "read positions, availability and reservations of the process API", _kinds(SERVICE, SYSTEM, OPERATOR)
+    ),
+    "inventory:write": Scope(
+        "post events and change reservations through the process API", _kinds(SERVICE, SYSTEM, OPERATOR)
+    ),
+    "inventory:admin": Scope("rules, locations, location groups, dead letters and replay", _kinds(SERVICE, OPERATOR)),
     "sap:admin": Scope("SAP stock sync and material-document replay", _kinds(SERVICE, OPERATOR)),
-    "salesforce:oci": Scope("Salesforce calling the OCI-shaped availability and reservation API",
-                            _kinds(SERVICE, SYSTEM, OPERATOR)),
-    "salesforce:publish": Scope("the availability publisher sending outcomes to the Salesforce system API",
-                                _kinds(SERVICE, OPERATOR)),
+    "salesforce:oci": Scope(
+        "Salesforce calling the OCI-shaped availability and reservation API", _kinds(SERVICE, SYSTEM, OPERATOR)
+    ),
+    "salesforce:publish": Scope(
+        "the availability publisher sending outcomes to the Salesforce system API", _kinds(SERVICE, OPERATOR)
+    ),
     SERVICE_SCOPE: Scope("tier to tier: every operation of the process and system APIs", _kinds(SERVICE)),
 }
 
@@ -77,12 +80,12 @@ def effective_scopes(kind: str, scopes: Iterable[str], store_id: str | None) -> 
     """What a stored credential may really do: a scope its kind may not hold (say one written into
     Redis by hand) is ignored, and so is `store` without a store to bind it to."""
     return frozenset(
-        scope for scope in scopes
+        scope
+        for scope in scopes
         if scope in SCOPES and kind in SCOPES[scope].kinds and (scope != STORE_SCOPE or store_id)
     )
 
 
 def satisfies(held: frozenset[str], required: Iterable[str]) -> bool:
     """True when `held` grants any one of `required`; `service` grants every tier scope."""
-    return any(scope in held or (SERVICE_SCOPE in held and not SCOPES[scope].for_channels)
-               for scope in required)
+    return any(scope in held or (SERVICE_SCOPE in held and not SCOPES[scope].for_channels) for scope in required)

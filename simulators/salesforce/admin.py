@@ -39,11 +39,17 @@ def _body() -> dict:
 @blueprint.before_request
 def require_credentials() -> None:
     credentials, org = request.authorization, _org()
-    if (credentials is None or credentials.type != "basic"
-            or not hmac.compare_digest(credentials.username or "", org.client_id)
-            or not hmac.compare_digest(credentials.password or "", org.client_secret)):
-        raise Problem(401, "Basic credentials of the connected app (client id and secret) are required.",
-                      headers={"WWW-Authenticate": 'Basic realm="sf-sim admin"'})
+    if (
+        credentials is None
+        or credentials.type != "basic"
+        or not hmac.compare_digest(credentials.username or "", org.client_id)
+        or not hmac.compare_digest(credentials.password or "", org.client_secret)
+    ):
+        raise Problem(
+            401,
+            "Basic credentials of the connected app (client id and secret) are required.",
+            headers={"WWW-Authenticate": 'Basic realm="sf-sim admin"'},
+        )
 
 
 @blueprint.errorhandler(KeyError)

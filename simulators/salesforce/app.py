@@ -25,8 +25,12 @@ __all__ = ["OrgOptions", "create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: SalesforceSimulatorSettings | None = None, *, options: OrgOptions | None = None,
-               clock: Callable[[], datetime] | None = None) -> Flask:
+def create_app(
+    settings: SalesforceSimulatorSettings | None = None,
+    *,
+    options: OrgOptions | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Flask:
     """The simulator app. `settings` default to `SalesforceSimulatorSettings.from_env()`; SALESFORCE_CLIENT_ID and
     SALESFORCE_CLIENT_SECRET must be set (ValueError otherwise). `clock` returns aware UTC datetimes
     (token lifetimes, record timestamps, the daily limit's day); `options` hold page size, users,
@@ -58,8 +62,9 @@ def _http_error(error: HTTPException) -> Response:
         return Problem(status, error.description).to_response()
     if status == 405:
         allowed = next((v for k, v in error.get_headers() if k.lower() == "allow"), "")
-        response = SalesforceError(405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed. "
-                                   f"Allowed are {allowed}").to_response()
+        response = SalesforceError(
+            405, "METHOD_NOT_ALLOWED", f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}"
+        ).to_response()
         response.headers["Allow"] = allowed
         return response
     if status == 404:
@@ -74,6 +79,13 @@ def _unexpected_error(error: Exception) -> Response:
         return _http_error(error)
     log.error("unhandled exception in %s %s", request.method, request.path, exc_info=error)
     if _is_salesforce_api():
-        return json_response([{"message": "An unexpected error occurred. Please include this ErrorId if you "
-                               "contact support.", "errorCode": "UNKNOWN_EXCEPTION"}], 500)
+        return json_response(
+            [
+                {
+                    "message": "An unexpected error occurred. Please include this ErrorId if you contact support.",
+                    "errorCode": "UNKNOWN_EXCEPTION",
+                }
+            ],
+            500,
+        )
     return Problem(500, INTERNAL_ERROR_DETAIL).to_response()

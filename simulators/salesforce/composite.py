@@ -16,8 +16,10 @@ from simulators.salesforce.records import RecordStore, Transaction
 from simulators.salesforce.schema import SObjectType
 
 MAX_RECORDS = 200
-ROLLED_BACK = RecordError("ALL_OR_NONE_OPERATION_ROLLED_BACK", "Record rolled back because not all records were "
-                          "valid and the request was using AllOrNone header")
+ROLLED_BACK = RecordError(
+    "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    "Record rolled back because not all records were valid and the request was using AllOrNone header",
+)
 ENQUEUED = "OPERATION_ENQUEUED"
 LOCKED_MESSAGE = "unable to obtain exclusive access to this record or 1 records"
 
@@ -36,8 +38,11 @@ def collection_request(body) -> tuple[list, bool]:
     if not isinstance(body, Mapping) or not isinstance(body.get("records"), list):
         raise SalesforceError(400, "JSON_PARSER_ERROR", "The request body must be an object with a records array")
     if len(body["records"]) > MAX_RECORDS:
-        raise SalesforceError(400, "EXCEEDED_ID_LIMIT", "record limit reached. cannot submit more than "
-                              f"{MAX_RECORDS} records into this call")
+        raise SalesforceError(
+            400,
+            "EXCEEDED_ID_LIMIT",
+            f"record limit reached. cannot submit more than {MAX_RECORDS} records into this call",
+        )
     all_or_none = body.get("allOrNone", False)
     if not isinstance(all_or_none, bool):
         raise SalesforceError(400, "JSON_PARSER_ERROR", "allOrNone must be true or false")
@@ -49,8 +54,13 @@ def _record_type(record) -> str | None:
     return attributes.get("type") if isinstance(attributes, Mapping) else None
 
 
-def _run(store: RecordStore, records: list, all_or_none: bool,
-         write: Callable[[Transaction, int, Mapping], dict], row_locked: Callable[[], bool]) -> list[dict]:
+def _run(
+    store: RecordStore,
+    records: list,
+    all_or_none: bool,
+    write: Callable[[Transaction, int, Mapping], dict],
+    row_locked: Callable[[], bool],
+) -> list[dict]:
     results: list[dict | RecordError] = []
     with store.transaction() as transaction:
         for position, record in enumerate(records):
@@ -86,13 +96,15 @@ def create_records(store: RecordStore, body, row_locked: Callable[[], bool] = _n
     return _run(store, records, all_or_none, create, row_locked)
 
 
-def upsert_records(store: RecordStore, sobject: SObjectType, field_name: str, body,
-                   row_locked: Callable[[], bool] = _never_locked) -> list[dict]:
+def upsert_records(
+    store: RecordStore, sobject: SObjectType, field_name: str, body, row_locked: Callable[[], bool] = _never_locked
+) -> list[dict]:
     """PATCH composite/sobjects/{Object}/{ExternalIdField}: each record carries its external id."""
     field = sobject.external_id_field(field_name)
     if field is None or sobject.event:
-        raise SalesforceError(404, "NOT_FOUND", f"Provided external ID field does not exist or is not "
-                              f"accessible: {field_name}")
+        raise SalesforceError(
+            404, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {field_name}"
+        )
     records, all_or_none = collection_request(body)
     keys = [_external_id(r, field.name) for r in records]
     repeated = {k for k, n in Counter(str(k).casefold() for k in keys if k is not None).items() if n > 1}

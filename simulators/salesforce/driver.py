@@ -52,9 +52,16 @@ class DriverResult:
     elapsed_seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"orders": self.orders, "reserved": self.reserved, "rejected": self.rejected,
-                "fulfilled": self.fulfilled, "released": self.released, "errors": self.errors,
-                "retries": self.retries, "elapsed_seconds": round(self.elapsed_seconds, 3)}
+        return {
+            "orders": self.orders,
+            "reserved": self.reserved,
+            "rejected": self.rejected,
+            "fulfilled": self.fulfilled,
+            "released": self.released,
+            "errors": self.errors,
+            "retries": self.retries,
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+        }
 
 
 class RetryableAnswer(Exception):
@@ -73,17 +80,27 @@ class Order:
 class OciClient:
     """POSTs to the gateway's OCI API, retrying with the same body (and actionRequestId)."""
 
-    def __init__(self, gateway_url: str, result: DriverResult, *, session: requests.Session | None = None,
-                 timeout: float = 10.0, attempts: int = 4, headers: dict | None = None,
-                 backoff_seconds: float = 0.05) -> None:
+    def __init__(
+        self,
+        gateway_url: str,
+        result: DriverResult,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 10.0,
+        attempts: int = 4,
+        headers: dict | None = None,
+        backoff_seconds: float = 0.05,
+    ) -> None:
         self.base = gateway_url.rstrip("/") + OCI_ROOT
         self.session = session or session_for(self.base)
         self.timeout, self.headers, self.result = timeout, headers or {}, result
         self._retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(attempts), reraise=True,
+            stop=tenacity.stop_after_attempt(attempts),
+            reraise=True,
             retry=tenacity.retry_if_exception_type((RetryableAnswer, requests.ConnectionError, requests.Timeout)),
             wait=self._wait(tenacity.wait_exponential(multiplier=backoff_seconds, max=2.0)),
-            before_sleep=lambda _state: self._count_retry())
+            before_sleep=lambda _state: self._count_retry(),
+        )
 
     @staticmethod
     def _wait(backoff):
@@ -92,6 +109,7 @@ class OciClient:
             if isinstance(error, RetryableAnswer) and error.retry_after is not None:
                 return min(error.retry_after, MAX_RETRY_AFTER_SECONDS)
             return backoff(state)
+
         return wait
 
     def _count_retry(self) -> None:
@@ -99,6 +117,7 @@ class OciClient:
 
     def post(self, path: str, body: dict, action_ids: Sequence[str]) -> requests.Response:
         """The final answer (RetryableAnswer's response once retries are spent); raises on network errors."""
+
         def attempt() -> requests.Response:
             for action_id in action_ids:
                 self.result.attempts[action_id] += 1
@@ -106,6 +125,7 @@ class OciClient:
             if response.status_code in RETRYABLE_STATUSES:
                 raise RetryableAnswer(response)
             return response
+
         try:
             return self._retrying(attempt)
         except RetryableAnswer as error:
@@ -130,13 +150,22 @@ def _succeeded(response: requests.Response) -> bool:
 class OrderManagement:
     """Places orders and settles them later, one call per tick."""
 
-    def __init__(self, client: OciClient, *, skus: Sequence[str], locations: Sequence[str],
-                 location_groups: Sequence[str], seed: int, max_open_orders: int = MAX_OPEN_ORDERS) -> None:
+    def __init__(
+        self,
+        client: OciClient,
+        *,
+        skus: Sequence[str],
+        locations: Sequence[str],
+        location_groups: Sequence[str],
+        seed: int,
+        max_open_orders: int = MAX_OPEN_ORDERS,
+    ) -> None:
         if not skus or not (locations or location_groups):
             raise ValueError("the driver needs at least one SKU and one location or location group")
         self.client, self.skus = client, list(skus)
         self.places = [("locationIdentifier", location) for location in locations] + [
-            ("locationGroupIdentifier", group) for group in location_groups]
+            ("locationGroupIdentifier", group) for group in location_groups
+        ]
         self.random = random.Random(seed)
         self.open_orders: deque[Order] = deque()
         self.max_open_orders = max_open_orders
@@ -157,8 +186,13 @@ class OrderManagement:
             lines.append({"stockKeepingUnit": sku, kind: place, "quantity": self.random.randint(1, 3)})
         order = Order(f"order-{uuid.uuid4().hex[:12]}-{next(self._order_numbers)}", lines)
         action_id = str(uuid.uuid4())
-        body = {"actionRequestId": action_id, "externalRefId": order.external_ref, "expirationSeconds": 900,
-                "allowPartialReservations": False, "createRecords": order.lines}
+        body = {
+            "actionRequestId": action_id,
+            "externalRefId": order.external_ref,
+            "expirationSeconds": 900,
+            "allowPartialReservations": False,
+            "createRecords": order.lines,
+        }
         self.result.orders += 1
         response = self._post("/reservations", body, [action_id])
         if response is None:
@@ -172,8 +206,9 @@ class OrderManagement:
     def settle(self, order: Order) -> None:
         fulfil = self.random.random() < FULFIL_SHARE
         kind = "fulfillment" if fulfil else "release"
-        records = [{"actionRequestId": str(uuid.uuid4()), "externalRefId": order.external_ref, **line}
-                   for line in order.lines]
+        records = [
+            {"actionRequestId": str(uuid.uuid4()), "externalRefId": order.external_ref, **line} for line in order.lines
+        ]
         response = self._post(f"/{kind}s", {f"{kind}Records": records}, [r["actionRequestId"] for r in records])
         if response is None:
             return
@@ -197,12 +232,23 @@ class OrderManagement:
         return response
 
 
-def run_orders(gateway_url: str, *, rate: float = 10.0, duration: float = 10.0,
-               skus: Sequence[str] = DEMO_SKUS, locations: Sequence[str] = DEMO_LOCATIONS,
-               seed: int = 0, session: requests.Session | None = None,
-               location_groups: Sequence[str] = DEMO_LOCATION_GROUPS, max_orders: int | None = None,
-               timeout: float = 10.0, attempts: int = 4, headers: dict | None = None,
-               backoff_seconds: float = 0.05, max_open_orders: int = MAX_OPEN_ORDERS) -> DriverResult:
+def run_orders(
+    gateway_url: str,
+    *,
+    rate: float = 10.0,
+    duration: float = 10.0,
+    skus: Sequence[str] = DEMO_SKUS,
+    locations: Sequence[str] = DEMO_LOCATIONS,
+    seed: int = 0,
+    session: requests.Session | None = None,
+    location_groups: Sequence[str] = DEMO_LOCATION_GROUPS,
+    max_orders: int | None = None,
+    timeout: float = 10.0,
+    attempts: int = 4,
+    headers: dict | None = None,
+    backoff_seconds: float = 0.05,
+    max_open_orders: int = MAX_OPEN_ORDERS,
+) -> DriverResult:
     """Place and settle orders at `rate` calls per second for `duration` seconds (or `max_orders` ticks).
 
     `session` may be any requests.Session (e.g. with the tier client's in-process adapter mounted);
@@ -211,10 +257,23 @@ def run_orders(gateway_url: str, *, rate: float = 10.0, duration: float = 10.0,
     if rate <= 0:
         raise ValueError("rate must be > 0")
     result = DriverResult()
-    client = OciClient(gateway_url, result, session=session, timeout=timeout, attempts=attempts, headers=headers,
-                       backoff_seconds=backoff_seconds)
-    orders = OrderManagement(client, skus=skus, locations=locations, location_groups=location_groups, seed=seed,
-                             max_open_orders=max_open_orders)
+    client = OciClient(
+        gateway_url,
+        result,
+        session=session,
+        timeout=timeout,
+        attempts=attempts,
+        headers=headers,
+        backoff_seconds=backoff_seconds,
+    )
+    orders = OrderManagement(
+        client,
+        skus=skus,
+        locations=locations,
+        location_groups=location_groups,
+        seed=seed,
+        max_open_orders=max_open_orders,
+    )
     started, ticks = time.monotonic(), 0
     while time.monotonic() - started < duration and (max_orders is None or ticks < max_orders):
         # Tick n is due at n / rate; a late tick runs at once, so a stall is caught up, not skipped.
@@ -228,8 +287,7 @@ def run_orders(gateway_url: str, *, rate: float = 10.0, duration: float = 10.0,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m simulators.salesforce.driver",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m simulators.salesforce.driver", description=__doc__.splitlines()[0])
     parser.add_argument("--gateway-url", required=True, help="base URL of the gateway (…/salesforce/v1/oci below)")
     parser.add_argument("--rate", type=float, default=10.0, help="calls per second")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds")
@@ -240,19 +298,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per HTTP call")
     parser.add_argument("--attempts", type=int, default=4, help="tries per call, the first included")
-    parser.add_argument("--max-open-orders", type=int, default=MAX_OPEN_ORDERS,
-                        help="orders held open at most; past it the oldest is settled")
+    parser.add_argument(
+        "--max-open-orders",
+        type=int,
+        default=MAX_OPEN_ORDERS,
+        help="orders held open at most; past it the oldest is settled",
+    )
     parser.add_argument("--token", help="sent as 'Authorization: Bearer <token>'")
     args = parser.parse_args(argv)
 
     def split(text: str) -> list[str]:
         return [part.strip() for part in text.split(",") if part.strip()]
 
-    result = run_orders(args.gateway_url, rate=args.rate, duration=args.duration, skus=split(args.skus),
-                        locations=split(args.locations), location_groups=split(args.location_groups),
-                        seed=args.seed, max_orders=args.max_orders, timeout=args.timeout, attempts=args.attempts,
-                        max_open_orders=args.max_open_orders,
-                        headers={"Authorization": f"Bearer {args.token}"} if args.token else None)
+    result = run_orders(
+        args.gateway_url,
+        rate=args.rate,
+        duration=args.duration,
+        skus=split(args.skus),
+        locations=split(args.locations),
+        location_groups=split(args.location_groups),
+        seed=args.seed,
+        max_orders=args.max_orders,
+        timeout=args.timeout,
+        attempts=args.attempts,
+        max_open_orders=args.max_open_orders,
+        headers={"Authorization": f"Bearer {args.token}"} if args.token else None,
+    )
     print(json.dumps(result.to_dict()))
     return 0
 

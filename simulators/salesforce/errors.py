@@ -26,8 +26,15 @@ class RecordError(Exception):
 class SalesforceError(Exception):
     """A REST request failed as a whole: rendered as Salesforce's error array with `status`."""
 
-    def __init__(self, status: int, error_code: str, message: str, fields: Sequence[str] | None = (),
-                 *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        error_code: str,
+        message: str,
+        fields: Sequence[str] | None = (),
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.error_code, self.message = status, error_code, message
         self.fields = None if fields is None else list(fields)

@@ -17,11 +17,17 @@ def _number(value) -> bool:
 
 # (fields, test, rule as the error message states it)
 CHECKS = (
-    (("error_rate", "rate_limit_rate", "lock_contention_rate"), lambda v: _number(v) and 0 <= v <= 1, "a number between 0 and 1"),
-    (("latency_ms", "retry_after_seconds", "seed"), lambda v: _number(v) and isinstance(v, int) and v >= 0,
-     "a non-negative integer"),
-    (("expire_tokens_after_seconds",), lambda v: v is None or (_number(v) and v >= 0),
-     "null or a non-negative number"),
+    (
+        ("error_rate", "rate_limit_rate", "lock_contention_rate"),
+        lambda v: _number(v) and 0 <= v <= 1,
+        "a number between 0 and 1",
+    ),
+    (
+        ("latency_ms", "retry_after_seconds", "seed"),
+        lambda v: _number(v) and isinstance(v, int) and v >= 0,
+        "a non-negative integer",
+    ),
+    (("expire_tokens_after_seconds",), lambda v: v is None or (_number(v) and v >= 0), "null or a non-negative number"),
     (("include_token_endpoint",), lambda v: isinstance(v, bool), "true or false"),
 )
 
@@ -50,6 +56,7 @@ class FaultSettings:
 @dataclass(frozen=True)
 class Verdict:
     """What the dice decided for one call."""
+
     delay_seconds: float = 0.0
     unavailable: bool = False
     rate_limited: bool = False

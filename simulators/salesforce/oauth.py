@@ -64,9 +64,17 @@ def token():
     identity = f"{instance_url}/id/{the_org.org_id}/{session.user_id}"
     issued_at = str(int(session.issued_at.timestamp() * 1000))
     signature = hmac.new(the_org.client_secret.encode(), (identity + issued_at).encode(), hashlib.sha256)
-    return json_response({"access_token": session.access_token, "instance_url": instance_url, "id": identity,
-                          "token_type": "Bearer", "issued_at": issued_at, "scope": "api",
-                          "signature": base64.b64encode(signature.digest()).decode()})
+    return json_response(
+        {
+            "access_token": session.access_token,
+            "instance_url": instance_url,
+            "id": identity,
+            "token_type": "Bearer",
+            "issued_at": issued_at,
+            "scope": "api",
+            "signature": base64.b64encode(signature.digest()).decode(),
+        }
+    )
 
 
 def client_credentials(the_org: SalesforceOrg) -> str:
@@ -75,8 +83,10 @@ def client_credentials(the_org: SalesforceOrg) -> str:
         client_id, secret = request.authorization.username, request.authorization.password
     else:
         client_id, secret = request.form.get("client_id", ""), request.form.get("client_secret", "")
-    if not (hmac.compare_digest(client_id or "", the_org.client_id)
-            and hmac.compare_digest(secret or "", the_org.client_secret)):
+    if not (
+        hmac.compare_digest(client_id or "", the_org.client_id)
+        and hmac.compare_digest(secret or "", the_org.client_secret)
+    ):
         raise OAuthError(401, "invalid_client", "invalid client credentials")
     return next(iter(the_org.users))
 
@@ -89,9 +99,14 @@ def jwt_bearer(the_org: SalesforceOrg) -> str:
         # exp is checked below against the org's clock (which tests may move), not the wall clock.
         # A certificate's key may be of any kind; pyjwt's annotations name only those it verifies with (it
         # refuses another itself).
-        claims = jwt.decode(request.form.get("assertion", ""), the_org.jwt_public_key,  # type: ignore[arg-type]
-                            algorithms=["RS256"], audience=[*LOGIN_AUDIENCES, base_url()], issuer=the_org.client_id,
-                            options={"require": ["iss", "sub", "aud", "exp"], "verify_exp": False})
+        claims = jwt.decode(
+            request.form.get("assertion", ""),
+            the_org.jwt_public_key,  # type: ignore[arg-type]
+            algorithms=["RS256"],
+            audience=[*LOGIN_AUDIENCES, base_url()],
+            issuer=the_org.client_id,
+            options={"require": ["iss", "sub", "aud", "exp"], "verify_exp": False},
+        )
     except jwt.InvalidAudienceError:
         raise OAuthError(400, "invalid_grant", "audience is invalid") from None
     except jwt.InvalidIssuerError:

@@ -36,6 +36,7 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class OrgOptions:
     """Tunables of the org itself (credentials, limits and token TTL come from `SalesforceSimulatorSettings`)."""
+
     page_size: int = 2000  # records per SOQL page (Salesforce's default batch size)
     users: tuple[str, ...] = (DEFAULT_USER,)  # usernames a JWT bearer assertion may name; the first runs
     # client-credentials calls
@@ -90,11 +91,18 @@ class ApiUsage:
 
 
 class SalesforceOrg:
-    def __init__(self, settings: SalesforceSimulatorSettings, options: OrgOptions | None = None, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        settings: SalesforceSimulatorSettings,
+        options: OrgOptions | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         if not settings.salesforce_client_id or not settings.salesforce_client_secret:
-            raise ValueError("the Salesforce simulator needs its connected app: set SALESFORCE_CLIENT_ID and "
-                             "SALESFORCE_CLIENT_SECRET (there is no built-in default secret)")
+            raise ValueError(
+                "the Salesforce simulator needs its connected app: set SALESFORCE_CLIENT_ID and "
+                "SALESFORCE_CLIENT_SECRET (there is no built-in default secret)"
+            )
         self.settings = settings
         self.options = options or OrgOptions()
         self.clock = clock or utc_now

@@ -28,8 +28,9 @@ class MultipleMatches(RecordError):
     """An upsert key matched more than one record (HTTP 300 with the candidates' URLs)."""
 
     def __init__(self, object_name: str, field: str, value: str, ids: list[str]) -> None:
-        super().__init__("MULTIPLE_RECORDS_FOUND", f"Multiple records found with {field} = {value}", [field],
-                         http_status=300)
+        super().__init__(
+            "MULTIPLE_RECORDS_FOUND", f"Multiple records found with {field} = {value}", [field], http_status=300
+        )
         self.object_name, self.ids = object_name, ids
 
 
@@ -104,8 +105,11 @@ class Transaction:
             raise RecordError("MISSING_ARGUMENT", f"{field.name} not specified", [field.name])
         named = [v for k, v in body.items() if k.lower() == field.name.lower()]
         if named and _key(named[0]) != _key(value):
-            raise RecordError("INVALID_FIELD", f"{field.name} in the body ({named[0]}) does not match the external "
-                              f"id in the URL ({value})", [field.name])
+            raise RecordError(
+                "INVALID_FIELD",
+                f"{field.name} in the body ({named[0]}) does not match the external id in the URL ({value})",
+                [field.name],
+            )
         body = {k: v for k, v in body.items() if k.lower() != field.name.lower()}
         if field.type == ID:
             record_id = normalise(str(value))
@@ -139,15 +143,18 @@ class Transaction:
         store = self._store
         events = store._events[sobject.name]
         event_id = store.ids.next_id(sobject.key_prefix)
-        event = {"ReplayId": str(store._next_replay_id()), "EventUuid": str(uuid.uuid4()),
-                 "CreatedDate": format_datetime(store.clock()), **values}
+        event = {
+            "ReplayId": str(store._next_replay_id()),
+            "EventUuid": str(uuid.uuid4()),
+            "CreatedDate": format_datetime(store.clock()),
+            **values,
+        }
         events.append(event)
         self._log.append((events.pop, event_id, {}))  # events keep no per-record history
         self.event_uuids[event_id] = event["EventUuid"]
         return event_id
 
-    def _write(self, sobject: SObjectType, record_id: str, old: dict | None, new: dict | None,
-               operation: str) -> None:
+    def _write(self, sobject: SObjectType, record_id: str, old: dict | None, new: dict | None, operation: str) -> None:
         store = self._store
         if new is not None:
             store._check_unique(sobject, record_id, new)
@@ -179,8 +186,7 @@ class RecordStore:
 
     def sobject(self, name: str) -> SObjectType | None:
         """The object called `name` (case-insensitive, like Salesforce)."""
-        return self.objects.get(name) or next((o for n, o in self.objects.items() if n.lower() == name.lower()),
-                                              None)
+        return self.objects.get(name) or next((o for n, o in self.objects.items() if n.lower() == name.lower()), None)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
@@ -222,8 +228,13 @@ class RecordStore:
     def history_by_value(self, object_name: str, field: str, value) -> list[dict]:
         """History of every record (deleted ones too) whose last written `field` was `value`."""
         with self._lock:
-            ids = [i for i, name in self._object_of.items() if name == object_name and self._history.get(i)
-                   and _key(self._history[i][-1]["fields"].get(field)) == _key(value)]
+            ids = [
+                i
+                for i, name in self._object_of.items()
+                if name == object_name
+                and self._history.get(i)
+                and _key(self._history[i][-1]["fields"].get(field)) == _key(value)
+            ]
             return sorted((e for i in ids for e in self._history[i]), key=lambda e: e["time"])
 
     def events(self, name: str) -> list[dict]:
@@ -250,8 +261,11 @@ class RecordStore:
         for field in (f for f in sobject.fields.values() if f.unique and record.get(f.name) is not None):
             others = self._index[(sobject.name, field.name)].get(_key(record[field.name]), set()) - {record_id}
             if others:
-                raise RecordError("DUPLICATE_VALUE", f"duplicate value found: {field.name} duplicates value on "
-                                  f"record with id: {min(others)}", [])
+                raise RecordError(
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {field.name} duplicates value on record with id: {min(others)}",
+                    [],
+                )
 
     def _put(self, sobject: SObjectType, record_id: str, record: dict | None) -> None:
         """Replace (or, with None, remove) one record, keeping the external id indexes right."""

@@ -41,8 +41,9 @@ def is_rest_call() -> bool:
 
 @versions.get(DATA_ROOT, strict_slashes=False)
 def list_versions():
-    return json_response([{"label": f"v{v}", "url": f"{DATA_ROOT}/v{v}", "version": v}
-                          for v in org().options.api_versions])
+    return json_response(
+        [{"label": f"v{v}", "url": f"{DATA_ROOT}/v{v}", "version": v} for v in org().options.api_versions]
+    )
 
 
 @blueprint.url_value_preprocessor
@@ -61,8 +62,13 @@ def gate() -> None:
     if verdict.unavailable:
         raise SalesforceError(503, "SERVER_UNAVAILABLE", "Server temporarily unavailable, please retry.", None)
     if verdict.rate_limited:
-        raise SalesforceError(429, "REQUEST_LIMIT_EXCEEDED", "Too many requests, please retry later.", None,
-                              headers={"Retry-After": str(the_org.faults.settings.retry_after_seconds)})
+        raise SalesforceError(
+            429,
+            "REQUEST_LIMIT_EXCEEDED",
+            "Too many requests, please retry later.",
+            None,
+            headers={"Retry-After": str(the_org.faults.settings.retry_after_seconds)},
+        )
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() not in ("bearer", "oauth") or the_org.session(token.strip()) is None:
         raise SalesforceError(401, "INVALID_SESSION_ID", "Session expired or invalid", None)
@@ -115,17 +121,19 @@ def record_body() -> dict:
 
 def with_attributes(sobject_type: SObjectType, record: dict, fields=None) -> dict:
     names = fields or list(sobject_type.fields)
-    return {"attributes": {"type": sobject_type.name, "url": record_url(sobject_type.name, record["Id"])},
-            **{name: record.get(name) for name in names}}
+    return {
+        "attributes": {"type": sobject_type.name, "url": record_url(sobject_type.name, record["Id"])},
+        **{name: record.get(name) for name in names},
+    }
 
 
 # --- resources and describe -------------------------------------------------------------------------
 
+
 @blueprint.get("/", strict_slashes=False)
 def resources():
     base = version_path()
-    return json_response({name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "composite",
-                                                                "limits")})
+    return json_response({name: f"{base}/{name}" for name in ("sobjects", "query", "queryAll", "composite", "limits")})
 
 
 @blueprint.get("/limits", strict_slashes=False)
@@ -137,8 +145,13 @@ def limits():
 @blueprint.get("/sobjects", strict_slashes=False)
 def describe_global():
     base = version_path()
-    return json_response({"encoding": "UTF-8", "maxBatchSize": composite.MAX_RECORDS,
-                          "sobjects": [o.describe(base) for o in org().store.objects.values()]})
+    return json_response(
+        {
+            "encoding": "UTF-8",
+            "maxBatchSize": composite.MAX_RECORDS,
+            "sobjects": [o.describe(base) for o in org().store.objects.values()],
+        }
+    )
 
 
 @blueprint.get("/sobjects/<name>", strict_slashes=False)
@@ -152,6 +165,7 @@ def describe(name: str):
 
 
 # --- single records ---------------------------------------------------------------------------------
+
 
 @blueprint.post("/sobjects/<name>", strict_slashes=False)
 def create(name: str):
@@ -211,8 +225,7 @@ def delete_record(name: str, record_id: str):
 @blueprint.get("/sobjects/<name>/<field>/<path:value>", strict_slashes=False)
 def get_by_external_id(name: str, field: str, value: str):
     target = sobject(name, queryable=True)
-    return json_response(with_attributes(target, _record(target, _one_id(target, field, value)),
-                                         _fields_param(target)))
+    return json_response(with_attributes(target, _record(target, _one_id(target, field, value)), _fields_param(target)))
 
 
 @blueprint.patch("/sobjects/<name>/<field>/<path:value>", strict_slashes=False)
@@ -237,6 +250,7 @@ def delete_by_external_id(name: str, field: str, value: str):
 
 # --- sObject Collections ----------------------------------------------------------------------------
 
+
 @blueprint.post("/composite/sobjects", strict_slashes=False)
 def create_collection():
     return json_response(composite.create_records(org().store, json_body(), org().faults.row_locked))
@@ -244,11 +258,13 @@ def create_collection():
 
 @blueprint.patch("/composite/sobjects/<name>/<field>", strict_slashes=False)
 def upsert_collection(name: str, field: str):
-    return json_response(composite.upsert_records(org().store, sobject(name), field, json_body(),
-                                                  org().faults.row_locked))
+    return json_response(
+        composite.upsert_records(org().store, sobject(name), field, json_body(), org().faults.row_locked)
+    )
 
 
 # --- SOQL -------------------------------------------------------------------------------------------
+
 
 @blueprint.get("/query", strict_slashes=False)
 @blueprint.get("/queryAll", strict_slashes=False)
@@ -258,8 +274,9 @@ def query():
         raise SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified")
     the_org = org()
     parsed = soql.parse(text, the_org.store.sobject)
-    rows = [with_attributes(parsed.sobject, r, parsed.fields)
-            for r in parsed.select(the_org.store.records(parsed.sobject))]
+    rows = [
+        with_attributes(parsed.sobject, r, parsed.fields) for r in parsed.select(the_org.store.records(parsed.sobject))
+    ]
     return json_response(the_org.cursors.first_page(rows, version_path()))
 
 

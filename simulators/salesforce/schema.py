@@ -10,7 +10,14 @@ import dataclasses
 from dataclasses import dataclass
 
 STRING, TEXTAREA, PICKLIST, BOOLEAN, DOUBLE, DATETIME, ID = (
-    "string", "textarea", "picklist", "boolean", "double", "datetime", "id")
+    "string",
+    "textarea",
+    "picklist",
+    "boolean",
+    "double",
+    "datetime",
+    "id",
+)
 
 
 @dataclass(frozen=True)
@@ -27,14 +34,21 @@ class Field:
     default: object = None
 
     def describe(self) -> dict:
-        return {"name": self.name, "label": self.label or self.name, "type": self.type,
-                "length": self.length if self.type in (STRING, TEXTAREA, PICKLIST) else 0,
-                "nillable": not self.required and self.type != BOOLEAN, "externalId": self.external_id,
-                "unique": self.unique, "idLookup": self.external_id or self.type == ID,
-                "createable": self.writable, "updateable": self.writable,
-                "defaultValue": self.default, "restrictedPicklist": bool(self.picklist),
-                "picklistValues": [{"value": v, "label": v, "active": True, "defaultValue": False}
-                                   for v in self.picklist]}
+        return {
+            "name": self.name,
+            "label": self.label or self.name,
+            "type": self.type,
+            "length": self.length if self.type in (STRING, TEXTAREA, PICKLIST) else 0,
+            "nillable": not self.required and self.type != BOOLEAN,
+            "externalId": self.external_id,
+            "unique": self.unique,
+            "idLookup": self.external_id or self.type == ID,
+            "createable": self.writable,
+            "updateable": self.writable,
+            "defaultValue": self.default,
+            "restrictedPicklist": bool(self.picklist),
+            "picklistValues": [{"value": v, "label": v, "active": True, "defaultValue": False} for v in self.picklist],
+        }
 
 
 # Every record has these; Salesforce sets them, a client may not.
@@ -77,12 +91,25 @@ class SObjectType:
         return found if found is not None and (found.external_id or found.type == ID) else None
 
     def describe(self, base: str, *, with_fields: bool = False) -> dict:
-        urls = {"sobject": f"{base}/sobjects/{self.name}", "describe": f"{base}/sobjects/{self.name}/describe",
-                "rowTemplate": f"{base}/sobjects/{self.name}/{{ID}}"}
-        description = {"name": self.name, "label": self.label, "labelPlural": self.label + "s",
-                       "keyPrefix": self.key_prefix, "custom": self.custom, "queryable": not self.event,
-                       "createable": True, "updateable": not self.event, "deletable": not self.event,
-                       "searchable": not self.event, "retrieveable": not self.event, "urls": urls}
+        urls = {
+            "sobject": f"{base}/sobjects/{self.name}",
+            "describe": f"{base}/sobjects/{self.name}/describe",
+            "rowTemplate": f"{base}/sobjects/{self.name}/{{ID}}",
+        }
+        description = {
+            "name": self.name,
+            "label": self.label,
+            "labelPlural": self.label + "s",
+            "keyPrefix": self.key_prefix,
+            "custom": self.custom,
+            "queryable": not self.event,
+            "createable": True,
+            "updateable": not self.event,
+            "deletable": not self.event,
+            "searchable": not self.event,
+            "retrieveable": not self.event,
+            "urls": urls,
+        }
         if with_fields:
             description["fields"] = [f.describe() for f in self.fields.values()]
         return description
@@ -100,19 +127,37 @@ AVAILABILITY_FIELDS = (
 )
 
 STANDARD_OBJECTS = (
-    SObjectType("Product2", "Product", "01t", (
-        Field("Name", STRING, "Product Name", required=True),
-        Field("ProductCode", STRING, "Product Code"),
-        Field("StockKeepingUnit", STRING, "Product SKU", length=180, external_id=True, unique=True),
-        Field("IsActive", BOOLEAN, "Active", default=False),
-        Field("Description", TEXTAREA, "Product Description", length=4000),
-    )),
-    SObjectType("Product_Availability__c", "Product Availability", "a0A", (
-        Field("Availability_Key__c", STRING, "Availability Key", external_id=True, unique=True),
-        *AVAILABILITY_FIELDS,
-    ), custom=True),
-    SObjectType("Inventory_Availability__e", "Inventory Availability", "e00", (
-        Field("Availability_Key__c", STRING, "Availability Key"),
-        *AVAILABILITY_FIELDS,
-    ), custom=True, event=True),
+    SObjectType(
+        "Product2",
+        "Product",
+        "01t",
+        (
+            Field("Name", STRING, "Product Name", required=True),
+            Field("ProductCode", STRING, "Product Code"),
+            Field("StockKeepingUnit", STRING, "Product SKU", length=180, external_id=True, unique=True),
+            Field("IsActive", BOOLEAN, "Active", default=False),
+            Field("Description", TEXTAREA, "Product Description", length=4000),
+        ),
+    ),
+    SObjectType(
+        "Product_Availability__c",
+        "Product Availability",
+        "a0A",
+        (
+            Field("Availability_Key__c", STRING, "Availability Key", external_id=True, unique=True),
+            *AVAILABILITY_FIELDS,
+        ),
+        custom=True,
+    ),
+    SObjectType(
+        "Inventory_Availability__e",
+        "Inventory Availability",
+        "e00",
+        (
+            Field("Availability_Key__c", STRING, "Availability Key"),
+            *AVAILABILITY_FIELDS,
+        ),
+        custom=True,
+        event=True,
+    ),
 )

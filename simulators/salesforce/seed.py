@@ -9,5 +9,9 @@ def seed_demo(org) -> None:
     product = org.store.sobject("Product2")
     with org.store.transaction() as transaction:
         for number, sku in enumerate(DEMO_SKUS, start=1):
-            transaction.upsert(product, "StockKeepingUnit", sku,
-                               {"Name": f"Demo product {number}", "ProductCode": sku, "IsActive": True})
+            transaction.upsert(
+                product,
+                "StockKeepingUnit",
+                sku,
+                {"Name": f"Demo product {number}", "ProductCode": sku, "IsActive": True},
+            )

@@ -38,7 +38,11 @@ def serve(args: argparse.Namespace, settings: SalesforceSimulatorSettings) -> in
     create_app(settings, options=options)  # fail fast on bad settings, before gunicorn starts its worker
     tls = {"certfile": args.cert, "keyfile": args.key} if args.cert else {}
     gunicorn_settings = gthread_config(args.host, args.port, threads=args.threads, **tls)
-    log.info("Salesforce simulator on %s://%s:%d/services/data/ (token: /services/oauth2/token, "
-             "admin: /sf-sim/admin/)", "https" if args.cert else "http", args.host, args.port)
+    log.info(
+        "Salesforce simulator on %s://%s:%d/services/data/ (token: /services/oauth2/token, admin: /sf-sim/admin/)",
+        "https" if args.cert else "http",
+        args.host,
+        args.port,
+    )
     GunicornServer(lambda: create_app(settings, options=options), gunicorn_settings).run()
     return 0

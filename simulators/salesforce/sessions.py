@@ -27,8 +27,7 @@ class Sessions:
     def issue(self, username: str, user_id: str) -> Session:
         # Shaped like Salesforce's: the org id, "!", then an opaque part.
         now = self._clock()
-        session = Session(f"{self._org_id[:15]}!{secrets.token_urlsafe(72)}", username, user_id, now,
-                          now + self._ttl)
+        session = Session(f"{self._org_id[:15]}!{secrets.token_urlsafe(72)}", username, user_id, now, now + self._ttl)
         with self._lock:
             self._drop_dead(now)
             self._sessions[session.access_token] = session

@@ -12,8 +12,10 @@ from simulators.salesforce.errors import RecordError, SalesforceError
 from simulators.salesforce.schema import SObjectType
 from simulators.salesforce.values import coerce
 
-TOKEN = re.compile(r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<op>!=|<=|>=|=|<|>)|(?P<punct>[,()])"
-                   r"|(?P<word>[A-Za-z0-9_.:+\-]+))")
+TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<op>!=|<=|>=|=|<|>)|(?P<punct>[,()])"
+    r"|(?P<word>[A-Za-z0-9_.:+\-]+))"
+)
 KEYWORDS = ("SELECT", "FROM", "WHERE", "AND", "ORDER", "BY", "ASC", "DESC", "LIMIT")
 
 
@@ -25,9 +27,13 @@ def field_name(sobject: SObjectType, name: str) -> str:
     """The field's own spelling of `name`; 400 INVALID_FIELD when the object has no such field."""
     field = sobject.field(name)
     if field is None:
-        raise SalesforceError(400, "INVALID_FIELD", f"No such column '{name}' on entity '{sobject.name}'. If you "
-                              "are attempting to use a custom field, be sure to append the '__c' after the "
-                              "custom field name.")
+        raise SalesforceError(
+            400,
+            "INVALID_FIELD",
+            f"No such column '{name}' on entity '{sobject.name}'. If you "
+            "are attempting to use a custom field, be sure to append the '__c' after the "
+            "custom field name.",
+        )
     return field.name
 
 
@@ -45,8 +51,12 @@ class Condition:
             return not _same(actual, self.value)
         if actual is None or self.value is None:
             return False
-        return {"<": actual < self.value, ">": actual > self.value, "<=": actual <= self.value,
-                ">=": actual >= self.value}[self.operator]
+        return {
+            "<": actual < self.value,
+            ">": actual > self.value,
+            "<=": actual <= self.value,
+            ">=": actual >= self.value,
+        }[self.operator]
 
 
 def _same(actual, expected) -> bool:
@@ -69,9 +79,8 @@ class Query:
         chosen = [r for r in records if all(c.matches(r) for c in self.conditions)]
         if self.order_by:
             # nulls first ascending, like Salesforce's default NULLS FIRST
-            chosen.sort(key=lambda r: (r.get(self.order_by) is not None, r.get(self.order_by)),
-                        reverse=self.descending)
-        return chosen if self.limit is None else chosen[:self.limit]
+            chosen.sort(key=lambda r: (r.get(self.order_by) is not None, r.get(self.order_by)), reverse=self.descending)
+        return chosen if self.limit is None else chosen[: self.limit]
 
     def project(self, record: dict) -> dict:
         return {name: record.get(name) for name in self.fields}
@@ -83,7 +92,7 @@ def _tokens(text: str) -> list[str]:
     while position < len(text):
         match = TOKEN.match(text, position)
         if not match or match.end() == position:
-            raise malformed(f"unexpected token: '{text[position:position + 20]}'")
+            raise malformed(f"unexpected token: '{text[position : position + 20]}'")
         tokens.append(match.group().strip())
         position = match.end()
     return tokens
@@ -120,16 +129,22 @@ class _Parser:
         token = self.take()
         if token.lower() == "null":
             return None
-        raw = (token[1:-1].replace("\\'", "'").replace("\\\\", "\\") if token.startswith("'")
-               else {"true": True, "false": False}.get(token.lower(), token))
+        raw = (
+            token[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+            if token.startswith("'")
+            else {"true": True, "false": False}.get(token.lower(), token)
+        )
         try:
             return coerce(sobject.fields[field_name], raw)
         except RecordError:
-            raise SalesforceError(400, "INVALID_QUERY_FILTER_OPERATOR",
-                                  f"value of filter criterion for field '{field_name}' must be of type "
-                                  f"{sobject.fields[field_name].type} and should not be enclosed in quotes"
-                                  if token.startswith("'") else
-                                  f"invalid value {token} for field '{field_name}'") from None
+            raise SalesforceError(
+                400,
+                "INVALID_QUERY_FILTER_OPERATOR",
+                f"value of filter criterion for field '{field_name}' must be of type "
+                f"{sobject.fields[field_name].type} and should not be enclosed in quotes"
+                if token.startswith("'")
+                else f"invalid value {token} for field '{field_name}'",
+            ) from None
 
     def parse(self) -> Query:
         self.expect("SELECT")

@@ -24,8 +24,11 @@ def format_datetime(moment: datetime) -> str:
 
 
 def _wrong_type(field: Field, value) -> RecordError:
-    return RecordError("INVALID_TYPE_ON_FIELD_IN_RECORD",
-                       f"{field.label or field.name}: value not of required type: {value}", [field.name])
+    return RecordError(
+        "INVALID_TYPE_ON_FIELD_IN_RECORD",
+        f"{field.label or field.name}: value not of required type: {value}",
+        [field.name],
+    )
 
 
 def _number(field: Field, value) -> float:
@@ -65,12 +68,17 @@ def _text(field: Field, value) -> str:
         raise _wrong_type(field, value)
     text = str(value)
     if len(text) > field.length:
-        raise RecordError("STRING_TOO_LONG", f"{field.label or field.name}: data value too large: {text[:40]} "
-                          f"(max length={field.length})", [field.name])
+        raise RecordError(
+            "STRING_TOO_LONG",
+            f"{field.label or field.name}: data value too large: {text[:40]} (max length={field.length})",
+            [field.name],
+        )
     if field.type == PICKLIST and field.picklist and text not in field.picklist:
-        raise RecordError("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                          f"{field.label or field.name}: bad value for restricted picklist field: {text}",
-                          [field.name])
+        raise RecordError(
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            f"{field.label or field.name}: bad value for restricted picklist field: {text}",
+            [field.name],
+        )
     return text
 
 
@@ -90,8 +98,7 @@ def coerce(field: Field, value):
         if field.type == BOOLEAN:
             return False
         if field.required:
-            raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{field.name}]",
-                              [field.name])
+            raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{field.name}]", [field.name])
         return None
     return CONVERTERS.get(field.type, _text)(field, value)
 
@@ -104,13 +111,14 @@ def writable_values(sobject: SObjectType, body: Mapping) -> dict:
             continue
         field = sobject.field(name)
         if field is None:
-            raise RecordError("INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject.name}",
-                              [name])
+            raise RecordError("INVALID_FIELD", f"No such column '{name}' on sobject of type {sobject.name}", [name])
         if not field.writable:
-            raise RecordError("INVALID_FIELD_FOR_INSERT_UPDATE",
-                              f"Unable to create/update fields: {field.name}. Please check the security settings "
-                              "of this field and verify that it is read/write for your profile or permission set.",
-                              [field.name])
+            raise RecordError(
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {field.name}. Please check the security settings "
+                "of this field and verify that it is read/write for your profile or permission set.",
+                [field.name],
+            )
         values[field.name] = coerce(field, value)
     return values
 

@@ -67,14 +67,21 @@ def load_stock():
         if "allow_negative_stock" in body:
             system.stock.allow_negative_stock = bool(body["allow_negative_stock"])
         for material in body.get("materials", []):
-            system.stock.add_material(material["material"], material.get("base_unit", "PC"),
-                                      material.get("conversions") or {})
+            system.stock.add_material(
+                material["material"], material.get("base_unit", "PC"), material.get("conversions") or {}
+            )
         for location in body.get("storage_locations", []):
             plant, _, sloc = str(location).partition("/")
             system.stock.add_storage_location(plant, sloc)
         for row in body.get("stock", []):
-            system.stock.set_quantity(row["material"], row["plant"], row["storage_location"],
-                                      row.get("stock_type", "01"), row["quantity"], row.get("batch", ""))
+            system.stock.set_quantity(
+                row["material"],
+                row["plant"],
+                row["storage_location"],
+                row.get("stock_type", "01"),
+                row["quantity"],
+                row.get("batch", ""),
+            )
     except (KeyError, TypeError, ValueError, ArithmeticError) as error:
         raise Problem(400, f"Invalid stock body: {error!r}") from error
     return jsonify(system.stock_snapshot())
@@ -103,8 +110,9 @@ def list_subscriptions():
 def add_subscription():
     body = _body()
     try:
-        subscription = _system().events.subscribe(body.get("url"), mode=body.get("mode", "structured"),
-                                                  auth=body.get("auth", "hmac"))
+        subscription = _system().events.subscribe(
+            body.get("url"), mode=body.get("mode", "structured"), auth=body.get("auth", "hmac")
+        )
     except ValueError as error:
         raise Problem(400, str(error)) from error
     return jsonify(subscription.to_dict()), 201

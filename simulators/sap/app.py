@@ -23,8 +23,12 @@ from .settings import SapSimulatorSettings
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: SapSimulatorSettings | None = None, *, clock: Callable[[], datetime] | None = None,
-               options: SimulatorOptions | None = None) -> Flask:
+def create_app(
+    settings: SapSimulatorSettings | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    options: SimulatorOptions | None = None,
+) -> Flask:
     """The simulator app. `settings` default to `SapSimulatorSettings.from_env()`; SAP_USER and SAP_PASSWORD
     must be set (ValueError otherwise). `clock` returns aware UTC datetimes (document and event
     times); `options` hold page size, negative stock, initial faults, delivery policy, demo seeding.
@@ -51,8 +55,9 @@ def _http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if _is_odata():
         headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
-        return error_response(ODataError(status, f"/IWFND/CM_MGW/{status}", error.description or error.name,
-                                         headers=headers))
+        return error_response(
+            ODataError(status, f"/IWFND/CM_MGW/{status}", error.description or error.name, headers=headers)
+        )
     return Problem(status, error.description).to_response()
 
 

@@ -44,8 +44,17 @@ STOCK_SERVICE = "API_MATERIAL_STOCK_SRV"
 READ_ATTEMPTS = 5
 # scenario: relative weight (POS sales dominate retail traffic)
 SCENARIOS = {
-    "pos_sale": 30, "pos_return": 5, "receipt": 8, "customer_return": 5, "inspection": 5, "transfer_one_step": 5,
-    "transfer_two_step": 6, "stock_transport_order": 6, "scrap": 3, "inventory_difference": 4, "cancel": 3,
+    "pos_sale": 30,
+    "pos_return": 5,
+    "receipt": 8,
+    "customer_return": 5,
+    "inspection": 5,
+    "transfer_one_step": 5,
+    "transfer_two_step": 6,
+    "stock_transport_order": 6,
+    "scrap": 3,
+    "inventory_difference": 4,
+    "cancel": 3,
 }
 
 ViewKey = tuple[str, str, str, str]  # material, plant, storage location, stock type
@@ -64,18 +73,25 @@ class DriverResult:
     documents: list[tuple[str, str]] = field(default_factory=list)  # (year, number) of every created document
 
     def to_dict(self) -> dict:
-        return {"posted": self.posted, "cancelled": self.cancelled, "rejected": self.rejected, "errors": self.errors,
-                "skipped": self.skipped, "by_movement_type": dict(sorted(self.by_movement_type.items())),
-                "by_scenario": dict(sorted(self.by_scenario.items())),
-                "elapsed_seconds": round(self.elapsed_seconds, 3),
-                "rate": round(self.posted / self.elapsed_seconds, 2) if self.elapsed_seconds else 0.0}
+        return {
+            "posted": self.posted,
+            "cancelled": self.cancelled,
+            "rejected": self.rejected,
+            "errors": self.errors,
+            "skipped": self.skipped,
+            "by_movement_type": dict(sorted(self.by_movement_type.items())),
+            "by_scenario": dict(sorted(self.by_scenario.items())),
+            "elapsed_seconds": round(self.elapsed_seconds, 3),
+            "rate": round(self.posted / self.elapsed_seconds, 2) if self.elapsed_seconds else 0.0,
+        }
 
 
 class ODataClient:
     """The few calls the driver makes, the way an SAP integration makes them."""
 
-    def __init__(self, base_url: str, user: str, password: str, *, session: requests.Session | None = None,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, base_url: str, user: str, password: str, *, session: requests.Session | None = None, timeout: float = 10.0
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session = session or session_for(self.base_url)
         self.session.auth = (user, password)
@@ -83,8 +99,9 @@ class ODataClient:
         self._token: str | None = None
 
     def _fetch_token(self) -> None:
-        response = self.session.head(f"{self.base_url}/{DOCUMENT_SERVICE}/", headers={"X-CSRF-Token": "Fetch"},
-                                     timeout=self.timeout)
+        response = self.session.head(
+            f"{self.base_url}/{DOCUMENT_SERVICE}/", headers={"X-CSRF-Token": "Fetch"}, timeout=self.timeout
+        )
         response.raise_for_status()
         self._token = response.headers["X-CSRF-Token"]
         # A transport without a socket (in-process WSGI) does not fill the cookie jar itself.
@@ -98,9 +115,12 @@ class ODataClient:
             if self._token is None:
                 self._fetch_token()
             assert self._token is not None  # fetched just above when missing
-            response = self.session.post(f"{self.base_url}/{DOCUMENT_SERVICE}/{path}", timeout=self.timeout,
-                                         headers={"X-CSRF-Token": self._token, "Accept": "application/json"},
-                                         **kwargs)
+            response = self.session.post(
+                f"{self.base_url}/{DOCUMENT_SERVICE}/{path}",
+                timeout=self.timeout,
+                headers={"X-CSRF-Token": self._token, "Accept": "application/json"},
+                **kwargs,
+            )
             if response.status_code == 403 and response.headers.get("X-CSRF-Token", "").lower() == "required":
                 self._token = None  # session expired: fetch a new token once
                 continue
@@ -115,8 +135,10 @@ class ODataClient:
 
     def stock_rows(self, material: str | None = None) -> list[dict]:
         """Every A_MatlStkInAcctMod row (of one material), following server-side paging."""
-        params = {"$format": "json", "$select": "Material,Plant,StorageLocation,Batch,InventoryStockType,"
-                                                "MatlWrhsStkQtyInMatlBaseUnit"}
+        params = {
+            "$format": "json",
+            "$select": "Material,Plant,StorageLocation,Batch,InventoryStockType,MatlWrhsStkQtyInMatlBaseUnit",
+        }
         if material is not None:
             params["$filter"] = f"Material eq '{material}'"
         url: str | None = f"{self.base_url}/{STOCK_SERVICE}/A_MatlStkInAcctMod"
@@ -132,8 +154,9 @@ class ODataClient:
         """A GET is safe to repeat: retried on 5xx, timeouts and connection errors."""
         for attempt in range(1, READ_ATTEMPTS + 1):
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout,
-                                            headers={"Accept": "application/json"})
+                response = self.session.get(
+                    url, params=params, timeout=self.timeout, headers={"Accept": "application/json"}
+                )
             except (requests.ConnectionError, requests.Timeout):
                 if attempt == READ_ATTEMPTS:
                     raise
@@ -152,8 +175,15 @@ def _sap_date(moment: datetime) -> str:
 class TrafficDriver:
     """Chooses and posts one plausible movement per `step()`."""
 
-    def __init__(self, client: ODataClient, *, seed: int = 0, locations: Iterable[str] = tuple(DEMO_LOCATION_MAP),
-                 dc_plants: Iterable[str] = DC_PLANTS, carton_materials: Iterable[str] = DEMO_MATERIALS) -> None:
+    def __init__(
+        self,
+        client: ODataClient,
+        *,
+        seed: int = 0,
+        locations: Iterable[str] = tuple(DEMO_LOCATION_MAP),
+        dc_plants: Iterable[str] = DC_PLANTS,
+        carton_materials: Iterable[str] = DEMO_MATERIALS,
+    ) -> None:
         self.client = client
         self.random = random.Random(seed)
         self.locations = [cast(tuple[str, str], tuple(loc.split("/"))) for loc in locations]  # plant/sloc
@@ -192,10 +222,14 @@ class TrafficDriver:
 
     @staticmethod
     def _changes(item: dict) -> list[tuple[str, str, str, int]]:
-        return stock_changes(item["GoodsMovementType"], plant=item["Plant"], storage_location=item["StorageLocation"],
-                             partner_plant=item.get("IssuingOrReceivingPlant", ""),
-                             partner_storage_location=item.get("IssuingOrReceivingStorageLoc", ""),
-                             stock_type=item.get("InventoryStockType", ""))
+        return stock_changes(
+            item["GoodsMovementType"],
+            plant=item["Plant"],
+            storage_location=item["StorageLocation"],
+            partner_plant=item.get("IssuingOrReceivingPlant", ""),
+            partner_storage_location=item.get("IssuingOrReceivingStorageLoc", ""),
+            stock_type=item.get("InventoryStockType", ""),
+        )
 
     def _apply(self, items: list[dict]) -> None:
         for item in items:
@@ -208,9 +242,15 @@ class TrafficDriver:
 
     def _item(self, movement_type: str, material: str, location: tuple[str, str], quantity: int, **extra) -> dict:
         # No EntryUnit: SAP then takes the material's base unit.
-        return {"GoodsMovementType": movement_type, "Material": material, "Plant": location[0],
-                "StorageLocation": location[1], "QuantityInEntryUnit": str(quantity),
-                "QuantityInBaseUnit": str(quantity), **extra}
+        return {
+            "GoodsMovementType": movement_type,
+            "Material": material,
+            "Plant": location[0],
+            "StorageLocation": location[1],
+            "QuantityInEntryUnit": str(quantity),
+            "QuantityInBaseUnit": str(quantity),
+            **extra,
+        }
 
     def _issue(self, movement_type: str, locations, stock_type: str, most: int, **extra):
         material, location = self.random.choice(self.materials), self.random.choice(locations)
@@ -230,16 +270,20 @@ class TrafficDriver:
         material, location = self.random.choice(self.materials), self.random.choice(self.dcs)
         if material in self.carton_materials and self.random.random() < 0.5:
             cartons = self.random.randint(1, 3)
-            item = self._item("101", material, location, cartons * CARTON_SIZE, QuantityInEntryUnit=str(cartons),
-                              EntryUnit=CARTON)
+            item = self._item(
+                "101", material, location, cartons * CARTON_SIZE, QuantityInEntryUnit=str(cartons), EntryUnit=CARTON
+            )
         else:
             item = self._item("101", material, location, self.random.randint(10, 50))
         return "05", [item]
 
     def customer_return(self):
         movement = self.random.choice(("651", "655"))
-        return "05", [self._item(movement, self.random.choice(self.materials), self.random.choice(self.stores),
-                                 self.random.randint(1, 2))]
+        return "05", [
+            self._item(
+                movement, self.random.choice(self.materials), self.random.choice(self.stores), self.random.randint(1, 2)
+            )
+        ]
 
     def inspection(self):
         item = self._issue(self.random.choice(("321", "350")), self.locations, QUALITY_INSPECTION, 2)
@@ -248,8 +292,14 @@ class TrafficDriver:
     def transfer_one_step(self):
         if self.random.random() < 0.5:
             destination = self.random.choice(self.stores)
-            item = self._issue("301", self.dcs, UNRESTRICTED, 10, IssuingOrReceivingPlant=destination[0],
-                               IssuingOrReceivingStorageLoc=destination[1])
+            item = self._issue(
+                "301",
+                self.dcs,
+                UNRESTRICTED,
+                10,
+                IssuingOrReceivingPlant=destination[0],
+                IssuingOrReceivingStorageLoc=destination[1],
+            )
             if item and destination[0] == item["Plant"]:
                 return None
         else:
@@ -257,8 +307,13 @@ class TrafficDriver:
             if not sources:
                 return None
             source = self.random.choice(sources)
-            item = self._issue("311", [source], UNRESTRICTED, 5,
-                               IssuingOrReceivingStorageLoc=self.random.choice(self._siblings(source))[1])
+            item = self._issue(
+                "311",
+                [source],
+                UNRESTRICTED,
+                5,
+                IssuingOrReceivingStorageLoc=self.random.choice(self._siblings(source))[1],
+            )
         return item and ("04", [item])
 
     def _siblings(self, location: tuple[str, str]) -> list[tuple[str, str]]:
@@ -281,8 +336,14 @@ class TrafficDriver:
 
     def _ship(self, movement_type: str):
         destination = self.random.choice(self.stores)
-        item = self._issue(movement_type, self.dcs, UNRESTRICTED, 12, IssuingOrReceivingPlant=destination[0],
-                           IssuingOrReceivingStorageLoc=destination[1])
+        item = self._issue(
+            movement_type,
+            self.dcs,
+            UNRESTRICTED,
+            12,
+            IssuingOrReceivingPlant=destination[0],
+            IssuingOrReceivingStorageLoc=destination[1],
+        )
         if not item or destination[0] == item["Plant"]:
             return None
         return ("04" if movement_type == "303" else "03"), [item]
@@ -300,8 +361,14 @@ class TrafficDriver:
 
     def inventory_difference(self):
         if self.random.random() < 0.5:
-            return "03", [self._item("701", self.random.choice(self.materials), self.random.choice(self.locations),
-                                     self.random.randint(1, 2))]
+            return "03", [
+                self._item(
+                    "701",
+                    self.random.choice(self.materials),
+                    self.random.choice(self.locations),
+                    self.random.randint(1, 2),
+                )
+            ]
         item = self._issue("702", self.locations, UNRESTRICTED, 2)
         return item and ("03", [item])
 
@@ -318,8 +385,11 @@ class TrafficDriver:
             self.result.skipped += 1
             return "skipped"
         code, items = planned
-        header = {"GoodsMovementCode": code, "PostingDate": _sap_date(datetime.now(UTC)),
-                  "MaterialDocumentHeaderText": f"driver {scenario}"[:25]}
+        header = {
+            "GoodsMovementCode": code,
+            "PostingDate": _sap_date(datetime.now(UTC)),
+            "MaterialDocumentHeaderText": f"driver {scenario}"[:25],
+        }
         try:
             response = self.client.post_document(header, items)
         except requests.RequestException:
@@ -333,8 +403,15 @@ class TrafficDriver:
         for item in created:
             if item["GoodsMovementType"] in ("303", "641"):
                 receiving = (item["IssuingOrReceivingPlant"], item["IssuingOrReceivingStorageLoc"])
-                self.in_transit.append((item["GoodsMovementType"], item["Material"], receiving, item["Plant"],
-                                        int(Decimal(item["QuantityInBaseUnit"]))))
+                self.in_transit.append(
+                    (
+                        item["GoodsMovementType"],
+                        item["Material"],
+                        receiving,
+                        item["Plant"],
+                        int(Decimal(item["QuantityInBaseUnit"])),
+                    )
+                )
         return scenario
 
     def _record(self, scenario: str, document: dict, items: list[dict]) -> None:
@@ -382,10 +459,20 @@ class TrafficDriver:
         return "skipped"
 
 
-def run_traffic(base_url: str, user: str, password: str, *, rate: float = 50.0, duration: float = 10.0,
-                max_documents: int | None = None, seed: int = 0, timeout: float = 10.0,
-                session: requests.Session | None = None, locations: Iterable[str] = tuple(DEMO_LOCATION_MAP),
-                dc_plants: Iterable[str] = DC_PLANTS) -> DriverResult:
+def run_traffic(
+    base_url: str,
+    user: str,
+    password: str,
+    *,
+    rate: float = 50.0,
+    duration: float = 10.0,
+    max_documents: int | None = None,
+    seed: int = 0,
+    timeout: float = 10.0,
+    session: requests.Session | None = None,
+    locations: Iterable[str] = tuple(DEMO_LOCATION_MAP),
+    dc_plants: Iterable[str] = DC_PLANTS,
+) -> DriverResult:
     """Post movements at `rate` per second for `duration` seconds (or until `max_documents` ticks).
 
     `base_url` is the OData root (…/sap/opu/odata/sap). Pass `session` to use another transport
@@ -427,8 +514,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.base_url and args.user and args.password):
         parser.error("--base-url, --user and --password are required (or SAP_BASE_URL, SAP_USER, SAP_PASSWORD)")
-    result = run_traffic(args.base_url, args.user, args.password, rate=args.rate, duration=args.duration,
-                         max_documents=args.max_documents, seed=args.seed, timeout=args.timeout)
+    result = run_traffic(
+        args.base_url,
+        args.user,
+        args.password,
+        rate=args.rate,
+        duration=args.duration,
+        max_documents=args.max_documents,
+        seed=args.seed,
+        timeout=args.timeout,
+    )
     print(json.dumps(result.to_dict()))
     return 0
 

@@ -15,8 +15,15 @@ JSON_TYPE = "application/json; charset=utf-8"
 class ODataError(Exception):
     """Raised anywhere in a request: rendered as an SAP error body with `status`."""
 
-    def __init__(self, status: int, code: str, message: str, *, details: Iterable[tuple[str, str]] = (),
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: Iterable[tuple[str, str]] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details = list(details)
@@ -25,23 +32,27 @@ class ODataError(Exception):
 
 def error_body(code: str, message: str, details: Iterable[tuple[str, str]] = ()) -> dict:
     now = datetime.now(UTC)
-    return {"error": {
-        "code": code,
-        "message": {"lang": "en", "value": message},
-        "innererror": {
-            "application": {"component_id": "MM-IM-GF", "service_namespace": "/SAP/",
-                            "service_version": "0001"},
-            "transactionid": uuid.uuid4().hex.upper(),
-            "timestamp": now.strftime("%Y%m%d%H%M%S") + f".{now.microsecond:06d}0",
-            "errordetails": [{"code": c, "message": m, "propertyref": "", "severity": "error", "target": "",
-                              "transition": False} for c, m in details],
-        },
-    }}
+    return {
+        "error": {
+            "code": code,
+            "message": {"lang": "en", "value": message},
+            "innererror": {
+                "application": {"component_id": "MM-IM-GF", "service_namespace": "/SAP/", "service_version": "0001"},
+                "transactionid": uuid.uuid4().hex.upper(),
+                "timestamp": now.strftime("%Y%m%d%H%M%S") + f".{now.microsecond:06d}0",
+                "errordetails": [
+                    {"code": c, "message": m, "propertyref": "", "severity": "error", "target": "", "transition": False}
+                    for c, m in details
+                ],
+            },
+        }
+    }
 
 
 def error_response(error: ODataError) -> Response:
-    response = Response(json.dumps(error_body(error.code, error.message, error.details)), status=error.status,
-                        content_type=JSON_TYPE)
+    response = Response(
+        json.dumps(error_body(error.code, error.message, error.details)), status=error.status, content_type=JSON_TYPE
+    )
     response.headers["dataserviceversion"] = "1.0"
     for name, value in error.headers.items():
         response.headers[name] = value

@@ -91,9 +91,17 @@ class _Push:
 
 
 class EventBroker:
-    def __init__(self, *, source: str, secret: str | None, user: str | None, password: str | None,
-                 faults: FaultInjector, policy: DeliveryPolicy | None = None,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        *,
+        source: str,
+        secret: str | None,
+        user: str | None,
+        password: str | None,
+        faults: FaultInjector,
+        policy: DeliveryPolicy | None = None,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.source, self._secret = source, secret
         self._basic = (user, password) if user and password else None  # Basic auth needs both
         self._faults, self.policy, self._clock = faults, policy or DeliveryPolicy(), clock
@@ -117,8 +125,9 @@ class EventBroker:
         self._workers: list[threading.Thread] = []
         self._closed = False
         self._undeliverable: list[dict] = []
-        self._stats = dict.fromkeys(("published", "pushes", "delivered", "attempts", "failed_attempts", "dropped",
-                                     "duplicated"), 0)
+        self._stats = dict.fromkeys(
+            ("published", "pushes", "delivered", "attempts", "failed_attempts", "dropped", "duplicated"), 0
+        )
 
     # --- subscriptions -----------------------------------------------------------------------------
 
@@ -151,8 +160,12 @@ class EventBroker:
     def material_document_created(self, year: str, number: str) -> dict:
         """Build and publish the Created event of one material document; returns the event."""
         event = {
-            "specversion": "1.0", "type": EVENT_TYPE, "source": self.source, "id": str(uuid.uuid4()),
-            "time": self._clock().strftime("%Y-%m-%dT%H:%M:%SZ"), "datacontenttype": "application/json",
+            "specversion": "1.0",
+            "type": EVENT_TYPE,
+            "source": self.source,
+            "id": str(uuid.uuid4()),
+            "time": self._clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "datacontenttype": "application/json",
             "data": {"MaterialDocument": number, "MaterialDocumentYear": year},
         }
         self.publish(event)
@@ -214,9 +227,13 @@ class EventBroker:
 
     def stats(self) -> dict:
         with self._cond:
-            return {**self._stats, "pending": len(self._heap) + len(self._held) + self._in_flight,
-                    "in_flight": self._in_flight, "undeliverable": len(self._undeliverable),
-                    "subscriptions": len(self._subscriptions)}
+            return {
+                **self._stats,
+                "pending": len(self._heap) + len(self._held) + self._in_flight,
+                "in_flight": self._in_flight,
+                "undeliverable": len(self._undeliverable),
+                "subscriptions": len(self._subscriptions),
+            }
 
     def undeliverable(self) -> list[dict]:
         with self._cond:
@@ -285,9 +302,15 @@ class EventBroker:
                     self._stats["failed_attempts"] += 1
                     push.last_error = error
                     if push.attempts >= self.policy.max_attempts:
-                        self._undeliverable.append({
-                            "subscription": push.subscription.id, "url": push.subscription.url,
-                            "event": push.event, "attempts": push.attempts, "last_error": error})
+                        self._undeliverable.append(
+                            {
+                                "subscription": push.subscription.id,
+                                "url": push.subscription.url,
+                                "event": push.event,
+                                "attempts": push.attempts,
+                                "last_error": error,
+                            }
+                        )
                     else:
                         push.due = time.monotonic() + self.policy.backoff(push.attempts)
                         heapq.heappush(self._heap, push)
@@ -299,9 +322,14 @@ class EventBroker:
         event, subscription = push.event, push.subscription
         if subscription.mode == "binary":
             body = json.dumps(event["data"], separators=(",", ":")).encode()
-            headers = {"Content-Type": "application/json", "ce-specversion": event["specversion"],
-                       "ce-type": event["type"], "ce-source": event["source"], "ce-id": event["id"],
-                       "ce-time": event["time"]}
+            headers = {
+                "Content-Type": "application/json",
+                "ce-specversion": event["specversion"],
+                "ce-type": event["type"],
+                "ce-source": event["source"],
+                "ce-id": event["id"],
+                "ce-time": event["time"],
+            }
         else:
             body = json.dumps(event, separators=(",", ":")).encode()
             headers = {"Content-Type": "application/cloudevents+json"}
@@ -316,8 +344,9 @@ class EventBroker:
         body, headers = self._request(push)
         auth = self._basic if push.subscription.auth == "basic" else None
         try:
-            response = self.session.post(push.subscription.url, data=body, headers=headers, auth=auth,
-                                         timeout=self.policy.timeout_seconds)
+            response = self.session.post(
+                push.subscription.url, data=body, headers=headers, auth=auth, timeout=self.policy.timeout_seconds
+            )
         except requests.Timeout:
             return "timeout"
         except requests.RequestException as error:

@@ -24,7 +24,8 @@ def bad_request(message: str, code: str = "/IWBEP/CM_MGW_RT/022") -> ODataError:
     return ODataError(400, code, message, details=[(code, message)])
 
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<space>\s+)
   | (?P<typed>(?:datetimeoffset|datetime|time|guid)'[^']*')
   | (?P<string>'(?:[^']|'')*')
@@ -32,9 +33,12 @@ _TOKEN = re.compile(r"""
   | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<punct>[(),/])
   | (?P<op>=)
-""", re.X)
+""",
+    re.X,
+)
 _COMPARISONS = {
-    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b,
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
     "gt": lambda a, b: a is not None and b is not None and a > b,
     "ge": lambda a, b: a is not None and b is not None and a >= b,
     "lt": lambda a, b: a is not None and b is not None and a < b,
@@ -194,6 +198,7 @@ class _FilterParser:
 
 def _coerce(left, right, entity: EntityType):
     """Convert a literal compared with a property to the property's type (400 when impossible)."""
+
     def convert(node, edm_type):
         if node[0] != "lit" or node[1] is None:
             return node
@@ -213,8 +218,11 @@ def _coerce(left, right, entity: EntityType):
                 return node
         except (InvalidOperation, ValueError):
             pass
-        raise bad_request(f"Invalid parametertype used at function 'eq' ({value!r} for a {edm_type} field)",
-                          code="/IWBEP/CM_MGW_RT/004")
+        raise bad_request(
+            f"Invalid parametertype used at function 'eq' ({value!r} for a {edm_type} field)",
+            code="/IWBEP/CM_MGW_RT/004",
+        )
+
     if left[0] == "prop":
         right = convert(right, left[2])
     if right[0] == "prop":

@@ -63,45 +63,72 @@ def _e(sign: str, plant: str, sloc: str, stock_type: str) -> Effect:
 
 # code: (text, effects, effects when received against a stock transport order)
 _PRIMARY: dict[str, tuple[str, tuple[Effect, ...], tuple[Effect, ...] | None]] = {
-    "101": ("Goods receipt", (_e("+", "P", "S", "T"),),
-            (_e("-", "P", "S", IN_TRANSIT), _e("+", "P", "S", "T"))),
+    "101": ("Goods receipt", (_e("+", "P", "S", "T"),), (_e("-", "P", "S", IN_TRANSIT), _e("+", "P", "S", "T"))),
     "122": ("Return delivery to vendor", (_e("-", "P", "S", "T"),), None),
     "201": ("Goods issue to cost center", (_e("-", "P", "S", UNRESTRICTED),), None),
     "251": ("Goods issue for sales (POS)", (_e("-", "P", "S", UNRESTRICTED),), None),
     "261": ("Goods issue for order", (_e("-", "P", "S", UNRESTRICTED),), None),
-    "301": ("Transfer plant to plant, one step",
-            (_e("-", "P", "S", UNRESTRICTED), _e("+", "P2", "S2", UNRESTRICTED)), None),
-    "303": ("Transfer plant to plant, removal (two steps)",
-            (_e("-", "P", "S", UNRESTRICTED), _e("+", "P2", "S2", IN_TRANSIT)), None),
-    "305": ("Transfer plant to plant, placement (two steps)",
-            (_e("-", "P", "S", IN_TRANSIT), _e("+", "P", "S", UNRESTRICTED)), None),
-    "311": ("Transfer storage location to storage location",
-            (_e("-", "P", "S", UNRESTRICTED), _e("+", "P", "S2", UNRESTRICTED)), None),
-    "321": ("Quality inspection to unrestricted",
-            (_e("-", "P", "S", QUALITY_INSPECTION), _e("+", "P", "S", UNRESTRICTED)), None),
+    "301": (
+        "Transfer plant to plant, one step",
+        (_e("-", "P", "S", UNRESTRICTED), _e("+", "P2", "S2", UNRESTRICTED)),
+        None,
+    ),
+    "303": (
+        "Transfer plant to plant, removal (two steps)",
+        (_e("-", "P", "S", UNRESTRICTED), _e("+", "P2", "S2", IN_TRANSIT)),
+        None,
+    ),
+    "305": (
+        "Transfer plant to plant, placement (two steps)",
+        (_e("-", "P", "S", IN_TRANSIT), _e("+", "P", "S", UNRESTRICTED)),
+        None,
+    ),
+    "311": (
+        "Transfer storage location to storage location",
+        (_e("-", "P", "S", UNRESTRICTED), _e("+", "P", "S2", UNRESTRICTED)),
+        None,
+    ),
+    "321": (
+        "Quality inspection to unrestricted",
+        (_e("-", "P", "S", QUALITY_INSPECTION), _e("+", "P", "S", UNRESTRICTED)),
+        None,
+    ),
     "343": ("Blocked to unrestricted", (_e("-", "P", "S", BLOCKED), _e("+", "P", "S", UNRESTRICTED)), None),
     "344": ("Unrestricted to blocked", (_e("-", "P", "S", UNRESTRICTED), _e("+", "P", "S", BLOCKED)), None),
-    "349": ("Blocked to quality inspection",
-            (_e("-", "P", "S", BLOCKED), _e("+", "P", "S", QUALITY_INSPECTION)), None),
-    "350": ("Quality inspection to blocked",
-            (_e("-", "P", "S", QUALITY_INSPECTION), _e("+", "P", "S", BLOCKED)), None),
+    "349": ("Blocked to quality inspection", (_e("-", "P", "S", BLOCKED), _e("+", "P", "S", QUALITY_INSPECTION)), None),
+    "350": ("Quality inspection to blocked", (_e("-", "P", "S", QUALITY_INSPECTION), _e("+", "P", "S", BLOCKED)), None),
     "551": ("Scrapping", (_e("-", "P", "S", "T"),), None),
     "601": ("Goods issue for delivery", (_e("-", "P", "S", UNRESTRICTED),), None),
-    "641": ("Transfer to stock in transit (stock transport order)",
-            (_e("-", "P", "S", UNRESTRICTED), _e("+", "P2", "S2", IN_TRANSIT)), None),
+    "641": (
+        "Transfer to stock in transit (stock transport order)",
+        (_e("-", "P", "S", UNRESTRICTED), _e("+", "P2", "S2", IN_TRANSIT)),
+        None,
+    ),
     "651": ("Customer return to quality inspection", (_e("+", "P", "S", QUALITY_INSPECTION),), None),
     "653": ("Customer return to unrestricted", (_e("+", "P", "S", UNRESTRICTED),), None),
-    "655": ("Customer return to quality inspection (returns order)",
-            (_e("+", "P", "S", QUALITY_INSPECTION),), None),
+    "655": ("Customer return to quality inspection (returns order)", (_e("+", "P", "S", QUALITY_INSPECTION),), None),
     "701": ("Inventory difference, surplus", (_e("+", "P", "S", UNRESTRICTED),), None),
     "702": ("Inventory difference, shortage", (_e("-", "P", "S", UNRESTRICTED),), None),
 }
 
 # reversal type: the type it reverses
 _REVERSALS = {
-    "102": "101", "123": "122", "202": "201", "252": "251", "262": "261", "302": "301", "304": "303",
-    "306": "305", "312": "311", "322": "321", "552": "551", "602": "601", "642": "641", "652": "651",
-    "654": "653", "656": "655",
+    "102": "101",
+    "123": "122",
+    "202": "201",
+    "252": "251",
+    "262": "261",
+    "302": "301",
+    "304": "303",
+    "306": "305",
+    "312": "311",
+    "322": "321",
+    "552": "551",
+    "602": "601",
+    "642": "641",
+    "652": "651",
+    "654": "653",
+    "656": "655",
 }
 
 
@@ -111,8 +138,12 @@ def _build() -> dict[str, MovementType]:
         base = table[original]
         sto = base.transport_order_effects
         table[code] = MovementType(
-            code, f"Reversal of {original}: {base.text}", tuple(e.reversed() for e in base.effects),
-            tuple(e.reversed() for e in sto) if sto else None, reverses=original)
+            code,
+            f"Reversal of {original}: {base.text}",
+            tuple(e.reversed() for e in base.effects),
+            tuple(e.reversed() for e in sto) if sto else None,
+            reverses=original,
+        )
     return dict(sorted(table.items()))
 
 
@@ -136,8 +167,15 @@ def reversal_type(code: str) -> str | None:
     return candidate.code if set(candidate.effects) == opposite else None
 
 
-def stock_changes(movement_type: str, *, plant: str, storage_location: str, partner_plant: str = "",
-                  partner_storage_location: str = "", stock_type: str = "") -> list[tuple[str, str, str, int]]:
+def stock_changes(
+    movement_type: str,
+    *,
+    plant: str,
+    storage_location: str,
+    partner_plant: str = "",
+    partner_storage_location: str = "",
+    stock_type: str = "",
+) -> list[tuple[str, str, str, int]]:
     """(plant, storage location, stock type, sign) of each effect of one document item.
 
     The item is a transport-order receipt when it is a 101/102 with IssuingOrReceivingPlant set.
@@ -146,5 +184,12 @@ def stock_changes(movement_type: str, *, plant: str, storage_location: str, part
     plants = {"P": plant, "P2": partner_plant}
     locations = {"S": storage_location, "S2": partner_storage_location}
     item_type = stock_type or UNRESTRICTED
-    return [(plants[e.plant], locations[e.storage_location], item_type if e.stock_type == ITEM_STOCK_TYPE
-             else e.stock_type, e.sign) for e in movement.effects_for(transport_order=bool(partner_plant))]
+    return [
+        (
+            plants[e.plant],
+            locations[e.storage_location],
+            item_type if e.stock_type == ITEM_STOCK_TYPE else e.stock_type,
+            e.sign,
+        )
+        for e in movement.effects_for(transport_order=bool(partner_plant))
+    ]

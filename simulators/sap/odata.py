@@ -20,12 +20,14 @@ from simulators.sap.entities import DATETIME, DECIMAL, TIME, EntityType
 from simulators.sap.errors import ODataError
 from simulators.sap.filters import Filter, bad_request, parse_filter, tokenize
 
-KNOWN_OPTIONS = frozenset({"$filter", "$select", "$expand", "$orderby", "$top", "$skip", "$skiptoken",
-                           "$inlinecount", "$format"})
+KNOWN_OPTIONS = frozenset(
+    {"$filter", "$select", "$expand", "$orderby", "$top", "$skip", "$skiptoken", "$inlinecount", "$format"}
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --- values ----------------------------------------------------------------------------------------
+
 
 def json_value(edm_type: str, value, scale: int | None = None):
     if value is None:
@@ -50,8 +52,14 @@ def key_predicate(entity: EntityType, row: Mapping) -> str:
     return "(" + ",".join(f"{k}={literal(row[k])}" for k in entity.keys) + ")"
 
 
-def entity_json(entity: EntityType, row: Mapping, service_url: str, *, select: frozenset[str] | None = None,
-                expanded: Mapping[str, tuple[EntityType, Sequence[Mapping]]] | None = None) -> dict:
+def entity_json(
+    entity: EntityType,
+    row: Mapping,
+    service_url: str,
+    *,
+    select: frozenset[str] | None = None,
+    expanded: Mapping[str, tuple[EntityType, Sequence[Mapping]]] | None = None,
+) -> dict:
     """One entity in SAP's JSON: `__metadata` first, properties, navigation deferred or expanded."""
     uri = f"{service_url}/{entity.set_name}{key_predicate(entity, row)}"
     service_name = service_url.rsplit("/", 1)[-1]
@@ -71,6 +79,7 @@ def entity_json(entity: EntityType, row: Mapping, service_url: str, *, select: f
 
 
 # --- resource paths --------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -151,6 +160,7 @@ def parse_resource(path: str, entity_sets: Mapping[str, EntityType]) -> Resource
 
 
 # --- query options ---------------------------------------------------------------------------------
+
 
 def _non_negative(name: str, raw: str | None) -> int | None:
     if raw is None:
@@ -240,7 +250,7 @@ def select_rows(rows: Sequence[Mapping], options: QueryOptions, entity: EntityTy
     total = len(rows)
     start = options.skiptoken if options.skiptoken is not None else (options.skip or 0)
     if options.top is not None:
-        return Page(rows[start:start + options.top], total, None)
+        return Page(rows[start : start + options.top], total, None)
     end = start + page_size
     return Page(rows[start:end], total, end if end < total else None)
 

@@ -45,10 +45,20 @@ def authenticated_user(system: SapSystem) -> str:
             user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
             user = None
-    if user is None or password is None or not (hmac.compare_digest(user.encode(), system.user.encode())
-                                                and hmac.compare_digest(password.encode(), system.password.encode())):
-        raise ODataError(401, "/IWFND/CM_CONSUMER/401", "Logon failed: user or password is not valid",
-                         headers={"WWW-Authenticate": REALM})
+    if (
+        user is None
+        or password is None
+        or not (
+            hmac.compare_digest(user.encode(), system.user.encode())
+            and hmac.compare_digest(password.encode(), system.password.encode())
+        )
+    ):
+        raise ODataError(
+            401,
+            "/IWFND/CM_CONSUMER/401",
+            "Logon failed: user or password is not valid",
+            headers={"WWW-Authenticate": REALM},
+        )
     return user
 
 
@@ -64,8 +74,9 @@ def guard() -> None:
     if request.method in MODIFYING_METHODS:
         session_id = request.cookies.get(system.csrf.cookie_name)
         if not system.csrf.valid(session_id, g.sap_user, request.headers.get("X-CSRF-Token")):
-            raise ODataError(403, "/IWFND/CM_CSRF/403", "CSRF token validation failed",
-                             headers={"X-CSRF-Token": "Required"})
+            raise ODataError(
+                403, "/IWFND/CM_CSRF/403", "CSRF token validation failed", headers={"X-CSRF-Token": "Required"}
+            )
 
 
 @blueprint.after_request
@@ -117,8 +128,12 @@ def resource(service_name: str, resource_path: str) -> Response:
     function = service.function(resource_path)
     if function is not None:
         if request.method != function.http_method:
-            raise ODataError(405, "/IWBEP/CM_MGW_RT/005", f"Function import {function.name} requires "
-                             f"HTTP {function.http_method}", headers={"Allow": function.http_method})
+            raise ODataError(
+                405,
+                "/IWBEP/CM_MGW_RT/005",
+                f"Function import {function.name} requires HTTP {function.http_method}",
+                headers={"Allow": function.http_method},
+            )
         return _call_function(service, function.name)
     entity_sets = {e.set_name: e for e in service.entity_types}
     target = parse_resource(resource_path, entity_sets)
@@ -129,8 +144,12 @@ def resource(service_name: str, resource_path: str) -> Response:
         return _read(service, entity, target)
     if request.method == "POST" and entity.set_name == "A_MaterialDocumentHeader" and target.key is None:
         return _create_document(service, entity)
-    raise ODataError(405, "/IWBEP/CM_MGW_RT/005", f"Method {request.method} is not allowed on '{resource_path}'",
-                     headers={"Allow": "GET"})
+    raise ODataError(
+        405,
+        "/IWBEP/CM_MGW_RT/005",
+        f"Method {request.method} is not allowed on '{resource_path}'",
+        headers={"Allow": "GET"},
+    )
 
 
 def _read(service: Service, entity: EntityType, target) -> Response:
@@ -138,8 +157,11 @@ def _read(service: Service, entity: EntityType, target) -> Response:
     if target.key is not None:
         row = system.find(entity.set_name, target.key)
         if row is None:
-            raise ODataError(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment "
-                             f"'{entity.name}{key_predicate(entity, target.key)}'")
+            raise ODataError(
+                404,
+                "/IWBEP/CM_MGW_RT/020",
+                f"Resource not found for segment '{entity.name}{key_predicate(entity, target.key)}'",
+            )
         if target.navigation is None:
             if target.count:
                 raise bad_request("$count is only allowed on collections")
@@ -180,16 +202,21 @@ def _document_response(service: Service, document, status: int, headers: dict | 
     header_type = service.entity_set("A_MaterialDocumentHeader")
     item_type = service.entity_set("A_MaterialDocumentItem")
     assert header_type is not None and item_type is not None  # the material document service has both
-    body = entity_json(header_type, document.header, _service_url(service),
-                       expanded={"to_MaterialDocumentItem": (item_type, document.items)})
+    body = entity_json(
+        header_type,
+        document.header,
+        _service_url(service),
+        expanded={"to_MaterialDocumentItem": (item_type, document.items)},
+    )
     return _json({"d": body}, status, headers)
 
 
 def _create_document(service: Service, entity: EntityType) -> Response:
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
-        raise bad_request("The request body must be a JSON object (Content-Type: application/json)",
-                          code="/IWBEP/CM_MGW_RT/007")
+        raise bad_request(
+            "The request body must be a JSON object (Content-Type: application/json)", code="/IWBEP/CM_MGW_RT/007"
+        )
     items = payload.get("to_MaterialDocumentItem") or []
     if isinstance(items, dict):
         items = items.get("results") or []
@@ -226,8 +253,12 @@ def _call_function(service: Service, name: str) -> Response:
     values = {p.name: _function_parameter(p.name, p.edm_type, not p.nullable) for p in function.parameters}
     try:
         document = current_system().cancel_document(
-            values["MaterialDocumentYear"], values["MaterialDocument"], item=values.get("MaterialDocumentItem"),
-            posting_date=values.get("PostingDate"), user=g.sap_user)
+            values["MaterialDocumentYear"],
+            values["MaterialDocument"],
+            item=values.get("MaterialDocumentItem"),
+            posting_date=values.get("PostingDate"),
+            user=g.sap_user,
+        )
     except PostingError as error:
         raise ODataError(error.status, error.code, error.message, details=error.details) from error
     return _document_response(service, document, 200)

@@ -22,8 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--demo", action="store_true", help="seed the demo landscape (plants, 20 materials, stock)")
     parser.add_argument("--page-size", type=int, default=1000, help="server-side page size of collection reads")
     parser.add_argument("--allow-negative-stock", action="store_true")
-    parser.add_argument("--push-workers", type=int, default=4,
-                        help="business-event deliveries in flight at once (the broker's delivery threads)")
+    parser.add_argument(
+        "--push-workers",
+        type=int,
+        default=4,
+        help="business-event deliveries in flight at once (the broker's delivery threads)",
+    )
 
 
 def serve(args: argparse.Namespace, settings: SapSimulatorSettings) -> int:
@@ -32,13 +36,18 @@ def serve(args: argparse.Namespace, settings: SapSimulatorSettings) -> int:
     from simulators.sap.events import DeliveryPolicy
     from simulators.sap.system import SimulatorOptions
 
-    options = SimulatorOptions(page_size=args.page_size, allow_negative_stock=args.allow_negative_stock,
-                               demo=args.demo, delivery=DeliveryPolicy(workers=args.push_workers))
+    options = SimulatorOptions(
+        page_size=args.page_size,
+        allow_negative_stock=args.allow_negative_stock,
+        demo=args.demo,
+        delivery=DeliveryPolicy(workers=args.push_workers),
+    )
     create_app(settings, options=options).extensions["sap_system"].close()  # fail fast on bad settings
 
     log.info("SAP simulator on http://%s:%d/sap/opu/odata/sap/ (admin: /sap-sim/admin/)", args.host, args.port)
-    GunicornServer(lambda: create_app(settings, options=options), gthread_config(args.host, args.port,
-                                                                              threads=args.threads)).run()
+    GunicornServer(
+        lambda: create_app(settings, options=options), gthread_config(args.host, args.port, threads=args.threads)
+    ).run()
     return 0
 
 

@@ -32,8 +32,14 @@ GOODS_MOVEMENT_CODES = frozenset({"01", "02", "03", "04", "05", "06", "07"})
 STOCK_TYPES = (UNRESTRICTED, QUALITY_INSPECTION, IN_TRANSIT, BLOCKED)
 RECEIVING_STOCK_TYPES = frozenset({UNRESTRICTED, QUALITY_INSPECTION, BLOCKED})
 # Constant parts of the 11-part A_MatlStkInAcctMod key: no special stocks are simulated.
-STOCK_KEY_DEFAULTS = {"Supplier": "", "Customer": "", "WBSElementInternalID": "00000000", "SDDocument": "",
-                      "SDDocumentItem": "000000", "InventorySpecialStockType": ""}
+STOCK_KEY_DEFAULTS = {
+    "Supplier": "",
+    "Customer": "",
+    "WBSElementInternalID": "00000000",
+    "SDDocument": "",
+    "SDDocumentItem": "000000",
+    "InventorySpecialStockType": "",
+}
 _DATE_JSON = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _ZERO = Decimal("0.000")
 
@@ -41,8 +47,9 @@ _ZERO = Decimal("0.000")
 class PostingError(Exception):
     """A document SAP would reject: `details` are (code, message) pairs, one per problem found."""
 
-    def __init__(self, message: str, *, code: str = "M7/000", status: int = 400,
-                 details: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self, message: str, *, code: str = "M7/000", status: int = 400, details: Iterable[tuple[str, str]] = ()
+    ) -> None:
         super().__init__(message)
         self.message, self.code, self.status = message, code, status
         self.details = list(details) or [(code, message)]
@@ -74,6 +81,7 @@ class Document:
 @dataclass(frozen=True)
 class _Line:
     """One validated document item: its movement type and its OData fields."""
+
     movement: MovementType
     fields: dict
 
@@ -106,7 +114,9 @@ def _text(value) -> str:
 
 
 class StockTable:
-    def __init__(self, *, allow_negative_stock: bool = False, first_document_number: int = FIRST_DOCUMENT_NUMBER) -> None:
+    def __init__(
+        self, *, allow_negative_stock: bool = False, first_document_number: int = FIRST_DOCUMENT_NUMBER
+    ) -> None:
         self._lock = threading.RLock()
         self.allow_negative_stock = allow_negative_stock
         self.first_document_number = first_document_number
@@ -118,18 +128,24 @@ class StockTable:
 
     # --- master data and direct stock (seeding, admin) -------------------------------------------
 
-    def add_material(self, material: str, base_unit: str = "PC",
-                     conversions: Mapping[str, object] | Iterable[tuple[str, object]] = ()) -> None:
+    def add_material(
+        self,
+        material: str,
+        base_unit: str = "PC",
+        conversions: Mapping[str, object] | Iterable[tuple[str, object]] = (),
+    ) -> None:
         with self._lock:
-            self._materials[material] = Material(material, base_unit,
-                                                 {unit: Decimal(str(f)) for unit, f in dict(conversions).items()})
+            self._materials[material] = Material(
+                material, base_unit, {unit: Decimal(str(f)) for unit, f in dict(conversions).items()}
+            )
 
     def add_storage_location(self, plant: str, storage_location: str) -> None:
         with self._lock:
             self._locations.add((plant, storage_location))
 
-    def set_quantity(self, material: str, plant: str, storage_location: str, stock_type: str, quantity,
-                     batch: str = "") -> None:
+    def set_quantity(
+        self, material: str, plant: str, storage_location: str, stock_type: str, quantity, batch: str = ""
+    ) -> None:
         """Set one stock row absolutely, registering the material (base unit PC) and location if new."""
         if stock_type not in STOCK_TYPES:
             raise ValueError(f"unknown stock type {stock_type!r}; expected one of {', '.join(STOCK_TYPES)}")
@@ -139,8 +155,9 @@ class StockTable:
             self._locations.add((plant, storage_location))
             self._quantities[(material, plant, storage_location, batch, stock_type)] = quantity3(Decimal(str(quantity)))
 
-    def quantity(self, material: str, plant: str, storage_location: str, stock_type: str = UNRESTRICTED,
-                 batch: str = "") -> Decimal:
+    def quantity(
+        self, material: str, plant: str, storage_location: str, stock_type: str = UNRESTRICTED, batch: str = ""
+    ) -> Decimal:
         with self._lock:
             return self._quantities.get((material, plant, storage_location, batch, stock_type), _ZERO)
 
@@ -172,10 +189,19 @@ class StockTable:
         with self._lock:
             rows = []
             for (material, plant, sloc, batch, stock_type), quantity in sorted(self._quantities.items()):
-                rows.append({"Material": material, "Plant": plant, "StorageLocation": sloc, "Batch": batch,
-                             **STOCK_KEY_DEFAULTS, "InventoryStockType": stock_type, "WBSElementExternalID": "",
-                             "MaterialBaseUnit": self._materials[material].base_unit,
-                             "MatlWrhsStkQtyInMatlBaseUnit": quantity})
+                rows.append(
+                    {
+                        "Material": material,
+                        "Plant": plant,
+                        "StorageLocation": sloc,
+                        "Batch": batch,
+                        **STOCK_KEY_DEFAULTS,
+                        "InventoryStockType": stock_type,
+                        "WBSElementExternalID": "",
+                        "MaterialBaseUnit": self._materials[material].base_unit,
+                        "MatlWrhsStkQtyInMatlBaseUnit": quantity,
+                    }
+                )
             return rows
 
     def document(self, year: str, number: str) -> Document | None:
@@ -204,8 +230,9 @@ class StockTable:
                 raise PostingError(errors[0][1], code=errors[0][0], details=errors)
             return self._book(fields, lines, user=user, now=now)
 
-    def cancel(self, year: str, number: str, *, item: str | None = None, posting_date=None, user: str,
-               now: datetime) -> Document:
+    def cancel(
+        self, year: str, number: str, *, item: str | None = None, posting_date=None, user: str, now: datetime
+    ) -> Document:
         """Reverse a document (or one item): post movement type + 1 and mark the originals cancelled."""
         with self._lock:
             original = self._documents.get((year, number))
@@ -213,8 +240,7 @@ class StockTable:
                 raise PostingError(f"Material document {number} {year} does not exist", code="M7/060")
             targets = [i for i in original.items if item is None or i["MaterialDocumentItem"] == item.zfill(4)]
             if not targets:
-                raise PostingError(f"Item {item} does not exist in material document {number} {year}",
-                                   code="M7/061")
+                raise PostingError(f"Item {item} does not exist in material document {number} {year}", code="M7/061")
             open_items = [i for i in targets if not i["GoodsMovementIsCancelled"]]
             if not open_items:
                 raise PostingError(f"Material document {number} {year} has already been cancelled", code="M7/152")
@@ -224,17 +250,28 @@ class StockTable:
                 if reverse is None or original_item["ReversedMaterialDocument"]:
                     raise PostingError(
                         f"Item {original_item['MaterialDocumentItem']} (movement type "
-                        f"{original_item['GoodsMovementType']}) cannot be cancelled", code="M7/153")
-                fields = {name: value for name, value in original_item.items()
-                          if name not in ("MaterialDocumentYear", "MaterialDocument", "MaterialDocumentItem")}
-                fields.update(GoodsMovementType=reverse, GoodsMovementIsCancelled=False,
-                              ReversedMaterialDocumentYear=year, ReversedMaterialDocument=number,
-                              ReversedMaterialDocumentItem=original_item["MaterialDocumentItem"])
+                        f"{original_item['GoodsMovementType']}) cannot be cancelled",
+                        code="M7/153",
+                    )
+                fields = {
+                    name: value
+                    for name, value in original_item.items()
+                    if name not in ("MaterialDocumentYear", "MaterialDocument", "MaterialDocumentItem")
+                }
+                fields.update(
+                    GoodsMovementType=reverse,
+                    GoodsMovementIsCancelled=False,
+                    ReversedMaterialDocumentYear=year,
+                    ReversedMaterialDocument=number,
+                    ReversedMaterialDocumentItem=original_item["MaterialDocumentItem"],
+                )
                 lines.append(_Line(MOVEMENT_TYPES[reverse], fields))
-            header = {"GoodsMovementCode": original.header["GoodsMovementCode"],
-                      "PostingDate": posting_date if posting_date is not None else now,
-                      "MaterialDocumentHeaderText": original.header["MaterialDocumentHeaderText"],
-                      "ReferenceDocument": original.header["ReferenceDocument"]}
+            header = {
+                "GoodsMovementCode": original.header["GoodsMovementCode"],
+                "PostingDate": posting_date if posting_date is not None else now,
+                "MaterialDocumentHeaderText": original.header["MaterialDocumentHeaderText"],
+                "ReferenceDocument": original.header["ReferenceDocument"],
+            }
             document = self._book(self._header_fields(header, now), lines, user=user, now=now)
             for original_item in open_items:
                 original_item["GoodsMovementIsCancelled"] = True
@@ -248,15 +285,20 @@ class StockTable:
             raise PostingError(f"Goods movement code {code!r} is not supported (expected 01-07)", code="M7/162")
         try:
             posting = _midnight(parse_date(header["PostingDate"])) if header.get("PostingDate") else _midnight(now)
-            document_date = (_midnight(parse_date(header["DocumentDate"])) if header.get("DocumentDate")
-                             else posting)
+            document_date = _midnight(parse_date(header["DocumentDate"])) if header.get("DocumentDate") else posting
         except (ValueError, TypeError, OverflowError):
-            raise PostingError("PostingDate/DocumentDate is not a valid Edm.DateTime", code="/IWBEP/CM_MGW_RT/020") from None
+            raise PostingError(
+                "PostingDate/DocumentDate is not a valid Edm.DateTime", code="/IWBEP/CM_MGW_RT/020"
+            ) from None
         fields: dict[str, object] = {p.name: "" for p in DOCUMENT_HEADER.properties}
-        fields.update(PostingDate=posting, DocumentDate=document_date, GoodsMovementCode=code,
-                      MaterialDocumentYear=str(posting.year),
-                      MaterialDocumentHeaderText=_text(header.get("MaterialDocumentHeaderText"))[:25],
-                      ReferenceDocument=_text(header.get("ReferenceDocument"))[:16])
+        fields.update(
+            PostingDate=posting,
+            DocumentDate=document_date,
+            GoodsMovementCode=code,
+            MaterialDocumentYear=str(posting.year),
+            MaterialDocumentHeaderText=_text(header.get("MaterialDocumentHeaderText"))[:25],
+            ReferenceDocument=_text(header.get("ReferenceDocument"))[:16],
+        )
         return fields
 
     def _line(self, item: Mapping) -> _Line:
@@ -299,12 +341,23 @@ class StockTable:
         assert material is not None and entry_quantity is not None and base_quantity is not None
         fields: dict[str, object] = {p.name: "" for p in DOCUMENT_ITEM.properties}
         fields.update({name: _text(item.get(name)) for name in fields if item.get(name) is not None})
-        fields.update(GoodsMovementType=movement_code, Material=material_id, Plant=plant, StorageLocation=sloc,
-                      IssuingOrReceivingPlant=partner_plant, IssuingOrReceivingStorageLoc=partner_sloc,
-                      InventoryStockType=stock_type, QuantityInEntryUnit=quantity3(entry_quantity),
-                      EntryUnit=entry_unit, QuantityInBaseUnit=quantity3(base_quantity),
-                      MaterialBaseUnit=material.base_unit, GoodsMovementIsCancelled=False,
-                      ReversedMaterialDocumentYear="", ReversedMaterialDocument="", ReversedMaterialDocumentItem="")
+        fields.update(
+            GoodsMovementType=movement_code,
+            Material=material_id,
+            Plant=plant,
+            StorageLocation=sloc,
+            IssuingOrReceivingPlant=partner_plant,
+            IssuingOrReceivingStorageLoc=partner_sloc,
+            InventoryStockType=stock_type,
+            QuantityInEntryUnit=quantity3(entry_quantity),
+            EntryUnit=entry_unit,
+            QuantityInBaseUnit=quantity3(base_quantity),
+            MaterialBaseUnit=material.base_unit,
+            GoodsMovementIsCancelled=False,
+            ReversedMaterialDocumentYear="",
+            ReversedMaterialDocument="",
+            ReversedMaterialDocumentItem="",
+        )
         return _Line(movement, fields)
 
     @staticmethod
@@ -325,12 +378,18 @@ class StockTable:
     @staticmethod
     def _deltas(line: _Line) -> list[tuple[StockKey, Decimal]]:
         f = line.fields
-        changes = stock_changes(line.movement.code, plant=f["Plant"], storage_location=f["StorageLocation"],
-                                partner_plant=f["IssuingOrReceivingPlant"],
-                                partner_storage_location=f["IssuingOrReceivingStorageLoc"],
-                                stock_type=f["InventoryStockType"])
-        return [((f["Material"], plant, sloc, f["Batch"], stock_type), sign * f["QuantityInBaseUnit"])
-                for plant, sloc, stock_type, sign in changes]
+        changes = stock_changes(
+            line.movement.code,
+            plant=f["Plant"],
+            storage_location=f["StorageLocation"],
+            partner_plant=f["IssuingOrReceivingPlant"],
+            partner_storage_location=f["IssuingOrReceivingStorageLoc"],
+            stock_type=f["InventoryStockType"],
+        )
+        return [
+            ((f["Material"], plant, sloc, f["Batch"], stock_type), sign * f["QuantityInBaseUnit"])
+            for plant, sloc, stock_type, sign in changes
+        ]
 
     def _book(self, header: dict, lines: list[_Line], *, user: str, now: datetime) -> Document:
         net: dict[StockKey, Decimal] = {}
@@ -339,8 +398,11 @@ class StockTable:
                 net[key] = net.get(key, _ZERO) + delta
             if not line.fields["InventoryStockType"]:
                 # Show the stock type the item posted into at its own plant/location.
-                own = [k for k, _ in self._deltas(line) if (k[1], k[2]) == (line.fields["Plant"],
-                                                                          line.fields["StorageLocation"])]
+                own = [
+                    k
+                    for k, _ in self._deltas(line)
+                    if (k[1], k[2]) == (line.fields["Plant"], line.fields["StorageLocation"])
+                ]
                 line.fields["InventoryStockType"] = own[-1][4]
         deficits = []
         for key, delta in net.items():
@@ -348,20 +410,35 @@ class StockTable:
             if delta < 0 and result < 0 and not (self.allow_negative_stock and key[4] == UNRESTRICTED):
                 material, plant, sloc, _, stock_type = key
                 unit = self._materials[material].base_unit
-                deficits.append(("M7/021", f"Deficit of {STOCK_TYPE_NAMES[stock_type]} {-result.normalize():f} "
-                                           f"{unit} : {material} {plant} {sloc}"))
+                deficits.append(
+                    (
+                        "M7/021",
+                        f"Deficit of {STOCK_TYPE_NAMES[stock_type]} {-result.normalize():f} "
+                        f"{unit} : {material} {plant} {sloc}",
+                    )
+                )
         if deficits:
             raise PostingError(deficits[0][1], code="M7/021", details=deficits)
         year = header["MaterialDocumentYear"]
         number = str(self._next_number.get(year, self.first_document_number))
         self._next_number[year] = int(number) + 1
         local = now.astimezone(UTC)
-        header.update(MaterialDocument=number, CreationDate=_midnight(local), CreatedByUser=user[:12],
-                      CreationTime=time(local.hour, local.minute, local.second))
+        header.update(
+            MaterialDocument=number,
+            CreationDate=_midnight(local),
+            CreatedByUser=user[:12],
+            CreationTime=time(local.hour, local.minute, local.second),
+        )
         items = []
         for position, line in enumerate(lines, start=1):
-            items.append({**line.fields, "MaterialDocumentYear": year, "MaterialDocument": number,
-                          "MaterialDocumentItem": f"{position:04d}"})
+            items.append(
+                {
+                    **line.fields,
+                    "MaterialDocumentYear": year,
+                    "MaterialDocument": number,
+                    "MaterialDocumentItem": f"{position:04d}",
+                }
+            )
         for key, delta in net.items():
             self._quantities[key] = self._quantities.get(key, _ZERO) + delta
         document = Document(header, items)

@@ -27,6 +27,7 @@ def utc_now() -> datetime:
 @dataclass(frozen=True)
 class SimulatorOptions:
     """Tunables of the simulator itself (the shared `SapSimulatorSettings` hold credentials and subscribers)."""
+
     page_size: int = 1000  # server-side page of a collection read without $top
     allow_negative_stock: bool = False  # SAP's per-plant switch, here global (unrestricted-use stock only)
     faults: FaultSettings = field(default_factory=FaultSettings)
@@ -46,24 +47,38 @@ class SimulatorOptions:
 
 
 class SapSystem:
-    def __init__(self, settings: SapSimulatorSettings, options: SimulatorOptions | None = None, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        settings: SapSimulatorSettings,
+        options: SimulatorOptions | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         if not settings.sap_user or not settings.sap_password:
-            raise ValueError("the SAP simulator needs a communication user: set SAP_USER and SAP_PASSWORD "
-                             "(there is no built-in default password)")
+            raise ValueError(
+                "the SAP simulator needs a communication user: set SAP_USER and SAP_PASSWORD "
+                "(there is no built-in default password)"
+            )
         self.settings = settings
         self.options = options or SimulatorOptions()
         self.clock = clock or utc_now
         self.user, self.password = settings.sap_user, settings.sap_password
         self.page_size = self.options.page_size
-        self.stock = StockTable(allow_negative_stock=self.options.allow_negative_stock,
-                                first_document_number=self.options.first_document_number)
+        self.stock = StockTable(
+            allow_negative_stock=self.options.allow_negative_stock,
+            first_document_number=self.options.first_document_number,
+        )
         self.faults = FaultInjector(self.options.faults)
         self.csrf = CsrfSessions(self.options.system_id, self.options.client)
         self.events = EventBroker(
             source=f"/default/sap.s4.beh/{self.options.system_id}CLNT{self.options.client}",
-            secret=settings.sap_webhook_secret, user=settings.sap_user, password=settings.sap_password,
-            faults=self.faults, policy=self.options.delivery, clock=self.clock)
+            secret=settings.sap_webhook_secret,
+            user=settings.sap_user,
+            password=settings.sap_password,
+            faults=self.faults,
+            policy=self.options.delivery,
+            clock=self.clock,
+        )
         for url in (u.strip() for u in settings.sap_sim_subscribers.split(",")):
             if url:
                 self.events.subscribe(url, mode="structured", auth=settings.sap_webhook_auth)
@@ -77,10 +92,12 @@ class SapSystem:
         self.events.material_document_created(*document.key)
         return document
 
-    def cancel_document(self, year: str, number: str, *, item: str | None = None, posting_date=None,
-                        user: str | None = None) -> Document:
-        document = self.stock.cancel(year, number, item=item, posting_date=posting_date, user=user or self.user,
-                                     now=self.clock())
+    def cancel_document(
+        self, year: str, number: str, *, item: str | None = None, posting_date=None, user: str | None = None
+    ) -> Document:
+        document = self.stock.cancel(
+            year, number, item=item, posting_date=posting_date, user=user or self.user, now=self.clock()
+        )
         self.events.material_document_created(*document.key)
         return document
 
@@ -125,18 +142,33 @@ class SapSystem:
 
     def stock_snapshot(self) -> dict:
         """The whole stock table as plain JSON (quantities as numbers) for tests and demos."""
+
         def number(value):
             return int(value) if value == value.to_integral_value() else float(value)
+
         return {
             "allow_negative_stock": self.stock.allow_negative_stock,
-            "materials": [{"material": m.material, "base_unit": m.base_unit,
-                           "conversions": {u: number(f) for u, f in m.conversions.items()}}
-                          for m in self.stock.materials()],
+            "materials": [
+                {
+                    "material": m.material,
+                    "base_unit": m.base_unit,
+                    "conversions": {u: number(f) for u, f in m.conversions.items()},
+                }
+                for m in self.stock.materials()
+            ],
             "storage_locations": [f"{plant}/{sloc}" for plant, sloc in self.stock.storage_locations()],
-            "stock": [{"material": r["Material"], "plant": r["Plant"], "storage_location": r["StorageLocation"],
-                       "batch": r["Batch"], "stock_type": r["InventoryStockType"],
-                       "quantity": number(r["MatlWrhsStkQtyInMatlBaseUnit"]), "unit": r["MaterialBaseUnit"]}
-                      for r in self.stock.stock_rows()],
+            "stock": [
+                {
+                    "material": r["Material"],
+                    "plant": r["Plant"],
+                    "storage_location": r["StorageLocation"],
+                    "batch": r["Batch"],
+                    "stock_type": r["InventoryStockType"],
+                    "quantity": number(r["MatlWrhsStkQtyInMatlBaseUnit"]),
+                    "unit": r["MaterialBaseUnit"],
+                }
+                for r in self.stock.stock_rows()
+            ],
         }
 
     def seed_demo(self) -> None:
@@ -159,4 +191,3 @@ class SapSystem:
 
     def close(self) -> None:
         self.events.close()
-

@@ -10,6 +10,7 @@ An action runs in two steps, each kept under the action's id:
    the process API replay its stored answer. The answer is written SET NX: when concurrent
    repeats both execute, the first answer stored stays the answer of every later repeat.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,8 +29,9 @@ class ActionStore:
     def __init__(self, redis, ttl_seconds: int) -> None:
         self.redis, self.ttl_seconds = redis, ttl_seconds
 
-    def run(self, kind: str, action_id: str, request: dict, *, plan: Callable[[], dict],
-            execute: Callable[[dict], dict]) -> dict:
+    def run(
+        self, kind: str, action_id: str, request: dict, *, plan: Callable[[], dict], execute: Callable[[dict], dict]
+    ) -> dict:
         """The stored answer of `action_id`, else `execute(plan())` stored as its answer."""
         fingerprint = _fingerprint(kind, request)
         # One hash tag per action: its plan and answer live in one cluster slot.
@@ -46,8 +48,9 @@ class ActionStore:
                 planned = self.redis.get(plan_key) or candidate
         chosen = _checked(json.loads(planned), fingerprint, action_id)["plan"]
         answer = execute(chosen)
-        if self.redis.set(answer_key, json.dumps({"fingerprint": fingerprint, "answer": answer}), nx=True,
-                          ex=self.ttl_seconds):
+        if self.redis.set(
+            answer_key, json.dumps({"fingerprint": fingerprint, "answer": answer}), nx=True, ex=self.ttl_seconds
+        ):
             return answer
         stored = self.redis.get(answer_key)  # a concurrent repeat answered first: its answer is the one
         return json.loads(stored)["answer"] if stored is not None else answer
@@ -55,7 +58,11 @@ class ActionStore:
 
 def _checked(record: dict, fingerprint: str, action_id: str) -> dict:
     if record["fingerprint"] != fingerprint:
-        raise Problem(422, f"actionRequestId {action_id} was already used for a different request; "
-                           "use a new actionRequestId for a new action", type_slug="action-request-id-reused",
-                      actionRequestId=action_id)
+        raise Problem(
+            422,
+            f"actionRequestId {action_id} was already used for a different request; "
+            "use a new actionRequestId for a new action",
+            type_slug="action-request-id-reused",
+            actionRequestId=action_id,
+        )
     return record

@@ -6,6 +6,7 @@ policy says), so the token is kept until a REST call answers 401 INVALID_SESSION
 caller asks for a refresh naming the token that failed, and concurrent callers that saw the same
 failure share one new token instead of each fetching their own.
 """
+
 from __future__ import annotations
 
 import threading
@@ -46,8 +47,7 @@ class ClientCredentials:
     client_secret: str
 
     def form(self, login_url: str) -> dict:
-        return {"grant_type": "client_credentials", "client_id": self.client_id,
-                "client_secret": self.client_secret}
+        return {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,12 @@ class JwtBearer:
     clock: Callable[[], float] = time.time
 
     def assertion(self, login_url: str) -> str:
-        claims = {"iss": self.client_id, "sub": self.subject, "aud": login_url,
-                  "exp": int(self.clock()) + ASSERTION_LIFETIME_SECONDS}
+        claims = {
+            "iss": self.client_id,
+            "sub": self.subject,
+            "aud": login_url,
+            "exp": int(self.clock()) + ASSERTION_LIFETIME_SECONDS,
+        }
         return jwt.encode(claims, self.private_key, algorithm="RS256")
 
     def form(self, login_url: str) -> dict:
@@ -85,10 +89,14 @@ def flow_from_settings(settings) -> ClientCredentials | JwtBearer | Unconfigured
         return Unconfigured("SALESFORCE_CLIENT_ID is not set")
     if settings.salesforce_auth_flow == "jwt_bearer":
         if not (settings.salesforce_jwt_private_key and settings.salesforce_jwt_subject):
-            return Unconfigured("SALESFORCE_AUTH_FLOW=jwt_bearer needs SALESFORCE_JWT_PRIVATE_KEY and "
-                                "SALESFORCE_JWT_SUBJECT")
-        return JwtBearer(settings.salesforce_client_id, text_or_file(settings.salesforce_jwt_private_key),
-                         settings.salesforce_jwt_subject)
+            return Unconfigured(
+                "SALESFORCE_AUTH_FLOW=jwt_bearer needs SALESFORCE_JWT_PRIVATE_KEY and SALESFORCE_JWT_SUBJECT"
+            )
+        return JwtBearer(
+            settings.salesforce_client_id,
+            text_or_file(settings.salesforce_jwt_private_key),
+            settings.salesforce_jwt_subject,
+        )
     return ClientCredentials(settings.salesforce_client_id, settings.salesforce_client_secret or "")
 
 

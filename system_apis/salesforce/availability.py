@@ -4,6 +4,7 @@ becomes GET /inventory/v1/availability calls, the answer OCI's locations / locat
 The process API knows how much is in transit towards a location, not when it lands, so
 in_transit becomes one future with `expectedDate: null`.
 """
+
 from __future__ import annotations
 
 from process_apis.inventory.contract import InventoryClient
@@ -11,10 +12,16 @@ from process_apis.inventory.contract import InventoryClient
 
 def inventory_record(entry: dict, effective: str) -> dict:
     futures = [{"expectedDate": None, "quantity": entry["in_transit"]}] if entry.get("in_transit") else []
-    return {"stockKeepingUnit": entry["sku"], "availableToFulfill": entry["available_to_sell"],
-            "availableToOrder": entry["available_to_order"], "onHand": entry["on_hand"],
-            "reserved": entry["reserved"], "safetyStockCount": entry["safety_stock"], "futures": futures,
-            "effectiveDate": effective}
+    return {
+        "stockKeepingUnit": entry["sku"],
+        "availableToFulfill": entry["available_to_sell"],
+        "availableToOrder": entry["available_to_order"],
+        "onHand": entry["on_hand"],
+        "reserved": entry["reserved"],
+        "safetyStockCount": entry["safety_stock"],
+        "futures": futures,
+        "effectiveDate": effective,
+    }
 
 
 def read_availability(inventory: InventoryClient, request: dict, default_channel: str) -> dict:
@@ -25,11 +32,16 @@ def read_availability(inventory: InventoryClient, request: dict, default_channel
         by_location: dict[str, list] = {location: [] for location in request["locationIdentifiers"]}
         for position in read["positions"]:
             by_location.setdefault(position["location"], []).append(inventory_record(position, read["as_of"]))
-        answer["locations"] = [{"locationIdentifier": location, "inventoryRecords": records}
-                               for location, records in by_location.items()]
+        answer["locations"] = [
+            {"locationIdentifier": location, "inventoryRecords": records} for location, records in by_location.items()
+        ]
     # The process API reads one group per call; OCI allows up to 100 in a request.
     for group in request["locationGroupIdentifiers"] or ():
         read = inventory.availability(skus=skus, location_group=group, channel=channel)
-        answer["locationGroups"].append({"locationGroupIdentifier": group, "inventoryRecords": [
-            inventory_record(entry, read["as_of"]) for entry in read["groups"]]})
+        answer["locationGroups"].append(
+            {
+                "locationGroupIdentifier": group,
+                "inventoryRecords": [inventory_record(entry, read["as_of"]) for entry in read["groups"]],
+            }
+        )
     return answer

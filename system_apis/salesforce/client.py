@@ -14,6 +14,7 @@ Salesforce's failures become problem+json.
   daily allowance is spent) becomes a 503 with Retry-After.
 - Salesforce errors (`[{"message", "errorCode", "fields"}]`) become a 502 problem with its message.
 """
+
 from __future__ import annotations
 
 import logging
@@ -73,22 +74,40 @@ def salesforce_errors(response: requests.Response) -> list[dict]:
     except ValueError:
         body = None
     items = body if isinstance(body, list) else [body] if isinstance(body, dict) else []
-    errors = [{"errorCode": str(item.get("errorCode") or item.get("statusCode") or item.get("error") or "UNKNOWN"),
-               "message": str(item.get("message") or item.get("error_description") or ""),
-               "fields": item.get("fields") or []}
-              for item in items if isinstance(item, dict)]
-    return errors or [{"errorCode": f"HTTP_{response.status_code}",
-                       "message": (response.text or "").strip()[:200], "fields": []}]
+    errors = [
+        {
+            "errorCode": str(item.get("errorCode") or item.get("statusCode") or item.get("error") or "UNKNOWN"),
+            "message": str(item.get("message") or item.get("error_description") or ""),
+            "fields": item.get("fields") or [],
+        }
+        for item in items
+        if isinstance(item, dict)
+    ]
+    return errors or [
+        {"errorCode": f"HTTP_{response.status_code}", "message": (response.text or "").strip()[:200], "fields": []}
+    ]
 
 
 class SalesforceClient:
     """One org, reached over HTTP (`base_url`, the login / My Domain URL) or as an in-process WSGI
     app (`app`, e.g. the simulator)."""
 
-    def __init__(self, base_url: str | None = None, *, app=None, flow: ClientCredentials | JwtBearer | Unconfigured,
-                 api_version: str = "62.0", usage: UsageMonitor, timeouts: Timeouts = Timeouts(),
-                 attempts: int = 3, max_retry_wait: float = 5.0, backoff: float = 0.05,
-                 breaker_fail_max: int = 5, breaker_reset_seconds: float = 30, name: str = "salesforce") -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        app=None,
+        flow: ClientCredentials | JwtBearer | Unconfigured,
+        api_version: str = "62.0",
+        usage: UsageMonitor,
+        timeouts: Timeouts = Timeouts(),
+        attempts: int = 3,
+        max_retry_wait: float = 5.0,
+        backoff: float = 0.05,
+        breaker_fail_max: int = 5,
+        breaker_reset_seconds: float = 30,
+        name: str = "salesforce",
+    ) -> None:
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (Salesforce over HTTP) or an app (in-process), not both")
         self.name = name
@@ -105,34 +124,46 @@ class SalesforceClient:
         """Upsert by external id through sObject Collections, ≤ 200 records a request, each record on
         its own (allOrNone false). One result per record, in order:
         {"success", "id", "errors": [{"errorCode", "message", "fields"}]}."""
-        return self._collections("PATCH", f"composite/sobjects/{sobject}/{external_id_field}", sobject,
-                                 records, meter, replay_safe=True)
+        return self._collections(
+            "PATCH", f"composite/sobjects/{sobject}/{external_id_field}", sobject, records, meter, replay_safe=True
+        )
 
     def publish(self, event_type: str, events: list[dict], meter: CallMeter) -> list[dict]:
         """Publish Platform Events through sObject Collections, ≤ 200 a request: one API call per 200
         events instead of one per event, which is what the daily allowance is counted in."""
         return self._collections("POST", "composite/sobjects", event_type, events, meter, replay_safe=False)
 
-    def _collections(self, method: str, path: str, sobject: str, records: list[dict], meter: CallMeter,
-                     *, replay_safe: bool) -> list[dict]:
+    def _collections(
+        self, method: str, path: str, sobject: str, records: list[dict], meter: CallMeter, *, replay_safe: bool
+    ) -> list[dict]:
         outcomes: list[dict] = []
         for start in range(0, len(records), COLLECTION_SIZE):
-            chunk = [{"attributes": {"type": sobject}, **record} for record in records[start:start + COLLECTION_SIZE]]
-            response = self.request(method, path, {"allOrNone": False, "records": chunk}, meter,
-                                    replay_safe=replay_safe)
+            chunk = [{"attributes": {"type": sobject}, **record} for record in records[start : start + COLLECTION_SIZE]]
+            response = self.request(
+                method, path, {"allOrNone": False, "records": chunk}, meter, replay_safe=replay_safe
+            )
             try:
                 results = response.json()
             except ValueError:
                 results = None
             if not isinstance(results, list) or len(results) != len(chunk):
-                raise Problem(502, f"{self.name} answered {len(results) if isinstance(results, list) else 'no'} "
-                              f"results for {len(chunk)} records", type_slug="salesforce-bad-answer",
-                              upstream=self.name)
+                raise Problem(
+                    502,
+                    f"{self.name} answered {len(results) if isinstance(results, list) else 'no'} "
+                    f"results for {len(chunk)} records",
+                    type_slug="salesforce-bad-answer",
+                    upstream=self.name,
+                )
             for result in (item if isinstance(item, dict) else {} for item in results):
                 success = bool(result.get("success"))
                 # A published event's result lists OPERATION_ENQUEUED under errors: only failures have errors.
-                outcomes.append({"success": success, "id": result.get("id"),
-                                 "errors": [] if success else salesforce_errors_of(result)})
+                outcomes.append(
+                    {
+                        "success": success,
+                        "id": result.get("id"),
+                        "errors": [] if success else salesforce_errors_of(result),
+                    }
+                )
         return outcomes
 
     # -- any REST request --------------------------------------------------------------------
@@ -158,17 +189,25 @@ class SalesforceClient:
         try:
             return self.tokens.refresh(rejected) if rejected else self.tokens.current()
         except TokenRequestError as error:
-            raise Problem(502, f"{self.name} refused to issue an access token: {error}",
-                          type_slug="salesforce-auth-failed", upstream=self.name,
-                          upstream_status=error.status, salesforce_error=error.error) from None
+            raise Problem(
+                502,
+                f"{self.name} refused to issue an access token: {error}",
+                type_slug="salesforce-auth-failed",
+                upstream=self.name,
+                upstream_status=error.status,
+                salesforce_error=error.error,
+            ) from None
 
     def _retrying(self) -> tenacity.Retrying:
-        retryable = (tenacity.retry_if_exception_type(UpstreamUnavailable)
-                     & tenacity.retry_if_not_exception_type(_MaybeApplied))
+        retryable = tenacity.retry_if_exception_type(UpstreamUnavailable) & tenacity.retry_if_not_exception_type(
+            _MaybeApplied
+        )
         return tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.attempts) | retry_after_longer_than(self.max_retry_wait),
             wait=at_least_retry_after(tenacity.wait_random_exponential(multiplier=self.backoff, max=1.0)),
-            retry=retryable, reraise=True)
+            retry=retryable,
+            reraise=True,
+        )
 
     def _guarded(self, method, path, json, token, meter, replay_safe) -> requests.Response:
         return self._call(self._send, method, self.rest_url(token, path), json, token, meter, replay_safe)
@@ -181,25 +220,39 @@ class SalesforceClient:
             raise circuit_open_problem(self.name, self.breaker) from None
         except _MaybeApplied as error:
             UPSTREAM_CALLS.labels(self.name, "no_answer").inc()
-            raise Problem(503, f"{self.name} did not answer ({error}); the request may have been applied. Send the "
-                          "batch again: each event carries absolute quantities and As_Of__c, so a repeat is harmless",
-                          type_slug="upstream-unavailable", headers={"Retry-After": "1"}, upstream=self.name) from None
+            raise Problem(
+                503,
+                f"{self.name} did not answer ({error}); the request may have been applied. Send the "
+                "batch again: each event carries absolute quantities and As_Of__c, so a repeat is harmless",
+                type_slug="upstream-unavailable",
+                headers={"Retry-After": "1"},
+                upstream=self.name,
+            ) from None
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
-            raise Problem(503, f"{self.name} is unavailable: {error}", type_slug="upstream-unavailable",
-                          headers={"Retry-After": retry_after_header(error.retry_after)},
-                          upstream=self.name) from None
+            raise Problem(
+                503,
+                f"{self.name} is unavailable: {error}",
+                type_slug="upstream-unavailable",
+                headers={"Retry-After": retry_after_header(error.retry_after)},
+                upstream=self.name,
+            ) from None
         UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
         return response
 
-    def _send(self, method: str, url: str, json, token: AccessToken, meter: CallMeter,
-              replay_safe: bool) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token.value}", "Accept": "application/json",
-                   CORRELATION_HEADER: current_correlation_id() or ""}
+    def _send(
+        self, method: str, url: str, json, token: AccessToken, meter: CallMeter, replay_safe: bool
+    ) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {token.value}",
+            "Accept": "application/json",
+            CORRELATION_HEADER: current_correlation_id() or "",
+        }
         meter.calls += 1
         try:
-            response = self.session.request(method, url, json=json, headers=headers,
-                                            timeout=(self.timeouts.connect, self.timeouts.read))
+            response = self.session.request(
+                method, url, json=json, headers=headers, timeout=(self.timeouts.connect, self.timeouts.read)
+            )
         except requests.ConnectTimeout as error:  # never reached Salesforce
             raise UpstreamUnavailable(type(error).__name__) from error
         except (requests.ConnectionError, requests.Timeout) as error:
@@ -209,8 +262,9 @@ class SalesforceClient:
         if response.status_code in (429, 503):
             raise _Refused(f"answered {response.status_code}", retry_after)
         if response.status_code in (502, 504):
-            raise (UpstreamUnavailable if replay_safe else _MaybeApplied)(f"answered {response.status_code}",
-                                                                          retry_after)
+            raise (UpstreamUnavailable if replay_safe else _MaybeApplied)(
+                f"answered {response.status_code}", retry_after
+            )
         return response
 
     def _fetch_token(self) -> AccessToken:
@@ -219,21 +273,27 @@ class SalesforceClient:
 
         def post() -> requests.Response:
             try:
-                response = self.session.request("POST", url, data=form,
-                                                headers={"Accept": "application/json"},
-                                                timeout=(self.timeouts.connect, self.timeouts.read))
+                response = self.session.request(
+                    "POST",
+                    url,
+                    data=form,
+                    headers={"Accept": "application/json"},
+                    timeout=(self.timeouts.connect, self.timeouts.read),
+                )
             except (requests.ConnectionError, requests.Timeout) as error:
                 raise UpstreamUnavailable(type(error).__name__) from error
             if response.status_code in (429, 502, 503, 504):
-                raise _Refused(f"token endpoint answered {response.status_code}",
-                               response.headers.get("Retry-After"))
+                raise _Refused(f"token endpoint answered {response.status_code}", response.headers.get("Retry-After"))
             return response
 
         response = self._call(post)
         body = _json_object(response)
         if response.status_code != 200 or not body.get("access_token") or not body.get("instance_url"):
-            raise TokenRequestError(response.status_code, str(body.get("error") or f"HTTP_{response.status_code}"),
-                                    str(body.get("error_description") or ""))
+            raise TokenRequestError(
+                response.status_code,
+                str(body.get("error") or f"HTTP_{response.status_code}"),
+                str(body.get("error_description") or ""),
+            )
         return AccessToken(body["access_token"], body["instance_url"])
 
     # -- errors ------------------------------------------------------------------------------
@@ -244,14 +304,25 @@ class SalesforceClient:
     def _problem(self, response: requests.Response) -> Problem:
         errors = salesforce_errors(response)
         code, message = errors[0]["errorCode"], errors[0]["message"]
-        extensions: dict[str, Any] = {"upstream": self.name, "upstream_status": response.status_code,
-                                      "salesforce_errors": errors}
+        extensions: dict[str, Any] = {
+            "upstream": self.name,
+            "upstream_status": response.status_code,
+            "salesforce_errors": errors,
+        }
         if response.status_code == 403 and code == "REQUEST_LIMIT_EXCEEDED":
-            return Problem(503, f"{self.name}'s daily API limit is spent: {message}",
-                           type_slug="salesforce-limit-exceeded",
-                           headers={"Retry-After": LIMIT_EXHAUSTED_RETRY_AFTER}, **extensions)
-        return Problem(502, f"{self.name} answered {response.status_code} {code}: {message}",
-                       type_slug="salesforce-error", **extensions)
+            return Problem(
+                503,
+                f"{self.name}'s daily API limit is spent: {message}",
+                type_slug="salesforce-limit-exceeded",
+                headers={"Retry-After": LIMIT_EXHAUSTED_RETRY_AFTER},
+                **extensions,
+            )
+        return Problem(
+            502,
+            f"{self.name} answered {response.status_code} {code}: {message}",
+            type_slug="salesforce-error",
+            **extensions,
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -259,9 +330,15 @@ class SalesforceClient:
 
 def salesforce_errors_of(result: dict) -> list[dict]:
     """The errors of one composite result (whose items say statusCode where top-level errors say errorCode)."""
-    return [{"errorCode": str(error.get("statusCode") or error.get("errorCode") or "UNKNOWN"),
-             "message": str(error.get("message") or ""), "fields": error.get("fields") or []}
-            for error in result.get("errors") or [] if isinstance(error, dict)]
+    return [
+        {
+            "errorCode": str(error.get("statusCode") or error.get("errorCode") or "UNKNOWN"),
+            "message": str(error.get("message") or ""),
+            "fields": error.get("fields") or [],
+        }
+        for error in result.get("errors") or []
+        if isinstance(error, dict)
+    ]
 
 
 def _json_object(response: requests.Response) -> dict:

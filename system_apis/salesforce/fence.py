@@ -16,6 +16,7 @@ and writing the same as_of twice is harmless (an upsert of the same values).
 What the fence cannot order is an older write already in flight when a newer one is claimed; the
 publisher's lease check before every send keeps that to a publisher cut off mid-call.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -83,9 +84,16 @@ class AsOfFence:
         by_sku: dict[str, list[int]] = defaultdict(list)
         for index, (sku, _, _) in enumerate(marks):
             by_sku[sku].append(index)
-        calls = [(f"sfapi:{{{sku}}}:as-of", [self.retention_seconds,
-                  *(value for index in indexes for value in (marks[index][1], _micros(marks[index][2])))])
-                 for sku, indexes in by_sku.items()]
+        calls = [
+            (
+                f"sfapi:{{{sku}}}:as-of",
+                [
+                    self.retention_seconds,
+                    *(value for index in indexes for value in (marks[index][1], _micros(marks[index][2]))),
+                ],
+            )
+            for sku, indexes in by_sku.items()
+        ]
         if isinstance(self.redis, RedisCluster):  # a cluster pipeline refuses scripts: one call each
             replies = [script(keys=[key], args=args) for key, args in calls]
         else:

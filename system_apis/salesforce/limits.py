@@ -1,6 +1,7 @@
 """The org's daily API allowance as Salesforce reports it on every REST answer
 (`Sforce-Limit-Info: api-usage=N/LIMIT`): the latest reading, a gauge of the share used, and one
 warning each time the share crosses the configured threshold upwards."""
+
 from __future__ import annotations
 
 import logging
@@ -14,8 +15,9 @@ LIMIT_HEADER = "Sforce-Limit-Info"
 #: The org's own usage, not a per-app entry (`per-app-api-usage=…`) that may come first.
 _API_USAGE = re.compile(r"(?<![\w-])api-usage=(\d+)/(\d+)")
 
-USAGE_SHARE = metrics.gauge("salesforce_api_usage_share", "Share of the Salesforce org's daily API limit used",
-                            multiprocess_mode="mostrecent")
+USAGE_SHARE = metrics.gauge(
+    "salesforce_api_usage_share", "Share of the Salesforce org's daily API limit used", multiprocess_mode="mostrecent"
+)
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,12 @@ class UsageMonitor:
             crossed = usage.share >= self.threshold and not self._above
             self._above = usage.share >= self.threshold
         if crossed:  # once per crossing, not on every answer while above
-            logger.warning("Salesforce API usage is above the slow-down share",
-                           extra={"api_used": usage.used, "api_limit": usage.limit,
-                                  "api_share": round(usage.share, 4), "slow_down_share": self.threshold})
+            logger.warning(
+                "Salesforce API usage is above the slow-down share",
+                extra={
+                    "api_used": usage.used,
+                    "api_limit": usage.limit,
+                    "api_share": round(usage.share, 4),
+                    "slow_down_share": self.threshold,
+                },
+            )

@@ -14,6 +14,7 @@ Mappings the process API shapes:
   lifetime) and then a release at the source, each step keyed by the actionRequestId: when the
   target is short nothing changes (INSUFFICIENT_STOCK), and a repeat never applies either twice.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,9 +41,13 @@ def refused(problem: Problem, action_id: str) -> bool:
     first request holds stock. It becomes a 503 with Retry-After; the caller repeats the same
     actionRequestId and gets the first request's answer."""
     if problem.type == IN_FLIGHT:
-        raise Problem(503, f"actionRequestId {action_id} is still being processed; repeat it shortly",
-                      type_slug="action-in-flight", headers={"Retry-After": IN_FLIGHT_RETRY_AFTER},
-                      actionRequestId=action_id)
+        raise Problem(
+            503,
+            f"actionRequestId {action_id} is still being processed; repeat it shortly",
+            type_slug="action-in-flight",
+            headers={"Retry-After": IN_FLIGHT_RETRY_AFTER},
+            actionRequestId=action_id,
+        )
     return problem.status in REFUSALS
 
 
@@ -60,8 +65,11 @@ def _place(record: dict) -> dict:
 
 def _canonical_place(record: dict, *, target: bool = False) -> dict:
     """The record's place (or with `target`, a transfer's destination) as the process API names it."""
-    location, group = ("toLocationIdentifier", "toLocationGroupIdentifier") if target else (
-        "locationIdentifier", "locationGroupIdentifier")
+    location, group = (
+        ("toLocationIdentifier", "toLocationGroupIdentifier")
+        if target
+        else ("locationIdentifier", "locationGroupIdentifier")
+    )
     return {"location": record[location]} if record.get(location) is not None else {"location_group": record[group]}
 
 
@@ -76,10 +84,16 @@ class Reservations:
         action_id = request["actionRequestId"]
 
         def plan() -> dict:
-            return {"channel": self.channel, "external_ref": request["externalRefId"] or action_id,
-                    "ttl_seconds": request["expirationSeconds"], "allow_partial": request["allowPartialReservations"],
-                    "lines": [{"sku": record["stockKeepingUnit"], **_canonical_place(record),
-                               "quantity": record["quantity"]} for record in request["createRecords"]]}
+            return {
+                "channel": self.channel,
+                "external_ref": request["externalRefId"] or action_id,
+                "ttl_seconds": request["expirationSeconds"],
+                "allow_partial": request["allowPartialReservations"],
+                "lines": [
+                    {"sku": record["stockKeepingUnit"], **_canonical_place(record), "quantity": record["quantity"]}
+                    for record in request["createRecords"]
+                ],
+            }
 
         def execute(body: dict) -> dict:
             try:
@@ -117,8 +131,9 @@ class Reservations:
         return self._each("release", records, self._plan_release, self._execute_release)
 
     def fulfil(self, records: list[dict]) -> dict:
-        return self._each("fulfilment", records, lambda record: self._plan_fulfilment(record, records),
-                          self._execute_fulfilment)
+        return self._each(
+            "fulfilment", records, lambda record: self._plan_fulfilment(record, records), self._execute_fulfilment
+        )
 
     def transfer(self, records: list[dict]) -> dict:
         return self._each("transfer", records, self._plan_transfer, self._execute_transfer)
@@ -128,9 +143,13 @@ class Reservations:
         the process API (or a plan that found nothing to act on) is that record's error."""
         output: dict[str, list[dict]] = {"successes": [], "errors": []}
         for record in records:
-            answer = self.actions.run(kind, record["actionRequestId"], record,
-                                      plan=lambda record=record: plan(record),
-                                      execute=lambda chosen, record=record: _settle(record, chosen, apply))
+            answer = self.actions.run(
+                kind,
+                record["actionRequestId"],
+                record,
+                plan=lambda record=record: plan(record),
+                execute=lambda chosen, record=record: _settle(record, chosen, apply),
+            )
             output["successes" if answer["success"] else "errors"].append(answer["entry"])
         return output
 
@@ -164,8 +183,9 @@ class Reservations:
         return {"reservation_id": reservation["id"], "lines": lines}
 
     def _execute_release(self, record: dict, plan: dict) -> None:
-        self.inventory.release(plan["reservation_id"], plan["lines"],
-                               idempotency_key=f"sf-oci:release:{record['actionRequestId']}")
+        self.inventory.release(
+            plan["reservation_id"], plan["lines"], idempotency_key=f"sf-oci:release:{record['actionRequestId']}"
+        )
 
     def _plan_fulfilment(self, record: dict, siblings: list[dict]) -> dict:
         reservation, _ = self._holding(record, LIVE)
@@ -181,10 +201,14 @@ class Reservations:
             if line["reserved"]:
                 held[line["sku"]] = held.get(line["sku"], 0) + line["reserved"]
         if asked != held:
-            return {"error": {"code": "PARTIAL_FULFILLMENT_UNSUPPORTED",
-                              "message": f"reservation {record['externalRefId']} holds {_units(held)}; a fulfilment "
-                                         f"must cover all of it (this request covers {_units(asked)}). Release "
-                                         "what will not ship first, then fulfil the rest."}}
+            return {
+                "error": {
+                    "code": "PARTIAL_FULFILLMENT_UNSUPPORTED",
+                    "message": f"reservation {record['externalRefId']} holds {_units(held)}; a fulfilment "
+                    f"must cover all of it (this request covers {_units(asked)}). Release "
+                    "what will not ship first, then fulfil the rest.",
+                }
+            }
         return {"reservation_id": reservation["id"]}
 
     def _execute_fulfilment(self, record: dict, plan: dict) -> None:
@@ -197,19 +221,31 @@ class Reservations:
             return _no_holding(record)
         expires_at = datetime.fromisoformat(reservation["expires_at"])
         remaining = max(1, int((expires_at - datetime.now(UTC)).total_seconds()))
-        target = {"sku": record["stockKeepingUnit"], **_canonical_place(record, target=True),
-                  "quantity": record["quantity"]}
-        return {"reservation_id": reservation["id"], "lines": lines,
-                "reserve": {"channel": reservation["channel"], "external_ref": record["externalRefId"],
-                            "ttl_seconds": remaining, "allow_partial": False, "lines": [target]}}
+        target = {
+            "sku": record["stockKeepingUnit"],
+            **_canonical_place(record, target=True),
+            "quantity": record["quantity"],
+        }
+        return {
+            "reservation_id": reservation["id"],
+            "lines": lines,
+            "reserve": {
+                "channel": reservation["channel"],
+                "external_ref": record["externalRefId"],
+                "ttl_seconds": remaining,
+                "allow_partial": False,
+                "lines": [target],
+            },
+        }
 
     def _execute_transfer(self, record: dict, plan: dict) -> None:
         action_id = record["actionRequestId"]
         # Reserve at the target first: should it be short, the source still holds everything.
         target = self.inventory.reserve(plan["reserve"], idempotency_key=f"sf-oci:transfer:{action_id}:reserve")
         self._remember(record["externalRefId"], target["id"])
-        self.inventory.release(plan["reservation_id"], plan["lines"],
-                               idempotency_key=f"sf-oci:transfer:{action_id}:release")
+        self.inventory.release(
+            plan["reservation_id"], plan["lines"], idempotency_key=f"sf-oci:transfer:{action_id}:release"
+        )
 
 
 # -- answers -------------------------------------------------------------------------------
@@ -230,8 +266,16 @@ def _units(per_sku: dict[str, int]) -> str:
 
 
 def _entry(record: dict) -> dict:
-    names = ("actionRequestId", "externalRefId", "stockKeepingUnit", "locationIdentifier", "locationGroupIdentifier",
-             "toLocationIdentifier", "toLocationGroupIdentifier", "quantity")
+    names = (
+        "actionRequestId",
+        "externalRefId",
+        "stockKeepingUnit",
+        "locationIdentifier",
+        "locationGroupIdentifier",
+        "toLocationIdentifier",
+        "toLocationGroupIdentifier",
+        "quantity",
+    )
     return {name: record[name] for name in names if record.get(name) is not None}
 
 
@@ -245,14 +289,23 @@ def _failure(record: dict, code: str, message: str) -> dict:
 
 def _no_holding(record: dict) -> dict:
     where = record.get("locationIdentifier") or record.get("locationGroupIdentifier")
-    return {"error": {"code": "RESERVATION_NOT_FOUND",
-                      "message": f"no active reservation {record['externalRefId']} holds {record['quantity']} "
-                                 f"of {record['stockKeepingUnit']} at {where}"}}
+    return {
+        "error": {
+            "code": "RESERVATION_NOT_FOUND",
+            "message": f"no active reservation {record['externalRefId']} holds {record['quantity']} "
+            f"of {record['stockKeepingUnit']} at {where}",
+        }
+    }
 
 
 def _detail(record: dict, reserved: int | None, errors: list[dict]) -> dict:
-    detail = {"stockKeepingUnit": record["stockKeepingUnit"], **_place(record), "quantity": record["quantity"],
-              "success": not errors, "errors": errors}
+    detail = {
+        "stockKeepingUnit": record["stockKeepingUnit"],
+        **_place(record),
+        "quantity": record["quantity"],
+        "success": not errors,
+        "errors": errors,
+    }
     if reserved is not None:
         detail["reservedQuantity"] = reserved
     return detail
@@ -262,12 +315,28 @@ def _reservation_answer(request: dict, reservation: dict) -> dict:
     details = []
     for record, line in zip(request["createRecords"], reservation["lines"]):
         short = line["reserved"] < line["requested"]
-        details.append(_detail(record, line["reserved"], [{
-            "errorCode": "INSUFFICIENT_QUANTITY",
-            "message": f"{line['reserved']} of {line['requested']} reserved"}] if short else []))
-    return {"success": True, "actionRequestId": request["actionRequestId"],
-            "reservationTime": reservation["created_at"], "expirationTime": reservation["expires_at"],
-            "details": details, "errors": []}
+        details.append(
+            _detail(
+                record,
+                line["reserved"],
+                [
+                    {
+                        "errorCode": "INSUFFICIENT_QUANTITY",
+                        "message": f"{line['reserved']} of {line['requested']} reserved",
+                    }
+                ]
+                if short
+                else [],
+            )
+        )
+    return {
+        "success": True,
+        "actionRequestId": request["actionRequestId"],
+        "reservationTime": reservation["created_at"],
+        "expirationTime": reservation["expires_at"],
+        "details": details,
+        "errors": [],
+    }
 
 
 def _refused_reservation(request: dict, problem: Problem) -> dict:
@@ -277,13 +346,27 @@ def _refused_reservation(request: dict, problem: Problem) -> dict:
     for index, record in enumerate(request["createRecords"]):
         short = shortfalls.get(index)
         if short:
-            errors = [{"errorCode": "INSUFFICIENT_QUANTITY",
-                       "message": f"{short['requested']} requested, {short['available']} available"}]
+            errors = [
+                {
+                    "errorCode": "INSUFFICIENT_QUANTITY",
+                    "message": f"{short['requested']} requested, {short['available']} available",
+                }
+            ]
         elif shortfalls:
-            errors = [{"errorCode": "NOT_RESERVED", "message": "another line is short and partial reservations "
-                                                               "were not allowed"}]
+            errors = [
+                {
+                    "errorCode": "NOT_RESERVED",
+                    "message": "another line is short and partial reservations were not allowed",
+                }
+            ]
         else:
             errors = [{"errorCode": code, "message": problem.detail}]
         details.append(_detail(record, 0 if shortfalls else None, errors))
-    return {"success": False, "actionRequestId": request["actionRequestId"], "reservationTime": None,
-            "expirationTime": None, "details": details, "errors": [{"errorCode": code, "message": problem.detail}]}
+    return {
+        "success": False,
+        "actionRequestId": request["actionRequestId"],
+        "reservationTime": None,
+        "expirationTime": None,
+        "details": details,
+        "errors": [{"errorCode": code, "message": problem.detail}],
+    }

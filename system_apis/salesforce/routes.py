@@ -1,4 +1,5 @@
 """HTTP entrypoints of the Salesforce system API: thin flask-smorest blueprints under /salesforce/v1."""
+
 from __future__ import annotations
 
 import flask
@@ -24,8 +25,12 @@ from .schemas import (
 )
 
 PREFIX = "/salesforce/v1"
-blp = Blueprint("salesforce", __name__, url_prefix=PREFIX,
-                description="Salesforce: availability outcomes out, Omnichannel Inventory requests in")
+blp = Blueprint(
+    "salesforce",
+    __name__,
+    url_prefix=PREFIX,
+    description="Salesforce: availability outcomes out, Omnichannel Inventory requests in",
+)
 
 
 def salesforce() -> service.SalesforceSystem:
@@ -36,10 +41,24 @@ def salesforce() -> service.SalesforceSystem:
 @blp.route("/availability")
 class Availability(MethodView):
     @requires("salesforce:publish")
-    @blp.arguments(OutcomeBatchSchema, example={"outcomes": [{
-        "sku": "MAT-1001", "location": "S001", "location_group": None, "channel": "web", "available_to_sell": 7,
-        "available_to_order": 9, "status": "in_stock", "as_of": "2026-11-26T10:15:00.120Z",
-        "occurred_at": "2026-11-26T10:14:59.870Z"}]})
+    @blp.arguments(
+        OutcomeBatchSchema,
+        example={
+            "outcomes": [
+                {
+                    "sku": "MAT-1001",
+                    "location": "S001",
+                    "location_group": None,
+                    "channel": "web",
+                    "available_to_sell": 7,
+                    "available_to_order": 9,
+                    "status": "in_stock",
+                    "as_of": "2026-11-26T10:15:00.120Z",
+                    "occurred_at": "2026-11-26T10:14:59.870Z",
+                }
+            ]
+        },
+    )
     @idempotent(required=False)
     @blp.response(200, PublishResultSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -58,8 +77,10 @@ class Availability(MethodView):
 @blp.route("/oci/availability")
 class OciAvailability(MethodView):
     @requires("salesforce:oci")
-    @blp.arguments(OciAvailabilityRequestSchema, example={
-        "stockKeepingUnits": ["MAT-1001"], "locationIdentifiers": ["S001", "DC01"]})
+    @blp.arguments(
+        OciAvailabilityRequestSchema,
+        example={"stockKeepingUnits": ["MAT-1001"], "locationIdentifiers": ["S001", "DC01"]},
+    )
     @blp.response(200, OciAvailabilitySchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     @blp.alt_response(404, response="NOT_FOUND")
@@ -75,10 +96,16 @@ class OciAvailability(MethodView):
 @blp.route("/oci/reservations")
 class OciReservations(MethodView):
     @requires("salesforce:oci")
-    @blp.arguments(OciCreateReservationSchema, example={
-        "actionRequestId": "4b6f5a52-8a3e-4a4f-9d0e-0c9d7b8a1f01", "externalRefId": "ORDER-1001",
-        "expirationSeconds": 900, "allowPartialReservations": False,
-        "createRecords": [{"stockKeepingUnit": "MAT-1001", "locationGroupIdentifier": "WEB-SHIP", "quantity": 2}]})
+    @blp.arguments(
+        OciCreateReservationSchema,
+        example={
+            "actionRequestId": "4b6f5a52-8a3e-4a4f-9d0e-0c9d7b8a1f01",
+            "externalRefId": "ORDER-1001",
+            "expirationSeconds": 900,
+            "allowPartialReservations": False,
+            "createRecords": [{"stockKeepingUnit": "MAT-1001", "locationGroupIdentifier": "WEB-SHIP", "quantity": 2}],
+        },
+    )
     @blp.response(200, OciReservationResultSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):
@@ -88,8 +115,14 @@ class OciReservations(MethodView):
 
 def _action_record(action_request_id: str, **extra) -> dict:
     """An example record of a release, fulfilment or transfer of the reservation made for order-1001."""
-    return {"actionRequestId": action_request_id, "externalRefId": "order-1001", "stockKeepingUnit": "MAT-1001",
-            "locationIdentifier": "S001", "quantity": 2, **extra}
+    return {
+        "actionRequestId": action_request_id,
+        "externalRefId": "order-1001",
+        "stockKeepingUnit": "MAT-1001",
+        "locationIdentifier": "S001",
+        "quantity": 2,
+        **extra,
+    }
 
 
 @blp.route("/oci/releases")
@@ -117,8 +150,10 @@ class OciFulfillments(MethodView):
 @blp.route("/oci/transfers")
 class OciTransfers(MethodView):
     @requires("salesforce:oci")
-    @blp.arguments(OciTransferRequestSchema, example={
-        "transferRecords": [_action_record("transfer-1", toLocationIdentifier="S002")]})
+    @blp.arguments(
+        OciTransferRequestSchema,
+        example={"transferRecords": [_action_record("transfer-1", toLocationIdentifier="S002")]},
+    )
     @blp.response(200, OciActionOutputSchema)
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):

@@ -2,6 +2,7 @@
 out, and the Omnichannel Inventory (OCI) shaped requests Salesforce sends in. OCI's field names
 are kept as OCI spells them; whole units only (OCI sends quantities as doubles: 2.0 is 2, 2.5 is
 refused)."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -49,8 +50,9 @@ class OutcomeSchema(Schema):
     available_to_order = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
     status = fields.String(required=True, validate=validate.Length(1, 40))
     as_of = fields.AwareDateTime(required=True)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True,
-                                       metadata={"description": "the oldest event behind this value"})
+    occurred_at = fields.AwareDateTime(
+        load_default=None, allow_none=True, metadata={"description": "the oldest event behind this value"}
+    )
 
     @validates_schema
     def _one_place(self, data, **_):
@@ -79,14 +81,19 @@ class PublishResultSchema(Schema):
     received = fields.Integer()
     written = fields.Integer()
     dead_lettered = fields.Integer()
-    superseded = fields.Integer(metadata={"description": "outcomes not written because the batch held a newer "
-                                                         "one (later as_of) for the same key, or one as new was "
-                                                         "sent before"})
+    superseded = fields.Integer(
+        metadata={
+            "description": "outcomes not written because the batch held a newer "
+            "one (later as_of) for the same key, or one as new was "
+            "sent before"
+        }
+    )
     failed = fields.List(fields.Nested(FailedOutcomeSchema))
     salesforce_calls = fields.Integer(metadata={"description": "REST requests this batch cost"})
     api_usage = fields.Nested(ApiUsageSchema, allow_none=True)
-    slow_down = fields.Boolean(metadata={"description": "the org's API usage is above SALESFORCE_LIMIT_SHARE: "
-                                                        "coalesce harder"})
+    slow_down = fields.Boolean(
+        metadata={"description": "the org's API usage is above SALESFORCE_LIMIT_SHARE: coalesce harder"}
+    )
     acknowledged_at = fields.String(metadata={"format": "date-time"})
 
 
@@ -152,13 +159,19 @@ class OciCreateRecordSchema(_Placed):
 class OciCreateReservationSchema(Schema):
     actionRequestId = ActionRequestId(required=True)  # noqa: N815
     externalRefId = fields.String(load_default=None, validate=validate.Length(1, 128))  # noqa: N815
-    expirationSeconds = fields.Integer(load_default=None,  # noqa: N815
-                                       validate=validate.Range(min=1, max=MAX_EXPIRATION_SECONDS))
+    expirationSeconds = fields.Integer(
+        load_default=None,  # noqa: N815
+        validate=validate.Range(min=1, max=MAX_EXPIRATION_SECONDS),
+    )
     allowPartialReservations = fields.Boolean(load_default=False)  # noqa: N815
-    reservationTime = fields.String(load_default=None, metadata={"description": "accepted, not used: the gateway "
-                                                                                "reserves as of now"})  # noqa: N815
-    createRecords = fields.List(fields.Nested(OciCreateRecordSchema), required=True,  # noqa: N815
-                                validate=validate.Length(1, MAX_OCI_ITEMS))
+    reservationTime = fields.String(
+        load_default=None, metadata={"description": "accepted, not used: the gateway reserves as of now"}
+    )  # noqa: N815
+    createRecords = fields.List(
+        fields.Nested(OciCreateRecordSchema),
+        required=True,  # noqa: N815
+        validate=validate.Length(1, MAX_OCI_ITEMS),
+    )
 
 
 class OciErrorSchema(Schema):
@@ -200,8 +213,12 @@ class OciTransferRecordSchema(OciActionRecordSchema):
         _exactly_one(data, "toLocationIdentifier", "toLocationGroupIdentifier")
 
 
-_Records = lambda schema, **kw: fields.List(fields.Nested(schema), required=True,  # noqa: E731
-                                           validate=validate.Length(1, MAX_OCI_ITEMS), **kw)
+_Records = lambda schema, **kw: fields.List(
+    fields.Nested(schema),
+    required=True,  # noqa: E731
+    validate=validate.Length(1, MAX_OCI_ITEMS),
+    **kw,
+)
 
 
 class OciReleaseRequestSchema(Schema):

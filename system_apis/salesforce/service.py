@@ -1,6 +1,7 @@
 """What the Salesforce system API does outward: availability outcomes become Product_Availability__c
 upserts (or Inventory_Availability__e Platform Events), and every outcome ends written or
 dead-lettered with Salesforce's reason. Nothing above this module knows those names."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,15 @@ EXTERNAL_ID_FIELD = "Availability_Key__c"
 AVAILABILITY_EVENT = "Inventory_Availability__e"
 SOURCE = "salesforce"
 #: Record errors that say "not now" rather than "never": the record is sent again (bounded).
-TRANSIENT_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "REQUEST_RUNNING_TOO_LONG", "SERVER_UNAVAILABLE",
-                              "QUERY_TIMEOUT", "TXN_SECURITY_METERING_ERROR"})
+TRANSIENT_ERRORS = frozenset(
+    {
+        "UNABLE_TO_LOCK_ROW",
+        "REQUEST_RUNNING_TOO_LONG",
+        "SERVER_UNAVAILABLE",
+        "QUERY_TIMEOUT",
+        "TXN_SECURITY_METERING_ERROR",
+    }
+)
 
 # Freshness (event → acknowledged) is measured once, by the publisher (inventory_publish_freshness_seconds).
 OUTCOMES = metrics.counter("salesforce_availability_outcomes_total", "Availability outcomes by result", ("result",))
@@ -79,8 +87,9 @@ def dead_letter_reason(error_code: str) -> str:
     return reason if reason[:1].isalpha() else f"salesforce_{reason}"[:64]
 
 
-def publish_availability(system: SalesforceSystem, outcomes: list[dict], *, record_attempts: int | None = None,
-                         record_backoff: float = 0.05) -> dict:
+def publish_availability(
+    system: SalesforceSystem, outcomes: list[dict], *, record_attempts: int | None = None, record_backoff: float = 0.05
+) -> dict:
     """Write every outcome (the newest per key, and only if newer than what was sent before: see
     fence.py) to Salesforce; dead-letter the ones Salesforce refuses. Records refused for a transient
     reason are sent again, up to `record_attempts` times in all. Raises a 503 Problem when Salesforce
@@ -89,8 +98,14 @@ def publish_availability(system: SalesforceSystem, outcomes: list[dict], *, reco
     newest = newest_per_key(outcomes)
     marks = [_mark(outcomes[index]) for index in newest]
     chosen = [index for index, newer in zip(newest, system.fence.claim(marks)) if newer]
-    refused = _write_all(system, outcomes, chosen, meter, attempts=record_attempts or system.settings.upstream_attempts,
-                         backoff=record_backoff)
+    refused = _write_all(
+        system,
+        outcomes,
+        chosen,
+        meter,
+        attempts=record_attempts or system.settings.upstream_attempts,
+        backoff=record_backoff,
+    )
     system.fence.confirm([_mark(outcomes[index]) for index in chosen if index not in refused])
     failed = _dead_letter(system, outcomes, refused)
     now = datetime.now(UTC)
@@ -99,17 +114,32 @@ def publish_availability(system: SalesforceSystem, outcomes: list[dict], *, reco
     OUTCOMES.labels("dead_lettered").inc(len(refused))
     OUTCOMES.labels("superseded").inc(superseded)
     usage = system.usage.latest
-    return {"received": len(outcomes), "written": written, "dead_lettered": len(failed), "superseded": superseded,
-            "failed": failed, "salesforce_calls": meter.calls, "api_usage": usage.as_dict() if usage else None,
-            "slow_down": system.usage.slow_down, "acknowledged_at": now.isoformat()}
+    return {
+        "received": len(outcomes),
+        "written": written,
+        "dead_lettered": len(failed),
+        "superseded": superseded,
+        "failed": failed,
+        "salesforce_calls": meter.calls,
+        "api_usage": usage.as_dict() if usage else None,
+        "slow_down": system.usage.slow_down,
+        "acknowledged_at": now.isoformat(),
+    }
 
 
 def _mark(outcome: dict) -> tuple[str, str, datetime]:
     return outcome["sku"], availability_key(outcome), outcome["as_of"]
 
 
-def _write_all(system: SalesforceSystem, outcomes: list[dict], indexes: list[int], meter: CallMeter, *,
-               attempts: int, backoff: float) -> dict[int, dict]:
+def _write_all(
+    system: SalesforceSystem,
+    outcomes: list[dict],
+    indexes: list[int],
+    meter: CallMeter,
+    *,
+    attempts: int,
+    backoff: float,
+) -> dict[int, dict]:
     """Write the outcomes at `indexes`; Salesforce's error for each one it finally refused, by index."""
     pending, refused = indexes, {}
     for attempt in range(1, attempts + 1):
@@ -140,18 +170,34 @@ def _dead_letter(system: SalesforceSystem, outcomes: list[dict], refused: dict[i
     if not refused:
         return []
     indexes = sorted(refused)
-    entries = [{"reason": dead_letter_reason(refused[index]["errorCode"]),
-                "detail": (refused[index]["message"] or refused[index]["errorCode"])[:2000],
-                "source": SOURCE,
-                "payload": {"outcome": _plain(outcomes[index]), "key": availability_key(outcomes[index]),
-                            "salesforce_error": refused[index]}}
-               for index in indexes]
+    entries = [
+        {
+            "reason": dead_letter_reason(refused[index]["errorCode"]),
+            "detail": (refused[index]["message"] or refused[index]["errorCode"])[:2000],
+            "source": SOURCE,
+            "payload": {
+                "outcome": _plain(outcomes[index]),
+                "key": availability_key(outcomes[index]),
+                "salesforce_error": refused[index],
+            },
+        }
+        for index in indexes
+    ]
     ids = system.inventory.dead_letter(entries, key_prefix="salesforce-availability")
-    logger.warning("Salesforce refused availability outcomes; dead-lettered",
-                   extra={"dead_lettered": len(ids), "error_codes": sorted({refused[i]["errorCode"] for i in indexes})})
-    return [{"index": index, "key": availability_key(outcomes[index]), "error_code": refused[index]["errorCode"],
-             "message": refused[index]["message"], "dead_letter_id": dead_letter_id}
-            for index, dead_letter_id in zip(indexes, ids)]
+    logger.warning(
+        "Salesforce refused availability outcomes; dead-lettered",
+        extra={"dead_lettered": len(ids), "error_codes": sorted({refused[i]["errorCode"] for i in indexes})},
+    )
+    return [
+        {
+            "index": index,
+            "key": availability_key(outcomes[index]),
+            "error_code": refused[index]["errorCode"],
+            "message": refused[index]["message"],
+            "dead_letter_id": dead_letter_id,
+        }
+        for index, dead_letter_id in zip(indexes, ids)
+    ]
 
 
 def _plain(outcome: dict) -> dict:

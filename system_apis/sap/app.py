@@ -4,6 +4,7 @@ Split shape: SAP_BASE_URL and INVENTORY_PROCESS_URL name the systems. All-in-one
 root (gateway/) passes the in-process WSGI apps (`sap_app`, `process_app`). With neither a URL nor an
 app the API does not start: it says which setting is missing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -31,21 +32,26 @@ PREFIX = "/sap/v1"
 
 
 def _sap_client(settings: SapSettings, sap_app, timeouts: Timeouts) -> SapODataClient:
-    options: dict[str, Any] = dict(user=settings.sap_user, password=settings.sap_password, timeouts=timeouts,
-                   attempts=settings.upstream_attempts)
+    options: dict[str, Any] = dict(
+        user=settings.sap_user, password=settings.sap_password, timeouts=timeouts, attempts=settings.upstream_attempts
+    )
     if sap_app is not None:
         return SapODataClient(app=sap_app, root=ODATA_ROOT, **options)
     if not settings.sap_base_url:
-        raise ValueError("SAP_BASE_URL is not set: the SAP system API needs the OData root of an S/4HANA "
-                         "(https://host/sap/opu/odata/sap), or of `inventory-gateway sap-sim`")
+        raise ValueError(
+            "SAP_BASE_URL is not set: the SAP system API needs the OData root of an S/4HANA "
+            "(https://host/sap/opu/odata/sap), or of `inventory-gateway sap-sim`"
+        )
     return SapODataClient(settings.sap_base_url, **options)
 
 
 def bootstrap(settings: SapSettings, *, process_app=None, sap_app=None, redis=None) -> SapGateway:
     locations = LocationMap.parse(settings.sap_location_map)
     if not locations:
-        logger.warning("SAP_LOCATION_MAP is not set: every SAP item will be dead-lettered as unmapped_location "
-                       "and no stock can be synced")
+        logger.warning(
+            "SAP_LOCATION_MAP is not set: every SAP item will be dead-lettered as unmapped_location "
+            "and no stock can be synced"
+        )
     if settings.sap_webhook_auth == "hmac" and not settings.sap_webhook_secret:
         logger.warning("SAP_WEBHOOK_SECRET is not set: business-event pushes will be refused (401)")
     timeouts = Timeouts.from_settings(settings)
@@ -71,9 +77,8 @@ def create_app(settings: SapSettings | None = None, *, process_app=None, sap_app
         auth_kinds=TIER_KINDS,
         docs_prefix=f"{PREFIX}/",
         description="SAP S/4HANA in canonical terms: business events and stock snapshots become inventory "
-                    "events for the process API; stock can be read live. Nothing above this API knows an SAP "
-                    "field name.",
+        "events for the process API; stock can be read live. Nothing above this API knows an SAP "
+        "field name.",
     )
-    app.extensions["sap"] = bootstrap(settings, process_app=process_app, sap_app=sap_app,
-                                      redis=app.extensions["redis"])
+    app.extensions["sap"] = bootstrap(settings, process_app=process_app, sap_app=sap_app, redis=app.extensions["redis"])
     return app

@@ -9,6 +9,7 @@ on 5xx and timeouts for reads only; a circuit breaker; SAP error bodies
 It is not the tier client: that one speaks the gateway's own problem+json contract, this one
 SAP's. Both share the transport (in-process WSGI or HTTP), the timeouts and the metrics.
 """
+
 from __future__ import annotations
 
 import logging
@@ -75,10 +76,21 @@ class SapODataClient:
     """One SAP system, reached over HTTP (`base_url`, the OData root `…/sap/opu/odata/sap`) or as an
     in-process WSGI app (`app`, e.g. the simulator; then `root` is its OData root path)."""
 
-    def __init__(self, base_url: str | None = None, *, app=None, root: str = "/sap/opu/odata/sap",
-                 user: str | None = None, password: str | None = None, timeouts: Timeouts = Timeouts(),
-                 attempts: int = 3, breaker_fail_max: int = 5, breaker_reset_seconds: float = 30,
-                 page_size: int = 1000, name: str = "sap") -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        app=None,
+        root: str = "/sap/opu/odata/sap",
+        user: str | None = None,
+        password: str | None = None,
+        timeouts: Timeouts = Timeouts(),
+        attempts: int = 3,
+        breaker_fail_max: int = 5,
+        breaker_reset_seconds: float = 30,
+        page_size: int = 1000,
+        name: str = "sap",
+    ) -> None:
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (SAP over HTTP) or an app (in-process), not both")
         self.name = name
@@ -124,10 +136,15 @@ class SapODataClient:
             else:
                 return
             if url in seen:
-                raise Problem(502, f"{self.name} repeated a page link ({url}); paging stopped",
-                              type_slug="sap-bad-answer", upstream=self.name)
-        raise Problem(502, f"{self.name} kept paging past {MAX_PAGES} pages", type_slug="sap-bad-answer",
-                      upstream=self.name)
+                raise Problem(
+                    502,
+                    f"{self.name} repeated a page link ({url}); paging stopped",
+                    type_slug="sap-bad-answer",
+                    upstream=self.name,
+                )
+        raise Problem(
+            502, f"{self.name} kept paging past {MAX_PAGES} pages", type_slug="sap-bad-answer", upstream=self.name
+        )
 
     def url(self, path: str, params: dict | None = None) -> str:
         query = {"$format": "json", **(params or {})}
@@ -152,7 +169,7 @@ class SapODataClient:
 
     def _fetch_csrf_token(self, url: str) -> None:
         """GET the service document of the service `url` belongs to, asking for a token."""
-        below_root = urlsplit(url).path[len(urlsplit(self.base_url).path):].strip("/")
+        below_root = urlsplit(url).path[len(urlsplit(self.base_url).path) :].strip("/")
         self._guarded("GET", self.url(below_root.split("/", 1)[0] + "/"), None, fetch_token=True)
 
     def _guarded(self, method: str, url: str, json, fetch_token: bool = False) -> requests.Response:
@@ -171,8 +188,13 @@ class SapODataClient:
             raise self._problem(error.response) from error
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
-            raise Problem(503, f"{self.name} is unavailable: {error}", type_slug="upstream-unavailable",
-                          headers={"Retry-After": error.retry_after or "1"}, upstream=self.name) from error
+            raise Problem(
+                503,
+                f"{self.name} is unavailable: {error}",
+                type_slug="upstream-unavailable",
+                headers={"Retry-After": error.retry_after or "1"},
+                upstream=self.name,
+            ) from error
         UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
         return response
 
@@ -183,8 +205,9 @@ class SapODataClient:
         elif method not in READ_METHODS:
             headers[CSRF_HEADER] = self._csrf_token
         try:
-            response = self.session.request(method, url, json=json, headers=headers,
-                                            timeout=(self.timeouts.connect, self.timeouts.read))
+            response = self.session.request(
+                method, url, json=json, headers=headers, timeout=(self.timeouts.connect, self.timeouts.read)
+            )
         except (requests.ConnectionError, requests.Timeout) as error:
             raise UpstreamUnavailable(type(error).__name__) from error
         self._remember_session(response)
@@ -212,11 +235,19 @@ class SapODataClient:
         try:
             body = response.json()
         except ValueError:
-            raise Problem(502, f"{self.name} answered {response.status_code} with a body that is not JSON",
-                          type_slug="sap-bad-answer", upstream=self.name) from None
+            raise Problem(
+                502,
+                f"{self.name} answered {response.status_code} with a body that is not JSON",
+                type_slug="sap-bad-answer",
+                upstream=self.name,
+            ) from None
         if not isinstance(body, dict):
-            raise Problem(502, f"{self.name} answered with JSON that is not an OData object",
-                          type_slug="sap-bad-answer", upstream=self.name)
+            raise Problem(
+                502,
+                f"{self.name} answered with JSON that is not an OData object",
+                type_slug="sap-bad-answer",
+                upstream=self.name,
+            )
         return body
 
     def _problem(self, response: requests.Response) -> Problem:
@@ -227,8 +258,13 @@ class SapODataClient:
         if status == 404:
             return Problem(404, f"{self.name}: {message}", type_slug="sap-not-found", **extensions)
         if status in (503, 504):
-            return Problem(503, f"{self.name} is unavailable: {message}", type_slug="upstream-unavailable",
-                           headers={"Retry-After": response.headers.get("Retry-After") or "1"}, **extensions)
+            return Problem(
+                503,
+                f"{self.name} is unavailable: {message}",
+                type_slug="upstream-unavailable",
+                headers={"Retry-After": response.headers.get("Retry-After") or "1"},
+                **extensions,
+            )
         return Problem(502, f"{self.name} answered {status}: {message}", type_slug="sap-error", **extensions)
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ postings — pays one request for many documents, on its own side and on SAP's, 
 more than MAX_READS_IN_FLIGHT reads at once per process, so it catches up instead of falling further
 behind.
 """
+
 from __future__ import annotations
 
 import threading
@@ -54,8 +55,10 @@ def fetch_material_documents(sap: SapODataClient, keys: Iterable[Key]) -> dict[K
         numbers_by_year[year].append(number)
     expression = " or ".join(
         f"(MaterialDocumentYear eq {odata_literal(year)} and ("
-        + " or ".join(f"MaterialDocument eq {odata_literal(number)}" for number in numbers) + "))"
-        for year, numbers in numbers_by_year.items())
+        + " or ".join(f"MaterialDocument eq {odata_literal(number)}" for number in numbers)
+        + "))"
+        for year, numbers in numbers_by_year.items()
+    )
     documents = {}
     for page in sap.pages(HEADERS, {"$filter": expression, "$expand": ITEMS}):
         for header in page.records:
@@ -91,8 +94,12 @@ class _Wanted:
         if self.document is None:
             if self.failure is not None:  # one failure for every push in a read: no pile of their tracebacks
                 raise self.failure.with_traceback(None)
-            raise Problem(503, f"the read of material document {self.key[0]}/{self.key[1]} was cut short",
-                          type_slug="upstream-unavailable", headers={"Retry-After": "1"})
+            raise Problem(
+                503,
+                f"the read of material document {self.key[0]}/{self.key[1]} was cut short",
+                type_slug="upstream-unavailable",
+                headers={"Retry-After": "1"},
+            )
         return self.document
 
 
@@ -103,8 +110,9 @@ class DocumentReads:
     `longest_wait` seconds (one request at the client's slowest), then asks for redelivery: the
     broker's own timeout is likely shorter, and a thread stuck waiting serves nothing else."""
 
-    def __init__(self, sap: SapODataClient, *, max_documents: int = MAX_DOCUMENTS_PER_READ,
-                 max_reads: int = MAX_READS_IN_FLIGHT) -> None:
+    def __init__(
+        self, sap: SapODataClient, *, max_documents: int = MAX_DOCUMENTS_PER_READ, max_reads: int = MAX_READS_IN_FLIGHT
+    ) -> None:
         self.sap = sap
         self.max_documents, self.max_reads = max_documents, max_reads
         self.longest_wait = sap.timeouts.connect + sap.timeouts.read
@@ -124,9 +132,13 @@ class DocumentReads:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         self._give_up(wanted)
-                        raise Problem(503, f"material document {year}/{number} waited {self.longest_wait:.0f} s "
-                                      "for a read of SAP", type_slug="upstream-unavailable",
-                                      headers={"Retry-After": "1"}, upstream=self.sap.name)
+                        raise Problem(
+                            503,
+                            f"material document {year}/{number} waited {self.longest_wait:.0f} s for a read of SAP",
+                            type_slug="upstream-unavailable",
+                            headers={"Retry-After": "1"},
+                            upstream=self.sap.name,
+                        )
                     self._changed.wait(remaining)
             finally:
                 wanted.waiters -= 1

@@ -4,6 +4,7 @@ OData v2 JSON writes Edm.DateTime as `/Date(<ms since epoch>)/`, Edm.Time as `PT
 Edm.Decimal as a string ("5.000"); ISO 8601 text is accepted too. SAP keeps no time zone on these
 fields; the gateway reads them as UTC.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,9 +66,13 @@ def _text(record: dict, name: str) -> str:
 
 def plain_record(record: dict) -> dict:
     """The record without OData bookkeeping (`__metadata`, deferred navigation properties)."""
-    return {key: value for key, value in record.items()
-            if not key.startswith("__") and not (isinstance(value, dict) and "__deferred" in value)
-            and not key.startswith("to_")}
+    return {
+        key: value
+        for key, value in record.items()
+        if not key.startswith("__")
+        and not (isinstance(value, dict) and "__deferred" in value)
+        and not key.startswith("to_")
+    }
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,9 @@ class DocumentItem:
 
     @classmethod
     def from_odata(cls, record: dict) -> DocumentItem:
-        reference = next((_text(record, name) for name in ("Delivery", "SalesOrder", "PurchaseOrder")
-                          if _text(record, name)), "")
+        reference = next(
+            (_text(record, name) for name in ("Delivery", "SalesOrder", "PurchaseOrder") if _text(record, name)), ""
+        )
         return cls(
             item=_text(record, "MaterialDocumentItem"),
             material=_text(record, "Material"),
@@ -140,8 +146,19 @@ def document_time(header: dict) -> datetime | None:
     return None
 
 
-STOCK_KEY = ("Material", "Plant", "StorageLocation", "Batch", "Supplier", "Customer", "WBSElementInternalID",
-             "SDDocument", "SDDocumentItem", "InventorySpecialStockType", "InventoryStockType")
+STOCK_KEY = (
+    "Material",
+    "Plant",
+    "StorageLocation",
+    "Batch",
+    "Supplier",
+    "Customer",
+    "WBSElementInternalID",
+    "SDDocument",
+    "SDDocumentItem",
+    "InventorySpecialStockType",
+    "InventoryStockType",
+)
 
 
 @dataclass(frozen=True)

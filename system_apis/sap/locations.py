@@ -1,5 +1,6 @@
 """Which gateway location an SAP plant/storage location is: the one translation of SAP's
 organisational units, read from SAP_LOCATION_MAP (JSON, or @path to a JSON file)."""
+
 from __future__ import annotations
 
 import json
@@ -65,11 +66,13 @@ class LocationMap:
     def plants_of(self, locations: Iterable[str]) -> set[str]:
         """Every plant with stock that counts towards one of `locations`."""
         wanted = set(locations)
-        return ({plant for (plant, _), loc in self.by_storage_location.items() if loc in wanted}
-                | {plant for plant, loc in self.by_plant.items() if loc in wanted})
+        return {plant for (plant, _), loc in self.by_storage_location.items() if loc in wanted} | {
+            plant for plant, loc in self.by_plant.items() if loc in wanted
+        }
 
     def locations_of(self, plants: Iterable[str]) -> set[str]:
         """Every location that stock of one of `plants` counts towards."""
         wanted = set(plants)
-        return ({loc for (plant, _), loc in self.by_storage_location.items() if plant in wanted}
-                | {loc for plant, loc in self.by_plant.items() if plant in wanted})
+        return {loc for (plant, _), loc in self.by_storage_location.items() if plant in wanted} | {
+            loc for plant, loc in self.by_plant.items() if plant in wanted
+        }

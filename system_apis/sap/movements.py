@@ -11,6 +11,7 @@ where none has, the row has two events, stock.received / stock.issued naming a s
 Stock issued only to undo an earlier posting carries no reference: a reference on an
 unrestricted issue consumes the reservation of that order, which a correction must not do.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -184,8 +185,7 @@ def row_for(item: DocumentItem) -> tuple[Emit, ...] | None:
 
 def _no_row(item: DocumentItem) -> tuple[str, str]:
     if item.movement_type in KNOWN_MOVEMENT_TYPES:
-        return (UNSUPPORTED_STOCK_TYPE,
-                f"movement type {item.movement_type} cannot post stock type {item.stock_type}")
+        return (UNSUPPORTED_STOCK_TYPE, f"movement type {item.movement_type} cannot post stock type {item.stock_type}")
     return UNKNOWN_MOVEMENT_TYPE, f"movement type {item.movement_type or '(blank)'} has no mapping"
 
 
@@ -205,7 +205,8 @@ def _resolve(roles: set[str], item: DocumentItem, locations: LocationMap) -> dic
         plant, sloc = sites[role]
         if role != HERE and not (plant and sloc):
             return MISSING_PARTNER_LOCATION, (
-                f"movement type {item.movement_type} needs IssuingOrReceivingPlant and IssuingOrReceivingStorageLoc")
+                f"movement type {item.movement_type} needs IssuingOrReceivingPlant and IssuingOrReceivingStorageLoc"
+            )
         location = locations.location(plant, sloc)
         if location is None:
             unmapped.append(f"{plant}/{sloc}")
@@ -278,8 +279,10 @@ def _legs(event: dict) -> list[dict]:
         return [event]
     out_type, out_stock, in_type, in_stock = legs
     base = {key: value for key, value in event.items() if key not in ("to_location", "reference")}
-    return [{**base, "type": str(out_type), "stock_type": out_stock},
-            {**base, "type": str(in_type), "stock_type": in_stock}]
+    return [
+        {**base, "type": str(out_type), "stock_type": out_stock},
+        {**base, "type": str(in_type), "stock_type": in_stock},
+    ]
 
 
 def _iso(moment: datetime) -> str:

@@ -1,4 +1,5 @@
 """HTTP entrypoints of the SAP system API: thin flask-smorest blueprints under /sap/v1."""
+
 from __future__ import annotations
 
 import flask
@@ -29,9 +30,13 @@ def sap() -> service.SapGateway:
 
 
 _EVENT_EXAMPLE = {
-    "specversion": "1.0", "id": "6f1c7a9e-2b1d-4c1e-9a53-1f2d3c4b5a69", "source": "/default/sap.s4.beh/0000000000",
-    "type": "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1", "time": "2026-11-26T10:15:00Z",
-    "datacontenttype": "application/json", "data": {"MaterialDocumentYear": "2026", "MaterialDocument": "4900000123"},
+    "specversion": "1.0",
+    "id": "6f1c7a9e-2b1d-4c1e-9a53-1f2d3c4b5a69",
+    "source": "/default/sap.s4.beh/0000000000",
+    "type": "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1",
+    "time": "2026-11-26T10:15:00Z",
+    "datacontenttype": "application/json",
+    "data": {"MaterialDocumentYear": "2026", "MaterialDocument": "4900000123"},
 }
 
 
@@ -39,17 +44,33 @@ _EVENT_EXAMPLE = {
 class BusinessEvents(MethodView):
     @public
     @blp.doc(
-        requestBody={"required": True, "content": {
-            STRUCTURED: {"schema": CloudEventSchema, "example": _EVENT_EXAMPLE},
-            "application/json": {"schema": {"type": "object", "description": "binary mode: the event's data, "
-                                            "with ce-specversion, ce-id, ce-source, ce-type headers"},
-                                 "example": _EVENT_EXAMPLE["data"]},
-        }},
+        requestBody={
+            "required": True,
+            "content": {
+                STRUCTURED: {"schema": CloudEventSchema, "example": _EVENT_EXAMPLE},
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "binary mode: the event's data, "
+                        "with ce-specversion, ce-id, ce-source, ce-type headers",
+                    },
+                    "example": _EVENT_EXAMPLE["data"],
+                },
+            },
+        },
         parameters=[
-            {"in": "header", "name": "X-Signature-Timestamp", "schema": {"type": "string"},
-             "description": "hmac mode: Unix seconds when the push was signed"},
-            {"in": "header", "name": "X-Signature", "schema": {"type": "string"},
-             "description": 'hmac mode: "sha256=" + hex HMAC-SHA256(secret, "<timestamp>." + raw body)'},
+            {
+                "in": "header",
+                "name": "X-Signature-Timestamp",
+                "schema": {"type": "string"},
+                "description": "hmac mode: Unix seconds when the push was signed",
+            },
+            {
+                "in": "header",
+                "name": "X-Signature",
+                "schema": {"type": "string"},
+                "description": 'hmac mode: "sha256=" + hex HMAC-SHA256(secret, "<timestamp>." + raw body)',
+            },
         ],
     )
     @blp.response(200, BusinessEventResultSchema)
@@ -81,8 +102,11 @@ class MaterialDocumentReplay(MethodView):
         Items already applied come back as duplicates; items still unmappable are dead-lettered again.
         """
         if not (year.isdigit() and len(year) == 4 and number.isalnum() and len(number) <= 10):
-            raise Problem(422, "year must be 4 digits and number up to 10 letters or digits",
-                          errors={"path": {"year": year, "number": number}})
+            raise Problem(
+                422,
+                "year must be 4 digits and number up to 10 letters or digits",
+                errors={"path": {"year": year, "number": number}},
+            )
         return service.ingest_material_document(sap(), year, number)
 
 
@@ -98,8 +122,9 @@ class StockSync(MethodView):
         material and mapped location, and sends each position as a count as of the read time.
         With report_drift, lists where the gateway differed from SAP before the sync.
         """
-        return service.sync_stock(sap(), plants=body["plants"], materials=body["materials"],
-                                  report_drift=body["report_drift"])
+        return service.sync_stock(
+            sap(), plants=body["plants"], materials=body["materials"], report_drift=body["report_drift"]
+        )
 
 
 @blp.route("/stock")

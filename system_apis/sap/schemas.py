@@ -1,4 +1,5 @@
 """Marshmallow schemas of the SAP system API: its request and response bodies."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
@@ -26,8 +27,9 @@ class CloudEventSchema(Schema):
     specversion = fields.String(required=True, metadata={"example": "1.0"})
     id = fields.String(required=True)
     source = fields.String(required=True, metadata={"example": "/default/sap.s4.beh/0000000000"})
-    type = fields.String(required=True, metadata={
-        "example": "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1"})
+    type = fields.String(
+        required=True, metadata={"example": "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1"}
+    )
     time = fields.String(metadata={"format": "date-time"})
     datacontenttype = fields.String(metadata={"example": "application/json"})
     data = fields.Nested(MaterialDocumentCreatedDataSchema)
@@ -46,9 +48,13 @@ class RejectedItemSchema(Schema):
     item = fields.String(metadata={"description": "MaterialDocumentItem"})
     event_id = fields.String()
     movement_type = fields.String()
-    reason = fields.String(metadata={"description": "unknown_movement_type, unsupported_stock_type, "
-                                                    "unmapped_location, missing_partner_location, "
-                                                    "non_integer_quantity, invalid_quantity, ..."})
+    reason = fields.String(
+        metadata={
+            "description": "unknown_movement_type, unsupported_stock_type, "
+            "unmapped_location, missing_partner_location, "
+            "non_integer_quantity, invalid_quantity, ..."
+        }
+    )
     detail = fields.String()
     dead_letter_id = fields.String()
 
@@ -61,14 +67,16 @@ class DocumentKeySchema(Schema):
 class DocumentResultSchema(Schema):
     material_document = fields.Nested(DocumentKeySchema)
     document_items = fields.Integer(metadata={"description": "items in the material document"})
-    counterpart_items = fields.Integer(metadata={"description": "SAP's automatic counterpart lines of transfers, "
-                                                                "whose effect their main line carries"})
+    counterpart_items = fields.Integer(
+        metadata={"description": "SAP's automatic counterpart lines of transfers, whose effect their main line carries"}
+    )
     events = fields.Integer(metadata={"description": "canonical events sent to the process API"})
     applied = fields.Integer()
     duplicate = fields.Integer()
     stale = fields.Integer()
-    dead_lettered = fields.Integer(metadata={"description": "events the process API dead-lettered plus "
-                                                            "items this API dead-lettered"})
+    dead_lettered = fields.Integer(
+        metadata={"description": "events the process API dead-lettered plus items this API dead-lettered"}
+    )
     not_applied = fields.List(fields.Nested(NotAppliedSchema))
     rejected_items = fields.List(fields.Nested(RejectedItemSchema))
 
@@ -80,12 +88,21 @@ class BusinessEventResultSchema(DocumentResultSchema):
 
 
 class StockSyncRequestSchema(Schema):
-    plants = fields.List(SapCode(), load_default=None, validate=validate.Length(1, 500),
-                         metadata={"description": "only these plants (every location they feed is read in full)"})
-    materials = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=None,
-                            validate=validate.Length(1, 10000), metadata={"description": "only these materials"})
-    report_drift = fields.Boolean(load_default=False, metadata={
-        "description": "list where the gateway differed from SAP before the sync"})
+    plants = fields.List(
+        SapCode(),
+        load_default=None,
+        validate=validate.Length(1, 500),
+        metadata={"description": "only these plants (every location they feed is read in full)"},
+    )
+    materials = fields.List(
+        fields.String(validate=validate.Length(1, 40)),
+        load_default=None,
+        validate=validate.Length(1, 10000),
+        metadata={"description": "only these materials"},
+    )
+    report_drift = fields.Boolean(
+        load_default=False, metadata={"description": "list where the gateway differed from SAP before the sync"}
+    )
 
 
 class SyncEventsSchema(Schema):
@@ -117,8 +134,11 @@ class StockSyncResultSchema(Schema):
     positions = fields.Integer()
     events = fields.Nested(SyncEventsSchema)
     not_applied = fields.List(fields.Nested(NotAppliedSchema))
-    skipped_records = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
-        "description": "records counted towards no position, by reason"})
+    skipped_records = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "records counted towards no position, by reason"},
+    )
     unmapped = fields.List(fields.Nested(UnmappedSchema))
     drift = fields.List(fields.Nested(DriftSchema))
 

@@ -1,5 +1,6 @@
 """What the SAP system API does: material documents → canonical events (pushed by business
 events, or replayed on demand), stock sync as stock.counted snapshots with drift, live stock reads."""
+
 from __future__ import annotations
 
 import logging
@@ -70,9 +71,14 @@ def ingest_material_document(system: SapGateway, year: str, number: str) -> dict
     except Problem as problem:
         if problem.status == 404:
             # SAP announced the document; not finding it is a lag or a replica, not a bad event.
-            raise Problem(503, f"material document {year}/{number} is not readable in SAP yet: {problem.detail}",
-                          type_slug="material-document-not-readable", headers={"Retry-After": REDELIVERY_SECONDS},
-                          upstream="sap", upstream_status=404) from None
+            raise Problem(
+                503,
+                f"material document {year}/{number} is not readable in SAP yet: {problem.detail}",
+                type_slug="material-document-not-readable",
+                headers={"Retry-After": REDELIVERY_SECONDS},
+                upstream="sap",
+                upstream_status=404,
+            ) from None
         raise
     mapped = map_document(document, system.locations)
     events = [event for item in mapped for event in item.events]
@@ -82,11 +88,19 @@ def ingest_material_document(system: SapGateway, year: str, number: str) -> dict
     # redelivery count once, and a stored answer per document would cost two more Redis round trips
     # (a quarter of a push's work) and ~0.5 KB of Redis for IDEMPOTENCY_TTL_SECONDS, per document.
     outcome = system.inventory.send_events(events, key_prefix=None) if events else empty_outcome()
-    ids = system.inventory.dead_letter([_dead_letter_entry(document, item) for item in rejected],
-                                       key_prefix=f"{key}:dead-letters") if rejected else []
+    ids = (
+        system.inventory.dead_letter(
+            [_dead_letter_entry(document, item) for item in rejected], key_prefix=f"{key}:dead-letters"
+        )
+        if rejected
+        else []
+    )
     counterparts = sum(1 for item in mapped if item.counterpart)
-    for name, count in (("mapped", len(mapped) - len(rejected) - counterparts), ("rejected", len(rejected)),
-                        ("counterpart", counterparts)):
+    for name, count in (
+        ("mapped", len(mapped) - len(rejected) - counterparts),
+        ("rejected", len(rejected)),
+        ("counterpart", counterparts),
+    ):
         if count:
             ITEMS.labels(name).inc(count)
     return {
@@ -98,8 +112,14 @@ def ingest_material_document(system: SapGateway, year: str, number: str) -> dict
         "dead_lettered": outcome["dead_lettered"] + len(rejected),
         "not_applied": outcome["not_applied"],
         "rejected_items": [
-            {"item": item.item.item, "event_id": item.event_id, "movement_type": item.item.movement_type,
-             "reason": item.reason, "detail": item.detail, "dead_letter_id": entry_id}
+            {
+                "item": item.item.item,
+                "event_id": item.event_id,
+                "movement_type": item.item.movement_type,
+                "reason": item.reason,
+                "detail": item.detail,
+                "dead_letter_id": entry_id,
+            }
             for item, entry_id in zip(rejected, ids)
         ],
     }
@@ -111,23 +131,33 @@ def receive_business_event(system: SapGateway, event: CloudEvent) -> tuple[dict,
     redelivers) when SAP or the process API could not complete it."""
     if event.type != MATERIAL_DOCUMENT_CREATED:
         BUSINESS_EVENTS.labels("ignored").inc()
-        logger.info("business event ignored: not a material document creation",
-                    extra={"cloud_event_id": event.id, "cloud_event_type": event.type,
-                           "cloud_event_source": event.source})
+        logger.info(
+            "business event ignored: not a material document creation",
+            extra={"cloud_event_id": event.id, "cloud_event_type": event.type, "cloud_event_source": event.source},
+        )
         return {"status": "ignored", "cloud_event_id": event.id, "type": event.type}, 202
     year, number = material_document_key(event)
     try:
         result = ingest_material_document(system, year, number)
     except Problem as problem:
         BUSINESS_EVENTS.labels("redeliver").inc()
-        logger.warning("business event not processed; asking for redelivery",
-                       extra={"cloud_event_id": event.id, "material_document": f"{year}/{number}",
-                              "cause_status": problem.status, "cause": problem.detail})
-        raise Problem(503, f"material document {year}/{number} was not fully processed; redeliver: {problem.detail}",
-                      type_slug="business-event-not-processed",
-                      headers={"Retry-After": problem.headers.get("Retry-After") or REDELIVERY_SECONDS},
-                      upstream=problem.extensions.get("upstream"),
-                      upstream_status=problem.extensions.get("upstream_status", problem.status)) from None
+        logger.warning(
+            "business event not processed; asking for redelivery",
+            extra={
+                "cloud_event_id": event.id,
+                "material_document": f"{year}/{number}",
+                "cause_status": problem.status,
+                "cause": problem.detail,
+            },
+        )
+        raise Problem(
+            503,
+            f"material document {year}/{number} was not fully processed; redeliver: {problem.detail}",
+            type_slug="business-event-not-processed",
+            headers={"Retry-After": problem.headers.get("Retry-After") or REDELIVERY_SECONDS},
+            upstream=problem.extensions.get("upstream"),
+            upstream_status=problem.extensions.get("upstream_status", problem.status),
+        ) from None
     BUSINESS_EVENTS.labels("processed").inc()
     return {"status": "processed", "cloud_event_id": event.id, "type": event.type, **result}, 200
 
@@ -144,13 +174,21 @@ def _filter(plants: set[str] | None, materials: list[str] | None) -> str | None:
     return " and ".join(f"({clause})" for clause in clauses) if len(clauses) > 1 else clauses[0]
 
 
-def stock_records(sap: SapODataClient, *, plants: set[str] | None = None, materials: list[str] | None = None,
-                  progress: Callable[[int, int | None], None] | None = None) -> Iterator[StockRecord]:
+def stock_records(
+    sap: SapODataClient,
+    *,
+    plants: set[str] | None = None,
+    materials: list[str] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Iterator[StockRecord]:
     """Every A_MatlStkInAcctMod record of the plants and materials (all when None), page by page;
     `progress(records in this page, records expected so far)` after each page. The filters are
     applied here too, so a server that ignores $filter gives the same answer."""
-    material_groups = ([materials[i:i + MATERIALS_PER_QUERY] for i in range(0, len(materials), MATERIALS_PER_QUERY)]
-                       if materials else [None])
+    material_groups = (
+        [materials[i : i + MATERIALS_PER_QUERY] for i in range(0, len(materials), MATERIALS_PER_QUERY)]
+        if materials
+        else [None]
+    )
     wanted = set(materials or ())
     expected: int | None = 0
     for group in material_groups:
@@ -178,16 +216,23 @@ def _scope(locations: LocationMap, plants: list[str] | None) -> tuple[set[str] |
     return set(plants) | locations.plants_of(in_scope), in_scope
 
 
-def read_stock_table(system: SapGateway, *, plants: set[str] | None, materials: list[str] | None,
-                     progress=None) -> StockTable:
+def read_stock_table(
+    system: SapGateway, *, plants: set[str] | None, materials: list[str] | None, progress=None
+) -> StockTable:
     table = StockTable()
     for record in stock_records(system.sap, plants=plants, materials=materials, progress=progress):
         table.add(record, system.locations)
     return table
 
 
-def sync_stock(system: SapGateway, *, plants: list[str] | None = None, materials: list[str] | None = None,
-               report_drift: bool = False, progress: Callable[[int, int | None], None] | None = None) -> dict:
+def sync_stock(
+    system: SapGateway,
+    *,
+    plants: list[str] | None = None,
+    materials: list[str] | None = None,
+    report_drift: bool = False,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> dict:
     """Read SAP's whole stock table (or the plants/materials named) and send one stock.counted per
     position as of the read time; positions the gateway holds that SAP no longer lists count 0."""
     read_at = datetime.now(UTC)
@@ -202,16 +247,31 @@ def sync_stock(system: SapGateway, *, plants: list[str] | None = None, materials
     events = [counted_event(count, read_at) for count in whole]
     outcome = system.inventory.send_events(events, key_prefix=f"sap-sync:{iso(read_at)}") if events else empty_outcome()
     fractional = [count for count in counts if not count.whole]
-    ids = system.inventory.dead_letter([
-        {"reason": "non_integer_quantity", "detail": "SAP's stock of this position is not a whole base unit",
-         "source": SOURCE, "payload": counted_event(count, read_at)}
-        for count in fractional], key_prefix=f"sap-sync:{iso(read_at)}:dead-letters") if fractional else []
+    ids = (
+        system.inventory.dead_letter(
+            [
+                {
+                    "reason": "non_integer_quantity",
+                    "detail": "SAP's stock of this position is not a whole base unit",
+                    "source": SOURCE,
+                    "payload": counted_event(count, read_at),
+                }
+                for count in fractional
+            ],
+            key_prefix=f"sap-sync:{iso(read_at)}:dead-letters",
+        )
+        if fractional
+        else []
+    )
     result = {
         "read_at": iso(read_at),
         "records_read": table.records,
         "positions": len(counts),
-        "events": {"sent": len(events), **{name: outcome[name] for name in ("applied", "duplicate", "stale")},
-                   "dead_lettered": outcome["dead_lettered"] + len(ids)},
+        "events": {
+            "sent": len(events),
+            **{name: outcome[name] for name in ("applied", "duplicate", "stale")},
+            "dead_lettered": outcome["dead_lettered"] + len(ids),
+        },
         "not_applied": outcome["not_applied"],
         "skipped_records": dict(table.skipped),
         "unmapped": table.unmapped_list(),
@@ -225,13 +285,17 @@ def sync_stock(system: SapGateway, *, plants: list[str] | None = None, materials
 def read_stock(system: SapGateway, *, sku: str, location: str | None = None) -> dict:
     """SAP's stock of one material right now, per gateway location (or at one location)."""
     if location is not None and location not in system.locations.locations():
-        raise Problem(404, f"location {location} is not mapped to any SAP plant/storage location",
-                      type_slug="unmapped-location")
+        raise Problem(
+            404, f"location {location} is not mapped to any SAP plant/storage location", type_slug="unmapped-location"
+        )
     plants = system.locations.plants_of([location]) if location else None
     as_of = datetime.now(UTC)
     table = read_stock_table(system, plants=plants, materials=[sku])
     if location is not None:
         table.count(sku, location)
-    positions = [{"location": loc, **count.as_numbers()} for (_, loc), count in sorted(table.positions.items())
-                 if location is None or loc == location]
+    positions = [
+        {"location": loc, **count.as_numbers()}
+        for (_, loc), count in sorted(table.positions.items())
+        if location is None or loc == location
+    ]
     return {"sku": sku, "as_of": iso(as_of), "positions": positions, "unmapped": table.unmapped_list()}

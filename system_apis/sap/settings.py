@@ -1,4 +1,5 @@
 """The SAP system API's settings (environment variables; see shared.config)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,23 +14,39 @@ class SapSettings(ProcessApiSettings):
     plants and storage locations map onto the gateway's locations."""
 
     sap_base_url: str | None = setting(
-        "SAP_BASE_URL", None, "SAP S/4HANA OData root (https://host/sap/opu/odata/sap); unset = the bundled "
-        "simulator inside `serve`; a SAP system API served on its own needs it", optional_text)
+        "SAP_BASE_URL",
+        None,
+        "SAP S/4HANA OData root (https://host/sap/opu/odata/sap); unset = the bundled "
+        "simulator inside `serve`; a SAP system API served on its own needs it",
+        optional_text,
+    )
     sap_user: str | None = setting("SAP_USER", None, "SAP communication user (basic auth)", optional_text)
     sap_password: str | None = setting("SAP_PASSWORD", None, "Password of SAP_USER", optional_text)
     sap_webhook_auth: str = setting(
-        "SAP_WEBHOOK_AUTH", "hmac", "How SAP business-event pushes are verified: hmac or basic", str.lower)
+        "SAP_WEBHOOK_AUTH", "hmac", "How SAP business-event pushes are verified: hmac or basic", str.lower
+    )
     sap_webhook_secret: str | None = setting(
-        "SAP_WEBHOOK_SECRET", None, "Shared secret of the HMAC-SHA256 webhook signature (and the simulator's)",
-        optional_text)
+        "SAP_WEBHOOK_SECRET",
+        None,
+        "Shared secret of the HMAC-SHA256 webhook signature (and the simulator's)",
+        optional_text,
+    )
     sap_webhook_max_age_seconds: int = setting(
-        "SAP_WEBHOOK_MAX_AGE_SECONDS", 300, "Oldest signature timestamp a webhook push may carry", int)
+        "SAP_WEBHOOK_MAX_AGE_SECONDS", 300, "Oldest signature timestamp a webhook push may carry", int
+    )
     sap_reads_in_flight: int = setting(
-        "SAP_READS_IN_FLIGHT", 4, "Material-document reads of SAP in flight at once per process; pushes beyond "
-        "them wait and are read together, many documents per request", int)
+        "SAP_READS_IN_FLIGHT",
+        4,
+        "Material-document reads of SAP in flight at once per process; pushes beyond "
+        "them wait and are read together, many documents per request",
+        int,
+    )
     sap_location_map: str | None = setting(
-        "SAP_LOCATION_MAP", None, 'Plant/storage location -> gateway location: JSON {"1010/0001": "S001"} or '
-        "@path to such a file", optional_text)
+        "SAP_LOCATION_MAP",
+        None,
+        'Plant/storage location -> gateway location: JSON {"1010/0001": "S001"} or @path to such a file',
+        optional_text,
+    )
 
     def check(self) -> None:
         super().check()

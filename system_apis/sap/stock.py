@@ -1,5 +1,6 @@
 """SAP's stock table as gateway positions: records summed per material and mapped location,
 the stock.counted events that state them, and the drift between SAP and the gateway."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -87,8 +88,10 @@ class StockTable:
         return self.positions[key]
 
     def unmapped_list(self) -> list[dict]:
-        return [{"plant": plant, "storage_location": sloc, "records": n}
-                for (plant, sloc), n in sorted(self.unmapped.items())]
+        return [
+            {"plant": plant, "storage_location": sloc, "records": n}
+            for (plant, sloc), n in sorted(self.unmapped.items())
+        ]
 
 
 def counted_event(count: StockCount, read_at: datetime) -> dict:
@@ -116,8 +119,16 @@ def drift(sap: Iterable[StockCount], gateway: dict[tuple[str, str], dict]) -> li
             sap_value = _number(count.quantities[name])
             gateway_value = held.get(name, 0)
             if sap_value != gateway_value:
-                differences.append({"sku": count.sku, "location": count.location, "stock_type": name, "sap": sap_value,
-                                    "gateway": gateway_value, "difference": sap_value - gateway_value})
+                differences.append(
+                    {
+                        "sku": count.sku,
+                        "location": count.location,
+                        "stock_type": name,
+                        "sap": sap_value,
+                        "gateway": gateway_value,
+                        "difference": sap_value - gateway_value,
+                    }
+                )
     return differences
 
 

@@ -1,6 +1,7 @@
 """The SAP business-event webhook's edge: who may push (HMAC signature or Basic auth) and how a
 CloudEvent is read from a request (structured `application/cloudevents+json`, or binary with
 `ce-*` headers and the data as the body)."""
+
 from __future__ import annotations
 
 import base64
@@ -43,8 +44,9 @@ def _unauthorized(detail: str, *, basic: bool = False) -> Problem:
     return Problem(401, detail, type_slug="webhook-unauthorized", headers=headers)
 
 
-def verify_hmac(secret: str | None, headers: RequestHeaders, body: bytes, *, max_age_seconds: int,
-                now: float | None = None) -> None:
+def verify_hmac(
+    secret: str | None, headers: RequestHeaders, body: bytes, *, max_age_seconds: int, now: float | None = None
+) -> None:
     """Accept a push signed with the shared secret within `max_age_seconds` of now (either way)."""
     if not secret:
         logger.error("SAP_WEBHOOK_SECRET is not set: every signed business event is refused")
@@ -118,15 +120,24 @@ def parse_cloud_event(headers: RequestHeaders, body: bytes) -> CloudEvent:
         attributes = {name[3:].lower(): value for name, value in headers.items() if name.lower().startswith("ce-")}
         data = _json(body, "The body (the event's data) is not JSON.") if body.strip() else None
     else:
-        raise _bad(415, f"Expected a CloudEvent: Content-Type {STRUCTURED}, or ce-* headers with the data "
-                        "as the body.", "unsupported-media-type")
+        raise _bad(
+            415,
+            f"Expected a CloudEvent: Content-Type {STRUCTURED}, or ce-* headers with the data as the body.",
+            "unsupported-media-type",
+        )
     missing = [name for name in _REQUIRED if not isinstance(attributes.get(name), str) or not attributes.get(name)]
     if missing:
         raise _bad(400, f"CloudEvent attribute(s) missing: {', '.join(missing)}")
     if attributes["specversion"] != "1.0":
         raise _bad(400, f"CloudEvents specversion {attributes['specversion']} is not supported (1.0 is).")
-    return CloudEvent(id=attributes["id"], source=attributes["source"], type=attributes["type"],
-                      specversion=attributes["specversion"], data=data, attributes=attributes)
+    return CloudEvent(
+        id=attributes["id"],
+        source=attributes["source"],
+        type=attributes["type"],
+        specversion=attributes["specversion"],
+        data=data,
+        attributes=attributes,
+    )
 
 
 def material_document_key(event: CloudEvent) -> tuple[str, str]:
@@ -134,9 +145,12 @@ def material_document_key(event: CloudEvent) -> tuple[str, str]:
     data = event.data if isinstance(event.data, dict) else {}
     year, number = str(data.get("MaterialDocumentYear", "")), str(data.get("MaterialDocument", ""))
     if not _YEAR.match(year) or not _DOCUMENT.match(number):
-        raise Problem(422, "The event's data must name MaterialDocumentYear (4 digits) and MaterialDocument.",
-                      type_slug="invalid-business-event", errors={"data": {"MaterialDocumentYear": year,
-                                                                            "MaterialDocument": number}})
+        raise Problem(
+            422,
+            "The event's data must name MaterialDocumentYear (4 digits) and MaterialDocument.",
+            type_slug="invalid-business-event",
+            errors={"data": {"MaterialDocumentYear": year, "MaterialDocument": number}},
+        )
     return year, number
 
 

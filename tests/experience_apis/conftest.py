@@ -1,5 +1,6 @@
 """Fixtures of the channel API tests, over each channel folder's own `settings` fixture: its Redis, and
 an in-process inventory process API with the demo network (tests/support/experience.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Haversine distances between (latitude, longitude) points (pure, no I/O)."""
+
 from __future__ import annotations
 
 import pytest

@@ -22,8 +22,20 @@ def run(capsys, *argv):
 
 
 def test_create_prints_the_key_once_and_it_verifies(gateway_env, capsys):
-    code, out, err = run(capsys, "create", "--client-id", "store-s001", "--kind", "channel", "--scope", "store",
-                         "--store", "S001", "--name", "Store 1 associates")
+    code, out, err = run(
+        capsys,
+        "create",
+        "--client-id",
+        "store-s001",
+        "--kind",
+        "channel",
+        "--scope",
+        "store",
+        "--store",
+        "S001",
+        "--name",
+        "Store 1 associates",
+    )
     assert code == 0
     created = json.loads(out)
     assert "cannot be shown again" in err
@@ -42,8 +54,18 @@ def test_create_refuses_an_existing_client_and_a_forbidden_scope(gateway_env, ca
 
 
 def test_list_shows_no_secrets_and_revoke_disables(gateway_env, capsys):
-    _, out, _ = run(capsys, "create", "--client-id", "operator", "--kind", "operator", "--scope", "inventory:admin",
-                    "--scope", "sap:admin")
+    _, out, _ = run(
+        capsys,
+        "create",
+        "--client-id",
+        "operator",
+        "--kind",
+        "operator",
+        "--scope",
+        "inventory:admin",
+        "--scope",
+        "sap:admin",
+    )
     key = json.loads(out)["api_key"]
     assert run(capsys, "revoke", "--client-id", "operator")[:2] == (0, '{"client_id": "operator", "revoked": true}\n')
     code, out, _ = run(capsys, "list")

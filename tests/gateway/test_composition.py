@@ -1,4 +1,5 @@
 """The all-in-one gateway: which app answers which path, what runs inside it, and demo settings."""
+
 from __future__ import annotations
 
 import base64
@@ -17,8 +18,12 @@ from simulators.sap.seed import DEMO_LOCATION_MAP
 from tests.support.auth import KeyedWsgiClient
 
 USER, PASSWORD = "COMPOSE_USER", "compose-password"
-SAP = dict(sap_user=USER, sap_password=PASSWORD, sap_webhook_secret="compose-secret",
-           sap_location_map=json.dumps(DEMO_LOCATION_MAP))
+SAP = dict(
+    sap_user=USER,
+    sap_password=PASSWORD,
+    sap_webhook_secret="compose-secret",
+    sap_location_map=json.dumps(DEMO_LOCATION_MAP),
+)
 BASIC = {"Authorization": "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
 
 
@@ -54,13 +59,19 @@ def test_docs_lists_every_api_of_the_gateway_each_document_served_under_its_pref
     assert page.status_code == 200 and "StandaloneLayout" in page.get_data(as_text=True)
     listed = json.loads(re.search(r"urls: (\[.*?\]),", page.get_data(as_text=True)).group(1))
     assert [api["url"] for api in listed] == [
-        "/web/v1/openapi.json", "/store/v1/openapi.json", "/call-centre/v1/openapi.json", "/sap/v1/openapi.json",
-        "/openapi.json"]
+        "/web/v1/openapi.json",
+        "/store/v1/openapi.json",
+        "/call-centre/v1/openapi.json",
+        "/sap/v1/openapi.json",
+        "/openapi.json",
+    ]
     for api in listed:
         document = client.get(api["url"]).get_json()
         assert document["info"]["title"] == api["name"]
-        assert all(path.startswith(api["url"].removesuffix("openapi.json")) or api["url"] == "/openapi.json"
-                   for path in document["paths"])
+        assert all(
+            path.startswith(api["url"].removesuffix("openapi.json")) or api["url"] == "/openapi.json"
+            for path in document["paths"]
+        )
 
 
 def test_the_simulator_pushes_business_events_to_the_webhook_in_process(gateway):
@@ -70,9 +81,18 @@ def test_the_simulator_pushes_business_events_to_the_webhook_in_process(gateway)
     sap = gateway.sap_system
     sap.stock.add_material("MAT-1001")
     sap.stock.add_storage_location("1110", "0001")
-    sap.post_document({"GoodsMovementCode": "05"}, [{"GoodsMovementType": "101", "Material": "MAT-1001",
-                                                     "Plant": "1110", "StorageLocation": "0001",
-                                                     "QuantityInEntryUnit": "7"}])
+    sap.post_document(
+        {"GoodsMovementCode": "05"},
+        [
+            {
+                "GoodsMovementType": "101",
+                "Material": "MAT-1001",
+                "Plant": "1110",
+                "StorageLocation": "0001",
+                "QuantityInEntryUnit": "7",
+            }
+        ],
+    )
     assert sap.flush(10)
     assert [s.url for s in sap.events.subscriptions()] == ["http://in-process/sap/v1/business-events"]
     assert sap.events.stats()["delivered"] == 1
@@ -81,8 +101,9 @@ def test_the_simulator_pushes_business_events_to_the_webhook_in_process(gateway)
 
 
 def test_with_sap_base_url_the_simulator_is_not_part_of_the_gateway():
-    gateway = create_gateway(Settings(sap_base_url="http://s4.example.com/sap/opu/odata/sap", log_level="WARNING",
-                                      **SAP), redis=_store())
+    gateway = create_gateway(
+        Settings(sap_base_url="http://s4.example.com/sap/opu/odata/sap", log_level="WARNING", **SAP), redis=_store()
+    )
     client = _client(gateway)
     assert gateway.simulator is None and gateway.sap_api is not None
     assert client.get("/sap/opu/odata/sap/API_MATERIAL_STOCK_SRV/$metadata", headers=BASIC).status_code == 404
@@ -141,9 +162,18 @@ def test_each_start_on_a_persistent_store_numbers_documents_past_the_earlier_sta
         sap = gateway.sap_system
         sap.stock.add_material("MAT-1001")
         sap.stock.add_storage_location("1110", "0001")
-        document = sap.post_document({"GoodsMovementCode": "05"}, [{
-            "GoodsMovementType": "701", "Material": "MAT-1001", "Plant": "1110", "StorageLocation": "0001",
-            "QuantityInEntryUnit": "3"}])
+        document = sap.post_document(
+            {"GoodsMovementCode": "05"},
+            [
+                {
+                    "GoodsMovementType": "701",
+                    "Material": "MAT-1001",
+                    "Plant": "1110",
+                    "StorageLocation": "0001",
+                    "QuantityInEntryUnit": "3",
+                }
+            ],
+        )
         assert sap.flush(10)
         seen.append(document.key)
         gateway.close()

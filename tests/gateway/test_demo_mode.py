@@ -1,6 +1,7 @@
 """`inventory-gateway serve --demo` as `make run` starts it: the SAP simulator beside the gateway on
 the embedded store, credentials made up for the run, stock synced from SAP at start, and a goods
 movement posted to the simulator's OData API visible in availability within a second."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,9 @@ def demo(tmp_path_factory):
     for name in SAP_SETTINGS:
         if os.environ.get(name):
             pytest.skip(f"{name} is set in this environment; demo mode is tested without it")
-    gateway = start_gateway({"LOG_LEVEL": "INFO"}, "--demo", "--workers", "2",
-                            logfile=tmp_path_factory.mktemp("demo") / "serve.log")
+    gateway = start_gateway(
+        {"LOG_LEVEL": "INFO"}, "--demo", "--workers", "2", logfile=tmp_path_factory.mktemp("demo") / "serve.log"
+    )
     try:
         yield gateway
     finally:
@@ -54,8 +56,10 @@ def test_start_up_says_how_to_reach_everything_with_credentials_made_up_for_this
     assert "generated for this run" in output
     assert "1 worker instead of 2" in output and "SAP simulator keeps its stock" in output
     assert requests.get(f"{demo.base_url}{ODATA}/API_MATERIAL_STOCK_SRV/", timeout=TIMEOUT).status_code == 401
-    assert requests.get(f"{demo.base_url}/sap/v1/openapi.json", timeout=TIMEOUT).json()["info"]["title"] == \
-        "SAP system API"
+    assert (
+        requests.get(f"{demo.base_url}/sap/v1/openapi.json", timeout=TIMEOUT).json()["info"]["title"]
+        == "SAP system API"
+    )
 
 
 def test_start_up_prints_a_demo_key_per_client_and_each_opens_only_its_own_apis(demo):

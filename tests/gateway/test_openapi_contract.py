@@ -2,6 +2,7 @@
 --demo` in a process of its own, each document fetched over HTTP, every operation called with
 examples, boundary cases and generated data, as the demo client the API is for. No answer may be
 a 5xx, and every answer must match the status codes, content type and schema the document promises."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -22,9 +23,14 @@ pytestmark = pytest.mark.e2e
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 #: Document -> the demo client whose key calls it.
-DOCUMENTS = {"/web/v1/openapi.json": "demo-web-shop", "/store/v1/openapi.json": "demo-store-s001",
-             "/call-centre/v1/openapi.json": "demo-call-centre", "/openapi.json": "demo-service",
-             "/sap/v1/openapi.json": "demo-service", "/salesforce/v1/openapi.json": "demo-service"}
+DOCUMENTS = {
+    "/web/v1/openapi.json": "demo-web-shop",
+    "/store/v1/openapi.json": "demo-store-s001",
+    "/call-centre/v1/openapi.json": "demo-call-centre",
+    "/openapi.json": "demo-service",
+    "/sap/v1/openapi.json": "demo-service",
+    "/salesforce/v1/openapi.json": "demo-service",
+}
 #: Operations that verify their caller by a signature of their own, not an API key: the SAP webhook's
 #: contract (HMAC or Basic, CloudEvents) is tested with signed pushes in tests/system_apis instead.
 SIGNED = {"/sap/v1/openapi.json": ["--exclude-path", "/sap/v1/business-events"]}
@@ -36,9 +42,18 @@ SEED = 20261127
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
     # Generated calls come fast: budgets far above what the run makes, so that no 429 hides an answer.
-    served = start_gateway({"REDIS_URL": "", "LOG_LEVEL": "WARNING", "RATE_LIMIT_CHANNEL": "1000000/minute",
-                            "RATE_LIMIT_OPERATOR": "1000000/minute", "SAP_BASE_URL": "", "SALESFORCE_BASE_URL": ""},
-                           "--demo", logfile=tmp_path_factory.mktemp("contract") / "serve.log")
+    served = start_gateway(
+        {
+            "REDIS_URL": "",
+            "LOG_LEVEL": "WARNING",
+            "RATE_LIMIT_CHANNEL": "1000000/minute",
+            "RATE_LIMIT_OPERATOR": "1000000/minute",
+            "SAP_BASE_URL": "",
+            "SALESFORCE_BASE_URL": "",
+        },
+        "--demo",
+        logfile=tmp_path_factory.mktemp("contract") / "serve.log",
+    )
     yield served
     served.stop()
 
@@ -49,12 +64,33 @@ def test_every_operation_keeps_its_documented_contract(gateway, document, tmp_pa
     keys = dict(re.findall(r"^\s+(demo-[\w-]+)\s+(igw_\S+)", gateway.output(), re.MULTILINE))
     _restore_demo_network(gateway.base_url, keys["demo-operator"])
     run = subprocess.run(
-        [str(SCHEMATHESIS), "run", gateway.base_url + document, "--header",
-         f"Authorization: Bearer {keys[DOCUMENTS[document]]}", "--checks", CHECKS, "--max-examples", str(EXAMPLES),
-         "--seed", str(SEED), "--request-timeout", "30", "--no-color", "--report", "junit",
-         "--report-dir", str(tmp_path), *SIGNED.get(document, [])],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,  # its example database stays out of the tree
-        env={**os.environ, "PYTHONPATH": str(ROOT), "SCHEMATHESIS_HOOKS": "tests.gateway.schemathesis_hooks"})
+        [
+            str(SCHEMATHESIS),
+            "run",
+            gateway.base_url + document,
+            "--header",
+            f"Authorization: Bearer {keys[DOCUMENTS[document]]}",
+            "--checks",
+            CHECKS,
+            "--max-examples",
+            str(EXAMPLES),
+            "--seed",
+            str(SEED),
+            "--request-timeout",
+            "30",
+            "--no-color",
+            "--report",
+            "junit",
+            "--report-dir",
+            str(tmp_path),
+            *SIGNED.get(document, []),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,  # its example database stays out of the tree
+        env={**os.environ, "PYTHONPATH": str(ROOT), "SCHEMATHESIS_HOOKS": "tests.gateway.schemathesis_hooks"},
+    )
     summary = run.stdout[-6000:]
     assert run.returncode == 0, summary
     tested = re.search(r"Tested: (\d+)", run.stdout)
@@ -70,10 +106,13 @@ def _restore_demo_network(base_url: str, operator_key: str) -> None:
     headers = {"Authorization": f"Bearer {operator_key}"}
     for location in demo_data.LOCATIONS:
         body = {name: value for name, value in dataclasses.asdict(location).items() if name != "id"}
-        answer = requests.put(f"{base_url}/inventory/v1/locations/{location.id}", json=body, headers=headers, timeout=10)
+        answer = requests.put(
+            f"{base_url}/inventory/v1/locations/{location.id}", json=body, headers=headers, timeout=10
+        )
         assert answer.status_code in (200, 201), answer.text
     for group in demo_data.GROUPS:
         body = {name: value for name, value in dataclasses.asdict(group).items() if name != "id"}
-        answer = requests.put(f"{base_url}/inventory/v1/location-groups/{group.id}", json=body, headers=headers,
-                              timeout=10)
+        answer = requests.put(
+            f"{base_url}/inventory/v1/location-groups/{group.id}", json=body, headers=headers, timeout=10
+        )
         assert answer.status_code in (200, 201), answer.text

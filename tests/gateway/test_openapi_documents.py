@@ -1,4 +1,5 @@
 """The committed OpenAPI documents are what the code generates (`make openapi` refreshes them)."""
+
 import json
 from pathlib import Path
 
@@ -11,8 +12,14 @@ DOCUMENTS = sorted(OPENAPI_DOCUMENTS)
 
 
 def test_every_api_has_a_committed_document():
-    assert set(DOCUMENTS) == {"inventory-process.json", "sap-system.json", "salesforce-system.json",
-                              "web-experience.json", "store-experience.json", "call-centre-experience.json"}
+    assert set(DOCUMENTS) == {
+        "inventory-process.json",
+        "sap-system.json",
+        "salesforce-system.json",
+        "web-experience.json",
+        "store-experience.json",
+        "call-centre-experience.json",
+    }
     assert {path.name for path in COMMITTED.glob("*.json")} == set(DOCUMENTS)
 
 
@@ -37,15 +44,21 @@ def test_every_operation_has_a_summary_and_problem_errors(name):
             if method == "parameters":
                 continue
             assert operation.get("summary"), f"{method.upper()} {path} has no summary"
-            errors = [status for status in operation["responses"] if status.startswith(("4", "5")) or status == "default"]
+            errors = [
+                status for status in operation["responses"] if status.startswith(("4", "5")) or status == "default"
+            ]
             assert errors, f"{method.upper()} {path} documents no error response"
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)
 def test_every_request_body_comes_with_an_example(name):
     document = json.loads((COMMITTED / name).read_text())
-    missing = [f"{method.upper()} {path}" for path, operations in document["paths"].items()
-               for method, operation in operations.items() if method != "parameters"
-               for content in operation.get("requestBody", {}).get("content", {}).values()
-               if "example" not in content and "examples" not in content]
+    missing = [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters"
+        for content in operation.get("requestBody", {}).get("content", {}).values()
+        if "example" not in content and "examples" not in content
+    ]
     assert missing == []

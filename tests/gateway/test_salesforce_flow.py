@@ -4,6 +4,7 @@ and the Salesforce order driver reserving through the OCI-shaped API at the same
 over HTTP. Afterwards every `Product_Availability__c` record in the Salesforce simulator equals the
 gateway's availability for its key, and no record ever moved backwards in `As_Of__c`.
 """
+
 from __future__ import annotations
 
 import threading
@@ -40,10 +41,15 @@ def gateway(redis_url, tmp_path):
 def _differences(served) -> list[str]:
     records = salesforce_records(served.base_url)
     gateway = gateway_values(served, records)
-    salesforce = {r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]),
-                                             r["Status__c"]) for r in records}
-    return [f"{key}: salesforce {salesforce[key]} gateway {gateway.get(key)}"
-            for key in sorted(salesforce) if salesforce[key] != gateway.get(key)]
+    salesforce = {
+        r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]), r["Status__c"])
+        for r in records
+    }
+    return [
+        f"{key}: salesforce {salesforce[key]} gateway {gateway.get(key)}"
+        for key in sorted(salesforce)
+        if salesforce[key] != gateway.get(key)
+    ]
 
 
 def _expected_keys(gateway) -> set[str]:
@@ -61,12 +67,30 @@ def _expected_keys(gateway) -> set[str]:
 def test_salesforce_records_follow_sap_movements_and_reservations_and_never_go_back(gateway):
     base = gateway.base_url
     orders: dict = {}
-    reserving = threading.Thread(target=lambda: orders.update(result=run_orders(
-        base, rate=8, duration=4, skus=DEMO_MATERIALS, locations=("S001", "S002", "S003"), seed=3,
-        headers=bearer(gateway.api_key))))
+    reserving = threading.Thread(
+        target=lambda: orders.update(
+            result=run_orders(
+                base,
+                rate=8,
+                duration=4,
+                skus=DEMO_MATERIALS,
+                locations=("S001", "S002", "S003"),
+                seed=3,
+                headers=bearer(gateway.api_key),
+            )
+        )
+    )
     reserving.start()
-    movements = run_traffic(f"{base}{ODATA}", gateway.user, gateway.password, rate=60, duration=4, seed=11,
-                            locations=tuple(DEMO_LOCATION_MAP), dc_plants=DC_PLANTS)
+    movements = run_traffic(
+        f"{base}{ODATA}",
+        gateway.user,
+        gateway.password,
+        rate=60,
+        duration=4,
+        seed=11,
+        locations=tuple(DEMO_LOCATION_MAP),
+        dc_plants=DC_PLANTS,
+    )
     reserving.join()
     flushed = gateway.session().post(f"{base}{ADMIN}/deliveries/flush", json={"timeout": 30}, timeout=40).json()
     assert movements.errors == 0 and movements.posted > 100, movements.to_dict()

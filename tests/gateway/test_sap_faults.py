@@ -5,6 +5,7 @@ Here SAP is reached over real HTTP (SAP_BASE_URL set: the simulator serves on it
 real S/4 would), so a read timeout is a real socket timeout; the broker pushes to the gateway's
 webhook over HTTP; the store is the real redis-server.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,9 @@ MATERIALS = ("MAT-1", "MAT-2")
 READ_TIMEOUT = 0.3
 # Redeliveries wait a second: long enough to clear the fault in between, so each test sees one
 # failed delivery and then the successful one.
-DELIVERY = DeliveryPolicy(max_attempts=8, backoff_base_seconds=1.0, backoff_max_seconds=2.0, timeout_seconds=5.0,
-                          workers=1)
+DELIVERY = DeliveryPolicy(
+    max_attempts=8, backoff_base_seconds=1.0, backoff_max_seconds=2.0, timeout_seconds=5.0, workers=1
+)
 
 
 @dataclass
@@ -43,13 +45,19 @@ class Stack:
     gateway: object
 
     def post_sale(self, material: str = "MAT-1", quantity: int = 2) -> tuple[str, str]:
-        item = {"GoodsMovementType": "251", "Material": material, "Plant": "1010", "StorageLocation": "0001",
-                "QuantityInEntryUnit": str(quantity)}
+        item = {
+            "GoodsMovementType": "251",
+            "Material": material,
+            "Plant": "1010",
+            "StorageLocation": "0001",
+            "QuantityInEntryUnit": str(quantity),
+        }
         return self.sap.post_document({"GoodsMovementCode": "03"}, [item]).key
 
     def tables(self):
-        return sap_table(self.sap.stock_snapshot(), LOCATION_MAP), gateway_table(self.gateway_url, MATERIALS,
-                                                                                  keyed_session())
+        return sap_table(self.sap.stock_snapshot(), LOCATION_MAP), gateway_table(
+            self.gateway_url, MATERIALS, keyed_session()
+        )
 
     def wait_for(self, condition, timeout: float = 10.0) -> None:
         deadline = time.monotonic() + timeout
@@ -60,9 +68,10 @@ class Stack:
 
 @pytest.fixture
 def stack(redis_url):
-    simulator = create_simulator(Settings(sap_user=USER, sap_password=PASSWORD, sap_webhook_secret=SECRET,
-                                          log_level="WARNING"),
-                                 options=SimulatorOptions(delivery=DELIVERY))
+    simulator = create_simulator(
+        Settings(sap_user=USER, sap_password=PASSWORD, sap_webhook_secret=SECRET, log_level="WARNING"),
+        options=SimulatorOptions(delivery=DELIVERY),
+    )
     sap = simulator.extensions["sap_system"]
     for location in LOCATION_MAP:
         sap.stock.add_storage_location(*location.split("/"))
@@ -72,15 +81,27 @@ def stack(redis_url):
             sap.stock.set_quantity(material, *location.split("/"), "01", 50)
             sap.stock.set_quantity(material, *location.split("/"), "02", 3)
     with serving(simulator) as sap_url:
-        settings = Settings(redis_url=redis_url, sap_base_url=f"{sap_url}{ODATA}", sap_user=USER,
-                            sap_password=PASSWORD, sap_webhook_secret=SECRET, sap_location_map=json.dumps(LOCATION_MAP),
-                            upstream_read_timeout_seconds=READ_TIMEOUT, upstream_attempts=2, log_level="WARNING")
+        settings = Settings(
+            redis_url=redis_url,
+            sap_base_url=f"{sap_url}{ODATA}",
+            sap_user=USER,
+            sap_password=PASSWORD,
+            sap_webhook_secret=SECRET,
+            sap_location_map=json.dumps(LOCATION_MAP),
+            upstream_read_timeout_seconds=READ_TIMEOUT,
+            upstream_attempts=2,
+            log_level="WARNING",
+        )
         gateway = create_gateway(settings)
         assert gateway.simulator is None  # SAP is the one at SAP_BASE_URL
         with serving(gateway) as gateway_url:
             for location in sorted(set(LOCATION_MAP.values())):
-                assert keyed_session().put(f"{gateway_url}/inventory/v1/locations/{location}", json={"type": "store"},
-                                    timeout=TIMEOUT).status_code == 201
+                assert (
+                    keyed_session()
+                    .put(f"{gateway_url}/inventory/v1/locations/{location}", json={"type": "store"}, timeout=TIMEOUT)
+                    .status_code
+                    == 201
+                )
             sap.events.subscribe(f"{gateway_url}{WEBHOOK_PATH}", auth="hmac")
             synced = keyed_session().post(f"{gateway_url}/sap/v1/stock-sync", json={}, timeout=TIMEOUT).json()
             wait_past_second(synced["read_at"])
@@ -90,13 +111,27 @@ def stack(redis_url):
 
 def _push_by_hand(stack: Stack, year: str, number: str) -> requests.Response:
     """The business event of one document, signed and pushed as the broker does."""
-    body = json.dumps({"specversion": "1.0", "type": EVENT_TYPE, "source": "/default/sap.s4.beh/S4HCLNT100",
-                       "id": str(uuid.uuid4()), "datacontenttype": "application/json",
-                       "data": {"MaterialDocument": number, "MaterialDocumentYear": year}}).encode()
+    body = json.dumps(
+        {
+            "specversion": "1.0",
+            "type": EVENT_TYPE,
+            "source": "/default/sap.s4.beh/S4HCLNT100",
+            "id": str(uuid.uuid4()),
+            "datacontenttype": "application/json",
+            "data": {"MaterialDocument": number, "MaterialDocumentYear": year},
+        }
+    ).encode()
     timestamp = str(int(time.time()))
-    return requests.post(f"{stack.gateway_url}{WEBHOOK_PATH}", data=body, timeout=TIMEOUT, headers={
-        "Content-Type": "application/cloudevents+json", "X-Signature-Timestamp": timestamp,
-        "X-Signature": sign(SECRET, timestamp, body)})
+    return requests.post(
+        f"{stack.gateway_url}{WEBHOOK_PATH}",
+        data=body,
+        timeout=TIMEOUT,
+        headers={
+            "Content-Type": "application/cloudevents+json",
+            "X-Signature-Timestamp": timestamp,
+            "X-Signature": sign(SECRET, timestamp, body),
+        },
+    )
 
 
 def test_sap_503_while_fetching_the_document_makes_the_webhook_answer_503_and_the_redelivery_count_once(stack):
@@ -144,8 +179,10 @@ def test_a_dropped_push_is_found_and_repaired_by_the_stock_sync(stack):
     assert stack.sap.flush(5)
     assert stack.sap.events.stats()["dropped"] == 3
     sap_stock, gateway_stock = stack.tables()
-    assert differences(sap_stock, gateway_stock) == ["MAT-1@S1 on_hand: SAP 44, gateway 50",
-                                                     "MAT-2@S1 on_hand: SAP 49, gateway 50"]
+    assert differences(sap_stock, gateway_stock) == [
+        "MAT-1@S1 on_hand: SAP 44, gateway 50",
+        "MAT-2@S1 on_hand: SAP 49, gateway 50",
+    ]
 
     sync = keyed_session().post(f"{stack.gateway_url}/sap/v1/stock-sync", json={"report_drift": True}, timeout=TIMEOUT)
 

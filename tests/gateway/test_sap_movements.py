@@ -4,6 +4,7 @@ reach the gateway's webhook, and the gateway's positions end equal to SAP's own 
 The gateway runs as a user runs it (`inventory-gateway serve` against the real redis-server, the
 simulator inside it); the driver, the admin calls and every read go over HTTP.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,14 @@ pytestmark = pytest.mark.e2e
 
 #: Five plants, eight storage locations: two DCs (one with a second storage location), five stores.
 LOCATION_MAP = {
-    "1010/0001": "DC01", "1010/0002": "DC01-B", "1020/0001": "DC02",
-    "1110/0001": "S001", "1110/0002": "S002", "1210/0001": "S003", "1210/0002": "S004", "1310/0001": "S005",
+    "1010/0001": "DC01",
+    "1010/0002": "DC01-B",
+    "1020/0001": "DC02",
+    "1110/0001": "S001",
+    "1110/0002": "S002",
+    "1210/0001": "S003",
+    "1210/0002": "S004",
+    "1310/0001": "S005",
 }
 DC_PLANTS = ("1010", "1020")
 MATERIALS = tuple(f"MAT-{n}" for n in range(1001, 1041))
@@ -36,19 +43,39 @@ def _landscape(seed: int = 5) -> dict:
         plant, sloc = location.split("/")
         dc = plant in DC_PLANTS
         for material in MATERIALS:
-            for stock_type, (low, high) in {"01": (200, 400) if dc else (10, 40), "02": (1, 6), "07": (1, 4),
-                                            "06": (0, 12)}.items():
-                stock.append({"material": material, "plant": plant, "storage_location": sloc,
-                              "stock_type": stock_type, "quantity": rng.randint(low, high)})
-    return {"materials": [{"material": m, "base_unit": "PC", "conversions": {"KAR": 12}} for m in MATERIALS],
-            "storage_locations": list(LOCATION_MAP), "stock": stock}
+            for stock_type, (low, high) in {
+                "01": (200, 400) if dc else (10, 40),
+                "02": (1, 6),
+                "07": (1, 4),
+                "06": (0, 12),
+            }.items():
+                stock.append(
+                    {
+                        "material": material,
+                        "plant": plant,
+                        "storage_location": sloc,
+                        "stock_type": stock_type,
+                        "quantity": rng.randint(low, high),
+                    }
+                )
+    return {
+        "materials": [{"material": m, "base_unit": "PC", "conversions": {"KAR": 12}} for m in MATERIALS],
+        "storage_locations": list(LOCATION_MAP),
+        "stock": stock,
+    }
 
 
 @pytest.fixture
 def gateway(redis_url, tmp_path):
-    env = {"REDIS_URL": redis_url, "SAP_USER": "E2E_USER", "SAP_PASSWORD": "e2e-password",
-           "SAP_WEBHOOK_SECRET": "e2e-webhook-secret", "SAP_LOCATION_MAP": json.dumps(LOCATION_MAP),
-           "LOG_LEVEL": "WARNING", "GATEWAY_THREADS": "8"}
+    env = {
+        "REDIS_URL": redis_url,
+        "SAP_USER": "E2E_USER",
+        "SAP_PASSWORD": "e2e-password",
+        "SAP_WEBHOOK_SECRET": "e2e-webhook-secret",
+        "SAP_LOCATION_MAP": json.dumps(LOCATION_MAP),
+        "LOG_LEVEL": "WARNING",
+        "GATEWAY_THREADS": "8",
+    }
     process = start_gateway(env, logfile=tmp_path / "gateway.log")
     try:
         yield process
@@ -61,8 +88,11 @@ def test_driver_traffic_with_duplicated_and_reordered_pushes_ends_equal_to_sap_s
     base, sap, api = gateway.base_url, gateway.session(), gateway.api()
     assert sap.put(f"{base}{ADMIN}/stock", json=_landscape(), timeout=TIMEOUT).status_code == 200
     for location in sorted(set(LOCATION_MAP.values())):
-        answer = api.put(f"{base}/inventory/v1/locations/{location}", timeout=TIMEOUT,
-                         json={"type": "dc" if location.startswith("DC") else "store"})
+        answer = api.put(
+            f"{base}/inventory/v1/locations/{location}",
+            timeout=TIMEOUT,
+            json={"type": "dc" if location.startswith("DC") else "store"},
+        )
         assert answer.status_code in (200, 201), answer.text
     synced = api.post(f"{base}/sap/v1/stock-sync", json={}, timeout=TIMEOUT).json()
     assert synced["positions"] == len(MATERIALS) * len(set(LOCATION_MAP.values()))
@@ -72,17 +102,43 @@ def test_driver_traffic_with_duplicated_and_reordered_pushes_ends_equal_to_sap_s
 
     posted, movement_types, round_ = 0, set(), 0
     while posted < MOVEMENTS:
-        result = run_traffic(f"{base}{ODATA}", gateway.user, gateway.password, rate=400, duration=30,
-                             max_documents=MOVEMENTS - posted + 50, seed=round_, locations=tuple(LOCATION_MAP),
-                             dc_plants=DC_PLANTS)
+        result = run_traffic(
+            f"{base}{ODATA}",
+            gateway.user,
+            gateway.password,
+            rate=400,
+            duration=30,
+            max_documents=MOVEMENTS - posted + 50,
+            seed=round_,
+            locations=tuple(LOCATION_MAP),
+            dc_plants=DC_PLANTS,
+        )
         assert result.errors == 0, result.to_dict()
-        posted, movement_types, round_ = posted + result.posted, movement_types | set(result.by_movement_type), round_ + 1
+        posted, movement_types, round_ = (
+            posted + result.posted,
+            movement_types | set(result.by_movement_type),
+            round_ + 1,
+        )
     flushed = sap.post(f"{base}{ADMIN}/deliveries/flush", json={"timeout": 60}, timeout=70).json()
 
     assert flushed["idle"] and flushed["undeliverable"] == 0, flushed
     assert flushed["duplicated"] > 0 and flushed["delivered"] == flushed["pushes"] > flushed["published"], flushed
-    assert movement_types >= {"101", "251", "252", "301", "303", "305", "311", "321", "350", "551", "641", "651",
-                              "701", "702"}, movement_types
+    assert movement_types >= {
+        "101",
+        "251",
+        "252",
+        "301",
+        "303",
+        "305",
+        "311",
+        "321",
+        "350",
+        "551",
+        "641",
+        "651",
+        "701",
+        "702",
+    }, movement_types
     snapshot = sap.get(f"{base}{ADMIN}/stock", timeout=TIMEOUT).json()
     assert differences(sap_table(snapshot, LOCATION_MAP), gateway_table(base, MATERIALS, api)) == []
     assert api.get(f"{base}/inventory/v1/dead-letters", timeout=TIMEOUT).json()["items"] == []

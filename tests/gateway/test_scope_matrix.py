@@ -3,6 +3,7 @@ the composed gateway (real Redis). Expected outcomes come from this file's own t
 what, checked against each operation's documented scopes (`x-scopes`): no credential → 401; a
 credential of a kind the API does not accept, or without a scope the operation lists → 403; anything
 else gets past authorisation (its answer is the operation's own: 200, 404, 422...)."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,14 @@ from gateway.settings import Settings
 #: Which clients each API accepts, by kind: the process and system APIs serve other tiers, the
 #: experience APIs serve channels.
 TIER_KINDS = {"service", "system", "operator"}
-API_KINDS = {"/inventory/v1": TIER_KINDS, "/sap/v1": TIER_KINDS, "/salesforce/v1": TIER_KINDS,
-             "/web/v1": {"channel"}, "/store/v1": {"channel"}, "/call-centre/v1": {"channel"}}
+API_KINDS = {
+    "/inventory/v1": TIER_KINDS,
+    "/sap/v1": TIER_KINDS,
+    "/salesforce/v1": TIER_KINDS,
+    "/web/v1": {"channel"},
+    "/store/v1": {"channel"},
+    "/call-centre/v1": {"channel"},
+}
 #: Path parameters filled in; the store is the demo store credential's own.
 PATH_VALUES = {"store_id": "S001", "sku": "MAT-1001", "year": "2026", "number": "4900000001"}
 
@@ -36,8 +43,12 @@ def matrix_gateway(redis_server):
 
 def operations(gateway) -> list[tuple[str, str, str, tuple[str, ...]]]:
     """(api prefix, METHOD, concrete path, documented scopes) of every operation that needs credentials."""
-    apps = {"/inventory/v1": gateway.process_app, "/sap/v1": gateway.sap_api, "/salesforce/v1": gateway.salesforce_api,
-            **gateway.experience_apis}
+    apps = {
+        "/inventory/v1": gateway.process_app,
+        "/sap/v1": gateway.sap_api,
+        "/salesforce/v1": gateway.salesforce_api,
+        **gateway.experience_apis,
+    }
     found = []
     for prefix, app in apps.items():
         with app.app_context():
@@ -54,8 +65,9 @@ def allowed(client_id: str, prefix: str, scopes: tuple[str, ...]) -> bool:
     kind, held, _, _ = DEMO_CLIENTS[client_id]
     if kind not in API_KINDS[prefix]:
         return False
-    return bool(set(held) & set(scopes)) or ("service" in held and prefix in ("/inventory/v1", "/sap/v1",
-                                                                               "/salesforce/v1"))
+    return bool(set(held) & set(scopes)) or (
+        "service" in held and prefix in ("/inventory/v1", "/sap/v1", "/salesforce/v1")
+    )
 
 
 def test_every_api_is_in_the_matrix_and_every_operation_declares_scopes(matrix_gateway):
@@ -71,8 +83,11 @@ def test_without_credentials_every_operation_is_a_401_problem(matrix_gateway):
     answers = {(method, path): client.open(path, method=method, json={}) for _, method, path, _ in operations(gateway)}
     wrong = {op: answer.status_code for op, answer in answers.items() if answer.status_code != 401}
     assert wrong == {}
-    assert all(answer.headers["Content-Type"] == "application/problem+json" and
-               answer.headers["WWW-Authenticate"].startswith("Bearer") for answer in answers.values())
+    assert all(
+        answer.headers["Content-Type"] == "application/problem+json"
+        and answer.headers["WWW-Authenticate"].startswith("Bearer")
+        for answer in answers.values()
+    )
 
 
 @pytest.mark.parametrize("client_id", sorted(DEMO_CLIENTS))
@@ -94,10 +109,14 @@ def test_a_store_credential_is_refused_for_every_operation_of_another_store(matr
     gateway, keys = matrix_gateway
     client = Client(gateway)
     headers = {"Authorization": f"Bearer {keys['demo-store-s001']}"}
-    store_operations = [(method, path.replace("/stores/S001/", "/stores/S002/"))
-                        for prefix, method, path, _ in operations(gateway) if prefix == "/store/v1"]
-    answers = {(method, path): client.open(path, method=method, json={}, headers=headers)
-               for method, path in store_operations}
+    store_operations = [
+        (method, path.replace("/stores/S001/", "/stores/S002/"))
+        for prefix, method, path, _ in operations(gateway)
+        if prefix == "/store/v1"
+    ]
+    answers = {
+        (method, path): client.open(path, method=method, json={}, headers=headers) for method, path in store_operations
+    }
     assert len(answers) >= 5
     assert {op: answer.status_code for op, answer in answers.items()} == dict.fromkeys(answers, 403)
     assert all(answer.get_json()["type"].endswith("/other-store") for answer in answers.values())

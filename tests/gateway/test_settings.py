@@ -1,6 +1,7 @@
 """The gateway's settings are every tier's settings composed: each environment variable is one setting, and
 a setting two tiers both read (the SAP simulator and the SAP system API both take SAP_USER) is declared
 alike in both, so the composition cannot depend on which declaration it happens to take."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,7 +31,10 @@ def test_a_setting_declared_by_several_tiers_is_declared_alike():
         (_, first), *others = declarations
         for cls, field in others:
             assert (field.metadata["env"], field.default, field.metadata["help"]) == (
-                first.metadata["env"], first.default, first.metadata["help"]), f"{name} in {cls.__name__}"
+                first.metadata["env"],
+                first.default,
+                first.metadata["help"],
+            ), f"{name} in {cls.__name__}"
 
 
 def test_every_tier_settings_class_reads_its_own_part_from_the_environment():
@@ -47,9 +51,16 @@ def test_every_tier_settings_class_reads_its_own_part_from_the_environment():
         assert cls.from_env(environment).redis_timeout_seconds == 1.5
 
 
-@pytest.mark.parametrize("variable, value", [("SAP_WEBHOOK_AUTH", "token"), ("WEB_PICKUP_RADIUS_KM", "0"),
-                                             ("GATEWAY_PORT", "0"), ("RATE_LIMIT_CHANNEL", "lots"),
-                                             ("RESERVATION_MAX_TTL_SECONDS", "60")])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("SAP_WEBHOOK_AUTH", "token"),
+        ("WEB_PICKUP_RADIUS_KM", "0"),
+        ("GATEWAY_PORT", "0"),
+        ("RATE_LIMIT_CHANNEL", "lots"),
+        ("RESERVATION_MAX_TTL_SECONDS", "60"),
+    ],
+)
 def test_every_tiers_checks_run_in_the_composition(variable, value):
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: value})

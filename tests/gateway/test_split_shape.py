@@ -3,6 +3,7 @@ experience API as gunicorn apps of their own (`create_app()` per package), calli
 INVENTORY_PROCESS_URL with SERVICE_API_KEY, and `inventory-gateway worker` running the expiry
 sweeper. Then faults: the process tier hung or down → the experience APIs answer a 503 problem
 quickly (a read timeout, then the open breaker at once) and recover when it returns."""
+
 from __future__ import annotations
 
 import os
@@ -56,8 +57,12 @@ class Stack:
         return self.get(self.web, "/web/v1/availability", "web", params={"sku": SKU})
 
     def process_available(self) -> int:
-        answer = self.get(self.process, "/inventory/v1/availability", "service",
-                          params={"sku": SKU, "location_group": "WEB-SHIP", "channel": "web"})
+        answer = self.get(
+            self.process,
+            "/inventory/v1/availability",
+            "service",
+            params={"sku": SKU, "location_group": "WEB-SHIP", "channel": "web"},
+        )
         return answer.json()["groups"][0]["available_to_sell"]
 
 
@@ -68,34 +73,49 @@ def stack(redis_server, tmp_path_factory):
     client = redis.Redis.from_url(url, decode_responses=True)
     client.flushdb()
     credentials = CredentialStore(client, cache_seconds=0)
-    keys = {"service": credentials.create("tiers", kind="service", scopes=["service"])[1],
-            "web": credentials.create("shop", kind="channel", scopes=["web"])[1],
-            "store": credentials.create("store-s001", kind="channel", scopes=["store"], store_id="S001")[1],
-            "call-centre": credentials.create("console", kind="channel", scopes=["call-centre"])[1]}
+    keys = {
+        "service": credentials.create("tiers", kind="service", scopes=["service"])[1],
+        "web": credentials.create("shop", kind="channel", scopes=["web"])[1],
+        "store": credentials.create("store-s001", kind="channel", scopes=["store"], store_id="S001")[1],
+        "call-centre": credentials.create("console", kind="channel", scopes=["call-centre"])[1],
+    }
     demo_data.load(bootstrap(Settings(redis_url=url), client))
     client.close()
     base_env = {"REDIS_URL": url, "LOG_LEVEL": "WARNING", "SWEEPER_INTERVAL_SECONDS": "0.2"}
-    tier_env = {**base_env, "SERVICE_API_KEY": keys["service"], "UPSTREAM_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS),
-                "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "0.5", "UPSTREAM_ATTEMPTS": "1",
-                "UPSTREAM_BREAKER_FAILURES": str(BREAKER_FAILURES),
-                "UPSTREAM_BREAKER_RESET_SECONDS": str(BREAKER_RESET_SECONDS),
-                "WEB_HOLD_TTL_SECONDS": str(HOLD_TTL_SECONDS),
-                "WEB_AVAILABILITY_CACHE_SECONDS": "0"}  # every read reaches the process tier (the faults below)
+    tier_env = {
+        **base_env,
+        "SERVICE_API_KEY": keys["service"],
+        "UPSTREAM_READ_TIMEOUT_SECONDS": str(READ_TIMEOUT_SECONDS),
+        "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "0.5",
+        "UPSTREAM_ATTEMPTS": "1",
+        "UPSTREAM_BREAKER_FAILURES": str(BREAKER_FAILURES),
+        "UPSTREAM_BREAKER_RESET_SECONDS": str(BREAKER_RESET_SECONDS),
+        "WEB_HOLD_TTL_SECONDS": str(HOLD_TTL_SECONDS),
+        "WEB_AVAILABILITY_CACHE_SECONDS": "0",
+    }  # every read reaches the process tier (the faults below)
     started: list = []
     try:
-        process = start_gunicorn("process_apis.inventory.app:create_app()", env=base_env, workers=2,
-                                 logfile=directory / "process.log")
+        process = start_gunicorn(
+            "process_apis.inventory.app:create_app()", env=base_env, workers=2, logfile=directory / "process.log"
+        )
         started.append(process)
         tier_env["INVENTORY_PROCESS_URL"] = process.url
         apis = {}
-        for name, factory in (("web", "experience_apis.web.app:create_app()"),
-                              ("store", "experience_apis.store.app:create_app()"),
-                              ("call_centre", "experience_apis.call_centre.app:create_app()")):
+        for name, factory in (
+            ("web", "experience_apis.web.app:create_app()"),
+            ("store", "experience_apis.store.app:create_app()"),
+            ("call_centre", "experience_apis.call_centre.app:create_app()"),
+        ):
             apis[name] = start_gunicorn(factory, env=tier_env, logfile=directory / f"{name}.log")
             started.append(apis[name])
         with open(directory / "worker.log", "ab") as log:
-            worker = subprocess.Popen([sys.executable, "-m", "gateway", "worker"], cwd=ROOT, stdout=log,
-                                      stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT), **base_env})
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "gateway", "worker"],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONPATH": str(ROOT), **base_env},
+            )
         started.append(worker)
         stack = Stack(url, process, apis["web"], apis["store"], apis["call_centre"], worker, keys, directory)
         yield stack
@@ -142,9 +162,13 @@ def test_each_tier_answers_over_http_and_accepts_only_its_own_clients(stack):
 
 def test_a_web_hold_takes_stock_through_the_process_tier_and_the_worker_releases_it_when_it_expires(stack):
     before = stack.process_available()
-    hold = stack.post(stack.web, f"/web/v1/carts/cart-{uuid.uuid4().hex[:8]}/holds", "web",
-                      {"lines": [{"sku": SKU, "quantity": 2}], "fulfilment": "ship"},
-                      **{"Idempotency-Key": uuid.uuid4().hex})
+    hold = stack.post(
+        stack.web,
+        f"/web/v1/carts/cart-{uuid.uuid4().hex[:8]}/holds",
+        "web",
+        {"lines": [{"sku": SKU, "quantity": 2}], "fulfilment": "ship"},
+        **{"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert hold.status_code == 201, hold.text
     assert stack.process_available() == before - 2
     # the hold lives HOLD_TTL_SECONDS; the worker's sweeper (every 0.2 s) releases it within 2 s of that
@@ -152,10 +176,17 @@ def test_a_web_hold_takes_stock_through_the_process_tier_and_the_worker_releases
 
 
 def test_a_call_centre_reservation_records_the_agent_in_the_process_tier(stack):
-    made = stack.post(stack.call_centre, "/call-centre/v1/reservations", "call-centre",
-                      {"agent_id": "agent-7", "external_ref": "ORDER-SPLIT-1",
-                       "lines": [{"sku": SKU, "location": "S001", "quantity": 1}]},
-                      **{"Idempotency-Key": uuid.uuid4().hex})
+    made = stack.post(
+        stack.call_centre,
+        "/call-centre/v1/reservations",
+        "call-centre",
+        {
+            "agent_id": "agent-7",
+            "external_ref": "ORDER-SPLIT-1",
+            "lines": [{"sku": SKU, "location": "S001", "quantity": 1}],
+        },
+        **{"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert made.status_code == 201, made.text
     stored = stack.get(stack.process, f"/inventory/v1/reservations/{made.json()['id']}", "service").json()
     assert stored["created_by"] == "agent-7" and stored["channel"] == "call_centre"
@@ -189,7 +220,11 @@ def test_a_process_tier_that_is_down_gives_a_quick_503_and_its_return_is_noticed
         assert answer.status_code == 503 and seconds < 1.0, (answer.status_code, seconds)
         assert answer.json()["status"] == 503 and "inventory-process" in answer.json()["detail"]
     finally:
-        stack.process = start_gunicorn("process_apis.inventory.app:create_app()", workers=2, port=port,
-                                       env={"REDIS_URL": stack.redis_url, "LOG_LEVEL": "WARNING"},
-                                       logfile=stack.directory / "process.log")
+        stack.process = start_gunicorn(
+            "process_apis.inventory.app:create_app()",
+            workers=2,
+            port=port,
+            env={"REDIS_URL": stack.redis_url, "LOG_LEVEL": "WARNING"},
+            logfile=stack.directory / "process.log",
+        )
     assert _wait_for(lambda: stack.web_availability().status_code == 200, timeout=BREAKER_RESET_SECONDS + 3)

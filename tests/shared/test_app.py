@@ -72,8 +72,14 @@ def demo():
 @pytest.fixture
 def app(redis_url, settings_for, demo):
     settings = settings_for(redis_url, max_body_bytes=1024)
-    return create_api_app("demo_api", title="Demo API", version="1.0", settings=settings,
-                          blueprints=[demo.blueprint()], auth_kinds=TIER_KINDS)
+    return create_api_app(
+        "demo_api",
+        title="Demo API",
+        version="1.0",
+        settings=settings,
+        blueprints=[demo.blueprint()],
+        auth_kinds=TIER_KINDS,
+    )
 
 
 @pytest.fixture
@@ -100,6 +106,7 @@ def assert_problem(response, status):
 
 # --- problem+json for every error ---------------------------------------------------------
 
+
 def test_unknown_path_is_a_404_problem(client):
     body = assert_problem(client.get("/nope"), 404)
     assert body["type"].endswith("/not-found")
@@ -117,8 +124,9 @@ def test_invalid_body_is_a_422_problem_with_field_errors(client):
 
 
 def test_malformed_json_is_a_400_problem(client):
-    response = client.post("/widgets", data="{not json", content_type="application/json",
-                           headers={"Idempotency-Key": "k"})
+    response = client.post(
+        "/widgets", data="{not json", content_type="application/json", headers={"Idempotency-Key": "k"}
+    )
     body = assert_problem(response, 400)
     assert body["errors"] == {"json": ["Invalid JSON body."]}
 
@@ -146,6 +154,7 @@ def test_problem_raised_by_a_view_keeps_its_type_and_status(client):
 
 
 # --- correlation id, probes, metrics, OpenAPI ---------------------------------------------
+
 
 def test_correlation_id_is_echoed_when_given(client):
     response = client.get("/livez", headers={"X-Correlation-ID": "order-42:retry.1"})
@@ -177,8 +186,7 @@ def test_readyz_is_ready_when_redis_answers(client):
 
 def test_readyz_is_a_503_problem_when_redis_is_unreachable(settings_for):
     settings = settings_for(f"redis://127.0.0.1:{free_port()}/0", redis_timeout_seconds=0.5)
-    app = create_api_app("down_api", title="Down", version="1", settings=settings, blueprints=[],
-                         auth_kinds=TIER_KINDS)
+    app = create_api_app("down_api", title="Down", version="1", settings=settings, blueprints=[], auth_kinds=TIER_KINDS)
 
     body = assert_problem(service_client(app).get("/readyz"), 503)
     assert body["checks"] == {"redis": "unreachable"}
@@ -189,16 +197,25 @@ def test_metrics_count_requests_by_url_rule(client):
     client.get("/nope")
 
     text = client.get("/metrics").get_data(as_text=True)
-    assert re.search(r'gateway_http_requests_total\{api="demo_api",endpoint="/livez",method="GET",status="200"\} '
-                     r"[1-9]", text)
+    assert re.search(
+        r'gateway_http_requests_total\{api="demo_api",endpoint="/livez",method="GET",status="200"\} '
+        r"[1-9]",
+        text,
+    )
     assert 'endpoint="<unmatched>"' in text
     assert "gateway_http_request_duration_seconds_bucket" in text
 
 
 def test_creating_many_apps_registers_metrics_once(redis_url, settings_for, demo):
     for _ in range(3):
-        create_api_app("again", title="Again", version="1", settings=settings_for(redis_url),
-                       blueprints=[demo.blueprint()], auth_kinds=TIER_KINDS)
+        create_api_app(
+            "again",
+            title="Again",
+            version="1",
+            settings=settings_for(redis_url),
+            blueprints=[demo.blueprint()],
+            auth_kinds=TIER_KINDS,
+        )
 
 
 def test_openapi_documents_api_routes_with_problem_errors(client):
@@ -208,8 +225,7 @@ def test_openapi_documents_api_routes_with_problem_errors(client):
     assert "/widgets" in spec["paths"]
     assert not {"/livez", "/readyz", "/metrics"} & set(spec["paths"])
     post = spec["paths"]["/widgets"]["post"]
-    assert any(p["in"] == "header" and p["name"] == "Idempotency-Key" and p["required"]
-               for p in post["parameters"])
+    assert any(p["in"] == "header" and p["name"] == "Idempotency-Key" and p["required"] for p in post["parameters"])
     assert set(post["responses"]) >= {"201", "400", "409", "422", "default"}
     error = spec["components"]["responses"]["UNPROCESSABLE_ENTITY"]
     assert error["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
@@ -222,6 +238,7 @@ def test_swagger_ui_is_served(client):
 
 
 # --- Idempotency-Key ----------------------------------------------------------------------
+
 
 def test_retry_with_same_key_and_body_replays_the_first_response(client, demo):
     first = post_widget(client, {"name": "w", "quantity": 2})
@@ -252,8 +269,10 @@ def test_same_key_with_a_different_body_is_a_422_problem(client, demo):
 
 def test_keys_are_scoped_per_authenticated_client(app, demo):
     store = app.extensions["credentials"]
-    first, second = (keyed_client(app, store.create(name, kind="operator", scopes=["inventory:write"])[1])
-                     for name in ("ops-1", "ops-2"))
+    first, second = (
+        keyed_client(app, store.create(name, kind="operator", scopes=["inventory:write"])[1])
+        for name in ("ops-1", "ops-2")
+    )
     post_widget(first, {"name": "w", "quantity": 1})
     other = post_widget(second, {"name": "w", "quantity": 1})
     again = post_widget(first, {"name": "w", "quantity": 1})
@@ -277,7 +296,8 @@ def test_overlong_key_is_a_400_problem(client, demo):
 def test_same_key_while_the_first_request_is_in_flight_is_a_409_problem(app, demo):
     first_response = []
     first = threading.Thread(
-        target=lambda: first_response.append(post_widget(service_client(app), {"name": "hold", "quantity": 1})))
+        target=lambda: first_response.append(post_widget(service_client(app), {"name": "hold", "quantity": 1}))
+    )
     first.start()
     try:
         assert demo.entered.wait(timeout=10)

@@ -1,5 +1,6 @@
 """The tier client's circuit breaker: open after repeated failures, one trial when half-open, and
 calls through a closed breaker never wait for each other."""
+
 from __future__ import annotations
 
 import threading

@@ -24,18 +24,20 @@ def test_defaults_apply_when_environment_is_empty():
 
 
 def test_environment_overrides_defaults():
-    settings = Settings.from_env({
-        "REDIS_URL": "redis://cache:6380/2",
-        "REDIS_TIMEOUT_SECONDS": "0.5",
-        "LOG_LEVEL": "debug",
-        "GATEWAY_PORT": "9000",
-        "GATEWAY_WORKERS": "4",
-        "MAX_BODY_BYTES": "1024",
-        "IDEMPOTENCY_TTL_SECONDS": "172800",
-        "RESERVATION_MAX_TTL_SECONDS": "3600",
-        "SWEEPER_INTERVAL_SECONDS": "2",
-        "GATEWAY_DEMO": "yes",
-    })
+    settings = Settings.from_env(
+        {
+            "REDIS_URL": "redis://cache:6380/2",
+            "REDIS_TIMEOUT_SECONDS": "0.5",
+            "LOG_LEVEL": "debug",
+            "GATEWAY_PORT": "9000",
+            "GATEWAY_WORKERS": "4",
+            "MAX_BODY_BYTES": "1024",
+            "IDEMPOTENCY_TTL_SECONDS": "172800",
+            "RESERVATION_MAX_TTL_SECONDS": "3600",
+            "SWEEPER_INTERVAL_SECONDS": "2",
+            "GATEWAY_DEMO": "yes",
+        }
+    )
 
     assert settings.redis_url == "redis://cache:6380/2"
     assert settings.redis_timeout_seconds == 0.5

@@ -1,5 +1,6 @@
 """The in-process transport: an app called through InProcessSession sees the same request as one
 called over real HTTP, and the caller gets the same answer."""
+
 from __future__ import annotations
 
 import flask
@@ -16,13 +17,19 @@ def _echo_app() -> flask.Flask:
     @app.route("/<path:path>", methods=["GET", "POST", "PUT"])
     def echo(path):
         request = flask.request
-        response = flask.jsonify({
-            "method": request.method, "path": request.path, "args": request.args.to_dict(flat=False),
-            "json": request.get_json(silent=True), "body": request.get_data(as_text=True),
-            "authorization": request.authorization.username if request.authorization else None,
-            "cookies": request.cookies.to_dict(), "custom": request.headers.get("X-Custom"),
-            "content_type": request.content_type,
-        })
+        response = flask.jsonify(
+            {
+                "method": request.method,
+                "path": request.path,
+                "args": request.args.to_dict(flat=False),
+                "json": request.get_json(silent=True),
+                "body": request.get_data(as_text=True),
+                "authorization": request.authorization.username if request.authorization else None,
+                "cookies": request.cookies.to_dict(),
+                "custom": request.headers.get("X-Custom"),
+                "content_type": request.content_type,
+            }
+        )
         response.headers.add("X-Repeated", "a")
         response.headers.add("X-Repeated", "b")
         response.set_cookie("SESSION", "s1")

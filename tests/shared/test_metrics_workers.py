@@ -1,6 +1,7 @@
 """/metrics of a server with several worker processes: what each worker counts is summed, whichever
 worker answers the scrape (`share_across_workers` in the master, as `serve` calls it before forking).
 Real forked processes, in a fresh interpreter so the switch cannot leak into other tests."""
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,15 @@ def _scrape(env_directory: str | None = None) -> dict[str, float]:
     env = {key: value for key, value in os.environ.items() if key != "PROMETHEUS_MULTIPROC_DIR"}
     if env_directory:
         env["PROMETHEUS_MULTIPROC_DIR"] = env_directory
-    done = subprocess.run([sys.executable, "-c", FORKED_WORKERS], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_WORKERS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     samples = {}
     for line in done.stdout.splitlines():
         if line.startswith("test_worker_"):

@@ -1,5 +1,6 @@
 """The rate limiter on its own: the sliding-window estimate, Retry-After, the overshoot a sync interval allows
 across processes, failing open when Redis is down, and the limit notation."""
+
 from __future__ import annotations
 
 import logging
@@ -173,22 +174,36 @@ def test_with_redis_down_requests_are_served_counted_locally_and_sent_once_it_an
     assert limiter_on(server, clock).acquire("web-shop", PER_MINUTE_3) > 0  # another process sees them
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("600/minute", RateLimit(600, 60)),
-    ("10/second", RateLimit(10, 1)),
-    ("5000/hour", RateLimit(5000, 3600)),
-    ("100/day", RateLimit(100, 86400)),
-    ("10/5 minutes", RateLimit(10, 300)),
-    (" 10 per Second ", RateLimit(10, 1)),
-    ("", None),
-    ("  ", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("600/minute", RateLimit(600, 60)),
+        ("10/second", RateLimit(10, 1)),
+        ("5000/hour", RateLimit(5000, 3600)),
+        ("100/day", RateLimit(100, 86400)),
+        ("10/5 minutes", RateLimit(10, 300)),
+        (" 10 per Second ", RateLimit(10, 1)),
+        ("", None),
+        ("  ", None),
+    ],
+)
 def test_limits_parse(text, expected):
     assert parse_limit(text) == expected
 
 
-@pytest.mark.parametrize("text", ["600", "600/fortnight", "0/minute", "10/0 minutes", "-1/second",
-                                  "10/second;600/minute", "ten/minute", "600/minute extra"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "600",
+        "600/fortnight",
+        "0/minute",
+        "10/0 minutes",
+        "-1/second",
+        "10/second;600/minute",
+        "ten/minute",
+        "600/minute extra",
+    ],
+)
 def test_malformed_limits_are_refused_by_the_parser_and_the_settings(text):
     with pytest.raises(ValueError):
         parse_limit(text)
@@ -197,8 +212,12 @@ def test_malformed_limits_are_refused_by_the_parser_and_the_settings(text):
 
 
 def test_limits_read_as_they_are_written():
-    assert [str(parse_limit(text)) for text in ("600/minute", "10/5 minutes", "100/day", "90/second")] == \
-        ["600 per minute", "10 per 5 minutes", "100 per day", "90 per second"]
+    assert [str(parse_limit(text)) for text in ("600/minute", "10/5 minutes", "100/day", "90/second")] == [
+        "600 per minute",
+        "10 per 5 minutes",
+        "100 per day",
+        "90 per second",
+    ]
 
 
 def test_a_negative_sync_interval_is_refused():

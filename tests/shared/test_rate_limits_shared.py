@@ -29,8 +29,16 @@ def availability_blueprint() -> Blueprint:
 
 def worker_app(settings, limiter=None, redis=None):
     """One gunicorn worker's app: its own Flask app, credential store and (unless given) limiter."""
-    return create_api_app("rate_demo", title="Rate demo", version="1.0", settings=settings,
-                          blueprints=[availability_blueprint()], redis=redis, auth_kinds=auth.KINDS, limiter=limiter)
+    return create_api_app(
+        "rate_demo",
+        title="Rate demo",
+        version="1.0",
+        settings=settings,
+        blueprints=[availability_blueprint()],
+        redis=redis,
+        auth_kinds=auth.KINDS,
+        limiter=limiter,
+    )
 
 
 def bearer(key):
@@ -42,8 +50,10 @@ def test_limit_is_shared_by_two_workers_on_one_redis_and_answers_429_with_retry_
     first, second = worker_app(settings), worker_app(settings)
     _, key = CredentialStore(first.extensions["redis"]).create("web-shop", kind="channel", scopes=["web"])
     with serving(first) as first_url, serving(second) as second_url:
-        statuses = [requests.get(f"{url}/availability", headers=bearer(key), timeout=TIMEOUT).status_code
-                    for url in (first_url, second_url, first_url)]
+        statuses = [
+            requests.get(f"{url}/availability", headers=bearer(key), timeout=TIMEOUT).status_code
+            for url in (first_url, second_url, first_url)
+        ]
         refused = requests.get(f"{second_url}/availability", headers=bearer(key), timeout=TIMEOUT)
     assert statuses == [200, 200, 200]
     assert refused.status_code == 429
@@ -80,8 +90,7 @@ def test_refused_requests_and_public_endpoints_do_not_use_up_a_budget(redis_url,
 
 def test_in_process_service_key_is_not_rate_limited_but_a_service_account_is(redis_url, settings_for):
     app = worker_app(settings_for(redis_url, rate_limit_service="2/minute", rate_limit_sync_seconds=0))
-    _, account = CredentialStore(app.extensions["redis"]).create("experience-tier", kind="service",
-                                                                 scopes=["service"])
+    _, account = CredentialStore(app.extensions["redis"]).create("experience-tier", kind="service", scopes=["service"])
     client = app.test_client()
     in_process = service_api_key(None)
     assert {client.get("/availability", headers=bearer(in_process)).status_code for _ in range(10)} == {200}
@@ -92,10 +101,13 @@ def test_embedded_store_counts_for_every_app_of_the_process(settings_for):
     settings = settings_for(None, **LIMITS)
     web_api, call_centre_api = worker_app(settings), worker_app(settings)
     # The embedded store lives as long as the test process: a client of its own starts from zero.
-    _, key = CredentialStore(web_api.extensions["redis"]).create("embedded-web-shop", kind="channel",
-                                                                 scopes=["web"], rotate=True)
-    statuses = [app.test_client().get("/availability", headers=bearer(key)).status_code
-                for app in (web_api, call_centre_api, web_api, call_centre_api)]
+    _, key = CredentialStore(web_api.extensions["redis"]).create(
+        "embedded-web-shop", kind="channel", scopes=["web"], rotate=True
+    )
+    statuses = [
+        app.test_client().get("/availability", headers=bearer(key)).status_code
+        for app in (web_api, call_centre_api, web_api, call_centre_api)
+    ]
     assert statuses == [200, 200, 200, 429]
 
 

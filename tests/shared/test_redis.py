@@ -15,8 +15,12 @@ def test_no_url_gives_the_embedded_store_with_lua_and_a_warning(settings_for, ca
 
     assert is_embedded(settings)
     assert isinstance(client, fakeredis.FakeRedis)
-    assert client.eval("redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])",
-                       1, "inv:{MAT-1}:probe", "42") == "42"
+    assert (
+        client.eval(
+            "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('GET', KEYS[1])", 1, "inv:{MAT-1}:probe", "42"
+        )
+        == "42"
+    )
     [warning] = [r for r in caplog.records if r.name == "shared.redis"]
     assert warning.levelno == logging.WARNING
     assert "embedded" in warning.getMessage() and "nothing persists" in warning.getMessage()

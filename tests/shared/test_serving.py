@@ -1,5 +1,6 @@
 """How `serve` and the simulators configure gunicorn: their own settings, GUNICORN_CMD_ARGS for the rest,
 and a worker whose own answers (requests gunicorn refuses before any app sees them) are problem+json."""
+
 from __future__ import annotations
 
 import socket
@@ -27,8 +28,11 @@ def test_without_gunicorn_cmd_args_our_configuration_stands(monkeypatch):
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    server = start_gunicorn("process_apis.inventory.app:create_app()", env={"REDIS_URL": "", "LOG_LEVEL": "WARNING"},
-                            logfile=tmp_path_factory.mktemp("serving") / "gunicorn.log")
+    server = start_gunicorn(
+        "process_apis.inventory.app:create_app()",
+        env={"REDIS_URL": "", "LOG_LEVEL": "WARNING"},
+        logfile=tmp_path_factory.mktemp("serving") / "gunicorn.log",
+    )
     yield server
     server.stop()
 

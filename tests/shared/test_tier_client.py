@@ -1,5 +1,6 @@
 """The tier client over real HTTP and in-process: retries only where safe, breaker, timeouts,
 correlation and trace propagation, upstream problems passed up."""
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,11 @@ def _upstream_app(calls: list, failures: dict):
         calls.append(dict(flask.request.headers))
         if failures.get("remaining", 0) > 0:
             failures["remaining"] -= 1
-            return {"detail": "busy"}, 503, {"Retry-After": failures["retry_after"]} if "retry_after" in failures else {}
+            return (
+                {"detail": "busy"},
+                503,
+                {"Retry-After": failures["retry_after"]} if "retry_after" in failures else {},
+            )
         return {"method": flask.request.method, "json": flask.request.get_json(silent=True)}
 
     @app.route("/slow")
@@ -33,8 +38,13 @@ def _upstream_app(calls: list, failures: dict):
 
     @app.route("/conflict", methods=["POST"])
     def conflict():
-        body = {"type": "https://inventory-gateway.dev/problems/insufficient-stock", "title": "Conflict",
-                "status": 409, "detail": "short", "shortfalls": [{"line": 0}]}
+        body = {
+            "type": "https://inventory-gateway.dev/problems/insufficient-stock",
+            "title": "Conflict",
+            "status": 409,
+            "detail": "short",
+            "shortfalls": [{"line": 0}],
+        }
         return flask.Response(flask.json.dumps(body), 409, content_type="application/problem+json")
 
     return app

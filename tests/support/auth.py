@@ -1,5 +1,6 @@
 """Credentials for tests: in-process test clients that send this process's service key (accepted by
 every API built in the test process), and keys stored in a test Redis for servers in other processes."""
+
 from __future__ import annotations
 
 import requests
@@ -50,6 +51,7 @@ class KeyedWsgiClient(Client):
 
 def stored_service_key(redis, client_id: str = SERVICE_CLIENT_ID) -> str:
     """A service credential created (or rotated) in `redis`, for gateway processes serving on it."""
-    _, api_key = CredentialStore(redis, cache_seconds=0).create(client_id, kind="service", scopes=["service"],
-                                                                rotate=True)
+    _, api_key = CredentialStore(redis, cache_seconds=0).create(
+        client_id, kind="service", scopes=["service"], rotate=True
+    )
     return api_key

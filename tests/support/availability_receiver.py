@@ -2,6 +2,7 @@
 Flask app implementing the contract (POST /salesforce/v1/availability, Idempotency-Key, 1–1000
 outcomes, 200 once taken, 503 while "unavailable"), recording what it took per key in order.
 Also the process API's own availability of an outcome key, to compare with what arrived."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,8 +15,17 @@ from datetime import UTC, datetime
 import flask
 
 PATH = "/salesforce/v1/availability"
-FIELDS = ("sku", "location", "location_group", "channel", "available_to_sell", "available_to_order", "status",
-          "as_of", "occurred_at")
+FIELDS = (
+    "sku",
+    "location",
+    "location_group",
+    "channel",
+    "available_to_sell",
+    "available_to_order",
+    "status",
+    "as_of",
+    "occurred_at",
+)
 #: (sku, location, location_group, channel)
 Key = tuple[str, str | None, str | None, str]
 
@@ -108,9 +118,16 @@ class AvailabilityReceiver:
             for outcome in body["outcomes"]:
                 self.by_key[key_of(outcome)].append(outcome)
             count = len(body["outcomes"])
-            answer = {"received": count, "written": count, "dead_lettered": 0, "failed": [], "salesforce_calls": 1,
-                      "api_usage": {"used": self.requests, "limit": 100000, "share": self.requests / 100000},
-                      "slow_down": self.slow_down, "acknowledged_at": datetime.now(UTC).isoformat()}
+            answer = {
+                "received": count,
+                "written": count,
+                "dead_lettered": 0,
+                "failed": [],
+                "salesforce_calls": 1,
+                "api_usage": {"used": self.requests, "limit": 100000, "share": self.requests / 100000},
+                "slow_down": self.slow_down,
+                "acknowledged_at": datetime.now(UTC).isoformat(),
+            }
             self.stored[key] = (digest, answer)
         return flask.jsonify(answer)
 

@@ -1,6 +1,7 @@
 """What the channel experience API tests (web, store, call centre) share: an in-process inventory
 process API with the demo network, stock put into it as canonical events, reservations made through
 it, channel credentials, problem assertions (the fixtures over them: tests/experience_apis/conftest.py)."""
+
 from __future__ import annotations
 
 import uuid
@@ -40,32 +41,56 @@ def post_events(process, *events: dict) -> None:
 
 def count(process, location: str, on_hand: int, *, sku: str = SKU, **other_stock: int) -> None:
     """A stock count (snapshot) half an hour ago: `on_hand` plus e.g. quality_inspection=, blocked=."""
-    post_events(process, {
-        "event_id": f"test:count:{sku}:{location}:{uuid.uuid4().hex}", "type": "stock.counted", "sku": sku,
-        "location": location, "quantity": on_hand, "occurred_at": (now() - timedelta(minutes=30)).isoformat(),
-        "source": "test", **({"counts": other_stock} if other_stock else {})})
+    post_events(
+        process,
+        {
+            "event_id": f"test:count:{sku}:{location}:{uuid.uuid4().hex}",
+            "type": "stock.counted",
+            "sku": sku,
+            "location": location,
+            "quantity": on_hand,
+            "occurred_at": (now() - timedelta(minutes=30)).isoformat(),
+            "source": "test",
+            **({"counts": other_stock} if other_stock else {}),
+        },
+    )
 
 
-def ship(process, from_location: str, to_location: str, quantity: int, *, expected_at: datetime | None,
-         sku: str = SKU) -> None:
-    post_events(process, {
-        "event_id": f"test:ship:{uuid.uuid4().hex}", "type": "transfer.shipped", "sku": sku, "location": from_location,
-        "to_location": to_location, "quantity": quantity, "occurred_at": (now() - timedelta(minutes=10)).isoformat(),
-        "source": "test", **({"expected_at": expected_at.isoformat()} if expected_at else {})})
+def ship(
+    process, from_location: str, to_location: str, quantity: int, *, expected_at: datetime | None, sku: str = SKU
+) -> None:
+    post_events(
+        process,
+        {
+            "event_id": f"test:ship:{uuid.uuid4().hex}",
+            "type": "transfer.shipped",
+            "sku": sku,
+            "location": from_location,
+            "to_location": to_location,
+            "quantity": quantity,
+            "occurred_at": (now() - timedelta(minutes=10)).isoformat(),
+            "source": "test",
+            **({"expected_at": expected_at.isoformat()} if expected_at else {}),
+        },
+    )
 
 
 def reserve(process, *, channel: str, external_ref: str, lines: list[dict], **extra) -> dict:
     """A reservation made straight at the process API (as another channel would)."""
-    response = process.post("/inventory/v1/reservations", headers={"Idempotency-Key": uuid.uuid4().hex},
-                            json={"channel": channel, "external_ref": external_ref, "lines": lines, **extra})
+    response = process.post(
+        "/inventory/v1/reservations",
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        json={"channel": channel, "external_ref": external_ref, "lines": lines, **extra},
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
 def availability(process, location: str, channel: str, sku: str = SKU) -> dict:
     """The process API's own view of one position for `channel`."""
-    answer = process.get("/inventory/v1/availability", query_string={"sku": sku, "location": location,
-                                                                     "channel": channel}).get_json()
+    answer = process.get(
+        "/inventory/v1/availability", query_string={"sku": sku, "location": location, "channel": channel}
+    ).get_json()
     return answer["positions"][0]
 
 
@@ -79,8 +104,12 @@ def documented_operations(app) -> dict[tuple[str, str], dict]:
     """(path, method) -> operation, of every operation in `app`'s OpenAPI document."""
     with app.app_context():
         paths = app.extensions["api"].spec.to_dict()["paths"]
-    return {(path, method): operation for path, item in paths.items() for method, operation in item.items()
-            if method != "parameters"}
+    return {
+        (path, method): operation
+        for path, item in paths.items()
+        for method, operation in item.items()
+        if method != "parameters"
+    }
 
 
 def assert_problem(response, status: int, slug: str | None = None) -> dict:
@@ -93,6 +122,19 @@ def assert_problem(response, status: int, slug: str | None = None) -> dict:
     return body
 
 
-__all__ = ["MAX_LINES", "MAX_UNITS_PER_LINE", "ORDER_TTL_SECONDS", "SKU", "assert_problem", "availability",
-           "channel_client", "count", "documented_operations", "now", "post_events", "process_with_demo", "reserve",
-           "ship"]
+__all__ = [
+    "MAX_LINES",
+    "MAX_UNITS_PER_LINE",
+    "ORDER_TTL_SECONDS",
+    "SKU",
+    "assert_problem",
+    "availability",
+    "channel_client",
+    "count",
+    "documented_operations",
+    "now",
+    "post_events",
+    "process_with_demo",
+    "reserve",
+    "ship",
+]

@@ -14,18 +14,49 @@ def at(ms: int) -> datetime:
     return T0 + timedelta(milliseconds=ms)
 
 
-def event(event_id: str, type: str | EventType, *, sku: str = "MAT-1", location: str = "S1", quantity: int = 1,
-          ms: int = 0, **optional) -> InventoryEvent:
+def event(
+    event_id: str,
+    type: str | EventType,
+    *,
+    sku: str = "MAT-1",
+    location: str = "S1",
+    quantity: int = 1,
+    ms: int = 0,
+    **optional,
+) -> InventoryEvent:
     """A validated domain event at `T0 + ms` milliseconds."""
-    return InventoryEvent(event_id=event_id, type=EventType(type), sku=sku, location=location, quantity=quantity,
-                          occurred_at=at(ms), source="sap", **optional)
+    return InventoryEvent(
+        event_id=event_id,
+        type=EventType(type),
+        sku=sku,
+        location=location,
+        quantity=quantity,
+        occurred_at=at(ms),
+        source="sap",
+        **optional,
+    )
 
 
-def event_json(event_id: str, type: str, *, sku: str = "MAT-1", location: str = "S1", quantity=1,
-               occurred_at: datetime | str | None = None, ms: int = 0, **optional) -> dict:
+def event_json(
+    event_id: str,
+    type: str,
+    *,
+    sku: str = "MAT-1",
+    location: str = "S1",
+    quantity=1,
+    occurred_at: datetime | str | None = None,
+    ms: int = 0,
+    **optional,
+) -> dict:
     """The canonical event as POSTed to /inventory/v1/events."""
     when = occurred_at if occurred_at is not None else at(ms)
     return {
-        "event_id": event_id, "type": type, "sku": sku, "location": location, "quantity": quantity,
-        "occurred_at": when if isinstance(when, str) else when.isoformat(), "source": "sap", **optional,
+        "event_id": event_id,
+        "type": type,
+        "sku": sku,
+        "location": location,
+        "quantity": quantity,
+        "occurred_at": when if isinstance(when, str) else when.isoformat(),
+        "source": "sap",
+        **optional,
     }

@@ -1,5 +1,6 @@
 """Helpers for what the tests start: stopping a child process, serving a WSGI app over real HTTP
 (in a thread, or as an app factory under gunicorn in a process of its own)."""
+
 from __future__ import annotations
 
 import os
@@ -66,9 +67,18 @@ class Gunicorn:
         stop_process(self.process)
 
 
-def start_gunicorn(factory: str, *, env: dict[str, str], logfile: Path, workers: int = 1, threads: int = 4,
-                   port: int | None = None, ready_path: str = "/readyz", timeout: float = 30.0,
-                   worker_connections: int | None = None) -> Gunicorn:
+def start_gunicorn(
+    factory: str,
+    *,
+    env: dict[str, str],
+    logfile: Path,
+    workers: int = 1,
+    threads: int = 4,
+    port: int | None = None,
+    ready_path: str = "/readyz",
+    timeout: float = 30.0,
+    worker_connections: int | None = None,
+) -> Gunicorn:
     """Serve `factory` (e.g. "experience_apis.web.app:create_app()") with `env` over os.environ, on
     `port` (default a free one), and wait until GET `ready_path` answers 200. `worker_connections`:
     gunicorn's cap on one worker's connections (default 1000)."""
@@ -77,10 +87,29 @@ def start_gunicorn(factory: str, *, env: dict[str, str], logfile: Path, workers:
     port = port or free_port()
     full_env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **env}
     full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [sys.executable, "-m", "gunicorn", "--worker-class", WORKER_CLASS, "--workers", str(workers),
-               "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--keep-alive", "30", "--backlog", "2048",
-               "--log-level", "warning", "--error-logfile", "-",
-               *(["--worker-connections", str(worker_connections)] if worker_connections else []), factory]
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--worker-class",
+        WORKER_CLASS,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--keep-alive",
+        "30",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        "--error-logfile",
+        "-",
+        *(["--worker-connections", str(worker_connections)] if worker_connections else []),
+        factory,
+    ]
     with open(logfile, "ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     server = Gunicorn(factory, port, process, logfile)

@@ -78,8 +78,9 @@ class RedisServer:
         stop_process(self.process, timeout=10)
 
 
-def start_redis_server(directory: Path, *, extra_args: tuple[str, ...] = (), cluster_node: bool = False,
-                       timeout: float = 10.0) -> RedisServer:
+def start_redis_server(
+    directory: Path, *, extra_args: tuple[str, ...] = (), cluster_node: bool = False, timeout: float = 10.0
+) -> RedisServer:
     """Start redis-server with data dir `directory` and wait until it answers PING."""
     directory.mkdir(parents=True, exist_ok=True)
     last_error = ""
@@ -87,13 +88,34 @@ def start_redis_server(directory: Path, *, extra_args: tuple[str, ...] = (), clu
     for _ in range(START_ATTEMPTS):
         port = free_port(with_cluster_bus=cluster_node)
         logfile = directory / f"redis-{port}.log"
-        command = [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                   "--dir", str(directory), "--logfile", str(logfile), *extra_args]
+        command = [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+            "--logfile",
+            str(logfile),
+            *extra_args,
+        ]
         if cluster_node:
-            command += ["--cluster-enabled", "yes", "--cluster-config-file", str(directory / f"nodes-{port}.conf"),
-                        "--cluster-node-timeout", "5000"]
-        server = RedisServer(port, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
-                             logfile)
+            command += [
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                str(directory / f"nodes-{port}.conf"),
+                "--cluster-node-timeout",
+                "5000",
+            ]
+        server = RedisServer(
+            port, subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), logfile
+        )
         try:
             _wait_for_ping(server, timeout)
             return server
@@ -148,8 +170,12 @@ def start_redis_cluster(directory: Path, *, masters: int = 3, timeout: float = 3
         for _ in range(masters):
             cluster.nodes.append(start_redis_server(directory, cluster_node=True))
         addresses = [f"127.0.0.1:{node.port}" for node in cluster.nodes]
-        subprocess.run([REDIS_CLI, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
-                       check=True, capture_output=True, timeout=timeout)
+        subprocess.run(
+            [REDIS_CLI, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        )
         _wait_for_cluster_ok(cluster, timeout)
     except BaseException:
         cluster.stop()
@@ -168,6 +194,8 @@ def _wait_for_cluster_ok(cluster: RedisClusterNodes, timeout: float) -> None:
 
 def _cluster_ready(node: RedisServer, expected_nodes: int) -> bool:
     info = node.cluster_info()
-    return (info.get("cluster_state") == "ok"
-            and info.get("cluster_known_nodes") == str(expected_nodes)
-            and info.get("cluster_slots_ok") == "16384")
+    return (
+        info.get("cluster_state") == "ok"
+        and info.get("cluster_known_nodes") == str(expected_nodes)
+        and info.get("cluster_slots_ok") == "16384"
+    )

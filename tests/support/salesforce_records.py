@@ -1,5 +1,6 @@
 """The Salesforce simulator's availability records, and the gateway's values for the same keys: what
 the end-to-end test and the Salesforce benchmark compare."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -14,8 +15,11 @@ RECORDS = "Product_Availability__c"
 
 
 def salesforce_records(base: str) -> list[dict]:
-    answer = requests.get(f"{base}{SF_ADMIN}/records/{RECORDS}", timeout=TIMEOUT,
-                          auth=(DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET))
+    answer = requests.get(
+        f"{base}{SF_ADMIN}/records/{RECORDS}",
+        timeout=TIMEOUT,
+        auth=(DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET),
+    )
     answer.raise_for_status()
     return answer.json()
 
@@ -29,8 +33,11 @@ def gateway_values(gateway, records: list[dict]) -> dict[str, tuple]:
     values = {}
     for (kind, where, channel), skus in scopes.items():
         param = "location" if kind == "location" else "location_group"
-        answer = gateway.api().get(f"{gateway.base_url}/inventory/v1/availability", timeout=TIMEOUT,
-                              params={"sku": sorted(skus), param: where, "channel": channel})
+        answer = gateway.api().get(
+            f"{gateway.base_url}/inventory/v1/availability",
+            timeout=TIMEOUT,
+            params={"sku": sorted(skus), param: where, "channel": channel},
+        )
         answer.raise_for_status()
         body = answer.json()
         for item in body["positions"] if kind == "location" else body["groups"]:

@@ -1,6 +1,7 @@
 """The all-in-one gateway with its SAP simulator, as the e2e tests and the bench run it: served over
 real HTTP (a `serve` subprocess, or `create_gateway` in a threaded werkzeug server), and the two
 stock tables compared: the simulator's own (admin API) and the gateway's positions."""
+
 from __future__ import annotations
 
 import os
@@ -64,8 +65,9 @@ class GatewayProcess:
         return session
 
 
-def start_gateway(env: dict[str, str], *args: str, logfile: Path, timeout: float = 30.0,
-                  port: int | None = None) -> GatewayProcess:
+def start_gateway(
+    env: dict[str, str], *args: str, logfile: Path, timeout: float = 30.0, port: int | None = None
+) -> GatewayProcess:
     """Run `inventory-gateway serve --port <port or a free one> *args` with `env` over os.environ and
     wait until /readyz answers; the SAP credentials are those in `env`, else the ones the banner prints."""
     gateway = start_command("serve", env, *args, logfile=logfile, timeout=timeout, port=port)
@@ -81,16 +83,28 @@ def start_gateway(env: dict[str, str], *args: str, logfile: Path, timeout: float
     return gateway
 
 
-def start_command(command: str, env: dict[str, str], *args: str, logfile: Path, timeout: float = 30.0,
-                  port: int | None = None, ready_path: str = "/readyz",
-                  auth: tuple[str, str] | None = None) -> GatewayProcess:
+def start_command(
+    command: str,
+    env: dict[str, str],
+    *args: str,
+    logfile: Path,
+    timeout: float = 30.0,
+    port: int | None = None,
+    ready_path: str = "/readyz",
+    auth: tuple[str, str] | None = None,
+) -> GatewayProcess:
     """Run `inventory-gateway <command> --port <port or a free one> *args` (serve, sap-sim, sf-sim)
     with `env` over os.environ and wait until GET `ready_path` (with `auth`) answers 200."""
     port = port or free_port()
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
     with open(logfile, "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "gateway", command, "--port", str(port), *args],
-                                   cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", command, "--port", str(port), *args],
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     served = GatewayProcess(f"http://127.0.0.1:{port}", process, logfile)
     await_ready(served, f"{served.base_url}{ready_path}", name=command, timeout=timeout, auth=auth)
     return served
@@ -115,8 +129,9 @@ def gateway_table(base_url: str, skus: Iterable[str], session: requests.Session 
     skus = sorted(set(skus))
     table: Table = {}
     for start in range(0, len(skus), 100):
-        answer = http.get(f"{base_url}/inventory/v1/availability", params={"sku": skus[start:start + 100]},
-                          timeout=TIMEOUT)
+        answer = http.get(
+            f"{base_url}/inventory/v1/availability", params={"sku": skus[start : start + 100]}, timeout=TIMEOUT
+        )
         answer.raise_for_status()
         for position in answer.json()["positions"]:
             fields = {name: position[name] for name in FIELDS}
@@ -153,13 +168,30 @@ class CsrfSession:
         answer.raise_for_status()
         self.token = answer.headers["X-CSRF-Token"]
 
-    def post_movement(self, movement_type: str, material: str, plant: str, storage_location: str,
-                      quantity: int, code: str = "03", **fields) -> dict:
+    def post_movement(
+        self,
+        movement_type: str,
+        material: str,
+        plant: str,
+        storage_location: str,
+        quantity: int,
+        code: str = "03",
+        **fields,
+    ) -> dict:
         """Deep-insert a one-item material document; SAP's answer (`d`)."""
-        item = {"GoodsMovementType": movement_type, "Material": material, "Plant": plant,
-                "StorageLocation": storage_location, "QuantityInEntryUnit": str(quantity), **fields}
-        answer = self.http.post(f"{self.base_url}{DOCUMENT_SRV}/A_MaterialDocumentHeader",
-                                json={"GoodsMovementCode": code, "to_MaterialDocumentItem": [item]},
-                                headers={"X-CSRF-Token": self.token, "Accept": "application/json"}, timeout=TIMEOUT)
+        item = {
+            "GoodsMovementType": movement_type,
+            "Material": material,
+            "Plant": plant,
+            "StorageLocation": storage_location,
+            "QuantityInEntryUnit": str(quantity),
+            **fields,
+        }
+        answer = self.http.post(
+            f"{self.base_url}{DOCUMENT_SRV}/A_MaterialDocumentHeader",
+            json={"GoodsMovementCode": code, "to_MaterialDocumentItem": [item]},
+            headers={"X-CSRF-Token": self.token, "Accept": "application/json"},
+            timeout=TIMEOUT,
+        )
         assert answer.status_code == 201, answer.text
         return answer.json()["d"]

@@ -1,4 +1,5 @@
 """Locations and location groups in Redis, cached per process until their version changes."""
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,9 @@ class CatalogueStore(VersionedCache[Catalogue]):
 
 
 def _location(data: dict) -> Location:
-    return Location(**{**data, "channels": tuple(data["channels"]), "fulfilment_methods": tuple(data["fulfilment_methods"])})
+    return Location(
+        **{**data, "channels": tuple(data["channels"]), "fulfilment_methods": tuple(data["fulfilment_methods"])}
+    )
 
 
 def _group(data: dict) -> LocationGroup:

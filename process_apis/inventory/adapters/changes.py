@@ -5,6 +5,7 @@ trip of the change itself and after it (see `pipelines.run_scripts_then`). The p
 the stream as a consumer group: an entry stays pending until Salesforce acknowledged what it
 caused, and a publisher taking over claims every pending entry, so a crash loses nothing.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """The dead-letter queue: events that could not be applied, with their reason, kept until
 re-driven or discarded (the discard reason is kept too)."""
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,9 @@ class DeadLetterStore:
         flat = [item for pair in fields.items() for item in pair]
         return self.scripts["dead_letters"], keys, [op, entry_id, *flat]
 
-    def add_many(self, items: Sequence[tuple[str, str, object, str | None]], *,
-                 correlation_id: str | None) -> list[str]:
+    def add_many(
+        self, items: Sequence[tuple[str, str, object, str | None]], *, correlation_id: str | None
+    ) -> list[str]:
         """Dead-letter (reason, detail, payload, source) items in one round trip; returns their ids.
         With no source given, the payload's own `source` field names it."""
         calls, ids = [], []
@@ -87,4 +89,6 @@ class DeadLetterStore:
         return bool(script(keys=keys, args=args))
 
     def record_attempt(self, entry: DeadLetter, detail: str) -> None:
-        self.redis.hset(self.keys.dead_letter(entry["id"]), mapping={"attempts": entry["attempts"] + 1, "last_error": detail})
+        self.redis.hset(
+            self.keys.dead_letter(entry["id"]), mapping={"attempts": entry["attempts"] + 1, "last_error": detail}
+        )

@@ -1,5 +1,6 @@
 """The Redis key layout. Every key of one SKU carries the hash tag {sku}, so one SKU's
 positions, journals, holds, dedup marks and log live in one cluster slot."""
+
 from __future__ import annotations
 
 from ..domain.identifiers import IDENTIFIER  # noqa: F401  (ids hold no braces: the hash tag stays whole)

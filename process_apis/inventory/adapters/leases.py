@@ -1,5 +1,6 @@
 """Leases in Redis: a name one process at a time holds for a while and renews while it works;
 the availability publisher's makes it the only active one across every process and worker."""
+
 from __future__ import annotations
 
 from redis.exceptions import LockError

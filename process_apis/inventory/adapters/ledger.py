@@ -1,5 +1,6 @@
 """The Redis ledger: applies events and reservation holds through Lua, reads positions (also
 consistently with the catalogue and rules), and replays the per-SKU log into fresh keys."""
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,11 @@ def _script_payload(event: InventoryEvent) -> dict:
         payload.update(snap=True, loc=event.location, counts=snapshot_counts(event))
     else:
         payload["changes"] = [[c.location, c.field, c.amount] for c in field_changes(event)]
-        if event.type is EventType.ISSUED and event.reference and (event.stock_type or "unrestricted") == "unrestricted":
+        if (
+            event.type is EventType.ISSUED
+            and event.reference
+            and (event.stock_type or "unrestricted") == "unrestricted"
+        ):
             payload["ref"] = event.reference
         if event.type is EventType.TRANSFER_SHIPPED:
             payload["ship"] = shipment_payload(event)
@@ -66,8 +71,13 @@ def _script_payload(event: InventoryEvent) -> dict:
 
 def shipment_payload(event: InventoryEvent) -> dict:
     """What the apply script keeps of a shipment for its ETA (no nulls: cjson has no nil for them)."""
-    shipment = {"q": event.quantity, "f": event.location, "t": event.to_location, "r": event.reference,
-                "e": int(event.expected_at.timestamp() * 1000) if event.expected_at else None}
+    shipment = {
+        "q": event.quantity,
+        "f": event.location,
+        "t": event.to_location,
+        "r": event.reference,
+        "e": int(event.expected_at.timestamp() * 1000) if event.expected_at else None,
+    }
     return {name: value for name, value in shipment.items() if value is not None}
 
 
@@ -105,8 +115,14 @@ def hold_reply(raw: str) -> HoldReply:
 
 
 def shipment_from_record(event_id: str, record: dict) -> Shipment:
-    return Shipment(event_id=event_id, quantity=record["q"], shipped_at_ms=record["s"], from_location=record["f"],
-                    reference=record.get("r"), expected_at_ms=record.get("e"))
+    return Shipment(
+        event_id=event_id,
+        quantity=record["q"],
+        shipped_at_ms=record["s"],
+        from_location=record["f"],
+        reference=record.get("r"),
+        expected_at_ms=record.get("e"),
+    )
 
 
 def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Position:
@@ -116,9 +132,18 @@ def position_from_hash(sku: str, location: str, fields: dict[str, str]) -> Posit
 
 
 class LedgerStore:
-    def __init__(self, redis, *, keys: Keys, policy: JournalPolicy, scripts: Scripts | None = None,
-                 changes: ChangeStream | None = None, reads: NearCache | DirectReads | None = None,
-                 catalogue: CatalogueStore | None = None, rules: RulesStore | None = None) -> None:
+    def __init__(
+        self,
+        redis,
+        *,
+        keys: Keys,
+        policy: JournalPolicy,
+        scripts: Scripts | None = None,
+        changes: ChangeStream | None = None,
+        reads: NearCache | DirectReads | None = None,
+        catalogue: CatalogueStore | None = None,
+        rules: RulesStore | None = None,
+    ) -> None:
         self.redis = redis
         self._direct = DirectReads(redis)
         self.near = reads or self._direct  # reads that may come from this process's near cache
@@ -151,11 +176,18 @@ class LedgerStore:
         config = self.policy.as_json()
         script = self.scripts["apply_events"]
         changed = {sku: min(events[i].occurred_at_ms for i in indexes) for sku, indexes in by_sku.items()}
-        replies = run_scripts_then(self.redis, [
-            (script, [self.keys.log(sku)], [self.keys.sku_base(sku), config,
-                                            json.dumps([_script_payload(events[i]) for i in indexes])])
-            for sku, indexes in by_sku.items()
-        ], self.record_call(changed))
+        replies = run_scripts_then(
+            self.redis,
+            [
+                (
+                    script,
+                    [self.keys.log(sku)],
+                    [self.keys.sku_base(sku), config, json.dumps([_script_payload(events[i]) for i in indexes])],
+                )
+                for sku, indexes in by_sku.items()
+            ],
+            self.record_call(changed),
+        )
         results: list[Applied | None] = [None] * len(events)
         for indexes, reply in zip(by_sku.values(), replies):
             for index, item in zip(indexes, json.loads(reply)):
@@ -192,15 +224,19 @@ class LedgerStore:
 
     def release(self, sku: str, reservation_id: str, items: list[list] | None = None) -> list[list]:
         request = {"res": reservation_id} if items is None else {"res": reservation_id, "items": items}
-        [released] = run_scripts_then(self.redis, [self.call("release", sku, request)],
-                                      self.record_call({sku: _now_ms()}))
+        [released] = run_scripts_then(
+            self.redis, [self.call("release", sku, request)], self.record_call({sku: _now_ms()})
+        )
         return _as_list(json.loads(released))
 
     def release_all(self, skus: list[str], reservation_id: str) -> None:
         """Release every unit the reservation holds on `skus`, in one round trip."""
         if skus:
-            run_scripts_then(self.redis, [self.call("release", sku, {"res": reservation_id}) for sku in skus],
-                             self.record_call(dict.fromkeys(skus, _now_ms())))
+            run_scripts_then(
+                self.redis,
+                [self.call("release", sku, {"res": reservation_id}) for sku in skus],
+                self.record_call(dict.fromkeys(skus, _now_ms())),
+            )
 
     def fulfil(self, sku: str, reservation_id: str, at_ms: int) -> bool:
         return bool(self._run("fulfil", sku, {"res": reservation_id, "at": at_ms}))
@@ -225,25 +261,29 @@ class LedgerStore:
         pipe = self.redis.pipeline(transaction=False)
         for sku, location in pairs:
             pipe.hgetall(self.keys.incoming(sku, location))
-        return [[shipment_from_record(event_id, json.loads(record)) for event_id, record in found.items()]
-                for found in pipe.execute()]
+        return [
+            [shipment_from_record(event_id, json.loads(record)) for event_id, record in found.items()]
+            for found in pipe.execute()
+        ]
 
     def positions(self, pairs: list[tuple[str, str]], near: bool = False) -> list[Position]:
         """The positions of (sku, location) pairs. `near`: answered from the near cache where it can
         (reads that serve a caller, not ones that decide a write or a publication)."""
         return self._read_positions(pairs, (), near)[1]
 
-    def _read_positions(self, pairs: list[tuple[str, str]], probes: tuple[tuple[str, ...], ...],
-                        near: bool) -> tuple[list[Any], list[Position]]:
+    def _read_positions(
+        self, pairs: list[tuple[str, str]], probes: tuple[tuple[str, ...], ...], near: bool
+    ) -> tuple[list[Any], list[Position]]:
         """The replies of `probes` (other read commands, e.g. version checks) and the positions of
         `pairs`, from the same round trip."""
         commands = [*probes, *(("HGETALL", self.keys.position(sku, location)) for sku, location in pairs)]
         replies = (self.near if near else self._direct).read(commands)
-        positions = [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, replies[len(probes):])]
-        return replies[:len(probes)], positions
+        positions = [position_from_hash(sku, loc, fields) for (sku, loc), fields in zip(pairs, replies[len(probes) :])]
+        return replies[: len(probes)], positions
 
-    def read_consistent(self, pairs_for: Callable[[Catalogue], list[tuple[str, str]]],
-                        near: bool = False) -> tuple[Catalogue, RuleSet, list[Position]]:
+    def read_consistent(
+        self, pairs_for: Callable[[Catalogue], list[tuple[str, str]]], near: bool = False
+    ) -> tuple[Catalogue, RuleSet, list[Position]]:
         """(catalogue, rules, positions) in one round trip, consistent with each other; `near`: from
         the near cache where it can (see `positions`).
 
@@ -313,4 +353,3 @@ def replay(source: LedgerStore, target: LedgerStore, skus: Iterable[str] | None 
         if pending_events:
             target.apply(pending_events)
     return count
-

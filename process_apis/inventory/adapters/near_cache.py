@@ -13,6 +13,7 @@ serve pipelined reads; this one works on every Redis the gateway supports, stand
 Replies are shared between threads: callers treat them as read-only. `create_reads` picks the near
 cache or direct reads for a store.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,9 +48,12 @@ MAX_IDLE_CONNECTIONS = 64
 _MISSING = object()
 _NO_ENTRY: dict = {}
 
-READS = counter("gateway_near_cache_reads_total", "Reads asked of the near cache, by how they were answered "
-                "(hit: from this process; miss: from Redis, then kept; bypass: from Redis, the cache being off)",
-                ("result",))
+READS = counter(
+    "gateway_near_cache_reads_total",
+    "Reads asked of the near cache, by how they were answered "
+    "(hit: from this process; miss: from Redis, then kept; bypass: from Redis, the cache being off)",
+    ("result",),
+)
 _HITS, _MISSES, _BYPASSES = READS.labels("hit"), READS.labels("miss"), READS.labels("bypass")
 
 Command = tuple  # (command, key, *args), e.g. ("HGET", "inv:rules", "version")
@@ -235,7 +239,7 @@ class NearCache:
         with self._start_lock:
             if self._pid == os.getpid():
                 return
-            self._lock = threading.Lock()        # entries, in-flight keys, connections, epoch
+            self._lock = threading.Lock()  # entries, in-flight keys, connections, epoch
             self._drain_lock = threading.Lock()  # the subscriber's socket
             self._entries = {}
             self._in_flight = {}

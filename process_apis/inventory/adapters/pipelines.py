@@ -7,6 +7,7 @@ Script object, which loads the script and follows redirects. redis-py refuses EV
 cluster pipeline, so on a cluster the calls are grouped by the node owning their first key and
 pipelined on that node's own connection.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict

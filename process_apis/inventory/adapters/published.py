@@ -1,6 +1,7 @@
 """What the publisher last sent Salesforce: per SKU (a hash under the SKU's tag) the value of each
 outcome key, so only values that moved are sent; and the rule-set and catalogue versions whose
 every consequence has been published."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -53,8 +54,11 @@ class PublishedValues:
         pipe = self.redis.pipeline(transaction=False)
         for sku in skus:
             pipe.hgetall(self.keys.published(sku))
-        return {_key(sku, field): _value(text)
-                for sku, fields in zip(skus, pipe.execute()) for field, text in fields.items()}
+        return {
+            _key(sku, field): _value(text)
+            for sku, fields in zip(skus, pipe.execute())
+            for field, text in fields.items()
+        }
 
     def mark_unconfirmed(self, keys: list[OutcomeKey]) -> None:
         """Before a send: the receiver may take the batch even if this process dies before the

@@ -7,6 +7,7 @@ entry, never a missing one; readers check every entry against the reservation an
 and drop the stale ones (see service/reservation_queries.py). SAP's goods issue ends holds
 inside a SKU's script, which cannot reach this slot: those entries go stale and are dropped so.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -57,18 +58,29 @@ class ReservationIndex:
         """One script call adding the reservation to `added` and removing it from `removed`."""
         index_keys = [*added, *removed]
         ops = "+" * len(added) + "-" * len(removed)
-        return self.scripts["reservation_index"], index_keys, [member(reservation), ops,
-                                                               *(keep.get(key, 0) for key in index_keys)]
+        return (
+            self.scripts["reservation_index"],
+            index_keys,
+            [member(reservation), ops, *(keep.get(key, 0) for key in index_keys)],
+        )
 
     def _at(self, reservation: dict, locations: list[str]) -> list[str]:
         channel = reservation["channel"]
-        return [key for loc in locations for key in (self.keys.reservations_at(loc), self.keys.reservations_at(loc, channel))]
+        return [
+            key
+            for loc in locations
+            for key in (self.keys.reservations_at(loc), self.keys.reservations_at(loc, channel))
+        ]
 
     def activated_call(self, reservation: dict) -> tuple:
         """Index a reservation about to become active: by its reference and where it holds units."""
         by_ref = self.keys.reservations_by_ref(reservation["external_ref"])
-        return self._call(reservation, [by_ref, *self._at(reservation, held_locations(reservation))], [],
-                          {by_ref: self.by_ref_keep_seconds})
+        return self._call(
+            reservation,
+            [by_ref, *self._at(reservation, held_locations(reservation))],
+            [],
+            {by_ref: self.by_ref_keep_seconds},
+        )
 
     def left_call(self, reservation: dict, locations: list[str] | None = None) -> tuple | None:
         """Drop an ended reservation (or one no longer holding at `locations`) from the location indexes;

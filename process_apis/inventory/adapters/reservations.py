@@ -1,6 +1,7 @@
 """Reservation headers (status, lines, expiry) in Redis, and the writes changing a reservation
 together with its holds, index entries and the change stream, each in one round trip. The units
 it holds live in the ledger's per-SKU holds; a header lives in its own slot, keyed by its id."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,17 @@ from .scripts import Scripts
 
 
 class ReservationStore:
-    def __init__(self, redis, keys: Keys, scripts: Scripts, *, ledger: LedgerStore, index: ReservationIndex,
-                 catalogue: CatalogueStore, rules: RulesStore) -> None:
+    def __init__(
+        self,
+        redis,
+        keys: Keys,
+        scripts: Scripts,
+        *,
+        ledger: LedgerStore,
+        index: ReservationIndex,
+        catalogue: CatalogueStore,
+        rules: RulesStore,
+    ) -> None:
         self.redis = redis
         self.keys = keys
         self.scripts = scripts
@@ -41,8 +51,9 @@ class ReservationStore:
             pipe.hget(self.keys.reservation(reservation_id), "doc")
         return [json.loads(doc) if doc else None for doc in pipe.execute()]
 
-    def transition(self, reservation: dict, from_statuses: tuple[str, ...], *,
-                   unchanged_since: str | None = None) -> tuple[bool, str]:
+    def transition(
+        self, reservation: dict, from_statuses: tuple[str, ...], *, unchanged_since: str | None = None
+    ) -> tuple[bool, str]:
         script, keys, args = self._transition_call(reservation, from_statuses, unchanged_since=unchanged_since)
         stored, found = script(keys=keys, args=args)
         return bool(stored), found
@@ -61,18 +72,23 @@ class ReservationStore:
         return due
 
     # -- the steps of a reservation's life, each in one round trip ------------------------------
-    def hold(self, reservation: dict[str, Any], expires_at_ms: int,
-             requests: dict[str, dict[str, Any]]) -> tuple[list[Any], dict[str, HoldReply]]:
+    def hold(
+        self, reservation: dict[str, Any], expires_at_ms: int, requests: dict[str, dict[str, Any]]
+    ) -> tuple[list[Any], dict[str, HoldReply]]:
         """Store the new header, schedule its expiry and hold on every SKU of `requests` ({sku:
         hold request}), in one round trip that also reads the catalogue's and the rules' versions,
         so the caller knows whether it planned with the current ones. Returns (those versions, the
         hold replies per SKU). The header goes first, so that a crash mid-way is swept."""
-        replies = run_scripts(self.redis, [
-            self.catalogue.version_call(), self.rules.version_call(),
-            *self._create_calls(reservation, expires_at_ms),
-            *(self.ledger.call("hold", sku, request) for sku, request in requests.items()),
-        ])
-        return replies[:2], dict(zip(requests, map(hold_reply, replies[-len(requests):])))
+        replies = run_scripts(
+            self.redis,
+            [
+                self.catalogue.version_call(),
+                self.rules.version_call(),
+                *self._create_calls(reservation, expires_at_ms),
+                *(self.ledger.call("hold", sku, request) for sku, request in requests.items()),
+            ],
+        )
+        return replies[:2], dict(zip(requests, map(hold_reply, replies[-len(requests) :])))
 
     def activate(self, reservation: dict, from_statuses: tuple[str, ...], *, changed_at_ms: int) -> tuple[bool, str]:
         """Index the reservation, commit its pending holds and store its header (only while its
@@ -82,11 +98,16 @@ class ReservationStore:
         # The index goes first (run_scripts keeps that order on a cluster too): a crash after it
         # leaves a stale entry, dropped when read, never an active reservation missing from it.
         index = self.index.activated_call(reservation)
-        commits = [self.ledger.call("commit", sku, {"res": reservation["id"]})
-                   for sku in reservation["skus"]] if len(reservation["skus"]) > 1 else []
+        commits = (
+            [self.ledger.call("commit", sku, {"res": reservation["id"]}) for sku in reservation["skus"]]
+            if len(reservation["skus"]) > 1
+            else []
+        )
         record = self.ledger.record_call(dict.fromkeys(reservation["skus"], changed_at_ms))
-        replies = run_scripts(self.redis, [index, *commits, self._transition_call(reservation, from_statuses),
-                                           *([record] if record else [])])
+        replies = run_scripts(
+            self.redis,
+            [index, *commits, self._transition_call(reservation, from_statuses), *([record] if record else [])],
+        )
         stored, found = replies[1 + len(commits)]
         return bool(stored), found
 
@@ -112,8 +133,7 @@ class ReservationStore:
         self._rekey(reservation, self.index.ref_removed_call(reservation, external_ref), drop=external_ref)
 
     # -- the calls these steps combine, for run_scripts -----------------------------------------
-    def _rekey(self, reservation: dict, index: tuple, *, add: str | None = None,
-               drop: str | None = None) -> None:
+    def _rekey(self, reservation: dict, index: tuple, *, add: str | None = None, drop: str | None = None) -> None:
         change = {"res": reservation["id"], "add": [add] if add else [], "drop": [drop] if drop else []}
         run_scripts(self.redis, [index, *(self.ledger.call("rekey", sku, change) for sku in reservation["skus"])])
 
@@ -121,22 +141,31 @@ class ReservationStore:
         """The writes storing a new header and scheduling its expiry, as `run_scripts` calls."""
         return [
             ("ZADD", [self.keys.reservation_expiry], [expires_at_ms, reservation["id"]]),
-            ("HSET", [self.keys.reservation(reservation["id"])], ["status", reservation["status"],
-                                                                  "doc", json.dumps(reservation)]),
+            (
+                "HSET",
+                [self.keys.reservation(reservation["id"])],
+                ["status", reservation["status"], "doc", json.dumps(reservation)],
+            ),
         ]
 
-    def _transition_call(self, reservation: dict, from_statuses: tuple[str, ...], *,
-                         unchanged_since: str | None = None) -> tuple:
+    def _transition_call(
+        self, reservation: dict, from_statuses: tuple[str, ...], *, unchanged_since: str | None = None
+    ) -> tuple:
         """The (script, keys, args) writing `reservation` only while its stored status is one of
         `from_statuses` (or, given `unchanged_since`, only while the stored header is still that
         text: no concurrent change is overwritten); its reply is [1|0, value found]."""
         # json.dumps escapes newlines, so a header's text is one line, as the guard needs.
         guard = ["doc", unchanged_since] if unchanged_since is not None else ["status", "\n".join(from_statuses)]
-        return (self.scripts["compare_and_set"], [self.keys.reservation(reservation["id"])],
-                [*guard, "status", reservation["status"], "doc", json.dumps(reservation)])
+        return (
+            self.scripts["compare_and_set"],
+            [self.keys.reservation(reservation["id"])],
+            [*guard, "status", reservation["status"], "doc", json.dumps(reservation)],
+        )
 
     def _finished_calls(self, reservation_id: str, keep_seconds: int) -> list[tuple]:
         """The writes ending a finished reservation's schedule, as `run_scripts` calls: no expiry
         any more, and the header stays readable for `keep_seconds`, then goes."""
-        return [("ZREM", [self.keys.reservation_expiry], [reservation_id]),
-                ("EXPIRE", [self.keys.reservation(reservation_id)], [keep_seconds])]
+        return [
+            ("ZREM", [self.keys.reservation_expiry], [reservation_id]),
+            ("EXPIRE", [self.keys.reservation(reservation_id)], [keep_seconds]),
+        ]

@@ -1,4 +1,5 @@
 """The versioned rule set in Redis: one hash {version, document}, replaced by compare-and-set."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Loads the Lua scripts beside this file. redis-py calls them by SHA and reloads on NOSCRIPT."""
+
 from __future__ import annotations
 
 from functools import cache

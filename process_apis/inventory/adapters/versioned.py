@@ -3,6 +3,7 @@
 Readers check the version on every request, so a change is seen at once; the version read can
 ride in the same pipeline as the request's other reads (`probe`), costing no extra round trip.
 """
+
 from __future__ import annotations
 
 from typing import Any, Generic, TypeVar

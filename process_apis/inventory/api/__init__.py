@@ -1,4 +1,5 @@
 """HTTP entrypoints of the inventory process API: thin flask-smorest blueprints."""
+
 from __future__ import annotations
 
 import flask

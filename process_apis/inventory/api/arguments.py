@@ -4,6 +4,7 @@ The hottest reads (availability) are asked the same few questions again and agai
 marshmallow's load was most of their cost; the parse of a query string depends on nothing else,
 so its result is kept. Invalid query strings are not kept: they raise every time.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """GET /inventory/v1/availability: what a channel may sell, per position and per group."""
+
 from __future__ import annotations
 
 import flask
@@ -26,9 +27,14 @@ class Availability(MethodView):
 
         With neither location nor location_group, every location holding the SKU is listed.
         """
-        result = query(inventory(), skus=args["sku"], locations=args["location"],
-                       location_group=args["location_group"], channel=args["channel"],
-                       include_incoming="incoming" in args["include"])
+        result = query(
+            inventory(),
+            skus=args["sku"],
+            locations=args["location"],
+            location_group=args["location_group"],
+            channel=args["channel"],
+            include_incoming="incoming" in args["include"],
+        )
         # The hottest read of the gateway: the result is plain data already, so it is serialised
         # directly; AvailabilitySchema documents the same shape (a test holds the two equal).
         return flask.jsonify(plain(result))
@@ -42,15 +48,19 @@ def plain(result: AvailabilityResult) -> dict:
         "channel": result["channel"],
         "positions": [position(p) for p in result["positions"]],
         "groups": [
-            {**vars(group), "locations": [position(member) for member in group.locations]}
-            for group in result["groups"]
+            {**vars(group), "locations": [position(member) for member in group.locations]} for group in result["groups"]
         ],
     }
 
 
 def _with_incoming(incoming: dict):
     def position(p) -> dict:
-        return {**vars(p), "incoming": [
-            {**vars(item), "expected_at": item.expected_at.isoformat() if item.expected_at else None}
-            for item in incoming[(p.sku, p.location)]]}
+        return {
+            **vars(p),
+            "incoming": [
+                {**vars(item), "expected_at": item.expected_at.isoformat() if item.expected_at else None}
+                for item in incoming[(p.sku, p.location)]
+            ],
+        }
+
     return position

@@ -1,4 +1,5 @@
 """The query and the body of GET /inventory/v1/availability."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -11,8 +12,11 @@ class AvailabilityQuerySchema(Schema):
     location = fields.List(Identifier(), load_default=list, validate=validate.Length(max=100))
     location_group = Identifier(load_default=None)
     channel = Channel(load_default=None)
-    include = fields.List(fields.String(validate=validate.OneOf(["incoming"])), load_default=list,
-                          metadata={"description": "incoming: each position's shipments on the way, with ETAs"})
+    include = fields.List(
+        fields.String(validate=validate.OneOf(["incoming"])),
+        load_default=list,
+        metadata={"description": "incoming: each position's shipments on the way, with ETAs"},
+    )
 
     @validates_schema
     def _one_scope(self, data, **_):
@@ -39,15 +43,18 @@ class _Quantities(Schema):
 class IncomingSchema(Schema):
     quantity = fields.Integer()
     expected_at = fields.AwareDateTime(allow_none=True, metadata={"description": "null: no ETA given nor ruled"})
-    from_location = fields.String(allow_none=True,
-                                  metadata={"description": "null: units no shipment on record explains"})
+    from_location = fields.String(
+        allow_none=True, metadata={"description": "null: units no shipment on record explains"}
+    )
     reference = fields.String(allow_none=True)
 
 
 class PositionAvailabilitySchema(_Quantities):
     location = fields.String()
-    incoming = fields.List(fields.Nested(IncomingSchema), metadata={
-        "description": "with include=incoming: the shipments in_transit is made of, soonest expected first"})
+    incoming = fields.List(
+        fields.Nested(IncomingSchema),
+        metadata={"description": "with include=incoming: the shipments in_transit is made of, soonest expected first"},
+    )
 
 
 class GroupAvailabilitySchema(_Quantities):

@@ -1,4 +1,5 @@
 """What several of the process API's schemas share: the identifier and channel fields."""
+
 from __future__ import annotations
 
 from marshmallow import fields, validate

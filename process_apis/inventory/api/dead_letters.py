@@ -1,4 +1,5 @@
 """The dead-letter queue: list, read, re-drive, discard (the reason is kept)."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -31,13 +32,24 @@ class DeadLetters(MethodView):
     def get(self, args):
         """List dead letters, oldest first, filterable by status and reason"""
         items, cursor = inventory().dead_letters.page(
-            status=args["status"], reason=args["reason"], after=args["after"], limit=args["limit"])
+            status=args["status"], reason=args["reason"], after=args["after"], limit=args["limit"]
+        )
         return {"items": items, "next": cursor}
 
     @requires("inventory:write")
-    @blp.arguments(ForeignDeadLetterBatchSchema(), example={"dead_letters": [{
-        "reason": "unmapped_location", "detail": "plant 1010 / storage location 0009 is not mapped",
-        "payload": {"MaterialDocument": "4900000001", "MaterialDocumentItem": "0001"}, "source": "sap"}]})
+    @blp.arguments(
+        ForeignDeadLetterBatchSchema(),
+        example={
+            "dead_letters": [
+                {
+                    "reason": "unmapped_location",
+                    "detail": "plant 1010 / storage location 0009 is not mapped",
+                    "payload": {"MaterialDocument": "4900000001", "MaterialDocumentItem": "0001"},
+                    "source": "sap",
+                }
+            ]
+        },
+    )
     @idempotent(required=False)
     @blp.response(201, DeadLetterIdsSchema)
     def post(self, batch):

@@ -1,4 +1,5 @@
 """Bodies and queries of /inventory/v1/dead-letters."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate

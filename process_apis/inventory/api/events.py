@@ -1,4 +1,5 @@
 """POST /inventory/v1/events: a batch of canonical events in, an outcome for each out."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -18,10 +19,24 @@ blp = Blueprint("events", __name__, url_prefix="/inventory/v1/events", descripti
 @blp.route("")
 class Events(MethodView):
     @requires("inventory:write")
-    @blp.arguments(EventBatchSchema(), example={"events": [{
-        "event_id": "sap:2026:4900000123:0001", "type": "stock.issued", "sku": "MAT-1001", "location": "S001",
-        "quantity": 2, "occurred_at": "2026-11-26T10:15:00Z", "source": "sap", "reference": "ORDER-77", "reason": "sale",
-    }]})
+    @blp.arguments(
+        EventBatchSchema(),
+        example={
+            "events": [
+                {
+                    "event_id": "sap:2026:4900000123:0001",
+                    "type": "stock.issued",
+                    "sku": "MAT-1001",
+                    "location": "S001",
+                    "quantity": 2,
+                    "occurred_at": "2026-11-26T10:15:00Z",
+                    "source": "sap",
+                    "reference": "ORDER-77",
+                    "reason": "sale",
+                }
+            ]
+        },
+    )
     @idempotent(required=False)
     @blp.response(200, EventBatchResultSchema)
     def post(self, batch):

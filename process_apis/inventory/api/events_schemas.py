@@ -1,4 +1,5 @@
 """Bodies of POST /inventory/v1/events: a batch of raw items in, an outcome per item out."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate

@@ -1,4 +1,5 @@
 """Locations and location groups: PUT to create or replace, GET to read."""
+
 from __future__ import annotations
 
 from flask.views import MethodView
@@ -41,16 +42,28 @@ class LocationResource(MethodView):
         return location
 
     @requires("inventory:admin")
-    @blp.arguments(LocationSchema(), example={"type": "store", "name": "Berlin Mitte", "region": "DE-BE",
-                                            "postal_code": "10115", "latitude": 52.53, "longitude": 13.38,
-                                            "channels": ["web", "store"], "fulfilment_methods": ["ship", "pickup"]})
+    @blp.arguments(
+        LocationSchema(),
+        example={
+            "type": "store",
+            "name": "Berlin Mitte",
+            "region": "DE-BE",
+            "postal_code": "10115",
+            "latitude": 52.53,
+            "longitude": 13.38,
+            "channels": ["web", "store"],
+            "fulfilment_methods": ["ship", "pickup"],
+        },
+    )
     @blp.response(200, LocationSchema)
     @blp.alt_response(201, schema=LocationSchema, description="Created")
     def put(self, data, location_id):
         """Create or replace a location"""
         _check_id("location", location_id)
-        location = Location(id=location_id, **{**data, "channels": tuple(data["channels"]),
-                                               "fulfilment_methods": tuple(data["fulfilment_methods"])})
+        location = Location(
+            id=location_id,
+            **{**data, "channels": tuple(data["channels"]), "fulfilment_methods": tuple(data["fulfilment_methods"])},
+        )
         created = inventory().catalogue.put_location(location)
         return location, 201 if created else 200
 
@@ -76,9 +89,16 @@ class LocationGroupResource(MethodView):
         return group
 
     @requires("inventory:admin")
-    @blp.arguments(LocationGroupSchema(), example={"name": "Web shipping network", "members": ["DC01", "S001"],
-                                                 "channel": "web", "sourcing_strategy": "priority",
-                                                 "fulfilment_method": "ship"})
+    @blp.arguments(
+        LocationGroupSchema(),
+        example={
+            "name": "Web shipping network",
+            "members": ["DC01", "S001"],
+            "channel": "web",
+            "sourcing_strategy": "priority",
+            "fulfilment_method": "ship",
+        },
+    )
     @blp.response(200, LocationGroupSchema)
     @blp.alt_response(201, schema=LocationGroupSchema, description="Created")
     def put(self, data, group_id):
@@ -87,7 +107,9 @@ class LocationGroupResource(MethodView):
         known = inventory().catalogue.current().locations
         unknown = [member for member in data["members"] if member not in known]
         if unknown:
-            raise Problem(422, f"unknown member location(s): {', '.join(unknown)}", errors={"json": {"members": unknown}})
+            raise Problem(
+                422, f"unknown member location(s): {', '.join(unknown)}", errors={"json": {"members": unknown}}
+            )
         group = LocationGroup(id=group_id, **{**data, "members": tuple(data["members"])})
         created = inventory().catalogue.put_group(group)
         return group, 201 if created else 200

@@ -1,4 +1,5 @@
 """Bodies of /inventory/v1/locations and /inventory/v1/location-groups."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate

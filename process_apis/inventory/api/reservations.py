@@ -1,4 +1,5 @@
 """Reservations: create (Idempotency-Key required), look up, read, re-key, release, extend, fulfil."""
+
 from __future__ import annotations
 
 import flask
@@ -41,18 +42,27 @@ class Reservations(MethodView):
         """
         page = dict(channel=args["channel"], after=args["after"], limit=args["limit"])
         if args["external_ref"] is not None:
-            items, cursor = queries.by_external_ref(inventory(), external_ref=args["external_ref"],
-                                                    status=args["status"], **page)
+            items, cursor = queries.by_external_ref(
+                inventory(), external_ref=args["external_ref"], status=args["status"], **page
+            )
         else:
             items, cursor = queries.at_location(inventory(), location=args["location"], **page)
         return {"items": items, "next": cursor}
 
     @requires("inventory:write")
-    @blp.arguments(ReservationRequestSchema(), example={
-        "channel": "call_centre", "external_ref": "CASE-42", "ttl_seconds": 900, "created_by": "agent-17",
-        "lines": [{"sku": "MAT-1001", "location_group": "WEB-SHIP", "quantity": 2},
-                  {"sku": "MAT-1002", "location": "S001", "quantity": 1}],
-    })
+    @blp.arguments(
+        ReservationRequestSchema(),
+        example={
+            "channel": "call_centre",
+            "external_ref": "CASE-42",
+            "ttl_seconds": 900,
+            "created_by": "agent-17",
+            "lines": [
+                {"sku": "MAT-1001", "location_group": "WEB-SHIP", "quantity": 2},
+                {"sku": "MAT-1002", "location": "S001", "quantity": 1},
+            ],
+        },
+    )
     @idempotent(required=True)
     @blp.response(201, ReservationSchema)
     @blp.alt_response(409, description="Not enough stock: the problem lists per-line `shortfalls`")
@@ -95,8 +105,9 @@ class Reservation(MethodView):
         issue naming it then consumes the held units) and `ttl_seconds` the order's longer hold.
         Sending the same body again changes nothing more (only the expiry counts from the new now).
         """
-        return amendments.amend(inventory(), reservation_id, external_ref=body["external_ref"],
-                             ttl_seconds=body["ttl_seconds"])
+        return amendments.amend(
+            inventory(), reservation_id, external_ref=body["external_ref"], ttl_seconds=body["ttl_seconds"]
+        )
 
 
 @blp.route("/<reservation_id>/release")

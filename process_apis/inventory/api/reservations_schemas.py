@@ -1,4 +1,5 @@
 """Bodies and queries of /inventory/v1/reservations."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -23,7 +24,8 @@ class ReservationLineSchema(Schema):
 
 ExternalRef = lambda **kw: fields.String(validate=validate.Length(1, 128), **kw)  # noqa: E731
 TtlSeconds = lambda description="at most RESERVATION_MAX_TTL_SECONDS", **kw: fields.Integer(  # noqa: E731
-    strict=True, validate=validate.Range(min=1), metadata={"description": description}, **kw)
+    strict=True, validate=validate.Range(min=1), metadata={"description": description}, **kw
+)
 RESERVATION_STATUSES = ("active", "fulfilled", "released", "expired", "consumed")
 
 
@@ -33,15 +35,20 @@ class ReservationRequestSchema(Schema):
     ttl_seconds = TtlSeconds(load_default=None)
     allow_partial = fields.Boolean(load_default=False)
     lines = fields.List(fields.Nested(ReservationLineSchema), required=True, validate=validate.Length(1, 100))
-    created_by = fields.String(load_default=None, validate=validate.Regexp(r"^[\x21-\x7e]{1,64}$"),
-                               metadata={"description": "who asked for it, e.g. a call-centre agent's id"})
+    created_by = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^[\x21-\x7e]{1,64}$"),
+        metadata={"description": "who asked for it, e.g. a call-centre agent's id"},
+    )
     note = fields.String(load_default=None, validate=validate.Length(1, 500))
 
 
 class ReservationPatchSchema(Schema):
     external_ref = ExternalRef(load_default=None, metadata={"description": "e.g. the order id a cart became"})
-    ttl_seconds = TtlSeconds(load_default=None, description="the expiry becomes this many seconds from now "
-                                                             "(at most RESERVATION_MAX_TTL_SECONDS)")
+    ttl_seconds = TtlSeconds(
+        load_default=None,
+        description="the expiry becomes this many seconds from now (at most RESERVATION_MAX_TTL_SECONDS)",
+    )
 
     @validates_schema
     def _something(self, data, **_):
@@ -55,10 +62,16 @@ class ReservationQuerySchema(Schema):
     external_ref = ExternalRef(load_default=None, metadata={"description": "every reservation with this reference"})
     location = Identifier(load_default=None, metadata={"description": "active reservations holding stock here"})
     channel = Channel(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(RESERVATION_STATUSES),
-                           metadata={"description": "with location only active (the default)"})
-    after = fields.String(load_default=None, validate=validate.Regexp(r"^\d{13}:[0-9a-f]{32}$"),
-                          metadata={"description": "page cursor (the previous page's next)"})
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(RESERVATION_STATUSES),
+        metadata={"description": "with location only active (the default)"},
+    )
+    after = fields.String(
+        load_default=None,
+        validate=validate.Regexp(r"^\d{13}:[0-9a-f]{32}$"),
+        metadata={"description": "page cursor (the previous page's next)"},
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
     @validates_schema
@@ -104,8 +117,9 @@ class ReservationSchema(Schema):
     expires_at = Instant(allow_none=True)
     fulfilled_at = Instant(allow_none=True)
     lines = fields.List(fields.Nested(ReservedLineSchema))
-    shortfalls = fields.List(fields.Nested(ShortfallSchema),
-                             metadata={"description": "lines not fully reserved (allow_partial)"})
+    shortfalls = fields.List(
+        fields.Nested(ShortfallSchema), metadata={"description": "lines not fully reserved (allow_partial)"}
+    )
 
 
 class ReservationPageSchema(Schema):

@@ -1,4 +1,5 @@
 """GET/PUT /inventory/v1/rules: the versioned availability rule set (ETag / If-Match)."""
+
 from __future__ import annotations
 
 import flask
@@ -30,16 +31,28 @@ class Rules(MethodView):
         return _document_response(*rules_service.current(inventory()))
 
     @requires("inventory:admin")
-    @blp.arguments(RuleSetSchema(), example={
-        "safety_stock": [{"units": 2}, {"location_type": "dc", "percent": 5}],
-        "allocations": [{"channel": "store", "location": "S001", "units": 3}],
-        "low_stock": [{"threshold": 5}],
-        "categories": {"apparel": ["TS-*"]},
-        "channels_selling_incoming": ["web"],
-    })
+    @blp.arguments(
+        RuleSetSchema(),
+        example={
+            "safety_stock": [{"units": 2}, {"location_type": "dc", "percent": 5}],
+            "allocations": [{"channel": "store", "location": "S001", "units": 3}],
+            "low_stock": [{"threshold": 5}],
+            "categories": {"apparel": ["TS-*"]},
+            "channels_selling_incoming": ["web"],
+        },
+    )
     @blp.response(200, RuleSetDocumentSchema)
-    @blp.doc(parameters=[{"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
-                          "description": "the ETag from GET /rules"}])
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "If-Match",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "the ETag from GET /rules",
+            }
+        ]
+    )
     @blp.alt_response(412, description="The rule set changed since that ETag")
     @blp.alt_response(428, description="If-Match missing")
     def put(self, rule_set):

@@ -1,4 +1,5 @@
 """Bodies of /inventory/v1/rules: the rule set as data, and as read back with its version."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -54,10 +55,12 @@ class TransitTimeRuleSchema(Schema):
 
 
 class RuleSetSchema(Schema):
-    safety_stock = fields.List(fields.Nested(SafetyStockRuleSchema), load_default=list,
-                               validate=validate.Length(max=5000))
-    allocations = fields.List(fields.Nested(AllocationRuleSchema), load_default=list,
-                              validate=validate.Length(max=5000))
+    safety_stock = fields.List(
+        fields.Nested(SafetyStockRuleSchema), load_default=list, validate=validate.Length(max=5000)
+    )
+    allocations = fields.List(
+        fields.Nested(AllocationRuleSchema), load_default=list, validate=validate.Length(max=5000)
+    )
     low_stock = fields.List(fields.Nested(LowStockRuleSchema), load_default=list, validate=validate.Length(max=5000))
     categories = fields.Dict(
         keys=fields.String(validate=validate.Length(1, 64)),
@@ -65,9 +68,12 @@ class RuleSetSchema(Schema):
         load_default=dict,
     )
     channels_selling_incoming = fields.List(Channel(), load_default=list)
-    transit_times = fields.List(fields.Nested(TransitTimeRuleSchema), load_default=list,
-                                validate=validate.Length(max=100),
-                                metadata={"description": "the ETA of a shipment whose source gave none"})
+    transit_times = fields.List(
+        fields.Nested(TransitTimeRuleSchema),
+        load_default=list,
+        validate=validate.Length(max=100),
+        metadata={"description": "the ETA of a shipment whose source gave none"},
+    )
 
 
 class RuleSetDocumentSchema(RuleSetSchema):

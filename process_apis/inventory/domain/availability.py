@@ -4,6 +4,7 @@ available_to_sell = max(0, on_hand − reserved − safety_stock − allocations
 An allocation is "held" for a channel while that channel's own reservations have not used it up,
 so a channel's reservations drain its own ring-fence before the shared pool.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,15 +17,15 @@ LOW_STOCK = "low_stock"
 OUT_OF_STOCK = "out_of_stock"
 
 
-def held_for_other_channels(allocations: dict[str, int], reserved_by_channel: dict[str, int], channel: str | None) -> int:
+def held_for_other_channels(
+    allocations: dict[str, int], reserved_by_channel: dict[str, int], channel: str | None
+) -> int:
     return sum(
         max(0, units - reserved_by_channel.get(other, 0)) for other, units in allocations.items() if other != channel
     )
 
 
-def available_to_sell(
-    *, on_hand: int, reserved: int, safety_stock: int, held_for_others: int
-) -> int:
+def available_to_sell(*, on_hand: int, reserved: int, safety_stock: int, held_for_others: int) -> int:
     return max(0, on_hand - reserved - safety_stock - held_for_others)
 
 
@@ -107,10 +108,20 @@ def group_availability(
     low_stock_threshold: int,
 ) -> GroupAvailability:
     """Sum the members; a ring-fence at group level comes off the group's total."""
-    total = {name: sum(getattr(m, name) for m in members) for name in (
-        "on_hand", "reserved", "safety_stock", "allocated", "quality_inspection", "blocked", "in_transit",
-        "available_to_sell", "available_to_order",
-    )}
+    total = {
+        name: sum(getattr(m, name) for m in members)
+        for name in (
+            "on_hand",
+            "reserved",
+            "safety_stock",
+            "allocated",
+            "quality_inspection",
+            "blocked",
+            "in_transit",
+            "available_to_sell",
+            "available_to_order",
+        )
+    }
     sellable = max(0, total["available_to_sell"] - group_held_for_others)
     orderable = max(0, total["available_to_order"] - group_held_for_others)
     return GroupAvailability(

@@ -3,6 +3,7 @@
 The effect table is the single place that says which stock field an event moves; the Lua
 ledger only ever sees the resulting field changes, so a new event type is one row here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,8 +19,12 @@ STOCK_FIELDS = (ON_HAND, QUALITY_INSPECTION, BLOCKED, IN_TRANSIT)
 
 #: The stock type a received/issued event may name, mapped to the position field it moves.
 #: "in_transit" lets a source undo a transfer leg (e.g. SAP reversing a receipt from transit).
-STOCK_TYPES = {"unrestricted": ON_HAND, "quality_inspection": QUALITY_INSPECTION, "blocked": BLOCKED,
-               "in_transit": IN_TRANSIT}
+STOCK_TYPES = {
+    "unrestricted": ON_HAND,
+    "quality_inspection": QUALITY_INSPECTION,
+    "blocked": BLOCKED,
+    "in_transit": IN_TRANSIT,
+}
 
 ISSUE_REASONS = ("sale", "delivery", "scrap", "vendor_return", "shrinkage", "consumption")
 

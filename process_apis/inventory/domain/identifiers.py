@@ -1,4 +1,5 @@
 """What a SKU, location or location-group id may be: part of the process API's published contract."""
+
 from __future__ import annotations
 
 import re

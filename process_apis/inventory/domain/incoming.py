@@ -6,6 +6,7 @@ shipments: receipts take the oldest first. Covering in_transit with the newest s
 exactly that, whatever order the events came in and whatever a count of in_transit reset; units
 no shipment explains (a count higher than the shipments on record) are listed without an origin.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -39,8 +40,9 @@ def _instant(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-def incoming(shipments: list[Shipment], in_transit: int,
-             transit_time: Callable[[str], timedelta | None]) -> list[Incoming]:
+def incoming(
+    shipments: list[Shipment], in_transit: int, transit_time: Callable[[str], timedelta | None]
+) -> list[Incoming]:
     """The shipments still on their way to a position holding `in_transit`, soonest expected first.
 
     `transit_time(from_location)` is the rules' transit time from there to this position."""

@@ -6,6 +6,7 @@ the watermark is already inside the snapshot and is skipped; a newer snapshot se
 its count plus the deltas journalled after it. The Lua ledger implements exactly this model;
 the model is the reference its tests compare against.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Locations (stores, distribution centres) and location groups with a sourcing strategy."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

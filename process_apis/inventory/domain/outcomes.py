@@ -1,5 +1,6 @@
 """`availability.changed` outcomes: which (SKU, location or group, channel) keys a SKU's change
 touches, and the value published for each."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

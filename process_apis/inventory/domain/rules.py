@@ -3,6 +3,7 @@
 A rule names what it applies to with a selector; when several match, the most specific wins:
 SKU over category over any, then location over location type over any, then channel over any.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -149,8 +150,11 @@ class RuleSet:
     def transit_time(self, from_location: Location | None, to_location: Location) -> timedelta | None:
         """The most specific transit time from one location to another (to type over from type)."""
         from_type = from_location.type if from_location else None
-        matching = [rule for rule in self.transit_times
-                    if rule.from_location_type in (None, from_type) and rule.to_location_type in (None, to_location.type)]
+        matching = [
+            rule
+            for rule in self.transit_times
+            if rule.from_location_type in (None, from_type) and rule.to_location_type in (None, to_location.type)
+        ]
         best = max(matching, key=TransitTimeRule.specificity, default=None)
         return timedelta(hours=best.hours) if best else None
 
@@ -168,8 +172,9 @@ class _Selecting(Protocol):
 _Rule = TypeVar("_Rule", bound=_Selecting)
 
 
-def _most_specific(rules: Iterable[_Rule], sku: str, categories: frozenset[str], location: Location | None,
-                   channel: str | None) -> _Rule | None:
+def _most_specific(
+    rules: Iterable[_Rule], sku: str, categories: frozenset[str], location: Location | None, channel: str | None
+) -> _Rule | None:
     best: _Rule | None = None
     best_rank: tuple[int, int, int] | None = None
     for rule in rules:

@@ -4,6 +4,7 @@
 most sellable stock first (ties keep the group's order). Either may split a line. The Lua hold
 script follows the same rule inside its atomic step; this is its reference model.
 """
+
 from __future__ import annotations
 
 

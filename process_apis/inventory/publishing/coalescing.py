@@ -1,5 +1,6 @@
 """Coalescing: changes gathered per SKU over a short window, then published as one value per key;
 and the window itself, widened while the Salesforce system API asks to slow down."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """The Salesforce system API's availability contract as the publisher speaks it: POST 1–1000
 outcomes with an Idempotency-Key per batch; a 200 means each was written or dead-lettered."""
+
 from __future__ import annotations
 
 import hashlib
@@ -27,10 +28,15 @@ class Outcome:
 
     def as_json(self) -> dict:
         return {
-            "sku": self.key.sku, "location": self.key.location, "location_group": self.key.location_group,
-            "channel": self.key.channel, "available_to_sell": self.value.available_to_sell,
-            "available_to_order": self.value.available_to_order, "status": self.value.status,
-            "as_of": self.as_of.isoformat(), "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
+            "sku": self.key.sku,
+            "location": self.key.location,
+            "location_group": self.key.location_group,
+            "channel": self.key.channel,
+            "available_to_sell": self.value.available_to_sell,
+            "available_to_order": self.value.available_to_order,
+            "status": self.value.status,
+            "as_of": self.as_of.isoformat(),
+            "occurred_at": self.occurred_at.isoformat() if self.occurred_at else None,
         }
 
 
@@ -63,8 +69,12 @@ def send(tier: TierClient, body: dict) -> Acknowledgement:
     sent = len(body["outcomes"])
     if not isinstance(answer, dict) or answer.get("received") != sent:
         received = answer.get("received") if isinstance(answer, dict) else None
-        raise Problem(502, f"the Salesforce system API received {received} of {sent} outcomes",
-                      type_slug="salesforce-system-incomplete", upstream=tier.name)
+        raise Problem(
+            502,
+            f"the Salesforce system API received {received} of {sent} outcomes",
+            type_slug="salesforce-system-incomplete",
+            upstream=tier.name,
+        )
     return Acknowledgement(
         acknowledged_at=_instant(answer.get("acknowledged_at")),
         slow_down=bool(answer.get("slow_down")),

@@ -1,6 +1,7 @@
 """One batch of outcomes to the Salesforce system API: sent until it is taken (kept and sent again
 while the API is unavailable), dead-lettered if refused for good; the metrics and the slow-down
 pace follow the answers."""
+
 from __future__ import annotations
 
 import logging
@@ -36,11 +37,17 @@ PUBLISHER_SOURCE = "publisher"
 FRESHNESS = metrics.histogram(
     "inventory_publish_freshness_seconds",
     "From the oldest event behind a published availability value to its acknowledgement by the Salesforce system API",
-    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600))
-OUTCOMES = metrics.counter("inventory_publish_outcomes_total", "Availability outcomes acknowledged, by result", ("result",))
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600),
+)
+OUTCOMES = metrics.counter(
+    "inventory_publish_outcomes_total", "Availability outcomes acknowledged, by result", ("result",)
+)
 BATCHES = metrics.counter("inventory_publish_batches_total", "Outcome batches sent, by result", ("result",))
-SLOW_DOWN = metrics.gauge("inventory_publish_slow_down", "1 while the Salesforce system API asks to coalesce harder",
-                          multiprocess_mode="livemax")
+SLOW_DOWN = metrics.gauge(
+    "inventory_publish_slow_down",
+    "1 while the Salesforce system API asks to coalesce harder",
+    multiprocess_mode="livemax",
+)
 
 
 class Stopped(Exception):
@@ -52,8 +59,15 @@ class LeaseLost(Exception):
 
 
 class Sender:
-    def __init__(self, inventory: Inventory, tier: TierClient, pace: Pace, *, keep_lease: Callable[[], bool],
-                 longest_pause: float) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        tier: TierClient,
+        pace: Pace,
+        *,
+        keep_lease: Callable[[], bool],
+        longest_pause: float,
+    ) -> None:
         self.inventory, self.tier, self.pace = inventory, tier, pace
         self.keep_lease = keep_lease  # renews the publisher's lease; False once it is lost
         # Bounded by the lease, so a long Retry-After does not hand publishing to another worker.
@@ -90,9 +104,13 @@ class Sender:
         extra = {"status": problem.status, "detail": problem.detail, "outcomes": len(batch), "retry_in_seconds": pause}
         if problem.status in MISCONFIGURED:
             BATCHES.labels("misconfigured").inc()
-            log.error("the Salesforce system API refused the publisher with %s: check SALESFORCE_SYSTEM_URL and the "
-                      "credentials it is called with. Availability is not reaching Salesforce; the batch is kept "
-                      "and sent again", problem.status, extra=extra)
+            log.error(
+                "the Salesforce system API refused the publisher with %s: check SALESFORCE_SYSTEM_URL and the "
+                "credentials it is called with. Availability is not reaching Salesforce; the batch is kept "
+                "and sent again",
+                problem.status,
+                extra=extra,
+            )
             return
         BATCHES.labels("unavailable" if problem.status == 503 else "refused").inc()
         log.warning("the Salesforce system API did not take a batch; it is kept and sent again", extra=extra)
@@ -103,10 +121,17 @@ class Sender:
         next change, or when the entry is re-driven after the fix (its SKUs are published again)."""
         BATCHES.labels("dead_lettered").inc()
         [entry_id] = self.inventory.dead_letters.add_many(
-            [(OUTCOMES_REFUSED, f"{problem.status}: {problem.detail}", body, PUBLISHER_SOURCE)], correlation_id=None)
-        log.error("the Salesforce system API refused a batch of availability outcomes; dead-lettered",
-                  extra={"status": problem.status, "detail": problem.detail, "outcomes": len(batch),
-                         "dead_letter_id": entry_id})
+            [(OUTCOMES_REFUSED, f"{problem.status}: {problem.detail}", body, PUBLISHER_SOURCE)], correlation_id=None
+        )
+        log.error(
+            "the Salesforce system API refused a batch of availability outcomes; dead-lettered",
+            extra={
+                "status": problem.status,
+                "detail": problem.detail,
+                "outcomes": len(batch),
+                "dead_letter_id": entry_id,
+            },
+        )
 
     def acknowledged(self, batch: list[contract.Outcome], acknowledgement: contract.Acknowledgement) -> None:
         BATCHES.labels("acknowledged").inc()
@@ -116,11 +141,16 @@ class Sender:
             if outcome.occurred_at is not None:
                 FRESHNESS.observe(max(0.0, (acknowledgement.acknowledged_at - outcome.occurred_at).total_seconds()))
         if acknowledgement.failed:
-            log.warning("the Salesforce system API dead-lettered outcomes",
-                        extra={"failed": acknowledgement.failed[:20], "count": len(acknowledgement.failed)})
+            log.warning(
+                "the Salesforce system API dead-lettered outcomes",
+                extra={"failed": acknowledgement.failed[:20], "count": len(acknowledgement.failed)},
+            )
         self.inventory.published.store({o.key: None if o.retired else o.value for o in batch})
         if self.pace.observe(acknowledgement.slow_down):
             SLOW_DOWN.set(1 if self.pace.slow else 0)
-            log.warning("the Salesforce system API %s: coalescing window now %d ms",
-                        "asks to slow down" if self.pace.slow else "no longer asks to slow down", self.pace.window_ms,
-                        extra={"slow_down": self.pace.slow, "window_ms": self.pace.window_ms})
+            log.warning(
+                "the Salesforce system API %s: coalescing window now %d ms",
+                "asks to slow down" if self.pace.slow else "no longer asks to slow down",
+                self.pace.window_ms,
+                extra={"slow_down": self.pace.slow, "window_ms": self.pace.window_ms},
+            )

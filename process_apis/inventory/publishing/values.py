@@ -1,5 +1,6 @@
 """The value of every outcome key of some SKUs, computed now with the process API's own
 availability maths from one consistent read of positions, rules and catalogue."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """Changing an active reservation in place: a new external reference (a cart's holds become an
 order's) and/or a new expiry, taken by the header in one compare-and-set."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -17,8 +18,9 @@ def extend(inventory: Inventory, reservation_id: str, ttl_seconds: int) -> Reser
     return amend(inventory, reservation_id, ttl_seconds=ttl_seconds)
 
 
-def amend(inventory: Inventory, reservation_id: str, *, external_ref: str | None = None,
-          ttl_seconds: int | None = None) -> Reservation:
+def amend(
+    inventory: Inventory, reservation_id: str, *, external_ref: str | None = None, ttl_seconds: int | None = None
+) -> Reservation:
     """Re-key an active reservation and/or set its expiry to `ttl_seconds` from now.
 
     Every other key follows the rule of the indexes: what makes the new state findable is written
@@ -44,8 +46,12 @@ def amend(inventory: Inventory, reservation_id: str, *, external_ref: str | None
             if inventory.reservations.transition(reservation, (ACTIVE,), unchanged_since=text)[0]:
                 break
         else:
-            raise Problem(409, "the reservation kept changing meanwhile; retry", type_slug="reservation-state",
-                          headers={"Retry-After": "1"})
+            raise Problem(
+                409,
+                "the reservation kept changing meanwhile; retry",
+                type_slug="reservation-state",
+                headers={"Retry-After": "1"},
+            )
     except Problem:
         current = inventory.reservations.get(reservation_id)
         if prepared and (current is None or current["external_ref"] != prepared):
@@ -64,5 +70,4 @@ def _require_unexpired(reservation: Reservation) -> None:
     re-keyed or extended back to life."""
     expires_at = reservation.get("expires_at")
     if expires_at and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
-        raise Problem(409, f"reservation expired at {expires_at}; it is being released",
-                      type_slug="reservation-state")
+        raise Problem(409, f"reservation expired at {expires_at}; it is being released", type_slug="reservation-state")

@@ -1,5 +1,6 @@
 """Availability queries: positions and location groups for one channel, computed on demand
 from the ledger, the rules and the catalogue as they are right now."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -38,8 +39,15 @@ def _unknown(kind: str, ids: list[str]) -> Problem:
     return Problem(404, f"unknown {kind}: {', '.join(ids)}", type_slug=f"unknown-{kind.replace(' ', '-')}")
 
 
-def query(inventory: Inventory, *, skus: list[str], locations: list[str], location_group: str | None,
-          channel: str | None, include_incoming: bool = False) -> AvailabilityResult:
+def query(
+    inventory: Inventory,
+    *,
+    skus: list[str],
+    locations: list[str],
+    location_group: str | None,
+    channel: str | None,
+    include_incoming: bool = False,
+) -> AvailabilityResult:
     now = datetime.now(UTC)
     holding = inventory.ledger.locations_holding(skus, near=True) if not (locations or location_group) else {}
 
@@ -66,15 +74,17 @@ def query(inventory: Inventory, *, skus: list[str], locations: list[str], locati
         result["positions"] = []
         for sku in skus:
             members = [p for p in computed if p.sku == sku]
-            result["groups"].append(group_view(rules, group, sku, members, [p for p in positions if p.sku == sku],
-                                               channel, now))
+            result["groups"].append(
+                group_view(rules, group, sku, members, [p for p in positions if p.sku == sku], channel, now)
+            )
     if include_incoming:
         result["incoming"] = incoming_view(inventory, catalogue, rules, positions)
     return result
 
 
-def incoming_view(inventory: Inventory, catalogue: Catalogue, rules: RuleSet,
-                  positions: list[Position]) -> dict[tuple[str, str], list[Incoming]]:
+def incoming_view(
+    inventory: Inventory, catalogue: Catalogue, rules: RuleSet, positions: list[Position]
+) -> dict[tuple[str, str], list[Incoming]]:
     """Per (sku, location): the shipments its in_transit is made of, with their ETAs. Asked for
     apart (one more round trip), so the plain availability read stays as it is."""
     shipments = inventory.ledger.shipments([(p.sku, p.location) for p in positions])
@@ -88,8 +98,9 @@ def incoming_view(inventory: Inventory, catalogue: Catalogue, rules: RuleSet,
     return view
 
 
-def position_view(catalogue: Catalogue, rules: RuleSet, position: Position, channel: str | None,
-                  now: datetime) -> PositionAvailability:
+def position_view(
+    catalogue: Catalogue, rules: RuleSet, position: Position, channel: str | None, now: datetime
+) -> PositionAvailability:
     """What `channel` may sell of one position under the rules."""
     location = catalogue.locations[position.location]
     return position_availability(
@@ -102,8 +113,15 @@ def position_view(catalogue: Catalogue, rules: RuleSet, position: Position, chan
     )
 
 
-def group_view(rules: RuleSet, group: LocationGroup, sku: str, members: list[PositionAvailability],
-               positions: list[Position], channel: str | None, now: datetime) -> GroupAvailability:
+def group_view(
+    rules: RuleSet,
+    group: LocationGroup,
+    sku: str,
+    members: list[PositionAvailability],
+    positions: list[Position],
+    channel: str | None,
+    now: datetime,
+) -> GroupAvailability:
     """What `channel` may sell of `sku` across a group, from its members serving that channel
     (`members`, computed from their `positions`)."""
     reserved_by_channel: dict[str, int] = {}
@@ -112,7 +130,10 @@ def group_view(rules: RuleSet, group: LocationGroup, sku: str, members: list[Pos
             reserved_by_channel[ch] = reserved_by_channel.get(ch, 0) + units
     fences = rules.allocations_at(sku, location_group=group.id, now=now)
     return group_availability(
-        sku, group.id, members, channel=channel,
+        sku,
+        group.id,
+        members,
+        channel=channel,
         group_held_for_others=held_for_other_channels(fences, reserved_by_channel, channel),
         low_stock_threshold=rules.low_stock_threshold(sku, None, channel),
     )

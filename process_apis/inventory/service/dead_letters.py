@@ -1,4 +1,5 @@
 """The dead-letter queue as operators use it: look, re-drive after a fix, or discard with a reason."""
+
 from __future__ import annotations
 
 import time
@@ -34,14 +35,23 @@ def redrive(inventory: Inventory, entry_id: str, *, correlation_id: str | None =
     if replay:
         # A system API's record (e.g. an SAP item with no mapped location), not a canonical event:
         # only that API can map it again, after the fix; then discard this entry with a reason.
-        raise Problem(409, f"dead letter {entry_id} holds a {entry['source']} record, not an event: fix the cause, "
-                           f"replay it with {replay}, then discard this entry", type_slug="redrive-at-source",
-                      replay=replay)
+        raise Problem(
+            409,
+            f"dead letter {entry_id} holds a {entry['source']} record, not an event: fix the cause, "
+            f"replay it with {replay}, then discard this entry",
+            type_slug="redrive-at-source",
+            replay=replay,
+        )
     result = _ingest_without_dead_lettering(inventory, entry["payload"], correlation_id)
     if result["outcome"] == "dead_lettered":
         inventory.dead_letters.record_attempt(entry, f"{result['reason']}: {result['detail']}")
-        raise Problem(422, f"still cannot be applied: {result['reason']}", type_slug="redrive-failed",
-                      reason=result["reason"], errors={"payload": result["detail"]})
+        raise Problem(
+            422,
+            f"still cannot be applied: {result['reason']}",
+            type_slug="redrive-failed",
+            reason=result["reason"],
+            errors={"payload": result["detail"]},
+        )
     inventory.dead_letters.close(entry, REDRIVEN, outcome=result["outcome"])
     return inventory.dead_letters.get(entry_id)
 
@@ -59,8 +69,7 @@ def _republish(inventory: Inventory, entry: DeadLetter) -> DeadLetter | None:
     return inventory.dead_letters.get(entry["id"])
 
 
-def _ingest_without_dead_lettering(inventory: Inventory, payload: object,
-                                   correlation_id: str | None) -> dict[str, Any]:
+def _ingest_without_dead_lettering(inventory: Inventory, payload: object, correlation_id: str | None) -> dict[str, Any]:
     outcome = ingest(inventory, [payload], correlation_id=correlation_id, dead_letter=False)
     return outcome["not_applied"][0] if outcome["not_applied"] else {"outcome": "applied"}
 

@@ -1,5 +1,6 @@
 """Canonical event parsing: the one EventSchema an event is validated by, and `load_event`, its
 fast path for the plainly valid item. Ingest (service/ingest.py) and POST /events share it."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,8 +35,12 @@ class EventSchema(Schema):
         values=fields.Integer(strict=True, validate=validate.Range(min=0, max=10**9)),
         load_default=None,
     )
-    expected_at = fields.AwareDateTime(load_default=None, metadata={
-        "description": "transfer.shipped only: when the shipment should arrive (else the rules' transit time)"})
+    expected_at = fields.AwareDateTime(
+        load_default=None,
+        metadata={
+            "description": "transfer.shipped only: when the shipment should arrive (else the rules' transit time)"
+        },
+    )
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
@@ -81,13 +86,20 @@ def _fast_event(item: dict[str, Any]) -> InventoryEvent | None:
     except KeyError:
         return None
     event_type = _EVENT_TYPES.get(kind) if type(kind) is str else None
-    if (event_type is None
-            or type(event_id) is not str or not 1 <= len(event_id) <= 200
-            or type(sku) is not str or IDENTIFIER.match(sku) is None
-            or type(location) is not str or IDENTIFIER.match(location) is None
-            or type(quantity) is not int or not 0 <= quantity <= 10**9
-            or type(source) is not str or not 1 <= len(source) <= 64
-            or type(occurred_at) is not str):
+    if (
+        event_type is None
+        or type(event_id) is not str
+        or not 1 <= len(event_id) <= 200
+        or type(sku) is not str
+        or IDENTIFIER.match(sku) is None
+        or type(location) is not str
+        or IDENTIFIER.match(location) is None
+        or type(quantity) is not int
+        or not 0 <= quantity <= 10**9
+        or type(source) is not str
+        or not 1 <= len(source) <= 64
+        or type(occurred_at) is not str
+    ):
         return None
     if quantity == 0 and event_type is not EventType.COUNTED:
         return None
@@ -118,9 +130,20 @@ def _fast_event(item: dict[str, Any]) -> InventoryEvent | None:
                 return None
     except ValidationError:
         return None
-    return InventoryEvent(event_id=event_id, type=event_type, sku=sku, location=location, quantity=quantity,
-                          occurred_at=when, source=source, to_location=to_location, reference=reference,
-                          reason=reason, stock_type=stock_type, counts=counts or {})
+    return InventoryEvent(
+        event_id=event_id,
+        type=event_type,
+        sku=sku,
+        location=location,
+        quantity=quantity,
+        occurred_at=when,
+        source=source,
+        to_location=to_location,
+        reference=reference,
+        reason=reason,
+        stock_type=stock_type,
+        counts=counts or {},
+    )
 
 
 def load_event(item: dict[str, Any]) -> InventoryEvent:

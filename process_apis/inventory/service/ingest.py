@@ -3,6 +3,7 @@
 Every item gets an outcome (applied, duplicate, stale, dead_lettered) and nothing is
 acknowledged before it is applied (and logged) or in the dead-letter queue with its reason.
 """
+
 from __future__ import annotations
 
 import json
@@ -49,8 +50,9 @@ def _validate(item: object, known_locations: Container[str]) -> InventoryEvent |
     return event
 
 
-def ingest(inventory: Inventory, items: list[Any], *, correlation_id: str | None = None,
-           dead_letter: bool = True) -> dict[str, Any]:
+def ingest(
+    inventory: Inventory, items: list[Any], *, correlation_id: str | None = None, dead_letter: bool = True
+) -> dict[str, Any]:
     """Apply what is valid; dead-letter the rest (or, when re-driving, only report it). Returns the
     count per outcome and the items not applied, as POST /events answers."""
     known_locations = inventory.catalogue.current().locations
@@ -77,19 +79,27 @@ def ingest(inventory: Inventory, items: list[Any], *, correlation_id: str | None
             not_applied.append({"index": index, "event_id": event.event_id, "outcome": result.outcome.value})
 
     if rejected:
-        entries = [(reason, detail if isinstance(detail, str) else json.dumps(detail), items[index], None)
-                   for index, reason, detail in rejected]
-        ids = inventory.dead_letters.add_many(entries, correlation_id=correlation_id) if dead_letter else [None] * len(rejected)
+        entries = [
+            (reason, detail if isinstance(detail, str) else json.dumps(detail), items[index], None)
+            for index, reason, detail in rejected
+        ]
+        ids = (
+            inventory.dead_letters.add_many(entries, correlation_id=correlation_id)
+            if dead_letter
+            else [None] * len(rejected)
+        )
         for (index, reason, detail), entry_id in zip(rejected, ids):
             item = items[index]
-            not_applied.append({
-                "index": index,
-                "event_id": item.get("event_id") if isinstance(item, dict) else None,
-                "outcome": Outcome.DEAD_LETTERED.value,
-                "reason": reason,
-                "detail": detail,
-                **({"dead_letter_id": entry_id} if entry_id else {}),
-            })
+            not_applied.append(
+                {
+                    "index": index,
+                    "event_id": item.get("event_id") if isinstance(item, dict) else None,
+                    "outcome": Outcome.DEAD_LETTERED.value,
+                    "reason": reason,
+                    "detail": detail,
+                    **({"dead_letter_id": entry_id} if entry_id else {}),
+                }
+            )
         counts[Outcome.DEAD_LETTERED.value] = len(rejected)
 
     for outcome, count in counts.items():

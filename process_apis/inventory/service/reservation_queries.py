@@ -1,6 +1,7 @@
 """Reservation look-ups: every reservation with an external reference (the call centre), and the
 active reservations holding stock at a location (a store's pickups); newest first, a cursor page
 at a time, from the indexes checked against the reservations and their holds."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -29,8 +30,9 @@ Verdict = Reservation | None | Literal[_Stale.STALE]
 _STORED_STATUSES = (PENDING, ACTIVE, FULFILLED, RELEASED, EXPIRED)  # not rejected: never indexed
 
 
-def by_external_ref(inventory: Inventory, *, external_ref: str, channel: str | None, status: str | None,
-                    after: str | None, limit: int) -> tuple[list[Reservation], str | None]:
+def by_external_ref(
+    inventory: Inventory, *, external_ref: str, channel: str | None, status: str | None, after: str | None, limit: int
+) -> tuple[list[Reservation], str | None]:
     def listed(docs: list[Reservation | None]) -> list[Verdict]:
         holding = _holds(inventory, [doc for doc in docs if doc and doc["status"] in (ACTIVE, FULFILLED)])
         verdicts: list[Verdict] = []
@@ -52,8 +54,9 @@ def by_external_ref(inventory: Inventory, *, external_ref: str, channel: str | N
     return _page(inventory, inventory.reservation_index.by_ref(external_ref), after, limit, listed)
 
 
-def at_location(inventory: Inventory, *, location: str, channel: str | None, after: str | None,
-                limit: int) -> tuple[list[Reservation], str | None]:
+def at_location(
+    inventory: Inventory, *, location: str, channel: str | None, after: str | None, limit: int
+) -> tuple[list[Reservation], str | None]:
     def listed(docs: list[Reservation | None]) -> list[Verdict]:
         active = [doc for doc in docs if doc and doc["status"] == ACTIVE]
         held = _holds(inventory, active, location)
@@ -70,8 +73,13 @@ def at_location(inventory: Inventory, *, location: str, channel: str | None, aft
     return _page(inventory, inventory.reservation_index.at(location, channel), after, limit, listed)
 
 
-def _page(inventory: Inventory, key: str, after: str | None, limit: int,
-          listed: Callable[[list[Reservation | None]], list[Verdict]]) -> tuple[list[Reservation], str | None]:
+def _page(
+    inventory: Inventory,
+    key: str,
+    after: str | None,
+    limit: int,
+    listed: Callable[[list[Reservation | None]], list[Verdict]],
+) -> tuple[list[Reservation], str | None]:
     """Up to `limit` reservations from index `key` after the cursor, and the next cursor (None at
     the end). `listed(docs)` gives the verdict on each entry."""
     index = inventory.reservation_index

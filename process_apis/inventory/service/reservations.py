@@ -4,6 +4,7 @@ A reservation spanning several SKUs is a sequence of per-SKU atomic holds. While
 runs its holds are *pending*; a competitor that finds stock short only because of pending holds
 (which may still roll back) waits briefly and asks again, so a refusal is a true shortage.
 """
+
 from __future__ import annotations
 
 import json
@@ -63,29 +64,45 @@ def _ttl(inventory: Inventory, ttl_seconds: int | None) -> int:
     settings = inventory.settings
     ttl = ttl_seconds or settings.reservation_default_ttl_seconds
     if ttl > settings.reservation_max_ttl_seconds:
-        raise Problem(422, f"ttl_seconds may be at most {settings.reservation_max_ttl_seconds}",
-                      errors={"json": {"ttl_seconds": [f"at most {settings.reservation_max_ttl_seconds}"]}})
+        raise Problem(
+            422,
+            f"ttl_seconds may be at most {settings.reservation_max_ttl_seconds}",
+            errors={"json": {"ttl_seconds": [f"at most {settings.reservation_max_ttl_seconds}"]}},
+        )
     return ttl
 
 
-def _line_request(inventory: Inventory, catalogue: Catalogue, rules: RuleSet, line: Line, channel: str,
-                  allow_partial: bool, now: datetime) -> dict[str, Any]:
+def _line_request(
+    inventory: Inventory,
+    catalogue: Catalogue,
+    rules: RuleSet,
+    line: Line,
+    channel: str,
+    allow_partial: bool,
+    now: datetime,
+) -> dict[str, Any]:
     """The Lua hold script's view of one line: candidates in sourcing order, with their rules."""
     if line["location"]:
         location = catalogue.locations.get(line["location"])
         if location is None:
             raise Problem(404, f"unknown location: {line['location']}", type_slug="unknown-location")
         if not location.serves(channel):
-            raise Problem(422, f"location {location.id} does not serve channel {channel}",
-                          errors={"json": {"lines": {"location": [f"does not serve {channel}"]}}})
+            raise Problem(
+                422,
+                f"location {location.id} does not serve channel {channel}",
+                errors={"json": {"lines": {"location": [f"does not serve {channel}"]}}},
+            )
         members, strategy, fence = [location], "priority", 0
     else:
         group = catalogue.groups.get(line["location_group"])
         if group is None:
             raise Problem(404, f"unknown location group: {line['location_group']}", type_slug="unknown-location-group")
         if group.channel and group.channel != channel:
-            raise Problem(422, f"location group {group.id} is for channel {group.channel}, not {channel}",
-                          errors={"json": {"lines": {"location_group": [f"not a {channel} group"]}}})
+            raise Problem(
+                422,
+                f"location group {group.id} is for channel {group.channel}, not {channel}",
+                errors={"json": {"lines": {"location_group": [f"not a {channel} group"]}}},
+            )
         members, strategy = catalogue.members_serving(group, channel), group.sourcing_strategy
         fences = rules.allocations_at(line["sku"], location_group=group.id, now=now)
         fence = 0
@@ -113,8 +130,15 @@ def _finish(inventory: Inventory, reservation: Reservation, status: str, from_st
     return inventory.reservations.finish(reservation, from_statuses, keep_seconds=TERMINAL_RETENTION_SECONDS)
 
 
-def _plan(inventory: Inventory, lines: list[Line], channel: str, allow_partial: bool, now: datetime,
-          catalogue: Catalogue, rules: RuleSet) -> list[dict[str, Any]]:
+def _plan(
+    inventory: Inventory,
+    lines: list[Line],
+    channel: str,
+    allow_partial: bool,
+    now: datetime,
+    catalogue: Catalogue,
+    rules: RuleSet,
+) -> list[dict[str, Any]]:
     return [_line_request(inventory, catalogue, rules, line, channel, allow_partial, now) for line in lines]
 
 
@@ -143,8 +167,14 @@ def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, 
         "fulfilled_at": None,
         "skus": sorted({line["sku"] for line in lines}),
         "lines": [
-            {"sku": line["sku"], "location": line["location"], "location_group": line["location_group"],
-             "requested": line["quantity"], "reserved": 0, "allocations": []}
+            {
+                "sku": line["sku"],
+                "location": line["location"],
+                "location_group": line["location_group"],
+                "requested": line["quantity"],
+                "reserved": 0,
+                "allocations": [],
+            }
             for line in lines
         ],
     }
@@ -155,7 +185,9 @@ def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, 
         if versions != expected:  # the rules or the network changed meanwhile: plan again
             inventory.ledger.release_all(reservation["skus"], reservation["id"])
             catalogue, (_, _, rules) = inventory.catalogue.current(versions[0]), inventory.rules.current(versions[1])
-            requests = _hold_requests(reservation, lines, _plan(inventory, lines, channel, allow_partial, now, catalogue, rules))
+            requests = _hold_requests(
+                reservation, lines, _plan(inventory, lines, channel, allow_partial, now, catalogue, rules)
+            )
             first_try = None
         shortfalls = _hold_lines(inventory, reservation, lines, requests, first_try)
     except Problem:
@@ -176,13 +208,19 @@ def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, 
     return reservation, shortfalls
 
 
-def _hold_requests(reservation: Reservation, lines: list[Line],
-                   lua_lines: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def _hold_requests(
+    reservation: Reservation, lines: list[Line], lua_lines: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
     """The hold script's request per SKU (pending while the reservation spans several SKUs)."""
     by_sku = _lines_by_sku(lines)
     return {
-        sku: {"res": reservation["id"], "ch": reservation["channel"], "pending": len(by_sku) > 1,
-              "refs": [reservation["id"], reservation["external_ref"]], "lines": [lua_lines[i] for i in by_sku[sku]]}
+        sku: {
+            "res": reservation["id"],
+            "ch": reservation["channel"],
+            "pending": len(by_sku) > 1,
+            "refs": [reservation["id"], reservation["external_ref"]],
+            "lines": [lua_lines[i] for i in by_sku[sku]],
+        }
         for sku in reservation["skus"]
     }
 
@@ -194,8 +232,13 @@ def _lines_by_sku(lines: list[Line]) -> dict[str, list[int]]:
     return by_sku
 
 
-def _hold_lines(inventory: Inventory, reservation: Reservation, lines: list[Line], requests: dict[str, dict[str, Any]],
-               replies: dict[str, HoldReply] | None) -> list[Shortfall]:
+def _hold_lines(
+    inventory: Inventory,
+    reservation: Reservation,
+    lines: list[Line],
+    requests: dict[str, dict[str, Any]],
+    replies: dict[str, HoldReply] | None,
+) -> list[Shortfall]:
     """Settle the holds of every SKU (`replies`: a first try already made). Should a SKU be short
     only because of other reservations' pending holds, let go of everything and try again shortly:
     waiting while holding could deadlock two reservations that each wait for the other."""
@@ -227,9 +270,16 @@ def _shortfalls(replies: dict[str, HoldReply], by_sku: dict[str, list[int]], lin
     for sku, reply in replies.items():
         for short in reply["short"]:
             index = by_sku[sku][short["line"] - 1]
-            shortfalls.append({"line": index, "sku": sku, "location": lines[index]["location"],
-                               "location_group": lines[index]["location_group"],
-                               "requested": short["requested"], "available": short["available"]})
+            shortfalls.append(
+                {
+                    "line": index,
+                    "sku": sku,
+                    "location": lines[index]["location"],
+                    "location_group": lines[index]["location_group"],
+                    "requested": short["requested"],
+                    "available": short["available"],
+                }
+            )
     return sorted(shortfalls, key=lambda short: short["line"])
 
 
@@ -251,15 +301,20 @@ def read(inventory: Inventory, reservation_id: str) -> tuple[Reservation, str]:
     if reservation is None or reservation["status"] in (PENDING, REJECTED):
         raise Problem(404, f"no reservation {reservation_id}", type_slug="unknown-reservation")
     # SAP's goods issues naming the reservation may have taken every held unit already.
-    if reservation["status"] in (ACTIVE, FULFILLED) and not inventory.ledger.holds_anything(reservation["skus"], reservation_id):
+    if reservation["status"] in (ACTIVE, FULFILLED) and not inventory.ledger.holds_anything(
+        reservation["skus"], reservation_id
+    ):
         reservation["status"] = CONSUMED
     return reservation, text
 
 
 def _require_status(reservation: Reservation, *allowed: str) -> None:
     if reservation["status"] not in allowed:
-        raise Problem(409, f"reservation is {reservation['status']}; this needs it {' or '.join(allowed)}",
-                      type_slug="reservation-state")
+        raise Problem(
+            409,
+            f"reservation is {reservation['status']}; this needs it {' or '.join(allowed)}",
+            type_slug="reservation-state",
+        )
 
 
 def release(inventory: Inventory, reservation_id: str, lines: list[Line] | None) -> Reservation:
@@ -272,8 +327,10 @@ def release(inventory: Inventory, reservation_id: str, lines: list[Line] | None)
     released = []
     for line in lines:
         item = [line["location"]] if line["quantity"] is None else [line["location"], line["quantity"]]
-        released += [(line["sku"], location, quantity)
-                     for location, quantity in inventory.ledger.release(line["sku"], reservation_id, [item])]
+        released += [
+            (line["sku"], location, quantity)
+            for location, quantity in inventory.ledger.release(line["sku"], reservation_id, [item])
+        ]
     # The units are released; the header records it unless another change (e.g. a re-key) landed
     # since it was read: then it is read again, so that change is kept too.
     for attempt in range(HEADER_WRITE_ATTEMPTS):
@@ -314,11 +371,15 @@ def fulfil(inventory: Inventory, reservation_id: str) -> Reservation:
         # Guarded by the text read, so a concurrent re-key is kept (see amendments.py); the last
         # attempt by the status alone, as every other status change.
         last = attempt == HEADER_WRITE_ATTEMPTS - 1
-        stored, found = inventory.reservations.transition(reservation, (ACTIVE,), unchanged_since=None if last else text)
+        stored, found = inventory.reservations.transition(
+            reservation, (ACTIVE,), unchanged_since=None if last else text
+        )
         if stored:
             break
     if not stored:
-        raise Problem(409, f"reservation is {found}; only an active one can be fulfilled", type_slug="reservation-state")
+        raise Problem(
+            409, f"reservation is {found}; only an active one can be fulfilled", type_slug="reservation-state"
+        )
     inventory.reservations.schedule_expiry(reservation_id, None)
     for sku in reservation["skus"]:
         inventory.ledger.fulfil(sku, reservation_id, _ms(now))

@@ -1,4 +1,5 @@
 """The versioned availability rule set: read it, replace it with optimistic concurrency."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,7 +35,8 @@ def parse_rule_set(document: RuleDocument) -> RuleSet:
     """Domain rules from a stored (already validated) rule document."""
     return RuleSet(
         safety_stock=tuple(
-            SafetyStockRule(_selector(r), units=r.get("units"), percent=r.get("percent")) for r in document.get("safety_stock", ())
+            SafetyStockRule(_selector(r), units=r.get("units"), percent=r.get("percent"))
+            for r in document.get("safety_stock", ())
         ),
         allocations=tuple(
             AllocationRule(**{**r, "starts_at": _instant(r.get("starts_at")), "ends_at": _instant(r.get("ends_at"))})
@@ -63,18 +65,32 @@ def current(inventory: Inventory) -> tuple[int, RuleDocument]:
 def replace(inventory: Inventory, document: RuleDocument, *, if_match: str | None) -> int:
     """Store `document` as the next version, if `if_match` names the current one."""
     if not if_match:
-        raise Problem(428, "PUT /rules needs If-Match with the ETag of the rule set you changed", type_slug="precondition-required")
+        raise Problem(
+            428,
+            "PUT /rules needs If-Match with the ETag of the rule set you changed",
+            type_slug="precondition-required",
+        )
     rules = parse_rule_set(document)
-    repeated = [*ambiguous_selectors(rules.safety_stock), *ambiguous_selectors(rules.low_stock),
-                *ambiguous_transit_times(rules.transit_times)]
+    repeated = [
+        *ambiguous_selectors(rules.safety_stock),
+        *ambiguous_selectors(rules.low_stock),
+        *ambiguous_transit_times(rules.transit_times),
+    ]
     if repeated:
-        raise Problem(422, "two rules of one kind have the same selector, so which wins would be arbitrary",
-                      errors={"selectors": [str(s) for s in repeated]})
+        raise Problem(
+            422,
+            "two rules of one kind have the same selector, so which wins would be arbitrary",
+            errors={"selectors": [str(s) for s in repeated]},
+        )
     version, _ = current(inventory)
     if if_match.strip() not in (etag(version), "*"):
-        raise Problem(412, f"the rule set has changed: its ETag is now {etag(version)}", headers={"ETag": etag(version)})
+        raise Problem(
+            412, f"the rule set has changed: its ETag is now {etag(version)}", headers={"ETag": etag(version)}
+        )
     # The version compared above may move before we write; the store re-checks atomically.
     stored, new_version = inventory.rules.replace(document, version)
     if not stored:
-        raise Problem(412, f"the rule set has changed: its ETag is now {etag(new_version)}", headers={"ETag": etag(new_version)})
+        raise Problem(
+            412, f"the rule set has changed: its ETag is now {etag(new_version)}", headers={"ETag": etag(new_version)}
+        )
     return new_version

@@ -1,5 +1,6 @@
 """Network-wide availability for agents: every location serving the call centre, what each may
 sell and what is on its way to it (ETAs), and the totals per SKU."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -35,7 +36,9 @@ def test_availability_lists_every_call_centre_location_with_etas_and_totals(agen
     for location_id, location in locations.items():
         expected = availability(process, location_id, "call_centre")
         assert (location["available_to_sell"], location["available_to_order"]) == (
-            expected["available_to_sell"], expected["available_to_order"])
+            expected["available_to_sell"],
+            expected["available_to_order"],
+        )
     s002 = locations["S002"]
     assert s002["in_transit"] == 6
     assert [(item["quantity"], item["from_location"]) for item in s002["incoming"]] == [(4, "DC01"), (2, "S003")]
@@ -51,15 +54,22 @@ def test_availability_answers_each_sku_asked_in_order(agent, stocked):
     answer = agent.get(AVAILABILITY, query_string={"sku": [OTHER_SKU, SKU, OTHER_SKU]}).get_json()
 
     assert [sku["sku"] for sku in answer["skus"]] == [OTHER_SKU, SKU]
-    assert answer["skus"][0]["total"] == {"available_to_sell": 0, "available_to_order": 0, "in_transit": 0,
-                                          "next_expected_at": None}
+    assert answer["skus"][0]["total"] == {
+        "available_to_sell": 0,
+        "available_to_order": 0,
+        "in_transit": 0,
+        "next_expected_at": None,
+    }
 
 
-@pytest.mark.parametrize("query", [
-    {},
-    {"sku": [f"MAT-{n}" for n in range(21)]},
-    {"sku": "MAT 1"},
-    {"sku": SKU, "location": "S001"},
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"sku": [f"MAT-{n}" for n in range(21)]},
+        {"sku": "MAT 1"},
+        {"sku": SKU, "location": "S001"},
+    ],
+)
 def test_availability_needs_1_to_20_valid_skus_and_no_other_parameter(agent, query):
     assert_problem(agent.get(AVAILABILITY, query_string=query), 422)

@@ -1,5 +1,6 @@
 """RESERVATION_MAX_TTL_SECONDS caps an agent's holds, below an ORDER_RESERVATION_TTL_SECONDS set
 longer than it: the call centre asks the process API for no lifetime it would refuse."""
+
 from __future__ import annotations
 
 import uuid
@@ -15,19 +16,31 @@ MAX_TTL_SECONDS = 3600
 
 @pytest.fixture
 def settings(redis_url, settings_for):
-    return settings_for(redis_url, log_level="WARNING", order_reservation_ttl_seconds=2 * MAX_TTL_SECONDS,
-                        reservation_max_ttl_seconds=MAX_TTL_SECONDS)
+    return settings_for(
+        redis_url,
+        log_level="WARNING",
+        order_reservation_ttl_seconds=2 * MAX_TTL_SECONDS,
+        reservation_max_ttl_seconds=MAX_TTL_SECONDS,
+    )
 
 
 def hold(agent, **fields):
-    return agent.post(RESERVATIONS, headers={"Idempotency-Key": uuid.uuid4().hex}, json={
-        "agent_id": "agent-17", "external_ref": "CASE-42", "lines": [{"sku": SKU, "location": "S001", "quantity": 1}],
-        **fields})
+    return agent.post(
+        RESERVATIONS,
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        json={
+            "agent_id": "agent-17",
+            "external_ref": "CASE-42",
+            "lines": [{"sku": SKU, "location": "S001", "quantity": 1}],
+            **fields,
+        },
+    )
 
 
 def lifetime(reservation: dict) -> float:
-    return (datetime.fromisoformat(reservation["expires_at"]) -
-            datetime.fromisoformat(reservation["created_at"])).total_seconds()
+    return (
+        datetime.fromisoformat(reservation["expires_at"]) - datetime.fromisoformat(reservation["created_at"])
+    ).total_seconds()
 
 
 def test_a_hold_lasts_at_most_the_reservation_max_ttl(agent, process):
@@ -44,10 +57,13 @@ def test_a_longer_hold_or_extension_than_the_reservation_max_ttl_is_422(agent, p
     reservation = hold(agent, ttl_seconds=MAX_TTL_SECONDS).get_json()
 
     problem = assert_problem(hold(agent, ttl_seconds=MAX_TTL_SECONDS + 1), 422)
-    assert problem["errors"]["json"]["ttl_seconds"] == [f"Must be at most {MAX_TTL_SECONDS} "
-                                                        "(ORDER_RESERVATION_TTL_SECONDS, capped by "
-                                                        "RESERVATION_MAX_TTL_SECONDS)."]
-    assert_problem(agent.post(f"{RESERVATIONS}/{reservation['id']}/extend",
-                              json={"ttl_seconds": MAX_TTL_SECONDS + 1}), 422)
-    assert agent.post(f"{RESERVATIONS}/{reservation['id']}/extend",
-                      json={"ttl_seconds": MAX_TTL_SECONDS}).status_code == 200
+    assert problem["errors"]["json"]["ttl_seconds"] == [
+        f"Must be at most {MAX_TTL_SECONDS} (ORDER_RESERVATION_TTL_SECONDS, capped by RESERVATION_MAX_TTL_SECONDS)."
+    ]
+    assert_problem(
+        agent.post(f"{RESERVATIONS}/{reservation['id']}/extend", json={"ttl_seconds": MAX_TTL_SECONDS + 1}), 422
+    )
+    assert (
+        agent.post(f"{RESERVATIONS}/{reservation['id']}/extend", json={"ttl_seconds": MAX_TTL_SECONDS}).status_code
+        == 200
+    )

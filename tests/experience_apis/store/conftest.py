@@ -1,6 +1,7 @@
 """The store experience API on a real redis-server (the session's, emptied per test), calling an
 in-process inventory process API loaded with the demo network: DC01, and stores S001 (Berlin
 Mitte), S002 (Berlin Kreuzberg, 4.3 km away) and S003 (Hamburg Altona, 257 km away)."""
+
 from __future__ import annotations
 
 import pytest

@@ -5,6 +5,7 @@ before the request's body or query is even read; so nothing changes there.
 Decision: `nearby` of another store is refused too (403). A store associate asks what the stores
 near *their* store could sell; the nearby answer of another store would say nothing they need and
 would let one store's credential survey the network from anywhere."""
+
 from __future__ import annotations
 
 import pytest
@@ -75,11 +76,14 @@ def test_without_an_api_key_every_operation_is_401(app, method, path, body):
 
 
 @pytest.mark.parametrize("method, path, body", OPERATIONS)
-@pytest.mark.parametrize("client_id, kind, scopes, slug", [
-    ("web-shop", "channel", ["web"], "insufficient-scope"),
-    ("call-centre", "channel", ["call-centre"], "insufficient-scope"),
-    ("a-service", "service", ["service"], "forbidden-kind"),
-])
+@pytest.mark.parametrize(
+    "client_id, kind, scopes, slug",
+    [
+        ("web-shop", "channel", ["web"], "insufficient-scope"),
+        ("call-centre", "channel", ["call-centre"], "insufficient-scope"),
+        ("a-service", "service", ["service"], "forbidden-kind"),
+    ],
+)
 def test_credentials_without_the_store_scope_are_403(app, redis, method, path, body, client_id, kind, scopes, slug):
     client = channel_client(app, redis, client_id, scopes, kind=kind)
 
@@ -96,7 +100,8 @@ def test_every_operation_requires_the_store_scope_and_documents_its_errors(app):
     assert undeclared_routes(app) == []
     operations = documented_operations(app)
     assert {(path.removeprefix(f"{PREFIX}/stores/{{store_id}}"), method.upper()) for path, method in operations} == {
-        (route.replace("{sku}", "{sku}"), method) for method, route, _ in OPERATIONS}
+        (route.replace("{sku}", "{sku}"), method) for method, route, _ in OPERATIONS
+    }
     for (path, method), operation in operations.items():
         assert operation["x-scopes"] == ["store"], (method, path)
         assert operation["summary"], (method, path)

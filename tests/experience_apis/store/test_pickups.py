@@ -1,5 +1,6 @@
 """The pickups of a store: active reservations holding stock there, each with only what is held
 there, newest first, paged with the process API's cursor passed through."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,15 +19,24 @@ def reservations(process):
         count(process, location, 10, sku=OTHER_SKU)
     made = [
         reserve(process, channel="web", external_ref="CART-1", lines=[{"sku": SKU, "location": "S001", "quantity": 1}]),
-        reserve(process, channel="call_centre", external_ref="CASE-7", note="collects Saturday",
-                lines=[{"sku": SKU, "location": "S001", "quantity": 2},
-                       {"sku": OTHER_SKU, "location": "S002", "quantity": 1}]),
-        reserve(process, channel="web", external_ref="CART-3", lines=[{"sku": OTHER_SKU, "location": "S001",
-                                                                       "quantity": 3}]),
+        reserve(
+            process,
+            channel="call_centre",
+            external_ref="CASE-7",
+            note="collects Saturday",
+            lines=[
+                {"sku": SKU, "location": "S001", "quantity": 2},
+                {"sku": OTHER_SKU, "location": "S002", "quantity": 1},
+            ],
+        ),
+        reserve(
+            process, channel="web", external_ref="CART-3", lines=[{"sku": OTHER_SKU, "location": "S001", "quantity": 3}]
+        ),
     ]
     reserve(process, channel="web", external_ref="CART-S002", lines=[{"sku": SKU, "location": "S002", "quantity": 1}])
-    released = reserve(process, channel="web", external_ref="CART-GONE",
-                       lines=[{"sku": SKU, "location": "S001", "quantity": 1}])
+    released = reserve(
+        process, channel="web", external_ref="CART-GONE", lines=[{"sku": SKU, "location": "S001", "quantity": 1}]
+    )
     assert process.post(f"/inventory/v1/reservations/{released['id']}/release", json={}).status_code == 200
     return made
 
@@ -49,7 +59,8 @@ def test_pickups_page_with_the_cursor_passed_through(s001, reservations):
 
     assert len(first["items"]) == 2 and first["next"]
     assert [item["reservation_id"] for item in first["items"] + second["items"]] == [
-        r["id"] for r in reversed(reservations)]
+        r["id"] for r in reversed(reservations)
+    ]
     assert second["next"] is None
 
 

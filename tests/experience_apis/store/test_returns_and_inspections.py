@@ -1,5 +1,6 @@
 """Customer returns go into quality inspection; an inspection passes units to sellable stock or
 fails them to blocked stock; each is one canonical event whose id makes a repeat count once."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,15 @@ def test_a_return_goes_into_inspection_and_is_not_sellable(s001, stocked):
 
     assert response.status_code == 201
     assert response.get_json() == {
-        "store_id": "S001", "event_id": "store:S001:return:R-1", "type": "stock.returned", "outcome": "applied",
-        "sku": SKU, "quantity": 3, "return_id": "R-1", "reason": "defective"}
+        "store_id": "S001",
+        "event_id": "store:S001:return:R-1",
+        "type": "stock.returned",
+        "outcome": "applied",
+        "sku": SKU,
+        "quantity": 3,
+        "return_id": "R-1",
+        "reason": "defective",
+    }
     assert stock(s001) == {**before, "in_inspection": before["in_inspection"] + 3}
 
 
@@ -63,10 +71,17 @@ def test_inspection_pass_makes_units_sellable_and_fail_blocks_them(s001, stocked
 
     assert (passed.status_code, failed.status_code) == (201, 201)
     assert (passed.get_json()["type"], failed.get_json()["type"]) == ("inspection.passed", "inspection.failed")
-    assert after_pass == {"on_hand": before["on_hand"] + 2, "sellable": before["sellable"] + 2,
-                          "in_inspection": before["in_inspection"] - 2, "blocked": before["blocked"]}
-    assert stock(s001) == {**after_pass, "in_inspection": after_pass["in_inspection"] - 1,
-                           "blocked": after_pass["blocked"] + 1}
+    assert after_pass == {
+        "on_hand": before["on_hand"] + 2,
+        "sellable": before["sellable"] + 2,
+        "in_inspection": before["in_inspection"] - 2,
+        "blocked": before["blocked"],
+    }
+    assert stock(s001) == {
+        **after_pass,
+        "in_inspection": after_pass["in_inspection"] - 1,
+        "blocked": after_pass["blocked"] + 1,
+    }
 
 
 def test_a_repeated_inspection_counts_once_whatever_its_outcome(s001, stocked):
@@ -81,20 +96,26 @@ def test_a_repeated_inspection_counts_once_whatever_its_outcome(s001, stocked):
     assert stock(s001) == after_first
 
 
-@pytest.mark.parametrize("path, body, field", [
-    (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": MAX_UNITS_PER_LINE + 1}, "quantity"),
-    (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": 0}, "quantity"),
-    (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": 1.5}, "quantity"),
-    (RETURNS, {"return_id": "R 1", "sku": SKU, "quantity": 1}, "return_id"),
-    (RETURNS, {"return_id": "R-1", "sku": "MAT{1}", "quantity": 1}, "sku"),
-    (RETURNS, {"return_id": "x" * 65, "sku": SKU, "quantity": 1}, "return_id"),
-    (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": 1, "reason": "changed mind"}, "reason"),
-    (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": 1, "location": "S002"}, "location"),
-    (INSPECTIONS, {"inspection_id": "QI-1", "sku": SKU, "quantity": 1, "outcome": "maybe"}, "outcome"),
-    (INSPECTIONS, {"inspection_id": "QI-1", "sku": SKU, "quantity": MAX_UNITS_PER_LINE + 1, "outcome": "pass"},
-     "quantity"),
-    (INSPECTIONS, {"sku": SKU, "quantity": 1, "outcome": "pass"}, "inspection_id"),
-])
+@pytest.mark.parametrize(
+    "path, body, field",
+    [
+        (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": MAX_UNITS_PER_LINE + 1}, "quantity"),
+        (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": 0}, "quantity"),
+        (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": 1.5}, "quantity"),
+        (RETURNS, {"return_id": "R 1", "sku": SKU, "quantity": 1}, "return_id"),
+        (RETURNS, {"return_id": "R-1", "sku": "MAT{1}", "quantity": 1}, "sku"),
+        (RETURNS, {"return_id": "x" * 65, "sku": SKU, "quantity": 1}, "return_id"),
+        (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": 1, "reason": "changed mind"}, "reason"),
+        (RETURNS, {"return_id": "R-1", "sku": SKU, "quantity": 1, "location": "S002"}, "location"),
+        (INSPECTIONS, {"inspection_id": "QI-1", "sku": SKU, "quantity": 1, "outcome": "maybe"}, "outcome"),
+        (
+            INSPECTIONS,
+            {"inspection_id": "QI-1", "sku": SKU, "quantity": MAX_UNITS_PER_LINE + 1, "outcome": "pass"},
+            "quantity",
+        ),
+        (INSPECTIONS, {"sku": SKU, "quantity": 1, "outcome": "pass"}, "inspection_id"),
+    ],
+)
 def test_invalid_or_oversized_movements_are_refused_and_change_nothing(s001, stocked, path, body, field):
     before = stock(s001)
 

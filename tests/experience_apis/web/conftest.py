@@ -5,6 +5,7 @@ emptied per test), and web-shop credentials to call with.
 Demo rules that the expectations below rest on: safety stock 1 unit (5 % at the DC), 2 units of S001
 ring-fenced for the store channel, low stock at 3 units or fewer, the web may sell incoming stock.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -57,16 +58,25 @@ class WebRig:
         self.stock(event("stock.counted", sku, location, quantity, minutes_ago=minutes_ago))
 
     def reservations(self, external_ref: str, status: str = "active") -> list[dict]:
-        answer = self.process.get("/inventory/v1/reservations", query_string={
-            "external_ref": external_ref, "status": status})
+        answer = self.process.get(
+            "/inventory/v1/reservations", query_string={"external_ref": external_ref, "status": status}
+        )
         assert answer.status_code == 200, answer.get_json()
         return answer.get_json()["items"]
 
 
 def event(kind: str, sku: str, location: str, quantity: int, *, minutes_ago: int = 1, **extra) -> dict:
     when = datetime.now(UTC) - timedelta(minutes=minutes_ago)
-    return {"event_id": f"test:{kind}:{sku}:{location}:{minutes_ago}", "type": kind, "sku": sku,
-            "location": location, "quantity": quantity, "occurred_at": when.isoformat(), "source": "sap", **extra}
+    return {
+        "event_id": f"test:{kind}:{sku}:{location}:{minutes_ago}",
+        "type": kind,
+        "sku": sku,
+        "location": location,
+        "quantity": quantity,
+        "occurred_at": when.isoformat(),
+        "source": "sap",
+        **extra,
+    }
 
 
 @pytest.fixture

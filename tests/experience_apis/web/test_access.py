@@ -1,4 +1,5 @@
 """Who may call the web API (web channel credentials only), and whose carts they see (their own only)."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,9 +9,13 @@ from tests.support.auth import service_client
 
 HOLDS = "/web/v1/carts/cart-1/holds"
 SHIP = {"lines": [{"sku": "SKU-A", "quantity": 2}], "fulfilment": "ship"}
-OPERATIONS = [("get", "/web/v1/availability?sku=SKU-A", None), ("get", HOLDS, None), ("post", HOLDS, SHIP),
-              ("delete", f"{HOLDS}/0123456789abcdef0123456789abcdef", None),
-              ("post", "/web/v1/carts/cart-1/checkout", {"order_id": "order-1"})]
+OPERATIONS = [
+    ("get", "/web/v1/availability?sku=SKU-A", None),
+    ("get", HOLDS, None),
+    ("post", HOLDS, SHIP),
+    ("delete", f"{HOLDS}/0123456789abcdef0123456789abcdef", None),
+    ("post", "/web/v1/carts/cart-1/checkout", {"order_id": "order-1"}),
+]
 
 
 @pytest.fixture
@@ -77,8 +82,12 @@ def test_openapi_document_and_docs_are_public_under_the_prefix(rig):
     document = client.get("/web/v1/openapi.json")
     assert document.status_code == 200
     paths = document.get_json()["paths"]
-    assert set(paths) == {"/web/v1/availability", "/web/v1/carts/{cart_id}/holds",
-                          "/web/v1/carts/{cart_id}/holds/{hold_id}", "/web/v1/carts/{cart_id}/checkout"}
+    assert set(paths) == {
+        "/web/v1/availability",
+        "/web/v1/carts/{cart_id}/holds",
+        "/web/v1/carts/{cart_id}/holds/{hold_id}",
+        "/web/v1/carts/{cart_id}/checkout",
+    }
     post = paths["/web/v1/carts/{cart_id}/holds"]["post"]
     assert {"201", "409", "422", "428"} <= set(post["responses"])
     assert post["summary"] and post["requestBody"]["content"]["application/json"]["examples"]

@@ -1,4 +1,5 @@
 """GET /web/v1/availability: bands, capped quantities, pickup stores, caching (real Redis, in-process tiers)."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,19 @@ from tests.experience_apis.web.conftest import event
 URL = "/web/v1/availability"
 ITEM_KEYS = {"sku", "status", "quantity", "ship_to_home", "pickup_stores"}
 STORE_KEYS = {"store", "name", "distance_km", "status", "quantity"}
-RAW_FIELDS = ("on_hand", "reserved", "safety_stock", "allocated", "available_to_sell", "available_to_order",
-              "in_transit", "quality_inspection", "blocked", "negative", "location_group")
+RAW_FIELDS = (
+    "on_hand",
+    "reserved",
+    "safety_stock",
+    "allocated",
+    "available_to_sell",
+    "available_to_order",
+    "in_transit",
+    "quality_inspection",
+    "blocked",
+    "negative",
+    "location_group",
+)
 
 
 def items(response) -> dict[str, dict]:
@@ -19,17 +31,18 @@ def items(response) -> dict[str, dict]:
 
 
 def stock_every_band(rig) -> None:
-    rig.count("SKU-BIG", "DC01", 100)   # 100 − 5 % safety stock = 95 sellable
-    rig.count("SKU-LOW", "S003", 4)     # 4 − 1 = 3: low stock (≤ 3)
-    rig.count("SKU-TEN", "S003", 11)    # 10: exactly the cap
+    rig.count("SKU-BIG", "DC01", 100)  # 100 − 5 % safety stock = 95 sellable
+    rig.count("SKU-LOW", "S003", 4)  # 4 − 1 = 3: low stock (≤ 3)
+    rig.count("SKU-TEN", "S003", 11)  # 10: exactly the cap
     rig.count("SKU-INCOMING", "DC01", 5, minutes_ago=3)
     rig.stock(event("transfer.shipped", "SKU-INCOMING", "DC01", 5, to_location="S001"))  # 0 on hand, 5 on the way
 
 
 def test_bands_and_capped_quantities_of_the_web_network(rig):
     stock_every_band(rig)
-    found = items(rig.client.get(URL, query_string={"sku": ["SKU-BIG", "SKU-LOW", "SKU-TEN", "SKU-INCOMING",
-                                                            "SKU-NONE"]}))
+    found = items(
+        rig.client.get(URL, query_string={"sku": ["SKU-BIG", "SKU-LOW", "SKU-TEN", "SKU-INCOMING", "SKU-NONE"]})
+    )
     assert {sku: (item["status"], item["quantity"], item["ship_to_home"]) for sku, item in found.items()} == {
         "SKU-BIG": ("in_stock", "10+", True),
         "SKU-LOW": ("low_stock", "3", True),
@@ -78,12 +91,30 @@ def test_pickup_stores_near_the_postal_code_nearest_first_within_the_radius(rig)
 def test_pickup_lists_only_web_pickup_stores(rig):
     process = rig.process
     for location, body in {
-        "S010": {"type": "store", "name": "Ship only", "latitude": 52.52, "longitude": 13.40, "channels": ["web"],
-                 "fulfilment_methods": ["ship"]},
-        "S011": {"type": "store", "name": "Store channel only", "latitude": 52.52, "longitude": 13.40,
-                 "channels": ["store"], "fulfilment_methods": ["pickup"]},
-        "S012": {"type": "store", "name": "Alexanderplatz", "latitude": 52.521, "longitude": 13.41,
-                 "channels": ["web", "store"], "fulfilment_methods": ["pickup"]},
+        "S010": {
+            "type": "store",
+            "name": "Ship only",
+            "latitude": 52.52,
+            "longitude": 13.40,
+            "channels": ["web"],
+            "fulfilment_methods": ["ship"],
+        },
+        "S011": {
+            "type": "store",
+            "name": "Store channel only",
+            "latitude": 52.52,
+            "longitude": 13.40,
+            "channels": ["store"],
+            "fulfilment_methods": ["pickup"],
+        },
+        "S012": {
+            "type": "store",
+            "name": "Alexanderplatz",
+            "latitude": 52.521,
+            "longitude": 13.41,
+            "channels": ["web", "store"],
+            "fulfilment_methods": ["pickup"],
+        },
     }.items():
         assert process.put(f"/inventory/v1/locations/{location}", json=body).status_code == 201
     found = items(rig.client.get(URL, query_string={"sku": "SKU-X", "postal_code": "10178"}))
@@ -143,8 +174,13 @@ def test_repeated_skus_are_answered_once_in_the_order_asked(rig):
 
 
 def test_missing_sku_unknown_parameters_and_bad_values_are_422(rig):
-    for query in ({}, {"sku": "A", "skus": "B"}, {"sku": "bad sku!"}, {"sku": "A", "postal_code": "1"},
-                  {"sku": "A", "channel": "store"}):
+    for query in (
+        {},
+        {"sku": "A", "skus": "B"},
+        {"sku": "bad sku!"},
+        {"sku": "A", "postal_code": "1"},
+        {"sku": "A", "channel": "store"},
+    ):
         response = rig.client.get(URL, query_string=query)
         assert response.status_code == 422, query
         assert response.content_type == "application/problem+json"
@@ -174,8 +210,9 @@ def test_if_none_match_with_the_current_etag_is_a_304_without_body(rig):
     first = rig.client.get(URL, query_string={"sku": "SKU-A", "postal_code": "10115"})
     etag = first.headers["ETag"]
     for header in (etag, f'"other", {etag}', f"W/{etag}", "*"):
-        response = rig.client.get(URL, query_string={"sku": "SKU-A", "postal_code": "10115"},
-                                  headers={"If-None-Match": header})
+        response = rig.client.get(
+            URL, query_string={"sku": "SKU-A", "postal_code": "10115"}, headers={"If-None-Match": header}
+        )
         assert response.status_code == 304, header
         assert response.data == b""
         assert response.headers["ETag"] == etag

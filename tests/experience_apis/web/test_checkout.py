@@ -1,4 +1,5 @@
 """POST /web/v1/carts/{cart_id}/checkout: the cart's holds become the order's reservation, once."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -21,8 +22,10 @@ def cart(build):
     rig = build(order_reservation_ttl_seconds=7200)
     rig.count("SKU-A", "S003", 9)
     rig.count("SKU-B", "S001", 13)
-    for key, body in (("h1", {"lines": [{"sku": "SKU-A", "quantity": 2}], "fulfilment": "ship"}),
-                      ("h2", {"lines": [{"sku": "SKU-B", "quantity": 3}], "fulfilment": "pickup", "store": "S001"})):
+    for key, body in (
+        ("h1", {"lines": [{"sku": "SKU-A", "quantity": 2}], "fulfilment": "ship"}),
+        ("h2", {"lines": [{"sku": "SKU-B", "quantity": 3}], "fulfilment": "pickup", "store": "S001"}),
+    ):
         assert rig.client.post(f"{CART}/holds", json=body, headers={"Idempotency-Key": key}).status_code == 201
     return rig
 
@@ -41,7 +44,8 @@ def test_checkout_moves_every_active_hold_to_the_order(cart):
     assert sorted(body["reservation_ids"]) == sorted(holds)
     assert sorted(body["lines"], key=lambda line: line["sku"]) == [
         {"sku": "SKU-A", "quantity": 2, "fulfilment": "ship", "store": None},
-        {"sku": "SKU-B", "quantity": 3, "fulfilment": "pickup", "store": "S001"}]
+        {"sku": "SKU-B", "quantity": 3, "fulfilment": "pickup", "store": "S001"},
+    ]
     lasts = (datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)).total_seconds()
     assert lasts == pytest.approx(7200, abs=5)  # ORDER_RESERVATION_TTL_SECONDS, not the hold's
     order = cart.reservations(ORDER_REF)
@@ -55,8 +59,14 @@ def test_checkout_moves_every_active_hold_to_the_order(cart):
 def test_the_order_never_outlives_the_reservation_max_ttl(build):
     rig = build(order_reservation_ttl_seconds=7200, reservation_max_ttl_seconds=3600)
     rig.count("SKU-A", "S003", 9)
-    assert rig.client.post(f"{CART}/holds", json={"lines": [{"sku": "SKU-A", "quantity": 2}], "fulfilment": "ship"},
-                           headers={"Idempotency-Key": "h1"}).status_code == 201
+    assert (
+        rig.client.post(
+            f"{CART}/holds",
+            json={"lines": [{"sku": "SKU-A", "quantity": 2}], "fulfilment": "ship"},
+            headers={"Idempotency-Key": "h1"},
+        ).status_code
+        == 201
+    )
     response = checkout(rig)
     assert response.status_code == 201, response.get_json()
     lasts = (datetime.fromisoformat(response.get_json()["expires_at"]) - datetime.now(UTC)).total_seconds()
@@ -110,8 +120,9 @@ def test_checkout_without_idempotency_key_is_428(cart):
     assert len(cart.reservations(CART_REF)) == 2
 
 
-@pytest.mark.parametrize("body", [{}, {"order_id": "bad order"}, {"order_id": "o" * 65},
-                                  {"order_id": "order-1", "total": 10}])
+@pytest.mark.parametrize(
+    "body", [{}, {"order_id": "bad order"}, {"order_id": "o" * 65}, {"order_id": "order-1", "total": 10}]
+)
 def test_invalid_checkout_bodies_are_422(cart, body):
     response = cart.client.post(f"{CART}/checkout", json=body, headers={"Idempotency-Key": "k"})
     assert response.status_code == 422

@@ -1,5 +1,6 @@
 """The web API's availability document cache: fresh for its lifetime, then refreshed by one request
 while the others get the previous document, never older than MAX_AGE_FACTOR lifetimes."""
+
 from experience_apis.web.documents import MAX_AGE_FACTOR, DocumentCache
 from experience_apis.web.http_cache import Document
 

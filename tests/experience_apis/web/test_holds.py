@@ -1,4 +1,5 @@
 """Cart holds: create, list, read, release, expire, and the abuse limits around them."""
+
 from __future__ import annotations
 
 import time
@@ -24,7 +25,7 @@ def web_availability(rig, sku: str) -> str:
 
 @pytest.fixture
 def stocked(rig):
-    rig.count("SKU-A", "S003", 9)   # 8 sellable for the web (1 safety stock)
+    rig.count("SKU-A", "S003", 9)  # 8 sellable for the web (1 safety stock)
     rig.count("SKU-B", "S001", 13)  # 10 sellable (1 safety stock, 2 ring-fenced for stores)
     return rig
 
@@ -36,8 +37,12 @@ def test_ship_hold_reserves_from_the_web_network_for_the_cart(stocked):
     assert response.headers["Location"] == f"{CART}/{body['id']}"
     assert response.headers["Cache-Control"] == "no-store"
     assert {k: body[k] for k in ("cart_id", "status", "fulfilment", "store", "lines")} == {
-        "cart_id": "cart-1", "status": "active", "fulfilment": "ship", "store": None,
-        "lines": [{"sku": "SKU-A", "quantity": 2}]}
+        "cart_id": "cart-1",
+        "status": "active",
+        "fulfilment": "ship",
+        "store": None,
+        "lines": [{"sku": "SKU-A", "quantity": 2}],
+    }
     [reservation] = stocked.reservations(CART_REF)
     assert reservation["id"] == body["id"]
     assert reservation["channel"] == "web"
@@ -65,23 +70,28 @@ def test_hold_never_outlives_the_reservation_max_ttl(build):
 
 
 def test_pickup_hold_reserves_at_the_store(stocked):
-    body = hold(stocked, {"lines": [{"sku": "SKU-B", "quantity": 3}], "fulfilment": "pickup", "store": "S001"}).get_json()
+    body = hold(
+        stocked, {"lines": [{"sku": "SKU-B", "quantity": 3}], "fulfilment": "pickup", "store": "S001"}
+    ).get_json()
     assert (body["fulfilment"], body["store"]) == ("pickup", "S001")
     [reservation] = stocked.reservations(CART_REF)
     assert reservation["lines"][0]["location"] == "S001"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "pickup", "store": "DC01"}, "store"),  # not a store
-    ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "pickup", "store": "S404"}, "store"),  # unknown
-    ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "pickup"}, "store"),
-    ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "ship", "store": "S001"}, "store"),
-    ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "drone"}, "fulfilment"),
-    ({"lines": [], "fulfilment": "ship"}, "lines"),
-    ({"lines": [{"sku": "SKU-A", "quantity": 0}], "fulfilment": "ship"}, "lines"),
-    ({"lines": [{"sku": "SKU-A", "quantity": 1, "price": 9}], "fulfilment": "ship"}, "lines"),  # unknown field
-    ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "ship", "channel": "store"}, "channel"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "pickup", "store": "DC01"}, "store"),  # not a store
+        ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "pickup", "store": "S404"}, "store"),  # unknown
+        ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "pickup"}, "store"),
+        ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "ship", "store": "S001"}, "store"),
+        ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "drone"}, "fulfilment"),
+        ({"lines": [], "fulfilment": "ship"}, "lines"),
+        ({"lines": [{"sku": "SKU-A", "quantity": 0}], "fulfilment": "ship"}, "lines"),
+        ({"lines": [{"sku": "SKU-A", "quantity": 1, "price": 9}], "fulfilment": "ship"}, "lines"),  # unknown field
+        ({"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "ship", "channel": "store"}, "channel"),
+    ],
+)
 def test_invalid_hold_requests_are_422_naming_the_field(stocked, body, field):
     response = hold(stocked, body)
     assert response.status_code == 422, response.get_json()
@@ -117,8 +127,9 @@ def test_short_stock_is_409_with_capped_shortfalls_and_nothing_held(build):
     rig = build(web_display_cap=5)
     rig.count("SKU-A", "S003", 9)  # 8 sellable: shows as "5+"
     rig.count("SKU-B", "S003", 3)  # 2 sellable
-    response = hold(rig, {"lines": [{"sku": "SKU-A", "quantity": 12}, {"sku": "SKU-B", "quantity": 1}],
-                          "fulfilment": "ship"})
+    response = hold(
+        rig, {"lines": [{"sku": "SKU-A", "quantity": 12}, {"sku": "SKU-B", "quantity": 1}], "fulfilment": "ship"}
+    )
     assert response.status_code == 409
     problem = response.get_json()
     assert problem["type"].endswith("/insufficient-stock")
@@ -139,8 +150,9 @@ def test_incoming_only_stock_shows_as_backorder_but_cannot_be_held_yet(rig):
 
 def test_list_shows_the_carts_active_holds_oldest_first(stocked):
     first = hold(stocked, key="k1").get_json()
-    second = hold(stocked, {"lines": [{"sku": "SKU-B", "quantity": 1}], "fulfilment": "pickup", "store": "S001"},
-                  key="k2").get_json()
+    second = hold(
+        stocked, {"lines": [{"sku": "SKU-B", "quantity": 1}], "fulfilment": "pickup", "store": "S001"}, key="k2"
+    ).get_json()
     hold(stocked, url="/web/v1/carts/cart-2/holds", key="k3")
     response = stocked.client.get(CART)
     assert response.status_code == 200
@@ -189,10 +201,16 @@ def test_hold_expires_after_its_ttl_and_the_sweeper_frees_its_units(build):
     assert web_availability(rig, "SKU-A") == "8"
 
 
-@pytest.mark.parametrize(("lines", "where"), [
-    ([{"sku": "SKU-A", "quantity": 21}], {"0": {"quantity": ["at most 20 units per line"]}}),
-    ([{"sku": "SKU-A", "quantity": 1}, {"sku": "SKU-A", "quantity": 1}], {"1": {"sku": ["each SKU once per hold"]}}),
-])
+@pytest.mark.parametrize(
+    ("lines", "where"),
+    [
+        ([{"sku": "SKU-A", "quantity": 21}], {"0": {"quantity": ["at most 20 units per line"]}}),
+        (
+            [{"sku": "SKU-A", "quantity": 1}, {"sku": "SKU-A", "quantity": 1}],
+            {"1": {"sku": ["each SKU once per hold"]}},
+        ),
+    ],
+)
 def test_line_limits_are_422_naming_the_line(stocked, lines, where):
     response = hold(stocked, {"lines": lines, "fulfilment": "ship"})
     assert response.status_code == 422
@@ -237,9 +255,14 @@ def test_a_cart_holds_at_most_max_holds_per_cart(build):
     assert hold(rig, key="k5").status_code == 201
 
 
-@pytest.mark.parametrize("url", [
-    "/web/v1/carts/bad.cart/holds", "/web/v1/carts/" + "c" * 65 + "/holds", "/web/v1/carts/cart-1/holds/bad:hold",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/web/v1/carts/bad.cart/holds",
+        "/web/v1/carts/" + "c" * 65 + "/holds",
+        "/web/v1/carts/cart-1/holds/bad:hold",
+    ],
+)
 def test_malformed_ids_are_422(stocked, url):
     response = stocked.client.get(url)
     assert response.status_code == 422

@@ -1,4 +1,5 @@
 """The choice of pickup stores near a shopper (pure, no I/O; distances themselves: tests/experience_apis/test_geo.py)."""
+
 from __future__ import annotations
 
 from experience_apis.web.pickup import nearby_pickup_stores
@@ -7,8 +8,15 @@ BERLIN_MITTE, HAMBURG_ALTONA = (52.53, 13.38), (53.55, 9.93)
 
 
 def store(id_, lat, lon, *, type_="store", methods=("ship", "pickup"), channels=("web", "store")):
-    return {"id": id_, "name": f"Store {id_}", "type": type_, "latitude": lat, "longitude": lon,
-            "fulfilment_methods": list(methods), "channels": list(channels)}
+    return {
+        "id": id_,
+        "name": f"Store {id_}",
+        "type": type_,
+        "latitude": lat,
+        "longitude": lon,
+        "fulfilment_methods": list(methods),
+        "channels": list(channels),
+    }
 
 
 def test_pickup_stores_are_web_pickup_stores_within_the_radius_nearest_first():

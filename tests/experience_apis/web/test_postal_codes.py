@@ -1,4 +1,5 @@
 """Postal code → coordinates: the bundled German table, longest-prefix fallback, and WEB_POSTAL_CODES."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,14 @@ from experience_apis.geo import distance_km
 from experience_apis.web import postal_codes
 
 DEMO_STORE_CODES = {"10115": (52.53, 13.38), "10997": (52.50, 13.42), "22765": (53.55, 9.93), "34117": (51.31, 9.49)}
-CITY_PREFIXES = {"Berlin": ("10", "12", "13", "14"), "Hamburg": ("20", "21", "22"), "Munich": ("80", "81"),
-                 "Cologne": ("50", "51"), "Frankfurt": ("60", "65"), "Kassel": ("34",)}
+CITY_PREFIXES = {
+    "Berlin": ("10", "12", "13", "14"),
+    "Hamburg": ("20", "21", "22"),
+    "Munich": ("80", "81"),
+    "Cologne": ("50", "51"),
+    "Frankfurt": ("60", "65"),
+    "Kassel": ("34",),
+}
 
 
 def test_bundled_table_covers_the_demo_stores_codes_near_their_stores():
@@ -52,8 +59,9 @@ def test_setting_replaces_the_table_inline_or_from_a_file(tmp_path):
     assert postal_codes.load(f"@{path}").resolve("99999").point == (50.0, 8.0)
 
 
-@pytest.mark.parametrize("bad", ["not json", "[]", "{}", '{"10115": [52.5]}', '{"10115": [95, 13]}',
-                                 '{"10115": ["52", "13"]}'])
+@pytest.mark.parametrize(
+    "bad", ["not json", "[]", "{}", '{"10115": [52.5]}', '{"10115": [95, 13]}', '{"10115": ["52", "13"]}']
+)
 def test_a_bad_table_is_refused_naming_the_setting(bad):
     with pytest.raises(ValueError, match="WEB_POSTAL_CODES"):
         postal_codes.load(bad)

@@ -1,4 +1,5 @@
 """The process-API references of carts and orders, and the client's cache of the network (pure, no I/O)."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace

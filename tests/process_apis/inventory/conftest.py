@@ -35,7 +35,9 @@ def network(api):
     }.items():
         assert api.put(f"{V1}/locations/{location_id}", json=body).status_code == 201
     for group_id, strategy in (("WEB-SHIP", "priority"), ("WEB-MOST", "most_available")):
-        response = api.put(f"{V1}/location-groups/{group_id}",
-                           json={"members": ["S1", "S2", "S3"], "sourcing_strategy": strategy, "channel": "web"})
+        response = api.put(
+            f"{V1}/location-groups/{group_id}",
+            json={"members": ["S1", "S2", "S3"], "sourcing_strategy": strategy, "channel": "web"},
+        )
         assert response.status_code == 201
     return api

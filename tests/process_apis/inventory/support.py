@@ -20,8 +20,12 @@ def send(api, *events):
 
 
 def receive(api, quantity, location="S1", sku="MAT-1", **extra):
-    body = send(api, event_json(f"r-{next(_ids)}", "stock.received", sku=sku, location=location, quantity=quantity,
-                                ms=next(_ids), **extra))
+    body = send(
+        api,
+        event_json(
+            f"r-{next(_ids)}", "stock.received", sku=sku, location=location, quantity=quantity, ms=next(_ids), **extra
+        ),
+    )
     assert body["applied"] == 1
 
 

@@ -28,12 +28,16 @@ def received(event_id, quantity, ms):
 
 
 def counted_in_transit(event_id, in_transit, ms, on_hand=0):
-    return event_json(event_id, "stock.counted", location="S1", quantity=on_hand, ms=ms, counts={"in_transit": in_transit})
+    return event_json(
+        event_id, "stock.counted", location="S1", quantity=on_hand, ms=ms, counts={"in_transit": in_transit}
+    )
 
 
 def incoming_at_s1(api, sku="MAT-1") -> list[tuple]:
     [found] = availability(api, sku=sku, location="S1", include="incoming")["positions"]
-    return [(item["quantity"], item["expected_at"], item["from_location"], item["reference"]) for item in found["incoming"]]
+    return [
+        (item["quantity"], item["expected_at"], item["from_location"], item["reference"]) for item in found["incoming"]
+    ]
 
 
 def iso(ms: int) -> str:
@@ -58,15 +62,21 @@ def test_without_an_eta_the_rules_transit_time_gives_it_and_without_a_rule_it_is
     send(network, shipped("ship-1", 5, 1000))
     assert incoming_at_s1(network) == [(5, None, "D1", None)]
 
-    put_rules(network, {"transit_times": [{"hours": 72},
-                                          {"from_location_type": "dc", "to_location_type": "store", "hours": 48}]})
+    put_rules(
+        network,
+        {"transit_times": [{"hours": 72}, {"from_location_type": "dc", "to_location_type": "store", "hours": 48}]},
+    )
 
     assert incoming_at_s1(network) == [(5, iso(1000 + 48 * HOUR_MS), "D1", None)]
 
 
 def test_receipts_take_the_oldest_shipments_first(network):
-    send(network, shipped("ship-a", 5, 1000, expected_at=iso(10 * HOUR_MS)),
-         shipped("ship-b", 3, 2000, expected_at=iso(20 * HOUR_MS)), received("recv-1", 4, 3000))
+    send(
+        network,
+        shipped("ship-a", 5, 1000, expected_at=iso(10 * HOUR_MS)),
+        shipped("ship-b", 3, 2000, expected_at=iso(20 * HOUR_MS)),
+        received("recv-1", 4, 3000),
+    )
 
     assert incoming_at_s1(network) == [(1, iso(10 * HOUR_MS), "D1", None), (3, iso(20 * HOUR_MS), "D1", None)]
 
@@ -75,16 +85,22 @@ def test_receipts_take_the_oldest_shipments_first(network):
 
 
 def test_a_count_of_in_transit_resets_what_is_on_the_way(network):
-    send(network, shipped("ship-a", 5, 1000, expected_at=iso(10 * HOUR_MS)),
-         shipped("ship-b", 3, 2000, expected_at=iso(20 * HOUR_MS)))
+    send(
+        network,
+        shipped("ship-a", 5, 1000, expected_at=iso(10 * HOUR_MS)),
+        shipped("ship-b", 3, 2000, expected_at=iso(20 * HOUR_MS)),
+    )
 
     send(network, counted_in_transit("count-1", 2, 3000))
     assert incoming_at_s1(network) == [(2, iso(20 * HOUR_MS), "D1", None)]
 
     # A later count saying more is in transit than the shipments on record explain.
     send(network, counted_in_transit("count-2", 10, 4000))
-    assert incoming_at_s1(network) == [(5, iso(10 * HOUR_MS), "D1", None), (3, iso(20 * HOUR_MS), "D1", None),
-                                       (2, None, None, None)]
+    assert incoming_at_s1(network) == [
+        (5, iso(10 * HOUR_MS), "D1", None),
+        (3, iso(20 * HOUR_MS), "D1", None),
+        (2, None, None, None),
+    ]
 
 
 def test_a_shipment_older_than_the_count_is_inside_it_and_adds_nothing(network):
@@ -97,9 +113,12 @@ def test_a_shipment_older_than_the_count_is_inside_it_and_adds_nothing(network):
 
 
 def test_arrival_order_does_not_change_what_is_on_the_way(network):
-    events = [shipped("ship-a", 5, 1000, expected_at=iso(10 * HOUR_MS)),
-              shipped("ship-b", 3, 2000, expected_at=iso(20 * HOUR_MS)),
-              counted_in_transit("count", 3, 2500), received("recv", 1, 3000)]
+    events = [
+        shipped("ship-a", 5, 1000, expected_at=iso(10 * HOUR_MS)),
+        shipped("ship-b", 3, 2000, expected_at=iso(20 * HOUR_MS)),
+        counted_in_transit("count", 3, 2500),
+        received("recv", 1, 3000),
+    ]
     send(network, *events)
     # The same events for another SKU, one at a time, in the opposite order.
     for item in reversed(events):
@@ -120,18 +139,32 @@ def test_incoming_at_group_members_is_listed_per_member(network):
 def test_availability_with_incoming_has_exactly_its_documented_shape(app, network):
     send(network, shipped("ship-1", 5, 1000, expected_at=iso(10 * HOUR_MS)))
     with app.app_context():
-        result = query(app.extensions["inventory"], skus=["MAT-1"], locations=["S1"], location_group=None,
-                       channel=None, include_incoming=True)
+        result = query(
+            app.extensions["inventory"],
+            skus=["MAT-1"],
+            locations=["S1"],
+            location_group=None,
+            channel=None,
+            include_incoming=True,
+        )
 
     body = plain(result)
 
-    documented = AvailabilitySchema().dump({**result, "positions": [
-        {**vars(p), "incoming": result["incoming"][(p.sku, p.location)]} for p in result["positions"]]})
+    documented = AvailabilitySchema().dump(
+        {
+            **result,
+            "positions": [
+                {**vars(p), "incoming": result["incoming"][(p.sku, p.location)]} for p in result["positions"]
+            ],
+        }
+    )
     assert body == documented and body["positions"][0]["incoming"]
 
 
 def test_replay_rebuilds_the_shipments_with_their_etas(app, network):
-    send(network, shipped("ship-1", 5, 1000, reference="TO-1", expected_at=iso(10 * HOUR_MS)), shipped("ship-2", 2, 2000))
+    send(
+        network, shipped("ship-1", 5, 1000, reference="TO-1", expected_at=iso(10 * HOUR_MS)), shipped("ship-2", 2, 2000)
+    )
     source = app.extensions["inventory"].ledger
     target = LedgerStore(app.extensions["redis"], keys=Keys("rebuilt"), policy=source.policy)
 
@@ -143,11 +176,16 @@ def test_replay_rebuilds_the_shipments_with_their_etas(app, network):
 
 # -- bad input -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("event", [
-    shipped("bad-eta", 1, 1000, expected_at="next week"),
-    shipped("naive-eta", 1, 1000, expected_at="2026-01-02T10:00:00"),
-    event_json("eta-on-receipt", "stock.received", location="S1", quantity=1, expected_at=iso(HOUR_MS)),
-], ids=["not a datetime", "no time zone", "not a shipment"])
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        shipped("bad-eta", 1, 1000, expected_at="next week"),
+        shipped("naive-eta", 1, 1000, expected_at="2026-01-02T10:00:00"),
+        event_json("eta-on-receipt", "stock.received", location="S1", quantity=1, expected_at=iso(HOUR_MS)),
+    ],
+    ids=["not a datetime", "no time zone", "not a shipment"],
+)
 def test_a_bad_expected_at_dead_letters_the_event(network, event):
     body = send(network, event)
 
@@ -160,11 +198,15 @@ def test_an_unknown_include_is_a_422(network):
     assert_problem(network.get(f"{V1}/availability", query_string={"sku": "MAT-1", "include": "everything"}), 422)
 
 
-@pytest.mark.parametrize("transit_times", [
-    [{"hours": 0}],
-    [{"from_location_type": "moon", "hours": 1}],
-    [{"to_location_type": "store", "hours": 1}, {"to_location_type": "store", "hours": 2}],
-], ids=["no time", "unknown type", "two rules for one pair"])
+@pytest.mark.parametrize(
+    "transit_times",
+    [
+        [{"hours": 0}],
+        [{"from_location_type": "moon", "hours": 1}],
+        [{"to_location_type": "store", "hours": 1}, {"to_location_type": "store", "hours": 2}],
+    ],
+    ids=["no time", "unknown type", "two rules for one pair"],
+)
 def test_a_bad_transit_time_rule_is_a_422(network, transit_times):
     assert_problem(put_rules(network, {"transit_times": transit_times}), 422)
     assert network.get(f"{V1}/rules").get_json()["version"] == 0

@@ -2,6 +2,7 @@
 Salesforce system API's contract: events, reservations, expiry and rule changes each arrive as
 outcomes with the process API's own values; a Salesforce outage loses nothing; a key's values
 never go back in time; of two publishers on one Redis only one is active."""
+
 from __future__ import annotations
 
 import itertools
@@ -47,7 +48,10 @@ def with_network(client):
     """S1 serves web and store, S2 web; WEB-SHIP groups both for the web; safety stock 1."""
     for location, channels in (("S1", ["web", "store"]), ("S2", ["web"])):
         assert client.put(f"{V1}/locations/{location}", json={"type": "store", "channels": channels}).status_code == 201
-    assert client.put(f"{V1}/location-groups/WEB-SHIP", json={"members": ["S1", "S2"], "channel": "web"}).status_code == 201
+    assert (
+        client.put(f"{V1}/location-groups/WEB-SHIP", json={"members": ["S1", "S2"], "channel": "web"}).status_code
+        == 201
+    )
     set_rules(client, {"safety_stock": [{"units": 1}]})
     return client
 
@@ -106,8 +110,12 @@ def receive(api, quantity: int, sku: str = "MAT-1", location: str = "S1") -> Non
 
 
 def reserve(api, quantity: int, **extra) -> dict:
-    body = {"channel": "web", "external_ref": f"CART-{next(_ids)}", "lines": [
-        {"sku": "MAT-1", "location": "S1", "quantity": quantity}], **extra}
+    body = {
+        "channel": "web",
+        "external_ref": f"CART-{next(_ids)}",
+        "lines": [{"sku": "MAT-1", "location": "S1", "quantity": quantity}],
+        **extra,
+    }
     response = api.post(f"{V1}/reservations", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
     assert response.status_code == 201, response.get_json()
     return response.get_json()
@@ -118,6 +126,7 @@ def availability(api):
         response = api.get(f"{V1}/availability", query_string=params)
         assert response.status_code == 200, response.get_json()
         return response.get_json()
+
     return get
 
 
@@ -166,8 +175,12 @@ def test_a_rule_change_publishes_every_sku_again(api, receiver, publishing):
     receive(api, 5, sku="MAT-2", location="S2")
     assert wait_until(lambda: len(receiver.last_values()) == 5)
     set_rules(api, {"safety_stock": [{"units": 3}]})
-    assert wait_until(lambda: sellable(receiver, ("MAT-1", "S1", None, "web")) == 7
-                      and sellable(receiver, ("MAT-2", "S2", None, "web")) == 2)
+    assert wait_until(
+        lambda: (
+            sellable(receiver, ("MAT-1", "S1", None, "web")) == 7
+            and sellable(receiver, ("MAT-2", "S2", None, "web")) == 2
+        )
+    )
     assert wait_until(lambda: in_step(receiver, api, list(receiver.last_values())))
 
 
@@ -190,7 +203,8 @@ def test_an_unavailable_salesforce_delays_outcomes_but_loses_none(api, receiver,
 
 
 def test_a_batch_refused_for_good_is_dead_lettered_and_its_keys_go_again_with_their_next_change(
-        api, receiver, publishing):
+    api, receiver, publishing
+):
     def dead_letters() -> list[dict]:
         return api.get(f"{V1}/dead-letters", query_string={"reason": "outcomes_refused"}).get_json()["items"]
 
@@ -199,8 +213,9 @@ def test_a_batch_refused_for_good_is_dead_lettered_and_its_keys_go_again_with_th
     assert wait_until(lambda: len(dead_letters()) == 1)
     [entry] = dead_letters()
     assert entry["source"] == "publisher" and entry["detail"].startswith("422")
-    assert {tuple(o[k] for k in ("sku", "location", "location_group", "channel"))
-            for o in entry["payload"]["outcomes"]} == set(S1_KEYS)
+    assert {
+        tuple(o[k] for k in ("sku", "location", "location_group", "channel")) for o in entry["payload"]["outcomes"]
+    } == set(S1_KEYS)
     assert receiver.outcome_count() == 0
 
     receive(api, 1, sku="MAT-1", location="S2")  # the next change of MAT-1 sends the refused keys again
@@ -210,8 +225,9 @@ def test_a_batch_refused_for_good_is_dead_lettered_and_its_keys_go_again_with_th
 def test_a_redriven_refused_batch_publishes_its_skus_again(api, receiver, publishing):
     receiver.reject_next = 1
     receive(api, 5)
-    assert wait_until(lambda: api.get(f"{V1}/dead-letters", query_string={"reason": "outcomes_refused"})
-                      .get_json()["items"])
+    assert wait_until(
+        lambda: api.get(f"{V1}/dead-letters", query_string={"reason": "outcomes_refused"}).get_json()["items"]
+    )
     [entry] = api.get(f"{V1}/dead-letters", query_string={"reason": "outcomes_refused"}).get_json()["items"]
 
     answer = api.post(f"{V1}/dead-letters/{entry['id']}/redrive")
@@ -256,8 +272,10 @@ def test_a_send_that_outlived_the_lease_records_and_acknowledges_nothing(app, ap
         assert wait_until(successor.take, timeout=5)  # the lease lapsed mid-send
         assert wait_until(lambda: receiver.in_flight == 0 and not runner.publisher.held)
     assert receiver.outcome_count() > 0  # the receiver took the batch...
-    assert all(value is None or value.available_to_sell != 5  # ...but it was not recorded as published
-               for value in inventory.published.read(["MAT-1"]).values())
+    assert all(
+        value is None or value.available_to_sell != 5  # ...but it was not recorded as published
+        for value in inventory.published.read(["MAT-1"]).values()
+    )
     assert inventory.changes.redis.xpending(inventory.changes.key, "publisher")["pending"] >= 1  # nor acknowledged
     successor.release()
 

@@ -1,6 +1,7 @@
 """The availability publisher's own logic: which keys a change touches, coalescing in a window,
 slowing down when asked. Redis is the embedded fakeredis; the system API is the test receiver,
 called in-process through the tier client."""
+
 from __future__ import annotations
 
 import threading
@@ -171,8 +172,12 @@ def test_a_value_equal_to_the_last_published_is_not_sent_again(world):
     assert publisher.pending.entry_ids
     publisher.flush(stop)
     assert receiver.outcome_count() == sent
-    assert query(inventory, skus=["MAT-1"], locations=["S1"], location_group=None,
-                 channel="web")["positions"][0].available_to_sell == 4
+    assert (
+        query(inventory, skus=["MAT-1"], locations=["S1"], location_group=None, channel="web")["positions"][
+            0
+        ].available_to_sell
+        == 4
+    )
 
 
 def test_the_publisher_coalesces_harder_while_the_system_api_asks_to_slow_down(world, caplog):

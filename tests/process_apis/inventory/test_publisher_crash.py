@@ -2,6 +2,7 @@
 Salesforce system API's contract is killed (SIGKILL) while a batch is in flight and events keep
 flowing; a new worker takes over. Afterwards every key's last published value is the process
 API's availability of it, and no key is missing."""
+
 from __future__ import annotations
 
 import os
@@ -28,11 +29,18 @@ ROOT = Path(__file__).resolve().parents[3]
 V1 = "/inventory/v1"
 SKUS = tuple(f"MAT-{n}" for n in range(10))
 CHANNELS = {"S1": ("web", "store"), "S2": ("web",), "D1": ("web",)}
-KEYS = [(sku, location, None, channel) for sku in SKUS for location, channels in CHANNELS.items() for channel in channels]
+KEYS = [
+    (sku, location, None, channel) for sku in SKUS for location, channels in CHANNELS.items() for channel in channels
+]
 KEYS += [(sku, None, "WEB-SHIP", "web") for sku in SKUS]
 #: The publisher's lease is 2 × one send's longest time (1 attempt of 0.5 s + 2 s + 1 s back-off) + 1 s.
-WORKER_ENV = {"PUBLISHER_WINDOW_MS": "50", "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "0.5",
-              "UPSTREAM_READ_TIMEOUT_SECONDS": "2", "UPSTREAM_ATTEMPTS": "1", "LOG_LEVEL": "INFO"}
+WORKER_ENV = {
+    "PUBLISHER_WINDOW_MS": "50",
+    "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "0.5",
+    "UPSTREAM_READ_TIMEOUT_SECONDS": "2",
+    "UPSTREAM_ATTEMPTS": "1",
+    "LOG_LEVEL": "INFO",
+}
 SETTLE_SECONDS = 40
 
 
@@ -42,11 +50,26 @@ def process_api(redis_url):
     app = create_app(Settings.from_env({"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING"}))
     api = service_client(app)
     for location, channels in CHANNELS.items():
-        assert api.put(f"{V1}/locations/{location}", json={"type": "store", "channels": list(channels)}).status_code == 201
-    assert api.put(f"{V1}/location-groups/WEB-SHIP", json={"members": list(CHANNELS), "channel": "web"}).status_code == 201
+        assert (
+            api.put(f"{V1}/locations/{location}", json={"type": "store", "channels": list(channels)}).status_code == 201
+        )
+    assert (
+        api.put(f"{V1}/location-groups/WEB-SHIP", json={"members": list(CHANNELS), "channel": "web"}).status_code == 201
+    )
     assert api.put(f"{V1}/rules", json={"safety_stock": [{"units": 1}]}, headers={"If-Match": "*"}).status_code == 200
-    counts = [{"event_id": f"count:{sku}:{loc}", "type": "stock.counted", "sku": sku, "location": loc, "quantity": 20,
-               "occurred_at": "2026-01-01T00:00:00Z", "source": "sap"} for sku in SKUS for loc in CHANNELS]
+    counts = [
+        {
+            "event_id": f"count:{sku}:{loc}",
+            "type": "stock.counted",
+            "sku": sku,
+            "location": loc,
+            "quantity": 20,
+            "occurred_at": "2026-01-01T00:00:00Z",
+            "source": "sap",
+        }
+        for sku in SKUS
+        for loc in CHANNELS
+    ]
     assert api.post(f"{V1}/events", json={"events": counts}).get_json()["applied"] == len(counts)
     return app
 
@@ -62,9 +85,18 @@ class EventFlow:
     def _run(self) -> None:
         api, rnd = service_client(self.app), random.Random(7)
         while not self.stopping.is_set():
-            events = [{"event_id": f"flow:{self.sent}:{n}", "type": rnd.choice(("stock.received", "stock.issued")),
-                       "sku": rnd.choice(SKUS), "location": rnd.choice(tuple(CHANNELS)), "quantity": rnd.randint(1, 3),
-                       "occurred_at": "2026-01-02T00:00:00Z", "source": "sap"} for n in range(5)]
+            events = [
+                {
+                    "event_id": f"flow:{self.sent}:{n}",
+                    "type": rnd.choice(("stock.received", "stock.issued")),
+                    "sku": rnd.choice(SKUS),
+                    "location": rnd.choice(tuple(CHANNELS)),
+                    "quantity": rnd.randint(1, 3),
+                    "occurred_at": "2026-01-02T00:00:00Z",
+                    "source": "sap",
+                }
+                for n in range(5)
+            ]
             answer = api.post(f"{V1}/events", json={"events": events}).get_json()
             if answer.get("applied") != len(events):
                 self.failures.append(answer)
@@ -77,15 +109,22 @@ class EventFlow:
 
 
 def start_worker(redis_url: str, receiver_url: str, logfile: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "REDIS_URL": redis_url, "SALESFORCE_SYSTEM_URL": receiver_url,
-           **WORKER_ENV}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "REDIS_URL": redis_url,
+        "SALESFORCE_SYSTEM_URL": receiver_url,
+        **WORKER_ENV,
+    }
     with open(logfile, "ab") as log:
-        return subprocess.Popen([sys.executable, "-m", "gateway", "worker"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
 
 
 def out_of_step(receiver, api) -> dict:
     """Keys whose last published value is not the process API's availability: {key: (published, actual)}."""
+
     def get(params: dict) -> dict:
         return api.get(f"{V1}/availability", query_string=params).get_json()
 
@@ -105,8 +144,9 @@ def test_a_publisher_killed_mid_stream_and_restarted_loses_nothing(redis_url, pr
         worker = start_worker(redis_url, receiver_url, logfile)
         flow = EventFlow(process_api)
         try:
-            assert wait_until(lambda: receiver.outcome_count() >= len(KEYS) and flow.sent >= 20, timeout=30), \
+            assert wait_until(lambda: receiver.outcome_count() >= len(KEYS) and flow.sent >= 20, timeout=30), (
                 logfile.read_text()
+            )
             assert wait_until(lambda: receiver.in_flight > 0, timeout=10)
             worker.kill()  # SIGKILL: no clean-up, the lease is left to lapse
             worker.wait(timeout=10)
@@ -122,7 +162,9 @@ def test_a_publisher_killed_mid_stream_and_restarted_loses_nothing(redis_url, pr
         try:
             assert not flow.failures
             api = service_client(process_api)
-            assert wait_until(lambda: not out_of_step(receiver, api), timeout=SETTLE_SECONDS), out_of_step(receiver, api)
+            assert wait_until(lambda: not out_of_step(receiver, api), timeout=SETTLE_SECONDS), out_of_step(
+                receiver, api
+            )
             assert wait_until(lambda: redis.xpending(stream, GROUP)["pending"] == 0, timeout=5)
         finally:
             stop_process(worker)

@@ -50,6 +50,7 @@ class CountingRedis:
 
 # --- the key and what Redis keeps ----------------------------------------------------------
 
+
 def test_key_names_its_client_and_redis_keeps_only_the_secret_hash(store, redis):
     credential, key = store.create("web-shop", kind="channel", scopes=["web"], name="Web shop")
     client_id, secret = parse_key(key)
@@ -69,8 +70,19 @@ def test_verify_returns_the_credential_of_a_good_key_only(store):
     assert store.verify(key.replace("store-s001", "store-s002")) is None
 
 
-@pytest.mark.parametrize("key", ["", "igw_", "igw_web-shop", "igw_web-shop.", "Bearer x", "igw_web shop.x",
-                                 "igw_" + "a" * 65 + ".x", "igw_web-shop." + "x" * 200])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "",
+        "igw_",
+        "igw_web-shop",
+        "igw_web-shop.",
+        "Bearer x",
+        "igw_web shop.x",
+        "igw_" + "a" * 65 + ".x",
+        "igw_web-shop." + "x" * 200,
+    ],
+)
 def test_malformed_keys_are_refused_without_a_redis_call(redis, key):
     counting = CountingRedis(redis)
     assert CredentialStore(counting).verify(key) is None
@@ -87,17 +99,20 @@ def test_existing_client_id_is_refused_unless_rotated(store):
     assert store.verify(second).scopes == {"web", "call-centre"}
 
 
-@pytest.mark.parametrize("client_id, kind, scopes, store_id", [
-    ("web shop", "channel", ["web"], None),            # client id with a space
-    ("web-shop", "customer", ["web"], None),           # unknown kind
-    ("web-shop", "channel", ["service"], None),        # a channel may not hold a tier scope
-    ("web-shop", "channel", ["web", "inventory:read"], None),
-    ("salesforce", "system", ["inventory:admin"], None),
-    ("store-s001", "channel", ["store"], None),        # store scope without a store
-    ("web-shop", "channel", ["web"], "S001"),          # a store without the store scope
-    ("web-shop", "channel", [], None),
-    ("web-shop", "channel", ["webshop"], None),        # unknown scope
-])
+@pytest.mark.parametrize(
+    "client_id, kind, scopes, store_id",
+    [
+        ("web shop", "channel", ["web"], None),  # client id with a space
+        ("web-shop", "customer", ["web"], None),  # unknown kind
+        ("web-shop", "channel", ["service"], None),  # a channel may not hold a tier scope
+        ("web-shop", "channel", ["web", "inventory:read"], None),
+        ("salesforce", "system", ["inventory:admin"], None),
+        ("store-s001", "channel", ["store"], None),  # store scope without a store
+        ("web-shop", "channel", ["web"], "S001"),  # a store without the store scope
+        ("web-shop", "channel", [], None),
+        ("web-shop", "channel", ["webshop"], None),  # unknown scope
+    ],
+)
 def test_credentials_the_vocabulary_forbids_are_refused(store, redis, client_id, kind, scopes, store_id):
     with pytest.raises(CredentialError):
         store.create(client_id, kind=kind, scopes=scopes, store_id=store_id)
@@ -117,6 +132,7 @@ def test_list_shows_every_credential_without_secrets_and_revoke_disables(store):
 
 # --- the verification cache ----------------------------------------------------------------
 
+
 def test_verification_is_cached_and_revocation_elsewhere_takes_effect_after_the_cache_time(redis, clock):
     worker = CredentialStore(CountingRedis(redis), cache_seconds=5, clock=clock)
     other_worker = CredentialStore(redis, cache_seconds=5, clock=clock)
@@ -124,10 +140,10 @@ def test_verification_is_cached_and_revocation_elsewhere_takes_effect_after_the_
     assert worker.verify(key) is not None
     other_worker.revoke("web-shop")
     clock.now += 4.9
-    assert worker.verify(key) is not None          # served from the cache, no Redis call
+    assert worker.verify(key) is not None  # served from the cache, no Redis call
     assert worker.redis.reads == 1
     clock.now += 0.2
-    assert worker.verify(key) is None              # the cache entry expired: Redis says revoked
+    assert worker.verify(key) is None  # the cache entry expired: Redis says revoked
     assert worker.redis.reads == 2
 
 
@@ -160,6 +176,7 @@ def test_cache_off_reads_redis_every_time(redis):
 
 # --- scopes ----------------------------------------------------------------------------------
 
+
 def test_every_scope_in_the_table_is_grantable_to_some_kind_and_service_only_to_services():
     assert all(scope.kinds for scope in SCOPES.values())
     assert SCOPES["service"].kinds == {"service"}
@@ -183,6 +200,7 @@ def test_service_scope_satisfies_tier_scopes_but_not_channel_scopes():
 
 
 # --- given and tier-to-tier keys -------------------------------------------------------------
+
 
 def test_a_given_key_must_belong_to_the_client_it_is_created_for(store):
     with pytest.raises(CredentialError, match="not one of client 'web-shop'"):

@@ -7,8 +7,9 @@ from shared.auth import CredentialExists, CredentialStore
 from shared.redis import create_redis
 
 
-@pytest.fixture(params=[pytest.param("standalone", marks=pytest.mark.redis),
-                        pytest.param("cluster", marks=pytest.mark.cluster)])
+@pytest.fixture(
+    params=[pytest.param("standalone", marks=pytest.mark.redis), pytest.param("cluster", marks=pytest.mark.cluster)]
+)
 def store(request):
     url = request.getfixturevalue("redis_url" if request.param == "standalone" else "cluster_url")
     return CredentialStore(create_redis(Settings(redis_url=url)), cache_seconds=0)

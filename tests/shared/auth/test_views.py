@@ -48,8 +48,14 @@ def stores_blueprint() -> Blueprint:
 
 
 def build_app(redis_url, settings_for, *, kinds=auth.KINDS):
-    app = create_api_app("auth_demo", title="Auth demo", version="1.0", settings=settings_for(redis_url),
-                         blueprints=[stores_blueprint()], auth_kinds=kinds)
+    app = create_api_app(
+        "auth_demo",
+        title="Auth demo",
+        version="1.0",
+        settings=settings_for(redis_url),
+        blueprints=[stores_blueprint()],
+        auth_kinds=kinds,
+    )
     return app, app.extensions["credentials"]
 
 
@@ -81,6 +87,7 @@ def assert_problem(response, status):
 
 
 # --- 401: who is calling -------------------------------------------------------------------
+
 
 def test_request_without_a_key_is_401_with_a_bearer_challenge(client):
     response = client.get("/stores/S001/products/MAT-1")
@@ -125,6 +132,7 @@ def test_x_api_key_header_is_accepted_too(client, store):
 
 
 # --- 403: what the caller may do ------------------------------------------------------------
+
 
 def test_key_without_the_scope_is_403_naming_it(client, store):
     _, key = store.create("web-shop", kind="channel", scopes=["web"])
@@ -179,6 +187,7 @@ def test_undeclared_routes_lists_exactly_the_undeclared_view(app_and_store):
 
 # --- open endpoints -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/livez", "/readyz", "/metrics", "/openapi.json", "/docs", "/stores/status"])
 def test_probes_metrics_docs_and_public_views_need_no_key(client, path):
     assert client.get(path).status_code == 200
@@ -196,11 +205,15 @@ def test_automatic_options_needs_no_key(client):
 
 # --- OpenAPI --------------------------------------------------------------------------------
 
+
 def test_openapi_document_has_the_scheme_and_each_operation_its_security(client):
     document = client.get("/openapi.json").get_json()
     assert document["components"]["securitySchemes"]["ApiKey"] == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "igw_<client_id>.<secret>",
-        "description": document["components"]["securitySchemes"]["ApiKey"]["description"]}
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "igw_<client_id>.<secret>",
+        "description": document["components"]["securitySchemes"]["ApiKey"]["description"],
+    }
     product = document["paths"]["/stores/{store_id}/products/{sku}"]["get"]
     assert product["security"] == [{"ApiKey": []}]
     assert product["x-scopes"] == ["store", "call-centre"]
@@ -216,6 +229,7 @@ def test_openapi_document_has_the_scheme_and_each_operation_its_security(client)
 
 
 # --- secrets never logged -------------------------------------------------------------------
+
 
 def test_keys_never_appear_in_the_logs(client, store, capfd):
     _, key = store.create("store-s001", kind="channel", scopes=["store"], store_id="S001")

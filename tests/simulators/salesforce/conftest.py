@@ -1,5 +1,6 @@
 """Fixtures of the Salesforce simulator tests: an org on a test clock, reached in-process or over
 real HTTPS (certificates from trustme), and JWT bearer keys with a self-signed certificate."""
+
 from __future__ import annotations
 
 import ssl
@@ -80,4 +81,3 @@ def https_org(app, certificate_authority, tmp_path) -> Iterator[HttpsOrg]:
         server.shutdown()
         thread.join(timeout=5)
         server.server_close()
-

@@ -1,4 +1,5 @@
 """The admin API and its in-process twin on SalesforceOrg: records, write history, events, reset."""
+
 from __future__ import annotations
 
 from tests.simulators.salesforce.support import ADMIN, AVAILABILITY, availability
@@ -14,9 +15,11 @@ def test_history_lists_every_write_of_a_record_in_order(rest, clock):
 
     by_key = rest.admin("GET", f"/history/{AVAILABILITY}/Availability_Key__c/{key}").json
     assert [h["operation"] for h in by_key] == ["create", "update", "delete"]
-    assert [h["fields"]["As_Of__c"] for h in by_key] == ["2026-03-02T09:00:00.000+0000",
-                                                         "2026-03-02T09:00:01.000+0000",
-                                                         "2026-03-02T09:00:01.000+0000"]
+    assert [h["fields"]["As_Of__c"] for h in by_key] == [
+        "2026-03-02T09:00:00.000+0000",
+        "2026-03-02T09:00:01.000+0000",
+        "2026-03-02T09:00:01.000+0000",
+    ]
     assert by_key[1]["time"] == "2026-03-02T09:00:01.000+0000" and by_key[1]["fields"]["Available_To_Sell__c"] == 4
     assert rest.admin("GET", f"/history/{AVAILABILITY}/{record_id}").json == by_key
     assert rest.org.history(AVAILABILITY, "Availability_Key__c", key) == by_key
@@ -31,8 +34,10 @@ def test_records_and_usage_reads_do_not_count_as_api_calls(rest):
 
 def test_platform_events_are_listed_in_publishing_order(rest):
     for sku in ("MAT-1001", "MAT-1002"):
-        rest.post("/sobjects/Inventory_Availability__e", {"SKU__c": sku, "Location__c": "WEB-SHIP",
-                                                          "Location_Type__c": "location_group"})
+        rest.post(
+            "/sobjects/Inventory_Availability__e",
+            {"SKU__c": sku, "Location__c": "WEB-SHIP", "Location_Type__c": "location_group"},
+        )
     events = rest.admin("GET", "/platform-events/Inventory_Availability__e").json
     assert [(e["ReplayId"], e["SKU__c"]) for e in events] == [("1", "MAT-1001"), ("2", "MAT-1002")]
 

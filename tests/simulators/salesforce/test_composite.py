@@ -1,4 +1,5 @@
 """sObject Collections: 200 records per call, allOrNone rollback, per-record results in order."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -36,34 +37,55 @@ def test_a_second_upsert_of_the_same_keys_updates_them(rest):
 
 
 def test_without_all_or_none_each_record_stands_alone_and_failures_keep_their_place(rest):
-    records = [availability("MAT-1001|S001"), availability("MAT-1002|S001", Available_To_Sell__c="lots"),
-               availability("MAT-1003|S001"), availability("MAT-1004|S001", Location_Type__c="planet")]
+    records = [
+        availability("MAT-1001|S001"),
+        availability("MAT-1002|S001", Available_To_Sell__c="lots"),
+        availability("MAT-1003|S001"),
+        availability("MAT-1004|S001", Location_Type__c="planet"),
+    ]
     results = rest.upsert_collection(records).json
     assert [r["success"] for r in results] == [True, False, True, False]
-    assert results[1] == {"success": False, "created": False, "errors": [{
-        "statusCode": "INVALID_TYPE_ON_FIELD_IN_RECORD", "message": results[1]["errors"][0]["message"],
-        "fields": ["Available_To_Sell__c"]}]}
+    assert results[1] == {
+        "success": False,
+        "created": False,
+        "errors": [
+            {
+                "statusCode": "INVALID_TYPE_ON_FIELD_IN_RECORD",
+                "message": results[1]["errors"][0]["message"],
+                "fields": ["Available_To_Sell__c"],
+            }
+        ],
+    }
     assert results[3]["errors"][0]["statusCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"
-    assert sorted(r["Availability_Key__c"] for r in rest.org.records(AVAILABILITY)) == ["MAT-1001|S001",
-                                                                                        "MAT-1003|S001"]
+    assert sorted(r["Availability_Key__c"] for r in rest.org.records(AVAILABILITY)) == [
+        "MAT-1001|S001",
+        "MAT-1003|S001",
+    ]
 
 
 def test_with_all_or_none_one_failure_rolls_back_every_record(rest):
     rest.upsert_collection([availability("MAT-1001|S001", Available_To_Sell__c=9)])
-    records = [availability("MAT-1001|S001", Available_To_Sell__c=1), availability("MAT-1002|S001"),
-               availability("MAT-1003|S001", SKU__c=None)]
+    records = [
+        availability("MAT-1001|S001", Available_To_Sell__c=1),
+        availability("MAT-1002|S001"),
+        availability("MAT-1003|S001", SKU__c=None),
+    ]
     results = rest.upsert_collection(records, all_or_none=True).json
     assert [r["success"] for r in results] == [False, False, False]
     assert [r["errors"][0]["statusCode"] for r in results] == [
-        "ALL_OR_NONE_OPERATION_ROLLED_BACK", "ALL_OR_NONE_OPERATION_ROLLED_BACK", "REQUIRED_FIELD_MISSING"]
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+        "REQUIRED_FIELD_MISSING",
+    ]
     [kept] = rest.org.records(AVAILABILITY)
     assert kept["Available_To_Sell__c"] == 9.0
     assert [h["operation"] for h in rest.org.history(AVAILABILITY, kept["Id"])] == ["create"]
 
 
 def test_the_same_external_id_twice_in_one_call_fails_both_records(rest):
-    results = rest.upsert_collection([availability("MAT-1001|S001"), availability("MAT-1002|S001"),
-                                      availability("mat-1001|s001")]).json
+    results = rest.upsert_collection(
+        [availability("MAT-1001|S001"), availability("MAT-1002|S001"), availability("mat-1001|s001")]
+    ).json
     assert [r["success"] for r in results] == [False, True, False]
     assert {r["errors"][0]["statusCode"] for r in (results[0], results[2])} == {"DUPLICATE_EXTERNAL_ID"}
 
@@ -105,9 +127,12 @@ def test_concurrent_upserts_of_the_same_keys_over_http_never_duplicate_a_record(
 
     def publish(url: str, round_number: int) -> list[bool]:
         records = [availability(k, Available_To_Sell__c=round_number) for k in batch]
-        answer = requests.patch(f"{url}{DATA}/composite/sobjects/{AVAILABILITY}/Availability_Key__c",
-                                json={"allOrNone": True, "records": records}, timeout=10,
-                                headers={"Authorization": f"Bearer {rest.token}"})
+        answer = requests.patch(
+            f"{url}{DATA}/composite/sobjects/{AVAILABILITY}/Availability_Key__c",
+            json={"allOrNone": True, "records": records},
+            timeout=10,
+            headers={"Authorization": f"Bearer {rest.token}"},
+        )
         return [r["success"] for r in answer.json()]
 
     with serving(rest.app) as url, ThreadPoolExecutor(max_workers=8) as pool:

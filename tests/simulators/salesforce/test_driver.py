@@ -1,5 +1,6 @@
 """The Order Management driver against a minimal OCI-shaped gateway served over HTTP: orders are
 reserved then fulfilled or released, and retries reuse the same actionRequestId."""
+
 from __future__ import annotations
 
 import json
@@ -22,6 +23,7 @@ SKUS, LOCATIONS = ("MAT-1001", "MAT-1002", "MAT-1003"), ("S001", "S002")
 @dataclass
 class FakeOci:
     """Applies each actionRequestId once; fails some first attempts; remembers everything it saw."""
+
     fail_first_attempt_every: int = 0  # the first attempt of every n-th new action id answers `failure`
     failure: tuple[int, dict] = (503, {})  # status, headers
     always_fail: bool = False
@@ -46,15 +48,16 @@ class FakeOci:
                     self.attempts[action_id] += 1
                     self.attempt_times.setdefault(action_id, []).append(time.monotonic())
                 first = self.attempts[ids[0]] == 1
-                if self.always_fail or (first and self.fail_first_attempt_every
-                                        and len(self.attempts) % self.fail_first_attempt_every == 0):
+                if self.always_fail or (
+                    first and self.fail_first_attempt_every and len(self.attempts) % self.fail_first_attempt_every == 0
+                ):
                     status, headers = self.failure
                     return jsonify({"title": "try again"}), status, headers
                 if kind == "reservations" and any(r["stockKeepingUnit"] in self.sold_out for r in records):
                     return jsonify({"success": False, "errors": [{"code": "insufficient"}]}), 200
                 if kind != "reservations" and self.refuse_settlements:
                     return jsonify({"successes": [], "errors": [{"errorCode": "NOT_FOUND"} for _ in ids]}), 200
-                order = (records[0]["externalRefId"] if kind != "reservations" else body["externalRefId"])
+                order = records[0]["externalRefId"] if kind != "reservations" else body["externalRefId"]
                 for action_id in ids:
                     self.applied.setdefault(action_id, (kind, order))
                 if kind == "reservations":
@@ -78,8 +81,16 @@ def gateway(fake) -> Iterator[str]:
 
 
 def orders(gateway: str, **kwargs):
-    options = {"rate": 2000, "duration": 20, "skus": SKUS, "locations": LOCATIONS, "seed": 4, "max_orders": 40,
-               "backoff_seconds": 0.001, **kwargs}
+    options = {
+        "rate": 2000,
+        "duration": 20,
+        "skus": SKUS,
+        "locations": LOCATIONS,
+        "seed": 4,
+        "max_orders": 40,
+        "backoff_seconds": 0.001,
+        **kwargs,
+    }
     return run_orders(gateway, **options)
 
 
@@ -144,7 +155,24 @@ def test_the_driver_keeps_its_pace(gateway):
 
 
 def test_command_line_prints_the_counts(gateway, capsys):
-    assert driver.main(["--gateway-url", gateway, "--rate", "500", "--duration", "5", "--max-orders", "10",
-                        "--skus", ",".join(SKUS), "--locations", "S001"]) == 0
+    assert (
+        driver.main(
+            [
+                "--gateway-url",
+                gateway,
+                "--rate",
+                "500",
+                "--duration",
+                "5",
+                "--max-orders",
+                "10",
+                "--skus",
+                ",".join(SKUS),
+                "--locations",
+                "S001",
+            ]
+        )
+        == 0
+    )
     counts = json.loads(capsys.readouterr().out)
     assert counts["orders"] + counts["fulfilled"] + counts["released"] == 10 and counts["errors"] == 0

@@ -1,4 +1,5 @@
 """API usage (Sforce-Limit-Info, REQUEST_LIMIT_EXCEEDED) and injected faults (503, 429, latency)."""
+
 from __future__ import annotations
 
 import time
@@ -71,8 +72,9 @@ def test_the_token_endpoint_fails_only_when_asked_to(rest):
     rest.org.faults.update(error_rate=1.0)
     rest.login()  # not affected by default
     rest.org.faults.update(include_token_endpoint=True)
-    answer = rest.client.post(TOKEN_PATH, data={"grant_type": "client_credentials"},
-                              auth=(rest.org.client_id, rest.org.client_secret))
+    answer = rest.client.post(
+        TOKEN_PATH, data={"grant_type": "client_credentials"}, auth=(rest.org.client_id, rest.org.client_secret)
+    )
     assert answer.status_code == 503 and answer.json["error"] == "temporarily_unavailable"
 
 
@@ -92,14 +94,24 @@ def test_latency_is_added_to_rest_calls(rest):
 
 def test_the_lock_contention_fault_refuses_collection_records_with_unable_to_lock_row(rest):
     rest.admin("PUT", "/faults", json={"lock_contention_rate": 1.0})
-    records = [{"attributes": {"type": "Product_Availability__c"}, "Availability_Key__c": f"MAT-{n}|S1|web",
-                "SKU__c": f"MAT-{n}", "Location__c": "S1"} for n in range(2)]
-    answer = rest.patch("/composite/sobjects/Product_Availability__c/Availability_Key__c",
-                        {"allOrNone": False, "records": records})
+    records = [
+        {
+            "attributes": {"type": "Product_Availability__c"},
+            "Availability_Key__c": f"MAT-{n}|S1|web",
+            "SKU__c": f"MAT-{n}",
+            "Location__c": "S1",
+        }
+        for n in range(2)
+    ]
+    answer = rest.patch(
+        "/composite/sobjects/Product_Availability__c/Availability_Key__c", {"allOrNone": False, "records": records}
+    )
     assert answer.status_code == 200
     assert [(result["success"], result["errors"][0]["statusCode"]) for result in answer.json] == [
-        (False, "UNABLE_TO_LOCK_ROW")] * 2
+        (False, "UNABLE_TO_LOCK_ROW")
+    ] * 2
     rest.admin("PUT", "/faults", json={"lock_contention_rate": 0.0})
-    again = rest.patch("/composite/sobjects/Product_Availability__c/Availability_Key__c",
-                       {"allOrNone": False, "records": records})
+    again = rest.patch(
+        "/composite/sobjects/Product_Availability__c/Availability_Key__c", {"allOrNone": False, "records": records}
+    )
     assert [result["success"] for result in again.json] == [True, True]

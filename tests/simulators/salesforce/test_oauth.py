@@ -1,4 +1,5 @@
 """The token endpoint: client credentials (Basic or form), JWT bearer, and token expiry."""
+
 from __future__ import annotations
 
 import base64
@@ -42,18 +43,25 @@ def test_client_credentials_in_basic_auth_give_a_working_token(app):
 
 def test_client_credentials_in_the_form_give_a_working_token(app):
     client = app.test_client()
-    answer = client.post(TOKEN_PATH, data={"grant_type": "client_credentials", "client_id": CLIENT_ID,
-                                           "client_secret": CLIENT_SECRET})
+    answer = client.post(
+        TOKEN_PATH, data={"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    )
     assert answer.status_code == 200
     assert products(client, answer.json["access_token"]).status_code == 200
 
 
-@pytest.mark.parametrize("form, status, error", [
-    ({"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": "wrong"}, 401, "invalid_client"),
-    ({"grant_type": "client_credentials", "client_id": "someone-else", "client_secret": CLIENT_SECRET}, 401,
-     "invalid_client"),
-    ({"grant_type": "password", "username": "u", "password": "p"}, 400, "unsupported_grant_type"),
-])
+@pytest.mark.parametrize(
+    "form, status, error",
+    [
+        ({"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": "wrong"}, 401, "invalid_client"),
+        (
+            {"grant_type": "client_credentials", "client_id": "someone-else", "client_secret": CLIENT_SECRET},
+            401,
+            "invalid_client",
+        ),
+        ({"grant_type": "password", "username": "u", "password": "p"}, 400, "unsupported_grant_type"),
+    ],
+)
 def test_bad_client_credentials_and_unknown_grants_are_refused(app, form, status, error):
     answer = app.test_client().post(TOKEN_PATH, data=form)
     assert answer.status_code == status
@@ -67,8 +75,7 @@ def test_the_simulator_refuses_to_start_without_its_connected_app():
 
 def test_a_signed_jwt_assertion_gives_a_token_for_its_subject(app, signing_key, clock):
     client = app.test_client()
-    answer = client.post(TOKEN_PATH, data={"grant_type": JWT_BEARER,
-                                           "assertion": assertion(signing_key, clock=clock)})
+    answer = client.post(TOKEN_PATH, data={"grant_type": JWT_BEARER, "assertion": assertion(signing_key, clock=clock)})
     assert answer.status_code == 200, answer.json
     session = app.extensions["salesforce_org"].session(answer.json["access_token"])
     assert session.username == JWT_SUBJECT
@@ -76,20 +83,26 @@ def test_a_signed_jwt_assertion_gives_a_token_for_its_subject(app, signing_key, 
 
 
 def test_the_org_itself_is_a_valid_jwt_audience(app, signing_key, clock):
-    answer = app.test_client().post(TOKEN_PATH, data={
-        "grant_type": JWT_BEARER, "assertion": assertion(signing_key, clock=clock, audience="http://localhost")})
+    answer = app.test_client().post(
+        TOKEN_PATH,
+        data={"grant_type": JWT_BEARER, "assertion": assertion(signing_key, clock=clock, audience="http://localhost")},
+    )
     assert answer.status_code == 200, answer.json
 
 
-@pytest.mark.parametrize("change, description", [
-    ({"audience": "https://login.example.com"}, "audience is invalid"),
-    ({"lifetime_seconds": -1}, "expired"),
-    ({"lifetime_seconds": 600}, "3 minutes"),
-    ({"subject": "stranger@acme.example"}, "approved"),
-])
+@pytest.mark.parametrize(
+    "change, description",
+    [
+        ({"audience": "https://login.example.com"}, "audience is invalid"),
+        ({"lifetime_seconds": -1}, "expired"),
+        ({"lifetime_seconds": 600}, "3 minutes"),
+        ({"subject": "stranger@acme.example"}, "approved"),
+    ],
+)
 def test_jwt_assertions_with_bad_claims_are_refused(app, signing_key, clock, change, description):
-    answer = app.test_client().post(TOKEN_PATH, data={
-        "grant_type": JWT_BEARER, "assertion": assertion(signing_key, clock=clock, **change)})
+    answer = app.test_client().post(
+        TOKEN_PATH, data={"grant_type": JWT_BEARER, "assertion": assertion(signing_key, clock=clock, **change)}
+    )
     assert answer.status_code == 400
     assert answer.json["error"] == "invalid_grant" and description in answer.json["error_description"]
 
@@ -102,8 +115,10 @@ def test_a_jwt_assertion_signed_by_another_key_is_refused(app, clock):
 
 
 def test_a_jwt_assertion_from_another_client_is_refused(app, signing_key, clock):
-    answer = app.test_client().post(TOKEN_PATH, data={
-        "grant_type": JWT_BEARER, "assertion": assertion(signing_key, clock=clock, issuer="another-app")})
+    answer = app.test_client().post(
+        TOKEN_PATH,
+        data={"grant_type": JWT_BEARER, "assertion": assertion(signing_key, clock=clock, issuer="another-app")},
+    )
     assert answer.status_code == 400 and answer.json["error"] == "invalid_client"
 
 
@@ -139,6 +154,7 @@ def test_the_certificate_may_be_given_as_a_path(tmp_path, signing_key, clock):
     path = tmp_path / "connected-app.crt"
     path.write_text(signing_key.certificate_pem)
     app = create_app(make_settings(sf_sim_jwt_certificate=f"@{path}"), clock=clock)
-    answer = app.test_client().post(TOKEN_PATH, data={"grant_type": JWT_BEARER,
-                                                      "assertion": assertion(signing_key, clock=clock)})
+    answer = app.test_client().post(
+        TOKEN_PATH, data={"grant_type": JWT_BEARER, "assertion": assertion(signing_key, clock=clock)}
+    )
     assert answer.status_code == 200, answer.json

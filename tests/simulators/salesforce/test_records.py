@@ -1,4 +1,5 @@
 """Single-record REST: create, read, update, delete, upsert by external id, field validation, ids."""
+
 from __future__ import annotations
 
 import pytest
@@ -59,15 +60,19 @@ def test_upsert_by_external_id_creates_then_updates_the_same_record(rest):
 @pytest.fixture
 def org_options():
     """The standard objects plus one with a non-unique external id, and an old API version too."""
-    tagged = SObjectType("Shelf_Tag__c", "Shelf Tag", "a0T", (Field("Barcode__c", STRING, external_id=True),),
-                         custom=True)
+    tagged = SObjectType(
+        "Shelf_Tag__c", "Shelf Tag", "a0T", (Field("Barcode__c", STRING, external_id=True),), custom=True
+    )
     return OrgOptions(page_size=5, objects=(*STANDARD_OBJECTS, tagged), api_versions=("45.0", "62.0"))
 
 
 def test_upsert_update_answers_204_without_body_in_old_api_versions(rest):
     rest.patch("/sobjects/Product2/StockKeepingUnit/MAT-1001", {"Name": "Shirt"})
-    answer = rest.client.patch("/services/data/v45.0/sobjects/Product2/StockKeepingUnit/MAT-1001",
-                               json={"Name": "Shirt 2"}, headers={"Authorization": f"Bearer {rest.token}"})
+    answer = rest.client.patch(
+        "/services/data/v45.0/sobjects/Product2/StockKeepingUnit/MAT-1001",
+        json={"Name": "Shirt 2"},
+        headers={"Authorization": f"Bearer {rest.token}"},
+    )
     assert answer.status_code == 204 and answer.data == b""
 
 
@@ -90,13 +95,16 @@ def test_external_ids_match_regardless_of_case(rest):
     assert rest.patch("/sobjects/Product2/StockKeepingUnit/mat-1001", {"Name": "Shirt 2"}).json["id"] == created
 
 
-@pytest.mark.parametrize("body, code, field", [
-    ({**PRODUCT, "Colour__c": "blue"}, "INVALID_FIELD", "Colour__c"),
-    ({**PRODUCT, "IsActive": "sometimes"}, "INVALID_TYPE_ON_FIELD_IN_RECORD", "IsActive"),
-    ({"ProductCode": "LS-01"}, "REQUIRED_FIELD_MISSING", "Name"),
-    ({**PRODUCT, "Name": "x" * 256}, "STRING_TOO_LONG", "Name"),
-    ({**PRODUCT, "Id": "01t5g0000000001AAA"}, "INVALID_FIELD_FOR_INSERT_UPDATE", "Id"),
-])
+@pytest.mark.parametrize(
+    "body, code, field",
+    [
+        ({**PRODUCT, "Colour__c": "blue"}, "INVALID_FIELD", "Colour__c"),
+        ({**PRODUCT, "IsActive": "sometimes"}, "INVALID_TYPE_ON_FIELD_IN_RECORD", "IsActive"),
+        ({"ProductCode": "LS-01"}, "REQUIRED_FIELD_MISSING", "Name"),
+        ({**PRODUCT, "Name": "x" * 256}, "STRING_TOO_LONG", "Name"),
+        ({**PRODUCT, "Id": "01t5g0000000001AAA"}, "INVALID_FIELD_FOR_INSERT_UPDATE", "Id"),
+    ],
+)
 def test_invalid_records_are_rejected_with_salesforces_error_codes(rest, body, code, field):
     answer = rest.post("/sobjects/Product2/", body)
     assert answer.status_code == 400
@@ -104,18 +112,23 @@ def test_invalid_records_are_rejected_with_salesforces_error_codes(rest, body, c
     assert rest.org.records("Product2") == []
 
 
-@pytest.mark.parametrize("change, code", [
-    ({"Available_To_Sell__c": "many"}, "INVALID_TYPE_ON_FIELD_IN_RECORD"),
-    ({"As_Of__c": "yesterday"}, "INVALID_TYPE_ON_FIELD_IN_RECORD"),
-    ({"Location_Type__c": "warehouse"}, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ({"Available_To_Sell__c": "many"}, "INVALID_TYPE_ON_FIELD_IN_RECORD"),
+        ({"As_Of__c": "yesterday"}, "INVALID_TYPE_ON_FIELD_IN_RECORD"),
+        ({"Location_Type__c": "warehouse"}, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"),
+    ],
+)
 def test_custom_fields_are_checked_against_their_types(rest, change, code):
     assert error_code(rest.post(f"/sobjects/{AVAILABILITY}/", availability("MAT-1001|S001", **change))) == code
 
 
 def test_values_are_stored_in_salesforces_forms(rest):
-    record_id = rest.post(f"/sobjects/{AVAILABILITY}/", availability(
-        "MAT-1001|S001", Available_To_Sell__c="4", As_Of__c="2026-03-02T10:15:00.250+01:00")).json["id"]
+    record_id = rest.post(
+        f"/sobjects/{AVAILABILITY}/",
+        availability("MAT-1001|S001", Available_To_Sell__c="4", As_Of__c="2026-03-02T10:15:00.250+01:00"),
+    ).json["id"]
     record = rest.get(f"/sobjects/{AVAILABILITY}/{record_id}").json
     assert record["Available_To_Sell__c"] == 4.0
     assert record["As_Of__c"] == "2026-03-02T09:15:00.250+0000"
@@ -165,8 +178,9 @@ def test_publishing_a_platform_event_answers_operation_enqueued(rest):
 
 
 def test_an_event_with_a_field_it_does_not_have_is_refused(rest):
-    answer = rest.post("/sobjects/Inventory_Availability__e/", {"SKU__c": "MAT-1001", "Location__c": "S001",
-                                                                  "Bogus__c": 1})
+    answer = rest.post(
+        "/sobjects/Inventory_Availability__e/", {"SKU__c": "MAT-1001", "Location__c": "S001", "Bogus__c": 1}
+    )
     assert error_code(answer) == "INVALID_FIELD"
     assert rest.org.platform_events("Inventory_Availability__e") == []
 
@@ -179,8 +193,9 @@ def test_a_15_character_id_finds_the_same_record(rest):
 
 
 def test_an_upsert_whose_body_names_another_external_id_is_refused(rest):
-    answer = rest.patch("/sobjects/Product2/StockKeepingUnit/MAT-1001", {"Name": "Shirt",
-                                                                         "StockKeepingUnit": "MAT-1002"})
+    answer = rest.patch(
+        "/sobjects/Product2/StockKeepingUnit/MAT-1001", {"Name": "Shirt", "StockKeepingUnit": "MAT-1002"}
+    )
     assert error_code(answer) == "INVALID_FIELD" and rest.org.records("Product2") == []
     same = rest.patch("/sobjects/Product2/StockKeepingUnit/MAT-1001", {"Name": "Shirt", "StockKeepingUnit": "MAT-1001"})
     assert same.status_code == 201

@@ -1,4 +1,5 @@
 """`python -m simulators.salesforce` serves the org with gunicorn over HTTPS (--cert/--key)."""
+
 from __future__ import annotations
 
 import argparse
@@ -37,27 +38,54 @@ def test_the_served_demo_org_answers_over_https(tmp_path, certificate_authority:
     leaf.private_key_pem.write_to_path(str(key))
     certificate_authority.cert_pem.write_to_path(str(ca_file))
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "SALESFORCE_CLIENT_ID": CLIENT_ID,
-           "SALESFORCE_CLIENT_SECRET": CLIENT_SECRET}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "SALESFORCE_CLIENT_ID": CLIENT_ID,
+        "SALESFORCE_CLIENT_SECRET": CLIENT_SECRET,
+    }
     with open(tmp_path / "serve.log", "wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "simulators.salesforce", "--port", str(port), "--demo",
-                                    "--cert", str(cert), "--key", str(key)], cwd=ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "simulators.salesforce",
+                "--port",
+                str(port),
+                "--demo",
+                "--cert",
+                str(cert),
+                "--key",
+                str(key),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     session, base = https_session(ca_file), f"https://localhost:{port}"
     try:
         deadline, token = time.monotonic() + 30, None
         while token is None and time.monotonic() < deadline:
             assert process.poll() is None, (tmp_path / "serve.log").read_text()
             try:
-                answer = session.post(base + TOKEN_PATH, data={"grant_type": "client_credentials"},
-                                      auth=(CLIENT_ID, CLIENT_SECRET), timeout=2)
+                answer = session.post(
+                    base + TOKEN_PATH,
+                    data={"grant_type": "client_credentials"},
+                    auth=(CLIENT_ID, CLIENT_SECRET),
+                    timeout=2,
+                )
                 token = answer.json()["access_token"]
             except requests.ConnectionError:
                 time.sleep(0.05)
         assert token, (tmp_path / "serve.log").read_text()
         assert answer.json()["instance_url"] == base
-        products = session.get(f"{base}/services/data/v62.0/query", params={"q": "SELECT Id FROM Product2"},
-                               headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        products = session.get(
+            f"{base}/services/data/v62.0/query",
+            params={"q": "SELECT Id FROM Product2"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
         assert products.status_code == 200 and products.json()["totalSize"] == 20
         assert products.headers["Sforce-Limit-Info"] == "api-usage=1/100000"
     finally:

@@ -1,4 +1,5 @@
 """simple-salesforce, unchanged, against the simulator over real HTTPS (trustme certificates)."""
+
 from __future__ import annotations
 
 import pytest

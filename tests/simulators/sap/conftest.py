@@ -1,4 +1,5 @@
 """Fixtures of the simulator tests: the SAP simulator and a webhook receiver, each served over HTTP."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,5 +1,6 @@
 """Helpers of the simulator tests: settings, serving a WSGI app over real HTTP (werkzeug, threaded,
 free port), a small stock landscape, pyodata clients, and a webhook receiver."""
+
 from __future__ import annotations
 
 import threading
@@ -17,8 +18,9 @@ from simulators.sap.system import SapSystem
 USER, PASSWORD, SECRET = "COMM_USER", "sim-test-password", "sim-test-secret"
 ODATA = "/sap/opu/odata/sap"
 STOCK_SRV, DOCUMENT_SRV = "API_MATERIAL_STOCK_SRV", "API_MATERIAL_DOCUMENT_SRV"
-FAST_DELIVERY = DeliveryPolicy(max_attempts=4, backoff_base_seconds=0.01, backoff_max_seconds=0.05,
-                               timeout_seconds=2.0, workers=1)
+FAST_DELIVERY = DeliveryPolicy(
+    max_attempts=4, backoff_base_seconds=0.01, backoff_max_seconds=0.05, timeout_seconds=2.0, workers=1
+)
 
 
 def make_settings(**overrides) -> Settings:
@@ -68,6 +70,7 @@ class Simulator:
 @dataclass
 class Receiver:
     """A webhook endpoint that records every push and answers from a script of status codes."""
+
     url: str = ""
     pushes: list[dict] = field(default_factory=list)
     script: list[int] = field(default_factory=list)  # statuses for the next pushes; then 200
@@ -80,8 +83,11 @@ class Receiver:
         @app.post("/events")
         def events():
             with self.lock:
-                push = {"headers": dict(request.headers), "body": request.get_data(),
-                        "status": self.script.pop(0) if self.script else 200}
+                push = {
+                    "headers": dict(request.headers),
+                    "body": request.get_data(),
+                    "status": self.script.pop(0) if self.script else 200,
+                }
                 self.pushes.append(push)
                 delay = self.delays.pop(0) if self.delays else 0
             time.sleep(delay)

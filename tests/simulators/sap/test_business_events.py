@@ -1,5 +1,6 @@
 """The CloudEvents broker: signed pushes in both content modes, at-least-once redelivery, and the
 duplicate / reorder / drop faults, received by a small Flask app over HTTP."""
+
 from __future__ import annotations
 
 import base64
@@ -16,13 +17,19 @@ from simulators.sap.events import EVENT_TYPE, DeliveryPolicy
 from tests.simulators.sap.support import PASSWORD, SECRET, USER, make_settings
 from tests.support.processes import serving
 
-SALE = {"GoodsMovementType": "251", "Material": "MAT-1001", "Plant": "1010", "StorageLocation": "0001",
-        "QuantityInEntryUnit": "1"}
+SALE = {
+    "GoodsMovementType": "251",
+    "Material": "MAT-1001",
+    "Plant": "1010",
+    "StorageLocation": "0001",
+    "QuantityInEntryUnit": "1",
+}
 
 
 def subscribe(simulator, receiver, **options) -> dict:
-    answer = simulator.session().post(f"{simulator.url}/sap-sim/admin/subscriptions",
-                                      json={"url": receiver.url, **options})
+    answer = simulator.session().post(
+        f"{simulator.url}/sap-sim/admin/subscriptions", json={"url": receiver.url, **options}
+    )
     assert answer.status_code == 201, answer.text
     return answer.json()
 
@@ -108,8 +115,9 @@ def test_redelivery_is_bounded_then_the_push_is_parked(simulator, receiver):
 
 
 def test_a_push_that_times_out_is_retried(simulator, receiver):
-    simulator.system.events.policy = DeliveryPolicy(max_attempts=3, backoff_base_seconds=0.01, timeout_seconds=0.2,
-                                                    workers=1)
+    simulator.system.events.policy = DeliveryPolicy(
+        max_attempts=3, backoff_base_seconds=0.01, timeout_seconds=0.2, workers=1
+    )
     subscribe(simulator, receiver)
     receiver.delays = [0.5]
     sell(simulator)

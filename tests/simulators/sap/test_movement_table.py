@@ -1,5 +1,6 @@
 """Every row of the movement-type table, applied to the stock table (written out here independently
 of simulators/sap/movements.py, exactly as the design states it)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -14,15 +15,47 @@ NOW = datetime(2026, 1, 5, 10, 15, tzinfo=UTC)
 Q = 3
 # effect: sign, plant (P | P2), storage location (S | S2), stock type (code or T = the item's type)
 PRIMARY = {
-    "101": "+P,S,T", "122": "-P,S,T", "201": "-P,S,01", "251": "-P,S,01", "261": "-P,S,01",
-    "301": "-P,S,01 +P2,S2,01", "303": "-P,S,01 +P2,S2,06", "305": "-P,S,06 +P,S,01", "311": "-P,S,01 +P,S2,01",
-    "321": "-P,S,02 +P,S,01", "343": "-P,S,07 +P,S,01", "344": "-P,S,01 +P,S,07", "349": "-P,S,07 +P,S,02",
-    "350": "-P,S,02 +P,S,07", "551": "-P,S,T", "601": "-P,S,01", "641": "-P,S,01 +P2,S2,06", "651": "+P,S,02",
-    "653": "+P,S,01", "655": "+P,S,02", "701": "+P,S,01", "702": "-P,S,01",
+    "101": "+P,S,T",
+    "122": "-P,S,T",
+    "201": "-P,S,01",
+    "251": "-P,S,01",
+    "261": "-P,S,01",
+    "301": "-P,S,01 +P2,S2,01",
+    "303": "-P,S,01 +P2,S2,06",
+    "305": "-P,S,06 +P,S,01",
+    "311": "-P,S,01 +P,S2,01",
+    "321": "-P,S,02 +P,S,01",
+    "343": "-P,S,07 +P,S,01",
+    "344": "-P,S,01 +P,S,07",
+    "349": "-P,S,07 +P,S,02",
+    "350": "-P,S,02 +P,S,07",
+    "551": "-P,S,T",
+    "601": "-P,S,01",
+    "641": "-P,S,01 +P2,S2,06",
+    "651": "+P,S,02",
+    "653": "+P,S,01",
+    "655": "+P,S,02",
+    "701": "+P,S,01",
+    "702": "-P,S,01",
 }
-REVERSES = {"102": "101", "123": "122", "202": "201", "252": "251", "262": "261", "302": "301", "304": "303",
-            "306": "305", "312": "311", "322": "321", "552": "551", "602": "601", "642": "641", "652": "651",
-            "654": "653", "656": "655"}
+REVERSES = {
+    "102": "101",
+    "123": "122",
+    "202": "201",
+    "252": "251",
+    "262": "261",
+    "302": "301",
+    "304": "303",
+    "306": "305",
+    "312": "311",
+    "322": "321",
+    "552": "551",
+    "602": "601",
+    "642": "641",
+    "652": "651",
+    "654": "653",
+    "656": "655",
+}
 STO_RECEIPT = "-P,S,06 +P,S,T"  # 101 with IssuingOrReceivingPlant set
 P, S, P2, S2, S2_SAME_PLANT = "1010", "0001", "1110", "0001", "0002"
 MATERIAL = "MAT-1"
@@ -51,8 +84,11 @@ def _expected_changes(effects: str, *, item_type: str, partner_plant: str, partn
     changes: dict = {}
     for effect in effects.split():
         sign, (plant, sloc, stock_type) = effect[0], effect[1:].split(",")
-        key = ({"P": P, "P2": partner_plant}[plant], {"S": S, "S2": partner_sloc}[sloc],
-               item_type if stock_type == "T" else stock_type)
+        key = (
+            {"P": P, "P2": partner_plant}[plant],
+            {"S": S, "S2": partner_sloc}[sloc],
+            item_type if stock_type == "T" else stock_type,
+        )
         changes[key] = changes.get(key, 0) + (Q if sign == "+" else -Q)
     return changes
 
@@ -73,8 +109,14 @@ def _post(movement_type: str, *, item_type: str = "", sto: bool = False) -> tupl
     one_plant = movement_type in ("311", "312")
     partner_plant = "" if one_plant else P2
     partner_sloc = S2_SAME_PLANT if one_plant else S2
-    item = {"GoodsMovementType": movement_type, "Material": MATERIAL, "Plant": P, "StorageLocation": S,
-            "QuantityInEntryUnit": str(Q), "InventoryStockType": item_type}
+    item = {
+        "GoodsMovementType": movement_type,
+        "Material": MATERIAL,
+        "Plant": P,
+        "StorageLocation": S,
+        "QuantityInEntryUnit": str(Q),
+        "InventoryStockType": item_type,
+    }
     effects = expected_table()[movement_type]
     if sto:
         item["IssuingOrReceivingPlant"] = P2
@@ -83,8 +125,9 @@ def _post(movement_type: str, *, item_type: str = "", sto: bool = False) -> tupl
         item.update(IssuingOrReceivingPlant=partner_plant, IssuingOrReceivingStorageLoc=partner_sloc)
     before, after = _stock_table(), _stock_table()
     after.post({"GoodsMovementCode": "05", "PostingDate": NOW}, [item], user="TEST", now=NOW)
-    return _expected_changes(effects, item_type=item_type or "01", partner_plant=partner_plant,
-                             partner_sloc=partner_sloc), _changes(before, after)
+    return _expected_changes(
+        effects, item_type=item_type or "01", partner_plant=partner_plant, partner_sloc=partner_sloc
+    ), _changes(before, after)
 
 
 def test_the_simulator_knows_exactly_the_movement_types_of_the_table():
@@ -97,8 +140,9 @@ def test_each_movement_type_changes_stock_as_the_table_says(movement_type):
     assert actual == expected
 
 
-@pytest.mark.parametrize("movement_type, item_type", [("101", "02"), ("101", "07"), ("551", "07"), ("122", "02"),
-                                                      ("552", "02")])
+@pytest.mark.parametrize(
+    "movement_type, item_type", [("101", "02"), ("101", "07"), ("551", "07"), ("122", "02"), ("552", "02")]
+)
 def test_the_item_stock_type_is_used_where_the_table_says_T(movement_type, item_type):
     expected, actual = _post(movement_type, item_type=item_type)
     assert actual == expected
@@ -113,7 +157,18 @@ def test_101_on_a_stock_transport_order_moves_in_transit_stock_to_unrestricted(m
 
 def test_quantities_are_decimals_with_three_places():
     table = _stock_table()
-    table.post({"GoodsMovementCode": "05"}, [{"GoodsMovementType": "701", "Material": MATERIAL, "Plant": P,
-                                              "StorageLocation": S, "QuantityInEntryUnit": "1.5"}],
-               user="TEST", now=NOW)
+    table.post(
+        {"GoodsMovementCode": "05"},
+        [
+            {
+                "GoodsMovementType": "701",
+                "Material": MATERIAL,
+                "Plant": P,
+                "StorageLocation": S,
+                "QuantityInEntryUnit": "1.5",
+            }
+        ],
+        user="TEST",
+        now=NOW,
+    )
     assert table.quantity(MATERIAL, P, S) == Decimal("11.500")

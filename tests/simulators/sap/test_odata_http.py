@@ -1,4 +1,5 @@
 """The OData wire contract with plain requests: auth, CSRF, errors, $count, faults, admin API."""
+
 from __future__ import annotations
 
 import time
@@ -22,9 +23,18 @@ from tests.simulators.sap.support import (
     small_landscape,
 )
 
-RECEIPT = {"GoodsMovementCode": "01", "to_MaterialDocumentItem": [
-    {"GoodsMovementType": "101", "Material": "MAT-1002", "Plant": "1010", "StorageLocation": "0001",
-     "QuantityInEntryUnit": "5"}]}
+RECEIPT = {
+    "GoodsMovementCode": "01",
+    "to_MaterialDocumentItem": [
+        {
+            "GoodsMovementType": "101",
+            "Material": "MAT-1002",
+            "Plant": "1010",
+            "StorageLocation": "0001",
+            "QuantityInEntryUnit": "5",
+        }
+    ],
+}
 
 
 def assert_sap_error(response: requests.Response, status: int) -> dict:
@@ -50,19 +60,27 @@ def test_a_write_without_a_csrf_token_is_403_required(simulator):
     assert_sap_error(response, 403)
     assert response.headers["X-CSRF-Token"] == "Required"
     token = session.get(f"{simulator.service(DOCUMENT_SRV)}/", headers={"X-CSRF-Token": "Fetch"}).headers[
-        "X-CSRF-Token"]
+        "X-CSRF-Token"
+    ]
     cookie_name = simulator.system.csrf.cookie_name
     assert cookie_name.startswith("SAP_SESSIONID_") and cookie_name in session.cookies
-    without_cookie = requests.post(f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader", json=RECEIPT,
-                                   auth=(USER, PASSWORD), headers={"X-CSRF-Token": token})
+    without_cookie = requests.post(
+        f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader",
+        json=RECEIPT,
+        auth=(USER, PASSWORD),
+        headers={"X-CSRF-Token": token},
+    )
     assert without_cookie.status_code == 403
     assert simulator.system.stock.documents() == []
-    created = session.post(f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader", json=RECEIPT,
-                           headers={"X-CSRF-Token": token})
+    created = session.post(
+        f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader", json=RECEIPT, headers={"X-CSRF-Token": token}
+    )
     assert created.status_code == 201
     year = created.json()["d"]["MaterialDocumentYear"]
-    assert created.headers["Location"] == (f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader("
-                                           f"MaterialDocumentYear='{year}',MaterialDocument='4900000000')")
+    assert created.headers["Location"] == (
+        f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader("
+        f"MaterialDocumentYear='{year}',MaterialDocument='4900000000')"
+    )
     item = created.json()["d"]["to_MaterialDocumentItem"]["results"][0]
     assert item["QuantityInBaseUnit"] == "5.000" and item["__metadata"]["type"].endswith("A_MaterialDocumentItemType")
 
@@ -70,10 +88,12 @@ def test_a_write_without_a_csrf_token_is_403_required(simulator):
 def test_a_rejected_posting_is_an_sap_400_and_posts_nothing(simulator):
     session = simulator.session()
     token = session.head(f"{simulator.service(DOCUMENT_SRV)}/", headers={"X-CSRF-Token": "fetch"}).headers[
-        "X-CSRF-Token"]
+        "X-CSRF-Token"
+    ]
     body = {**RECEIPT, "to_MaterialDocumentItem": [{**RECEIPT["to_MaterialDocumentItem"][0], "Material": "NOPE"}]}
-    response = session.post(f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader", json=body,
-                            headers={"X-CSRF-Token": token})
+    response = session.post(
+        f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader", json=body, headers={"X-CSRF-Token": token}
+    )
     error = assert_sap_error(response, 400)
     assert error["code"] == "M7/001" and "NOPE" in error["innererror"]["errordetails"][0]["message"]
     assert simulator.system.stock.documents() == []
@@ -85,10 +105,13 @@ def test_count_segment_and_collections_of_a_navigation(simulator):
     count = session.get(f"{stock}/A_MatlStkInAcctMod/$count", params={"$filter": "Material eq 'MAT-1001'"})
     assert count.status_code == 200 and count.text == "3" and count.headers["Content-Type"].startswith("text/plain")
     assert session.get(f"{stock}/A_MaterialStock('MAT-1001')/to_MatlStkInAcctMod/$count").text == "3"
-    body = session.get(f"{stock}/A_MaterialStock", params={"$format": "json", "$inlinecount": "allpages",
-                                                          "$select": "Material"}).json()["d"]
+    body = session.get(
+        f"{stock}/A_MaterialStock", params={"$format": "json", "$inlinecount": "allpages", "$select": "Material"}
+    ).json()["d"]
     assert body["__count"] == "3" and body["results"][0] == {
-        "__metadata": body["results"][0]["__metadata"], "Material": "MAT-1001"}
+        "__metadata": body["results"][0]["__metadata"],
+        "Material": "MAT-1001",
+    }
 
 
 def test_document_reads_expand_items_and_use_the_simulators_clock():
@@ -96,16 +119,21 @@ def test_document_reads_expand_items_and_use_the_simulators_clock():
     small_landscape(app.extensions["sap_system"])
     year, number = app.extensions["sap_system"].post_document(RECEIPT, RECEIPT["to_MaterialDocumentItem"]).key
     client, auth = app.test_client(), {"Authorization": "Basic " + b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
-    header = client.get(f"{ODATA}/{DOCUMENT_SRV}/A_MaterialDocumentHeader(MaterialDocumentYear='{year}',"
-                        f"MaterialDocument='{number}')?$expand=to_MaterialDocumentItem"
-                        "&$select=MaterialDocument,CreationDate,CreationTime,PostingDate,to_MaterialDocumentItem",
-                        headers=auth).get_json()["d"]
+    header = client.get(
+        f"{ODATA}/{DOCUMENT_SRV}/A_MaterialDocumentHeader(MaterialDocumentYear='{year}',"
+        f"MaterialDocument='{number}')?$expand=to_MaterialDocumentItem"
+        "&$select=MaterialDocument,CreationDate,CreationTime,PostingDate,to_MaterialDocumentItem",
+        headers=auth,
+    ).get_json()["d"]
     assert year == "2026" and header["CreationTime"] == "PT10H15M07S"
     assert header["CreationDate"] == header["PostingDate"] == "/Date(1772409600000)/"
     assert "GoodsMovementCode" not in header
     assert header["to_MaterialDocumentItem"]["results"][0]["GoodsMovementType"] == "101"
-    listed = client.get(f"{ODATA}/{DOCUMENT_SRV}/A_MaterialDocumentHeader?$filter=PostingDate ge "
-                        "datetime'2026-03-02T00:00:00'&$expand=to_MaterialDocumentItem", headers=auth).get_json()
+    listed = client.get(
+        f"{ODATA}/{DOCUMENT_SRV}/A_MaterialDocumentHeader?$filter=PostingDate ge "
+        "datetime'2026-03-02T00:00:00'&$expand=to_MaterialDocumentItem",
+        headers=auth,
+    ).get_json()
     assert [h["MaterialDocument"] for h in listed["d"]["results"]] == [number]
     app.extensions["sap_system"].close()
 
@@ -114,18 +142,30 @@ def test_documents_read_by_their_keys_answer_as_a_scan_would(simulator):
     session, documents = simulator.session(), f"{simulator.service(DOCUMENT_SRV)}/A_MaterialDocumentHeader"
     posted = [simulator.system.post_document(RECEIPT, RECEIPT["to_MaterialDocumentItem"]).key for _ in range(4)]
     (year, first), (_, second), (_, third) = posted[0], posted[1], posted[3]
-    by_keys = (f"MaterialDocumentYear eq '{year}' and (MaterialDocument eq '{third}' or MaterialDocument eq "
-               f"'{first}' or MaterialDocument eq '0000000000')")
+    by_keys = (
+        f"MaterialDocumentYear eq '{year}' and (MaterialDocument eq '{third}' or MaterialDocument eq "
+        f"'{first}' or MaterialDocument eq '0000000000')"
+    )
     scanned = f"({by_keys}) or GoodsMovementCode eq 'none'"  # the same selection, every row tested
-    answers = [session.get(documents, params={"$format": "json", "$filter": expression, "$inlinecount": "allpages",
-                                              "$expand": "to_MaterialDocumentItem"}).json()["d"]
-               for expression in (by_keys, scanned)]
+    answers = [
+        session.get(
+            documents,
+            params={
+                "$format": "json",
+                "$filter": expression,
+                "$inlinecount": "allpages",
+                "$expand": "to_MaterialDocumentItem",
+            },
+        ).json()["d"]
+        for expression in (by_keys, scanned)
+    ]
     assert answers[0] == answers[1]
     assert answers[0]["__count"] == "2"
     assert [h["MaterialDocument"] for h in answers[0]["results"]] == [first, third]
     assert answers[0]["results"][1]["to_MaterialDocumentItem"]["results"][0]["Material"] == "MAT-1002"
     assert simulator.system.rows("A_MaterialDocumentHeader", keys=[(year, second)]) == [
-        simulator.system.find("A_MaterialDocumentHeader", {"MaterialDocumentYear": year, "MaterialDocument": second})]
+        simulator.system.find("A_MaterialDocumentHeader", {"MaterialDocumentYear": year, "MaterialDocument": second})
+    ]
 
 
 def test_requests_can_follow_next_links_too(simulator):
@@ -138,10 +178,16 @@ def test_requests_can_follow_next_links_too(simulator):
     assert len(rows) == 5
 
 
-@pytest.mark.parametrize("path, status", [
-    ("A_Nothing", 404), ("A_MaterialStock('NOPE')", 404), ("A_MatlStkInAcctMod?$filter=Plant eq 1010", 400),
-    ("A_MatlStkInAcctMod?$orderby=Plant up", 400), ("A_MaterialStock('MAT-1001')/to_Nothing", 404),
-])
+@pytest.mark.parametrize(
+    "path, status",
+    [
+        ("A_Nothing", 404),
+        ("A_MaterialStock('NOPE')", 404),
+        ("A_MatlStkInAcctMod?$filter=Plant eq 1010", 400),
+        ("A_MatlStkInAcctMod?$orderby=Plant up", 400),
+        ("A_MaterialStock('MAT-1001')/to_Nothing", 404),
+    ],
+)
 def test_bad_reads_are_sap_errors(simulator, path, status):
     assert_sap_error(simulator.session().get(f"{simulator.service(STOCK_SRV)}/{path}"), status)
 
@@ -149,10 +195,10 @@ def test_bad_reads_are_sap_errors(simulator, path, status):
 def test_unknown_service_and_unsupported_methods(simulator):
     session = simulator.session()
     assert_sap_error(session.get(f"{simulator.url}/sap/opu/odata/sap/API_NOTHING_SRV/$metadata"), 404)
-    token = session.head(f"{simulator.service(STOCK_SRV)}/", headers={"X-CSRF-Token": "Fetch"}).headers[
-        "X-CSRF-Token"]
-    response = session.delete(f"{simulator.service(STOCK_SRV)}/A_MaterialStock('MAT-1001')",
-                              headers={"X-CSRF-Token": token})
+    token = session.head(f"{simulator.service(STOCK_SRV)}/", headers={"X-CSRF-Token": "Fetch"}).headers["X-CSRF-Token"]
+    response = session.delete(
+        f"{simulator.service(STOCK_SRV)}/A_MaterialStock('MAT-1001')", headers={"X-CSRF-Token": token}
+    )
     assert_sap_error(response, 405)
     assert_sap_error(session.get(f"{simulator.service(DOCUMENT_SRV)}/Cancel"), 405)
 
@@ -193,15 +239,35 @@ class TestFaultsSetAtCreation:
         invalid = session.put(f"{admin}/faults", json={"error_rate": 2})
         assert invalid.status_code == 400 and invalid.headers["Content-Type"] == "application/problem+json"
         assert session.put(f"{admin}/faults", json={"error_rate": 0, "latency_ms": 5}).json()["latency_ms"] == 5
-        loaded = session.post(f"{admin}/stock", json={
-            "materials": [{"material": "MAT-7", "base_unit": "EA", "conversions": {"KAR": 6}}],
-            "storage_locations": ["1210/0001"],
-            "stock": [{"material": "MAT-7", "plant": "1210", "storage_location": "0001", "stock_type": "07",
-                       "quantity": 2}]}).json()
-        assert {"material": "MAT-7", "plant": "1210", "storage_location": "0001", "batch": "", "stock_type": "07",
-                "quantity": 2, "unit": "EA"} in loaded["stock"]
-        replaced = session.put(f"{admin}/stock", json={"stock": [
-            {"material": "MAT-1", "plant": "1010", "storage_location": "0001", "quantity": 1}]}).json()
+        loaded = session.post(
+            f"{admin}/stock",
+            json={
+                "materials": [{"material": "MAT-7", "base_unit": "EA", "conversions": {"KAR": 6}}],
+                "storage_locations": ["1210/0001"],
+                "stock": [
+                    {
+                        "material": "MAT-7",
+                        "plant": "1210",
+                        "storage_location": "0001",
+                        "stock_type": "07",
+                        "quantity": 2,
+                    }
+                ],
+            },
+        ).json()
+        assert {
+            "material": "MAT-7",
+            "plant": "1210",
+            "storage_location": "0001",
+            "batch": "",
+            "stock_type": "07",
+            "quantity": 2,
+            "unit": "EA",
+        } in loaded["stock"]
+        replaced = session.put(
+            f"{admin}/stock",
+            json={"stock": [{"material": "MAT-1", "plant": "1010", "storage_location": "0001", "quantity": 1}]},
+        ).json()
         assert [(r["material"], r["quantity"]) for r in replaced["stock"]] == [("MAT-1", 1)]
         assert session.post(f"{admin}/stock", json={"stock": [{"material": "MAT-1"}]}).status_code == 400
         demo = session.post(f"{admin}/reset", json={"demo": True}).json()

@@ -1,4 +1,5 @@
 """SAP's own Python OData client (pyodata) against the simulator over real HTTP."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -17,17 +18,31 @@ def test_pyodata_parses_both_metadata_documents(simulator):
     assert {s.name for s in documents.schema.entity_sets} == {"A_MaterialDocumentHeader", "A_MaterialDocumentItem"}
     assert {f.name for f in documents.schema.function_imports} == {"Cancel", "CancelItem"}
     key = [p.name for p in stock.schema.entity_type("A_MatlStkInAcctModType").key_proprties]
-    assert key == ["Material", "Plant", "StorageLocation", "Batch", "Supplier", "Customer", "WBSElementInternalID",
-                   "SDDocument", "SDDocumentItem", "InventorySpecialStockType", "InventoryStockType"]
+    assert key == [
+        "Material",
+        "Plant",
+        "StorageLocation",
+        "Batch",
+        "Supplier",
+        "Customer",
+        "WBSElementInternalID",
+        "SDDocument",
+        "SDDocumentItem",
+        "InventorySpecialStockType",
+        "InventoryStockType",
+    ]
 
 
 def test_filter_and_inline_count(simulator):
     stock = simulator.pyodata(STOCK_SRV)
-    rows = (stock.entity_sets.A_MatlStkInAcctMod.get_entities()
-            .filter("Material eq 'MAT-1001' and Plant eq '1110'").count(inline=True).execute())
+    rows = (
+        stock.entity_sets.A_MatlStkInAcctMod.get_entities()
+        .filter("Material eq 'MAT-1001' and Plant eq '1110'")
+        .count(inline=True)
+        .execute()
+    )
     assert rows.total_count == 2
-    assert {(r.InventoryStockType, r.MatlWrhsStkQtyInMatlBaseUnit) for r in rows} == {("01", "10.000"),
-                                                                                       ("02", "4.000")}
+    assert {(r.InventoryStockType, r.MatlWrhsStkQtyInMatlBaseUnit) for r in rows} == {("01", "10.000"), ("02", "4.000")}
 
 
 def test_count_request(simulator):
@@ -55,21 +70,45 @@ def test_paging_across_next_links(simulator):
 def test_single_entity_with_the_eleven_part_key(simulator):
     stock = simulator.pyodata(STOCK_SRV)
     row = stock.entity_sets.A_MatlStkInAcctMod.get_entity(
-        Material="MAT-1001", Plant="1010", StorageLocation="0001", Batch="", Supplier="", Customer="",
-        WBSElementInternalID="00000000", SDDocument="", SDDocumentItem="000000", InventorySpecialStockType="",
-        InventoryStockType="01").execute()
+        Material="MAT-1001",
+        Plant="1010",
+        StorageLocation="0001",
+        Batch="",
+        Supplier="",
+        Customer="",
+        WBSElementInternalID="00000000",
+        SDDocument="",
+        SDDocumentItem="000000",
+        InventorySpecialStockType="",
+        InventoryStockType="01",
+    ).execute()
     assert row.MatlWrhsStkQtyInMatlBaseUnit == "100.000" and row.MaterialBaseUnit == "PC"
     material = stock.entity_sets.A_MaterialStock.get_entity("MAT-1001").expand("to_MatlStkInAcctMod").execute()
     assert len(material.to_MatlStkInAcctMod) == 3
 
 
 def _goods_receipt(documents, quantity: str = "2"):
-    return documents.entity_sets.A_MaterialDocumentHeader.create_entity().set(**{
-        "GoodsMovementCode": "01", "PostingDate": datetime(2026, 1, 5, tzinfo=UTC),
-        "MaterialDocumentHeaderText": "pyodata deep insert",
-        "to_MaterialDocumentItem": [{"GoodsMovementType": "101", "Material": "MAT-1001", "Plant": "1110",
-                                     "StorageLocation": "0002", "QuantityInEntryUnit": quantity,
-                                     "EntryUnit": "KAR"}]}).execute()
+    return (
+        documents.entity_sets.A_MaterialDocumentHeader.create_entity()
+        .set(
+            **{
+                "GoodsMovementCode": "01",
+                "PostingDate": datetime(2026, 1, 5, tzinfo=UTC),
+                "MaterialDocumentHeaderText": "pyodata deep insert",
+                "to_MaterialDocumentItem": [
+                    {
+                        "GoodsMovementType": "101",
+                        "Material": "MAT-1001",
+                        "Plant": "1110",
+                        "StorageLocation": "0002",
+                        "QuantityInEntryUnit": quantity,
+                        "EntryUnit": "KAR",
+                    }
+                ],
+            }
+        )
+        .execute()
+    )
 
 
 def test_deep_insert_with_the_csrf_dance_posts_a_goods_movement(simulator):
@@ -80,18 +119,33 @@ def test_deep_insert_with_the_csrf_dance_posts_a_goods_movement(simulator):
     [item] = header.to_MaterialDocumentItem
     assert (item.MaterialDocumentItem, item.QuantityInBaseUnit, item.MaterialBaseUnit) == ("0001", "24.000", "PC")
     assert simulator.system.stock.quantity("MAT-1001", "1110", "0002") == Decimal(24)
-    again = documents.entity_sets.A_MaterialDocumentHeader.get_entity(
-        MaterialDocumentYear="2026", MaterialDocument="4900000000").nav("to_MaterialDocumentItem").get_entities()
+    again = (
+        documents.entity_sets.A_MaterialDocumentHeader.get_entity(
+            MaterialDocumentYear="2026", MaterialDocument="4900000000"
+        )
+        .nav("to_MaterialDocumentItem")
+        .get_entities()
+    )
     assert [i.GoodsMovementType for i in again.execute()] == ["101"]
 
 
 def test_a_rejected_posting_surfaces_the_sap_error(simulator):
     documents = simulator.pyodata(DOCUMENT_SRV, with_csrf=True)
     with pytest.raises(HttpError) as raised:
-        documents.entity_sets.A_MaterialDocumentHeader.create_entity().set(**{
-            "GoodsMovementCode": "03", "to_MaterialDocumentItem": [
-                {"GoodsMovementType": "251", "Material": "MAT-1002", "Plant": "1110", "StorageLocation": "0002",
-                 "QuantityInEntryUnit": "12"}]}).execute()
+        documents.entity_sets.A_MaterialDocumentHeader.create_entity().set(
+            **{
+                "GoodsMovementCode": "03",
+                "to_MaterialDocumentItem": [
+                    {
+                        "GoodsMovementType": "251",
+                        "Material": "MAT-1002",
+                        "Plant": "1110",
+                        "StorageLocation": "0002",
+                        "QuantityInEntryUnit": "12",
+                    }
+                ],
+            }
+        ).execute()
     assert raised.value.response.status_code == 400
     assert "Deficit of SL Unrestricted-use 5 PC" in raised.value.response.json()["error"]["message"]["value"]
 
@@ -99,18 +153,25 @@ def test_a_rejected_posting_surfaces_the_sap_error(simulator):
 def test_cancel_function_import_reverses_stock(simulator):
     documents = simulator.pyodata(DOCUMENT_SRV, with_csrf=True)
     header = _goods_receipt(documents, "1")
-    reversal = (documents.functions.Cancel.parameter("MaterialDocumentYear", header.MaterialDocumentYear)
-                .parameter("MaterialDocument", header.MaterialDocument)
-                .parameter("PostingDate", datetime(2026, 1, 6, tzinfo=UTC)).execute())
+    reversal = (
+        documents.functions.Cancel.parameter("MaterialDocumentYear", header.MaterialDocumentYear)
+        .parameter("MaterialDocument", header.MaterialDocument)
+        .parameter("PostingDate", datetime(2026, 1, 6, tzinfo=UTC))
+        .execute()
+    )
     assert reversal.MaterialDocument == "4900000001"
     assert reversal.PostingDate == datetime(2026, 1, 6, tzinfo=UTC)
     [item] = reversal.to_MaterialDocumentItem
     assert (item.GoodsMovementType, item.ReversedMaterialDocument) == ("102", header.MaterialDocument)
     assert simulator.system.stock.quantity("MAT-1001", "1110", "0002") == 0
     original = documents.entity_sets.A_MaterialDocumentItem.get_entity(
-        MaterialDocumentYear="2026", MaterialDocument=header.MaterialDocument, MaterialDocumentItem="0001").execute()
+        MaterialDocumentYear="2026", MaterialDocument=header.MaterialDocument, MaterialDocumentItem="0001"
+    ).execute()
     assert original.GoodsMovementIsCancelled is True
     with pytest.raises(HttpError) as raised:
-        (documents.functions.Cancel.parameter("MaterialDocumentYear", "2026")
-         .parameter("MaterialDocument", header.MaterialDocument).execute())
+        (
+            documents.functions.Cancel.parameter("MaterialDocumentYear", "2026")
+            .parameter("MaterialDocument", header.MaterialDocument)
+            .execute()
+        )
     assert raised.value.response.status_code == 400

@@ -1,4 +1,5 @@
 """Posting and cancelling material documents against the stock table (no HTTP)."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -27,8 +28,14 @@ def table() -> StockTable:
 
 
 def item(movement_type="251", quantity="1", material="MAT-1", plant="1010", sloc="0001", **fields) -> dict:
-    return {"GoodsMovementType": movement_type, "Material": material, "Plant": plant, "StorageLocation": sloc,
-            "QuantityInEntryUnit": quantity, **fields}
+    return {
+        "GoodsMovementType": movement_type,
+        "Material": material,
+        "Plant": plant,
+        "StorageLocation": sloc,
+        "QuantityInEntryUnit": quantity,
+        **fields,
+    }
 
 
 def post(table, *items, code="03", **header):
@@ -71,12 +78,24 @@ def test_one_bad_item_rejects_the_whole_document(table):
 
 def test_every_invalid_item_is_reported(table):
     with pytest.raises(PostingError) as raised:
-        post(table, item("999"), item(material="NOPE"), item(sloc="9999"), item(quantity="0"),
-             item("301"), item("101", EntryUnit="BOX"))
+        post(
+            table,
+            item("999"),
+            item(material="NOPE"),
+            item(sloc="9999"),
+            item(quantity="0"),
+            item("301"),
+            item("101", EntryUnit="BOX"),
+        )
     messages = " | ".join(message for _, message in raised.value.details)
-    for expected in ("Movement type 999 does not exist", "Material NOPE does not exist",
-                     "Storage location 1010 9999 does not exist", "must be greater than zero",
-                     "needs IssuingOrReceivingPlant", "Unit BOX is not defined"):
+    for expected in (
+        "Movement type 999 does not exist",
+        "Material NOPE does not exist",
+        "Storage location 1010 9999 does not exist",
+        "must be greater than zero",
+        "needs IssuingOrReceivingPlant",
+        "Unit BOX is not defined",
+    ):
         assert expected in messages
     assert table.documents() == []
 

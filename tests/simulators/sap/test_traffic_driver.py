@@ -1,4 +1,5 @@
 """The traffic driver against the demo landscape over HTTP: realistic mix, paced, never short."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,23 @@ def test_the_driver_posts_every_kind_of_retail_movement_without_a_rejection(simu
     result = run_traffic(simulator.url + ODATA, USER, PASSWORD, rate=2000, duration=30, max_documents=400, seed=11)
     assert result.rejected == 0 and result.errors == 0
     assert result.posted + result.skipped == 400
-    assert set(result.by_movement_type) >= {"251", "252", "101", "651", "655", "321", "350", "301", "311", "303",
-                                            "305", "641", "551", "701", "702"}
+    assert set(result.by_movement_type) >= {
+        "251",
+        "252",
+        "101",
+        "651",
+        "655",
+        "321",
+        "350",
+        "301",
+        "311",
+        "303",
+        "305",
+        "641",
+        "551",
+        "701",
+        "702",
+    }
     assert result.cancelled > 0 and any(t in result.by_movement_type for t in ("102", "252", "552", "652"))
     documents = simulator.system.stock.documents()
     assert len(documents) == result.posted
@@ -44,7 +60,24 @@ def test_the_driver_survives_injected_failures(simulator):
 
 
 def test_command_line_prints_the_counts(simulator, capsys):
-    assert driver.main(["--base-url", simulator.url + ODATA, "--user", USER, "--password", PASSWORD,
-                        "--rate", "500", "--duration", "5", "--max-documents", "20"]) == 0
+    assert (
+        driver.main(
+            [
+                "--base-url",
+                simulator.url + ODATA,
+                "--user",
+                USER,
+                "--password",
+                PASSWORD,
+                "--rate",
+                "500",
+                "--duration",
+                "5",
+                "--max-documents",
+                "20",
+            ]
+        )
+        == 0
+    )
     counts = json.loads(capsys.readouterr().out)
     assert counts["posted"] + counts["skipped"] == 20 and counts["errors"] == 0

@@ -1,5 +1,6 @@
 """The Salesforce system API wired all-in-one for tests: the Salesforce simulator and the inventory
 process API as in-process WSGI apps, on a real redis-server (the session's, emptied per test)."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,7 +65,15 @@ def stocked(process_client):
     count(process_client, "MAT-1", "S1", 13)
     count(process_client, "MAT-1", "S2", 4)
     count(process_client, "MAT-2", "S1", 2)
-    shipped = {"event_id": "ship-1", "type": "transfer.shipped", "sku": "MAT-1", "location": "S1",
-               "to_location": "DC1", "quantity": 3, "occurred_at": T0.replace(hour=11).isoformat(), "source": "sap"}
+    shipped = {
+        "event_id": "ship-1",
+        "type": "transfer.shipped",
+        "sku": "MAT-1",
+        "location": "S1",
+        "to_location": "DC1",
+        "quantity": 3,
+        "occurred_at": T0.replace(hour=11).isoformat(),
+        "source": "sap",
+    }
     assert process_client.post("/inventory/v1/events", json={"events": [shipped]}).get_json()["applied"] == 1
     return process_client

@@ -1,5 +1,6 @@
 """Helpers of the Salesforce system API tests: settings, outcomes, the simulator's admin API,
 seeding the process API, and choosing fault seeds so that a fault strikes exactly when wanted."""
+
 from __future__ import annotations
 
 import random
@@ -19,17 +20,33 @@ def make_settings(**overrides) -> Settings:
     return Settings(**{**values, **overrides})
 
 
-def outcome(sku: str = "MAT-1", location: str | None = "S1", *, group: str | None = None, channel: str = "web",
-            ats: int = 5, ato: int = 7, status: str = "in_stock", ms: int = 0) -> dict:
-    return {"sku": sku, "location": None if group else location, "location_group": group, "channel": channel,
-            "available_to_sell": ats, "available_to_order": ato, "status": status,
-            "as_of": (T0 + timedelta(milliseconds=ms)).isoformat(), "occurred_at": T0.isoformat()}
+def outcome(
+    sku: str = "MAT-1",
+    location: str | None = "S1",
+    *,
+    group: str | None = None,
+    channel: str = "web",
+    ats: int = 5,
+    ato: int = 7,
+    status: str = "in_stock",
+    ms: int = 0,
+) -> dict:
+    return {
+        "sku": sku,
+        "location": None if group else location,
+        "location_group": group,
+        "channel": channel,
+        "available_to_sell": ats,
+        "available_to_order": ato,
+        "status": status,
+        "as_of": (T0 + timedelta(milliseconds=ms)).isoformat(),
+        "occurred_at": T0.isoformat(),
+    }
 
 
 def admin(simulator, method: str, path: str, **kwargs):
     """Call the simulator's admin API the way an operator would (Basic auth, over its WSGI app)."""
-    response = simulator.test_client().open(f"{ADMIN}/{path}", method=method, auth=(CLIENT_ID, CLIENT_SECRET),
-                                            **kwargs)
+    response = simulator.test_client().open(f"{ADMIN}/{path}", method=method, auth=(CLIENT_ID, CLIENT_SECRET), **kwargs)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()
 
@@ -51,18 +68,28 @@ def seed_where(rate: float, pattern: str, limit: int = 10_000) -> int:
 
 def count(process_client, sku: str, location: str, quantity: int, event_id: str | None = None) -> None:
     """Tell the process API that `quantity` units of `sku` are on hand at `location` (a stock count)."""
-    event = {"event_id": event_id or f"count-{sku}-{location}-{quantity}", "type": "stock.counted", "sku": sku,
-             "location": location, "quantity": quantity, "occurred_at": T0.isoformat(), "source": "sap"}
+    event = {
+        "event_id": event_id or f"count-{sku}-{location}-{quantity}",
+        "type": "stock.counted",
+        "sku": sku,
+        "location": location,
+        "quantity": quantity,
+        "occurred_at": T0.isoformat(),
+        "source": "sap",
+    }
     answer = process_client.post("/inventory/v1/events", json={"events": [event]}).get_json()
     assert answer["applied"] == 1, answer
 
 
 def reserve(client, action_id="act-1", *records, partial=False, ref="ORDER-1", seconds=900):
     """POST an OCI reservation (by default 2 of MAT-1 at S1 for ORDER-1)."""
-    body = {"actionRequestId": action_id, "externalRefId": ref, "expirationSeconds": seconds,
-            "allowPartialReservations": partial,
-            "createRecords": list(records) or [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1",
-                                                "quantity": 2}]}
+    body = {
+        "actionRequestId": action_id,
+        "externalRefId": ref,
+        "expirationSeconds": seconds,
+        "allowPartialReservations": partial,
+        "createRecords": list(records) or [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 2}],
+    }
     return client.post(f"{OCI}/reservations", json=body)
 
 

@@ -1,5 +1,6 @@
 """The As_Of fence of POST /salesforce/v1/availability: per key, never an older value after a newer
 one, whichever publisher sends it late; a batch repeated after a crash is still written."""
+
 from __future__ import annotations
 
 from datetime import datetime

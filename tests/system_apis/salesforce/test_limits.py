@@ -1,4 +1,5 @@
 """Reading Salesforce's Sforce-Limit-Info header and deciding when to slow down."""
+
 from __future__ import annotations
 
 import logging
@@ -8,14 +9,17 @@ import pytest
 from system_apis.salesforce.limits import USAGE_SHARE, ApiUsage, UsageMonitor, parse_limit_info
 
 
-@pytest.mark.parametrize("header, usage", [
-    ("api-usage=18/15000", ApiUsage(18, 15000)),
-    ("api-usage=25/5000; per-app-api-usage=17/250(appName=sample-app)", ApiUsage(25, 5000)),
-    ("per-app-api-usage=17/250(appName=sample-app), api-usage=3/100", ApiUsage(3, 100)),
-    ("", None),
-    (None, None),
-    ("api-usage=lots", None),
-])
+@pytest.mark.parametrize(
+    "header, usage",
+    [
+        ("api-usage=18/15000", ApiUsage(18, 15000)),
+        ("api-usage=25/5000; per-app-api-usage=17/250(appName=sample-app)", ApiUsage(25, 5000)),
+        ("per-app-api-usage=17/250(appName=sample-app), api-usage=3/100", ApiUsage(3, 100)),
+        ("", None),
+        (None, None),
+        ("api-usage=lots", None),
+    ],
+)
 def test_limit_header_is_parsed(header, usage):
     assert parse_limit_info(header) == usage
 

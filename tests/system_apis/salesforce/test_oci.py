@@ -1,5 +1,6 @@
 """The OCI-shaped inbound side against the real process API (in-process, real Redis): availability,
 reservations, releases, fulfilments, transfers, actionRequestId replays and the bounds."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,19 +9,27 @@ from tests.system_apis.salesforce.support import OCI, count, reserve, reserved_a
 
 
 def record(action_id, quantity=2, *, sku="MAT-1", ref="ORDER-1", **place):
-    return {"actionRequestId": action_id, "externalRefId": ref, "stockKeepingUnit": sku,
-            **(place or {"locationIdentifier": "S1"}), "quantity": quantity}
+    return {
+        "actionRequestId": action_id,
+        "externalRefId": ref,
+        "stockKeepingUnit": sku,
+        **(place or {"locationIdentifier": "S1"}),
+        "quantity": quantity,
+    }
 
 
 # -- availability --------------------------------------------------------------------------
 def test_availability_of_skus_at_locations_in_ocis_shape(client, stocked):
-    answer = client.post(f"{OCI}/availability", json={"stockKeepingUnits": ["MAT-1", "MAT-2"],
-                                                      "locationIdentifiers": ["S1", "DC1"]})
+    answer = client.post(
+        f"{OCI}/availability", json={"stockKeepingUnits": ["MAT-1", "MAT-2"], "locationIdentifiers": ["S1", "DC1"]}
+    )
     assert answer.status_code == 200
     body = answer.get_json()
     assert body["locationGroups"] == []
-    by_location = {entry["locationIdentifier"]: {r["stockKeepingUnit"]: r for r in entry["inventoryRecords"]}
-                   for entry in body["locations"]}
+    by_location = {
+        entry["locationIdentifier"]: {r["stockKeepingUnit"]: r for r in entry["inventoryRecords"]}
+        for entry in body["locations"]
+    }
     s1 = by_location["S1"]["MAT-1"]
     assert (s1["onHand"], s1["reserved"], s1["availableToFulfill"], s1["safetyStockCount"]) == (10, 0, 10, 0)
     assert by_location["S1"]["MAT-2"]["onHand"] == 2
@@ -30,8 +39,9 @@ def test_availability_of_skus_at_locations_in_ocis_shape(client, stocked):
 
 
 def test_availability_of_location_groups(client, stocked):
-    answer = client.post(f"{OCI}/availability", json={"stockKeepingUnits": ["MAT-1"],
-                                                      "locationGroupIdentifiers": ["WEB-SHIP"]})
+    answer = client.post(
+        f"{OCI}/availability", json={"stockKeepingUnits": ["MAT-1"], "locationGroupIdentifiers": ["WEB-SHIP"]}
+    )
     [group] = answer.get_json()["locationGroups"]
     assert group["locationGroupIdentifier"] == "WEB-SHIP"
     [entry] = group["inventoryRecords"]
@@ -50,14 +60,17 @@ def test_unknown_location_is_a_404_problem(client, stocked):
     assert answer.status_code == 404 and answer.content_type == "application/problem+json"
 
 
-@pytest.mark.parametrize("body", [
-    {"stockKeepingUnits": [f"MAT-{n}" for n in range(101)], "locationIdentifiers": ["S1"]},
-    {"stockKeepingUnits": ["MAT-1"], "locationIdentifiers": [f"S{n}" for n in range(101)]},
-    {"stockKeepingUnits": ["MAT-1"], "locationGroupIdentifiers": [f"G{n}" for n in range(101)]},
-    {"stockKeepingUnits": ["MAT-1"], "locationIdentifiers": ["S1"], "locationGroupIdentifiers": ["WEB-SHIP"]},
-    {"stockKeepingUnits": ["MAT-1"]},
-    {"stockKeepingUnits": []},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"stockKeepingUnits": [f"MAT-{n}" for n in range(101)], "locationIdentifiers": ["S1"]},
+        {"stockKeepingUnits": ["MAT-1"], "locationIdentifiers": [f"S{n}" for n in range(101)]},
+        {"stockKeepingUnits": ["MAT-1"], "locationGroupIdentifiers": [f"G{n}" for n in range(101)]},
+        {"stockKeepingUnits": ["MAT-1"], "locationIdentifiers": ["S1"], "locationGroupIdentifiers": ["WEB-SHIP"]},
+        {"stockKeepingUnits": ["MAT-1"]},
+        {"stockKeepingUnits": []},
+    ],
+)
 def test_availability_bounds_are_422_problems(client, body):
     answer = client.post(f"{OCI}/availability", json=body)
     assert answer.status_code == 422 and answer.content_type == "application/problem+json"
@@ -66,30 +79,50 @@ def test_availability_bounds_are_422_problems(client, body):
 
 # -- reservations --------------------------------------------------------------------------
 def test_reservation_holds_stock_for_the_salesforce_channel(client, stocked, process_client):
-    answer = reserve(client, "act-1", {"stockKeepingUnit": "MAT-1", "locationGroupIdentifier": "WEB-SHIP",
-                                       "quantity": 3.0})
+    answer = reserve(
+        client, "act-1", {"stockKeepingUnit": "MAT-1", "locationGroupIdentifier": "WEB-SHIP", "quantity": 3.0}
+    )
     body = answer.get_json()
     assert answer.status_code == 200 and body["success"] is True and body["actionRequestId"] == "act-1"
     assert body["expirationTime"] > body["reservationTime"]
-    assert body["details"] == [{"stockKeepingUnit": "MAT-1", "locationGroupIdentifier": "WEB-SHIP", "quantity": 3,
-                                "reservedQuantity": 3, "success": True, "errors": []}]
+    assert body["details"] == [
+        {
+            "stockKeepingUnit": "MAT-1",
+            "locationGroupIdentifier": "WEB-SHIP",
+            "quantity": 3,
+            "reservedQuantity": 3,
+            "success": True,
+            "errors": [],
+        }
+    ]
     assert reserved_at(process_client) + reserved_at(process_client, location="S2") == 3
 
 
 def test_all_or_nothing_reservation_short_on_one_line_reserves_nothing(client, stocked, process_client):
-    body = reserve(client, "act-1", {"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 2},
-                   {"stockKeepingUnit": "MAT-2", "locationIdentifier": "S1", "quantity": 5}).get_json()
+    body = reserve(
+        client,
+        "act-1",
+        {"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 2},
+        {"stockKeepingUnit": "MAT-2", "locationIdentifier": "S1", "quantity": 5},
+    ).get_json()
     assert body["success"] is False and body["expirationTime"] is None
     assert [d["success"] for d in body["details"]] == [False, False]
-    assert body["details"][1]["errors"][0] == {"errorCode": "INSUFFICIENT_QUANTITY",
-                                               "message": "5 requested, 2 available"}
+    assert body["details"][1]["errors"][0] == {
+        "errorCode": "INSUFFICIENT_QUANTITY",
+        "message": "5 requested, 2 available",
+    }
     assert body["errors"][0]["errorCode"] == "INSUFFICIENT_STOCK"
     assert reserved_at(process_client) == 0 and reserved_at(process_client, "MAT-2") == 0
 
 
 def test_partial_reservation_reserves_what_there_is(client, stocked, process_client):
-    body = reserve(client, "act-1", {"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 2},
-                   {"stockKeepingUnit": "MAT-2", "locationIdentifier": "S1", "quantity": 5}, partial=True).get_json()
+    body = reserve(
+        client,
+        "act-1",
+        {"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 2},
+        {"stockKeepingUnit": "MAT-2", "locationIdentifier": "S1", "quantity": 5},
+        partial=True,
+    ).get_json()
     assert body["success"] is True
     assert [(d["reservedQuantity"], d["success"]) for d in body["details"]] == [(2, True), (2, False)]
     assert body["details"][1]["errors"][0]["errorCode"] == "INSUFFICIENT_QUANTITY"
@@ -126,17 +159,23 @@ def test_a_repeat_after_a_crash_before_the_answer_was_stored_reserves_once(clien
     assert reserved_at(process_client) == 2
 
 
-@pytest.mark.parametrize("change", [
-    {"expirationSeconds": 14401},
-    {"createRecords": [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 1}] * 101},
-    {"createRecords": [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 1.5}]},
-    {"createRecords": [{"stockKeepingUnit": "MAT-1", "quantity": 1}]},
-    {"createRecords": []},
-    {"actionRequestId": None},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"expirationSeconds": 14401},
+        {"createRecords": [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 1}] * 101},
+        {"createRecords": [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 1.5}]},
+        {"createRecords": [{"stockKeepingUnit": "MAT-1", "quantity": 1}]},
+        {"createRecords": []},
+        {"actionRequestId": None},
+    ],
+)
 def test_reservation_bounds_are_422_problems(client, stocked, process_client, change):
-    body = {"actionRequestId": "act-1", "createRecords": [
-        {"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 1}], **change}
+    body = {
+        "actionRequestId": "act-1",
+        "createRecords": [{"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 1}],
+        **change,
+    }
     answer = client.post(f"{OCI}/reservations", json=body)
     assert answer.status_code == 422 and answer.content_type == "application/problem+json"
     assert reserved_at(process_client) == 0
@@ -149,15 +188,23 @@ def test_release_frees_the_units_once_however_often_it_is_sent(client, stocked, 
     first = client.post(f"{OCI}/releases", json=body).get_json()
     again = client.post(f"{OCI}/releases", json=body).get_json()
     assert first == again and first["errors"] == []
-    assert first["successes"] == [{"actionRequestId": "rel-1", "externalRefId": "ORDER-1", "stockKeepingUnit": "MAT-1",
-                                   "locationIdentifier": "S1", "quantity": 2}]
+    assert first["successes"] == [
+        {
+            "actionRequestId": "rel-1",
+            "externalRefId": "ORDER-1",
+            "stockKeepingUnit": "MAT-1",
+            "locationIdentifier": "S1",
+            "quantity": 2,
+        }
+    ]
     assert reserved_at(process_client) == 3
 
 
 def test_release_of_a_group_line_takes_units_from_its_locations(client, stocked, process_client):
     reserve(client, "act-1", {"stockKeepingUnit": "MAT-1", "locationGroupIdentifier": "WEB-SHIP", "quantity": 12})
-    answer = client.post(f"{OCI}/releases", json={"releaseRecords": [
-        record("rel-1", 12, locationGroupIdentifier="WEB-SHIP")]}).get_json()
+    answer = client.post(
+        f"{OCI}/releases", json={"releaseRecords": [record("rel-1", 12, locationGroupIdentifier="WEB-SHIP")]}
+    ).get_json()
     assert answer["errors"] == [] and len(answer["successes"]) == 1
     assert reserved_at(process_client) + reserved_at(process_client, location="S2") == 0
 
@@ -173,8 +220,12 @@ def test_release_of_more_than_is_held_is_a_per_record_error(client, stocked, pro
 
 
 def test_fulfilment_covering_the_reservation_fulfils_it(client, stocked, process_client):
-    reserve(client, "act-1", {"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 2},
-            {"stockKeepingUnit": "MAT-2", "locationIdentifier": "S1", "quantity": 1})
+    reserve(
+        client,
+        "act-1",
+        {"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 2},
+        {"stockKeepingUnit": "MAT-2", "locationIdentifier": "S1", "quantity": 1},
+    )
     body = {"fulfillmentRecords": [record("ful-1", 2), record("ful-2", 1, sku="MAT-2")]}
     answer = client.post(f"{OCI}/fulfillments", json=body).get_json()
     assert answer["errors"] == [] and len(answer["successes"]) == 2
@@ -208,8 +259,10 @@ def test_transfer_moves_the_reservation_to_the_target_location(client, stocked, 
 
 def test_transfer_to_a_short_location_changes_nothing(client, stocked, process_client):
     reserve(client, "act-1", {"stockKeepingUnit": "MAT-1", "locationIdentifier": "S1", "quantity": 6})
-    answer = client.post(f"{OCI}/transfers", json={"transferRecords": [
-        record("tra-1", 6, toLocationIdentifier="S2", locationIdentifier="S1")]}).get_json()
+    answer = client.post(
+        f"{OCI}/transfers",
+        json={"transferRecords": [record("tra-1", 6, toLocationIdentifier="S2", locationIdentifier="S1")]},
+    ).get_json()
     assert answer["errors"][0]["errorCode"] == "INSUFFICIENT_STOCK"
     assert (reserved_at(process_client), reserved_at(process_client, location="S2")) == (6, 0)
 
@@ -218,5 +271,7 @@ def test_action_records_are_bounded(client):
     answer = client.post(f"{OCI}/releases", json={"releaseRecords": [record(f"rel-{n}") for n in range(101)]})
     assert answer.status_code == 422
     answer = client.post(f"{OCI}/transfers", json={"transferRecords": [record("tra-1")]})
-    assert answer.status_code == 422 and "toLocationIdentifier" in answer.get_json()["errors"]["json"][
-        "transferRecords"]["0"]
+    assert (
+        answer.status_code == 422
+        and "toLocationIdentifier" in answer.get_json()["errors"]["json"]["transferRecords"]["0"]
+    )

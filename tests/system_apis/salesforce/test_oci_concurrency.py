@@ -1,5 +1,6 @@
 """Concurrent repeats of one actionRequestId: a repeat while the first is still in the process API
 is told to come back (503 + Retry-After), never answered "failed", and the first answer stays."""
+
 from __future__ import annotations
 
 import threading
@@ -29,8 +30,9 @@ def slowed_reservations(monkeypatch):
     return started, go_on
 
 
-def test_a_repeat_while_the_first_is_in_flight_is_a_503_to_retry_not_a_failure(gateway, stocked, process_client,
-                                                                               slowed_reservations):
+def test_a_repeat_while_the_first_is_in_flight_is_a_503_to_retry_not_a_failure(
+    gateway, stocked, process_client, slowed_reservations
+):
     started, go_on = slowed_reservations
     answers = {}
     first = threading.Thread(target=lambda: answers.setdefault("first", reserve(service_client(gateway), "act-1")))
@@ -62,4 +64,5 @@ def test_the_first_answer_stored_stays_when_a_concurrent_repeat_finishes_later(s
 
     assert actions.run("reservation", "act-9", request, plan=dict, execute=late_duplicate) == {"success": True}
     assert actions.run("reservation", "act-9", request, plan=dict, execute=lambda _: {"success": False}) == {
-        "success": True}
+        "success": True
+    }

@@ -1,5 +1,6 @@
 """POST /salesforce/v1/availability against the Salesforce simulator: chunking, duplicates, retries
 on 429/503, the API limit, per-record failures dead-lettered, Platform Event mode."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,8 +34,12 @@ def test_outcome_is_upserted_as_product_availability(client, simulator):
     assert body["salesforce_calls"] == 1 and body["slow_down"] is False
     assert body["api_usage"]["used"] == 1 and body["api_usage"]["limit"] == 100000
     record = records(simulator)["MAT-1|S1|web"]
-    assert (record["SKU__c"], record["Location__c"], record["Location_Type__c"], record["Channel__c"]) == \
-        ("MAT-1", "S1", "location", "web")
+    assert (record["SKU__c"], record["Location__c"], record["Location_Type__c"], record["Channel__c"]) == (
+        "MAT-1",
+        "S1",
+        "location",
+        "web",
+    )
     assert (record["Available_To_Sell__c"], record["Available_To_Order__c"], record["Status__c"]) == (5, 7, "in_stock")
     assert record["As_Of__c"] == "2026-11-26T10:00:00.000+0000"
 
@@ -79,8 +84,12 @@ def test_a_retried_batch_with_its_idempotency_key_is_written_once(client, simula
 
 
 def test_429_with_retry_after_is_waited_out_and_retried(client, simulator):
-    admin(simulator, "PUT", "faults", json={"rate_limit_rate": 0.5, "retry_after_seconds": 1,
-                                            "seed": seed_where(0.5, "x.")})
+    admin(
+        simulator,
+        "PUT",
+        "faults",
+        json={"rate_limit_rate": 0.5, "retry_after_seconds": 1, "seed": seed_where(0.5, "x.")},
+    )
     started = time.monotonic()
     answer = publish(client, [outcome()])
     assert answer.status_code == 200 and answer.get_json()["written"] == 1
@@ -115,8 +124,7 @@ def test_salesforce_down_is_a_503_so_the_publisher_keeps_the_batch(client, simul
 
 def test_usage_above_the_share_asks_to_slow_down_and_warns_once(settings, process_app, store, caplog):
     simulator = create_simulator(dataclasses.replace(settings, sf_sim_daily_api_limit=100))
-    gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store,
-                         client_options=FAST)
+    gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store, client_options=FAST)
     simulator.extensions["salesforce_org"].usage.set_used(80)
     client = service_client(gateway)
     with caplog.at_level(logging.WARNING, logger="system_apis.salesforce.limits"):
@@ -130,8 +138,7 @@ def test_usage_above_the_share_asks_to_slow_down_and_warns_once(settings, proces
 
 def test_a_spent_daily_limit_is_a_503_with_retry_after(settings, process_app, store):
     simulator = create_simulator(dataclasses.replace(settings, sf_sim_daily_api_limit=10))
-    gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store,
-                         client_options=FAST)
+    gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store, client_options=FAST)
     simulator.extensions["salesforce_org"].usage.set_used(10)
     answer = publish(service_client(gateway), [outcome()])
     assert answer.status_code == 503 and int(answer.headers["Retry-After"]) > 0
@@ -145,8 +152,12 @@ def _status_as_restricted_picklist():
     objects = []
     for sobject in STANDARD_OBJECTS:
         if sobject.name == "Product_Availability__c":
-            fields = tuple(Field("Status__c", PICKLIST, "Status", picklist=("in_stock", "low_stock", "out_of_stock"))
-                           if f.name == "Status__c" else f for f in sobject.own_fields)
+            fields = tuple(
+                Field("Status__c", PICKLIST, "Status", picklist=("in_stock", "low_stock", "out_of_stock"))
+                if f.name == "Status__c"
+                else f
+                for f in sobject.own_fields
+            )
             sobject = dataclasses.replace(sobject, own_fields=fields)
         objects.append(sobject)
     return OrgOptions(objects=tuple(objects))
@@ -154,16 +165,18 @@ def _status_as_restricted_picklist():
 
 def test_a_refused_record_is_dead_lettered_with_salesforces_message(settings, process_app, store):
     simulator = create_simulator(settings, options=_status_as_restricted_picklist())
-    gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store,
-                         client_options=FAST)
+    gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store, client_options=FAST)
     outcomes = [outcome("MAT-1"), outcome("MAT-2", status="backorder_only"), outcome("MAT-3")]
     answer = publish(service_client(gateway), outcomes)
     assert answer.status_code == 200
     body = answer.get_json()
     assert (body["written"], body["dead_lettered"]) == (2, 1)
     [failed] = body["failed"]
-    assert (failed["index"], failed["key"], failed["error_code"]) == (1, "MAT-2|S1|web",
-                                                                      "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST")
+    assert (failed["index"], failed["key"], failed["error_code"]) == (
+        1,
+        "MAT-2|S1|web",
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    )
     assert "backorder_only" in failed["message"]
     assert set(records(simulator)) == {"MAT-1|S1|web", "MAT-3|S1|web"}
     entry = service_client(process_app).get(f"/inventory/v1/dead-letters/{failed['dead_letter_id']}").get_json()
@@ -174,7 +187,7 @@ def test_a_refused_record_is_dead_lettered_with_salesforces_message(settings, pr
 
 def test_records_refused_for_lock_contention_are_sent_again_not_dead_lettered(client, simulator, process_client):
     # Records 0 and 2 of the first call meet a row lock; both pass when sent again.
-    admin(simulator, "PUT", "faults", json={"lock_contention_rate": 0.3, "seed": seed_where(0.3, "x.x......." "..")})
+    admin(simulator, "PUT", "faults", json={"lock_contention_rate": 0.3, "seed": seed_where(0.3, "x.x.........")})
     body = publish(client, [outcome(f"MAT-{n}") for n in range(10)]).get_json()
     assert (body["written"], body["dead_lettered"], body["failed"], body["salesforce_calls"]) == (10, 0, [], 2)
     assert len(records(simulator)) == 10
@@ -182,8 +195,13 @@ def test_records_refused_for_lock_contention_are_sent_again_not_dead_lettered(cl
 
 
 def test_platform_event_mode_publishes_inventory_availability_events(settings, process_app, simulator, store):
-    gateway = create_app(dataclasses.replace(settings, salesforce_outbound="platform_event"), process_app=process_app,
-                         salesforce_app=simulator, redis=store, client_options=FAST)
+    gateway = create_app(
+        dataclasses.replace(settings, salesforce_outbound="platform_event"),
+        process_app=process_app,
+        salesforce_app=simulator,
+        redis=store,
+        client_options=FAST,
+    )
     outcomes = [outcome(f"MAT-{n}") for n in range(250)]
     body = publish(service_client(gateway), outcomes).get_json()
     assert (body["written"], body["salesforce_calls"]) == (250, 2)
@@ -209,8 +227,12 @@ def _over_http_with_latency(settings, process_app, store, simulator, **changes):
     REST answers come later than the read timeout; the token is fetched before the latency starts."""
     counting = CountingRestCalls(simulator)
     with serving(counting) as url:
-        gateway = create_app(dataclasses.replace(settings, salesforce_base_url=url, upstream_read_timeout_seconds=0.3,
-                                                 **changes), process_app=process_app, redis=store, client_options=FAST)
+        gateway = create_app(
+            dataclasses.replace(settings, salesforce_base_url=url, upstream_read_timeout_seconds=0.3, **changes),
+            process_app=process_app,
+            redis=store,
+            client_options=FAST,
+        )
         gateway.extensions["salesforce"].salesforce.tokens.current()
         simulator.extensions["salesforce_org"].faults.update(latency_ms=600)
         answer = publish(service_client(gateway), [outcome()])
@@ -218,8 +240,9 @@ def _over_http_with_latency(settings, process_app, store, simulator, **changes):
 
 
 def test_a_platform_event_publish_is_not_repeated_after_no_answer(settings, process_app, simulator, store):
-    answer, arrived = _over_http_with_latency(settings, process_app, store, simulator,
-                                              salesforce_outbound="platform_event")
+    answer, arrived = _over_http_with_latency(
+        settings, process_app, store, simulator, salesforce_outbound="platform_event"
+    )
     assert answer.status_code == 503 and "may have been applied" in answer.get_json()["detail"]
     assert arrived == 1  # sent once, not repeated: a repeat could publish twice
 
@@ -230,13 +253,16 @@ def test_an_upsert_is_repeated_after_no_answer(settings, process_app, simulator,
     assert arrived == 3  # idempotent by external id: retried, as often as UPSTREAM_ATTEMPTS says
 
 
-@pytest.mark.parametrize("outcomes, where", [
-    ([], None),
-    ([outcome()] * 1001, None),
-    ([{**outcome(), "location_group": "WEB-SHIP"}], "0"),
-    ([outcome(), {**outcome(), "available_to_sell": "5"}], "1"),
-    ([{**outcome(), "as_of": "2026-11-26T10:00:00"}], "0"),
-])
+@pytest.mark.parametrize(
+    "outcomes, where",
+    [
+        ([], None),
+        ([outcome()] * 1001, None),
+        ([{**outcome(), "location_group": "WEB-SHIP"}], "0"),
+        ([outcome(), {**outcome(), "available_to_sell": "5"}], "1"),
+        ([{**outcome(), "as_of": "2026-11-26T10:00:00"}], "0"),
+    ],
+)
 def test_an_invalid_batch_is_refused_whole_with_the_item_named(client, simulator, outcomes, where):
     answer = publish(client, outcomes)
     assert answer.status_code == 422 and answer.content_type == "application/problem+json"
@@ -250,8 +276,13 @@ def test_an_invalid_batch_is_refused_whole_with_the_item_named(client, simulator
 
 def test_an_org_that_keeps_failing_opens_the_circuit(settings, process_app, simulator, store):
     counting = CountingRestCalls(simulator)
-    gateway = create_app(settings, process_app=process_app, salesforce_app=counting, redis=store,
-                         client_options={**FAST, "breaker_fail_max": 2})
+    gateway = create_app(
+        settings,
+        process_app=process_app,
+        salesforce_app=counting,
+        redis=store,
+        client_options={**FAST, "breaker_fail_max": 2},
+    )
     admin(simulator, "PUT", "faults", json={"error_rate": 1.0})
     first = publish(service_client(gateway), [outcome()])
     assert first.status_code == 503 and counting.arrived == 2  # the third try found the circuit open

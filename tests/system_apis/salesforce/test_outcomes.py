@@ -1,4 +1,5 @@
 """Outcomes in Salesforce's terms: keys, fields, the newest per key, dead-letter reasons."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -14,9 +15,17 @@ def loaded(**changes) -> dict:
 
 def test_key_and_fields_of_a_location_group_outcome():
     fields = salesforce_fields(loaded(group="WEB-SHIP", channel="web", ats=3, ato=4))
-    assert fields == {"Availability_Key__c": "MAT-1|WEB-SHIP|web", "SKU__c": "MAT-1", "Location__c": "WEB-SHIP",
-                      "Location_Type__c": "location_group", "Channel__c": "web", "Available_To_Sell__c": 3,
-                      "Available_To_Order__c": 4, "Status__c": "in_stock", "As_Of__c": "2026-11-26T10:00:00+00:00"}
+    assert fields == {
+        "Availability_Key__c": "MAT-1|WEB-SHIP|web",
+        "SKU__c": "MAT-1",
+        "Location__c": "WEB-SHIP",
+        "Location_Type__c": "location_group",
+        "Channel__c": "web",
+        "Available_To_Sell__c": 3,
+        "Available_To_Order__c": 4,
+        "Status__c": "in_stock",
+        "As_Of__c": "2026-11-26T10:00:00+00:00",
+    }
 
 
 def test_newest_per_key_keeps_the_latest_as_of_and_the_later_of_a_tie():

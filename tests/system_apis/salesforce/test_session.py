@@ -1,5 +1,6 @@
 """The OAuth session with Salesforce: both flows against the simulator's token endpoint, the shared
 token cache, and one refresh when Salesforce says the session died."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +35,12 @@ def publish(gateway, *outcomes):
 
 def test_client_credentials_over_http_then_the_token_is_reused(settings, process_app, simulator, store):
     with serving(simulator) as url:
-        gateway = create_app(dataclasses.replace(settings, salesforce_base_url=url), process_app=process_app,
-                             redis=store, client_options=FAST)
+        gateway = create_app(
+            dataclasses.replace(settings, salesforce_base_url=url),
+            process_app=process_app,
+            redis=store,
+            client_options=FAST,
+        )
         assert publish(gateway).status_code == 200
         assert publish(gateway, outcome(ms=1)).status_code == 200
     assert gateway.extensions["salesforce"].salesforce.tokens.fetches == 1
@@ -49,11 +54,15 @@ def test_jwt_bearer_assertion_is_accepted_by_the_org(settings, process_app, stor
         (tmp_path / "key.pem").write_text(private_pem)
         (tmp_path / "cert.pem").write_text(certificate_pem)
         private_pem, certificate_pem = f"@{tmp_path / 'key.pem'}", f"@{tmp_path / 'cert.pem'}"
-    settings = dataclasses.replace(settings, salesforce_auth_flow="jwt_bearer", salesforce_jwt_private_key=private_pem,
-                                   salesforce_jwt_subject=SUBJECT, sf_sim_jwt_certificate=certificate_pem)
+    settings = dataclasses.replace(
+        settings,
+        salesforce_auth_flow="jwt_bearer",
+        salesforce_jwt_private_key=private_pem,
+        salesforce_jwt_subject=SUBJECT,
+        sf_sim_jwt_certificate=certificate_pem,
+    )
     simulator = create_simulator(settings)
-    gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store,
-                         client_options=FAST)
+    gateway = create_app(settings, process_app=process_app, salesforce_app=simulator, redis=store, client_options=FAST)
     assert publish(gateway).status_code == 200
     assert "MAT-1|S1|web" in records(simulator)
 
@@ -62,15 +71,29 @@ def test_jwt_bearer_assertion_claims(key_pair):
     private_pem, certificate_pem = key_pair
     flow = JwtBearer(CLIENT_ID, private_pem, SUBJECT, clock=lambda: 1_800_000_000)
     public_key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
-    claims = jwt.decode(flow.assertion("https://login.salesforce.com"), public_key, algorithms=["RS256"],
-                        audience="https://login.salesforce.com", options={"verify_exp": False})
-    assert claims == {"iss": CLIENT_ID, "sub": SUBJECT, "aud": "https://login.salesforce.com",
-                      "exp": 1_800_000_000 + 180}
+    claims = jwt.decode(
+        flow.assertion("https://login.salesforce.com"),
+        public_key,
+        algorithms=["RS256"],
+        audience="https://login.salesforce.com",
+        options={"verify_exp": False},
+    )
+    assert claims == {
+        "iss": CLIENT_ID,
+        "sub": SUBJECT,
+        "aud": "https://login.salesforce.com",
+        "exp": 1_800_000_000 + 180,
+    }
 
 
 def test_wrong_client_secret_is_a_502_problem_naming_salesforces_error(settings, process_app, simulator, store):
-    gateway = create_app(dataclasses.replace(settings, salesforce_client_secret="wrong"), process_app=process_app,
-                         salesforce_app=simulator, redis=store, client_options=FAST)
+    gateway = create_app(
+        dataclasses.replace(settings, salesforce_client_secret="wrong"),
+        process_app=process_app,
+        salesforce_app=simulator,
+        redis=store,
+        client_options=FAST,
+    )
     answer = publish(gateway)
     assert answer.status_code == 502 and answer.content_type == "application/problem+json"
     assert answer.get_json()["salesforce_error"] == "invalid_client"

@@ -1,5 +1,6 @@
 """The SAP system API wired all-in-one for tests: the SAP simulator and the inventory process API
 (on an embedded store of its own per test) as in-process WSGI apps."""
+
 from __future__ import annotations
 
 import fakeredis
@@ -35,8 +36,9 @@ def process_app(settings, store):
 
 @pytest.fixture
 def simulator(settings):
-    options = SimulatorOptions(delivery=DeliveryPolicy(backoff_base_seconds=0.01, backoff_max_seconds=0.05,
-                                                       max_attempts=6))
+    options = SimulatorOptions(
+        delivery=DeliveryPolicy(backoff_base_seconds=0.01, backoff_max_seconds=0.05, max_attempts=6)
+    )
     app = create_simulator(settings, options=options)
     sap = app.extensions["sap_system"]
     for plant, sloc in (key.split("/") for key in LOCATION_MAP):
@@ -51,5 +53,3 @@ def simulator(settings):
 @pytest.fixture
 def gateway(settings, process_app, simulator, store):
     return create_app(settings, process_app=process_app, sap_app=simulator, redis=store)
-
-

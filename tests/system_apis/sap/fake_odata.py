@@ -1,6 +1,7 @@
 """A small OData v2 endpoint for the client's protocol tests: CSRF tokens bound to a session cookie,
 server paging with `__next` or client paging with `$top`/`$skip`, SAP error bodies, and faults
 injected per request. The SAP simulator (simulators/sap) stands in for S/4 in the flow tests."""
+
 from __future__ import annotations
 
 import base64
@@ -13,8 +14,10 @@ from dataclasses import dataclass, field
 import flask
 
 ROOT = "/sap/opu/odata/sap"
-_DOCUMENT = re.compile(r"^A_MaterialDocumentHeader\(MaterialDocumentYear='(?P<year>\d{4})',"
-                       r"MaterialDocument='(?P<number>\w+)'\)(?P<nav>/to_MaterialDocumentItem)?$")
+_DOCUMENT = re.compile(
+    r"^A_MaterialDocumentHeader\(MaterialDocumentYear='(?P<year>\d{4})',"
+    r"MaterialDocument='(?P<number>\w+)'\)(?P<nav>/to_MaterialDocumentItem)?$"
+)
 
 
 def sap_error(status: int, code: str, message: str, headers: dict | None = None) -> flask.Response:
@@ -45,8 +48,14 @@ class FakeSap:
         @app.before_request
         def record_and_fault():
             request = flask.request
-            fake.requests.append({"method": request.method, "path": request.path, "args": dict(request.args),
-                                  "headers": dict(request.headers)})
+            fake.requests.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "args": dict(request.args),
+                    "headers": dict(request.headers),
+                }
+            )
             if fake.user is not None:
                 expected = "Basic " + base64.b64encode(f"{fake.user}:{fake.password}".encode()).decode()
                 if request.headers.get("Authorization") != expected:
@@ -81,23 +90,23 @@ class FakeSap:
             total = len(rows)
             if fake.server_page_size:
                 start = int(args.get("$skiptoken", 0))
-                page = rows[start:start + fake.server_page_size]
+                page = rows[start : start + fake.server_page_size]
                 d = {"results": page, "__count": str(total)}
                 if start + fake.server_page_size < total:
                     link = f"A_MatlStkInAcctMod?$skiptoken={start + fake.server_page_size}"
-                    d["__next"] = (f"https://s4.example.com{ROOT}/API_MATERIAL_STOCK_SRV/{link}"
-                                   if fake.absolute_next else link)
+                    d["__next"] = (
+                        f"https://s4.example.com{ROOT}/API_MATERIAL_STOCK_SRV/{link}" if fake.absolute_next else link
+                    )
                 return {"d": d}
             skip, top = int(args.get("$skip", 0)), int(args.get("$top", total))
-            return {"d": {"results": rows[skip:skip + top], "__count": str(total)}}
+            return {"d": {"results": rows[skip : skip + top], "__count": str(total)}}
 
         @app.post(f"{ROOT}/API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentHeader")
         def post_document():
             request = flask.request
             token = fake.sessions.get(request.cookies.get("SAP_SESSIONID", ""))
             if token is None or request.headers.get("X-CSRF-Token") != token:
-                return sap_error(403, "/IWFND/CM_BEC/026", "CSRF token validation failed",
-                                 {"X-CSRF-Token": "Required"})
+                return sap_error(403, "/IWFND/CM_BEC/026", "CSRF token validation failed", {"X-CSRF-Token": "Required"})
             fake.posted.append(request.get_json())
             return {"d": {"MaterialDocument": "4900000001"}}, 201
 
@@ -108,8 +117,9 @@ class FakeSap:
                 return sap_error(404, "/IWBEP/CM_MGW_RT/020", f"Resource {resource} not found")
             found = fake.documents.get((match["year"], match["number"]))
             if found is None:
-                return sap_error(404, "/IWBEP/CM_MGW_RT/020", "Resource not found for segment "
-                                                             "'A_MaterialDocumentHeaderType'")
+                return sap_error(
+                    404, "/IWBEP/CM_MGW_RT/020", "Resource not found for segment 'A_MaterialDocumentHeaderType'"
+                )
             header, items = found
             if match["nav"]:
                 return {"d": {"results": items, "__count": str(len(items))}}

@@ -1,5 +1,6 @@
 """Helpers of the SAP system API tests: settings, posting in the simulator, pushing business
 events as SAP's broker does, and reading positions on both sides."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,13 @@ STOCK_FIELDS = ("on_hand", "quality_inspection", "blocked", "in_transit")
 
 
 def make_settings(**overrides) -> Settings:
-    values = dict(sap_user=SAP_USER, sap_password=SAP_PASSWORD, sap_webhook_secret=SECRET,
-                  sap_location_map=json.dumps(LOCATION_MAP), upstream_attempts=3)
+    values = dict(
+        sap_user=SAP_USER,
+        sap_password=SAP_PASSWORD,
+        sap_webhook_secret=SECRET,
+        sap_location_map=json.dumps(LOCATION_MAP),
+        upstream_attempts=3,
+    )
     return Settings(**{**values, **overrides})
 
 
@@ -27,27 +33,56 @@ def sap_system(simulator):
     return simulator.extensions["sap_system"]
 
 
-def post_movement(simulator, movement_type: str, quantity, *, material: str = "MAT-1", plant: str = "1010",
-                  sloc: str = "0001", **fields) -> tuple[str, str]:
+def post_movement(
+    simulator,
+    movement_type: str,
+    quantity,
+    *,
+    material: str = "MAT-1",
+    plant: str = "1010",
+    sloc: str = "0001",
+    **fields,
+) -> tuple[str, str]:
     """Post a one-item goods movement in the simulator; the document key."""
-    item = {"GoodsMovementType": movement_type, "Material": material, "Plant": plant, "StorageLocation": sloc,
-            "QuantityInEntryUnit": str(quantity), **fields}
+    item = {
+        "GoodsMovementType": movement_type,
+        "Material": material,
+        "Plant": plant,
+        "StorageLocation": sloc,
+        "QuantityInEntryUnit": str(quantity),
+        **fields,
+    }
     return sap_system(simulator).post_document({"GoodsMovementCode": "05"}, [item]).key
 
 
 def cloud_event(year: str, number: str, *, event_id: str | None = None, type: str = MATERIAL_DOCUMENT_CREATED) -> dict:
-    return {"specversion": "1.0", "id": event_id or str(uuid.uuid4()), "source": "/default/sap.s4.beh/S4HCLNT100",
-            "type": type, "time": "2026-01-05T10:15:00Z", "datacontenttype": "application/json",
-            "data": {"MaterialDocument": number, "MaterialDocumentYear": year}}
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": "/default/sap.s4.beh/S4HCLNT100",
+        "type": type,
+        "time": "2026-01-05T10:15:00Z",
+        "datacontenttype": "application/json",
+        "data": {"MaterialDocument": number, "MaterialDocumentYear": year},
+    }
 
 
-def push(client, event: dict, *, mode: str = "structured", secret: str = SECRET, signed_at: int | None = None,
-         headers: dict | None = None):
+def push(
+    client,
+    event: dict,
+    *,
+    mode: str = "structured",
+    secret: str = SECRET,
+    signed_at: int | None = None,
+    headers: dict | None = None,
+):
     """Deliver a CloudEvent to the webhook as SAP's broker does, signed with `secret`."""
     if mode == "binary":
         body = json.dumps(event["data"]).encode()
-        sent = {"Content-Type": "application/json", **{f"ce-{k}": event[k] for k in ("specversion", "id", "source",
-                                                                                       "type", "time")}}
+        sent = {
+            "Content-Type": "application/json",
+            **{f"ce-{k}": event[k] for k in ("specversion", "id", "source", "type", "time")},
+        }
     else:
         body = json.dumps(event).encode()
         sent = {"Content-Type": "application/cloudevents+json"}

@@ -1,5 +1,6 @@
 """The business-event webhook against the SAP simulator and the inventory process API: SAP's
 goods movements reach the gateway's positions exactly once, whatever the broker or SAP does."""
+
 from __future__ import annotations
 
 import base64
@@ -56,7 +57,8 @@ def test_a_redelivered_event_counts_once(webhook, simulator, process_app):
 
 
 def test_sap_unavailable_while_fetching_asks_for_redelivery_and_the_redelivery_applies_once(
-        webhook, simulator, process_app):
+    webhook, simulator, process_app
+):
     year, number = post_movement(simulator, "101", 6)
     event = cloud_event(year, number)
     sap_system(simulator).faults.update(error_rate=1.0)
@@ -136,8 +138,16 @@ def test_an_unmapped_plant_is_dead_lettered_with_the_sap_reason(webhook, simulat
 
 
 def test_each_item_of_a_document_is_applied_or_dead_lettered_on_its_own(webhook, simulator, process_app):
-    items = [{"GoodsMovementType": "101", "Material": "MAT-1", "Plant": "1010", "StorageLocation": "0001",
-              "QuantityInEntryUnit": quantity} for quantity in ("4", "2.5")]
+    items = [
+        {
+            "GoodsMovementType": "101",
+            "Material": "MAT-1",
+            "Plant": "1010",
+            "StorageLocation": "0001",
+            "QuantityInEntryUnit": quantity,
+        }
+        for quantity in ("4", "2.5")
+    ]
     year, number = sap_system(simulator).post_document({"GoodsMovementCode": "01"}, items).key
     body = push(webhook, cloud_event(year, number)).get_json()
     assert (body["document_items"], body["applied"], body["dead_lettered"]) == (2, 1, 1)
@@ -153,7 +163,8 @@ def test_after_fixing_the_location_map_a_replay_applies_what_was_dead_lettered(s
 
     fixed = make_settings(sap_location_map='{"1010/0001": "S1", "3030": "S3"}')
     replayed = service_client(create_app(fixed, process_app=process_app, sap_app=simulator, redis=store)).post(
-        f"/sap/v1/material-documents/{year}/{number}/replay")
+        f"/sap/v1/material-documents/{year}/{number}/replay"
+    )
     assert replayed.status_code == 200
     assert replayed.get_json()["applied"] == 1
     assert positions(process_app)["S3"]["on_hand"] == -2  # the gateway had no count of S3 yet
@@ -178,11 +189,14 @@ def test_other_business_events_are_acknowledged_and_ignored(webhook):
     assert answer.get_json()["status"] == "ignored"
 
 
-@pytest.mark.parametrize("tamper", [
-    {"secret": "not-the-secret"},
-    {"signed_at": 1_000_000_000},
-    {"headers": {"X-Signature": ""}},
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        {"secret": "not-the-secret"},
+        {"signed_at": 1_000_000_000},
+        {"headers": {"X-Signature": ""}},
+    ],
+)
 def test_an_unverified_push_is_refused_with_a_problem(webhook, simulator, process_app, tamper):
     year, number = post_movement(simulator, "101", 3)
     answer = push(webhook, cloud_event(year, number), **tamper)
@@ -192,8 +206,9 @@ def test_an_unverified_push_is_refused_with_a_problem(webhook, simulator, proces
 
 
 def test_basic_mode_accepts_sap_communication_user(simulator, process_app, store):
-    gateway = create_app(make_settings(sap_webhook_auth="basic"), process_app=process_app, sap_app=simulator,
-                         redis=store)
+    gateway = create_app(
+        make_settings(sap_webhook_auth="basic"), process_app=process_app, sap_app=simulator, redis=store
+    )
     client = service_client(gateway)
     year, number = post_movement(simulator, "101", 3)
     event = cloud_event(year, number)
@@ -216,9 +231,9 @@ def _subscribe(simulator, gateway, **options):
 
 @pytest.mark.parametrize("mode, auth", [("structured", "hmac"), ("binary", "hmac"), ("structured", "basic")])
 def test_simulator_pushes_with_duplicates_and_reordering_end_equal_to_sap_stock(
-        settings, simulator, process_app, store, mode, auth):
-    gateway = create_app(make_settings(sap_webhook_auth=auth), process_app=process_app, sap_app=simulator,
-                         redis=store)
+    settings, simulator, process_app, store, mode, auth
+):
+    gateway = create_app(make_settings(sap_webhook_auth=auth), process_app=process_app, sap_app=simulator, redis=store)
     _subscribe(simulator, gateway, mode=mode, auth=auth)
     sap = sap_system(simulator)
     sap.faults.update(duplicate_rate=0.5, reorder=4, seed=7)
@@ -250,8 +265,16 @@ def _stub_process_api(events_answer):
 
 
 def test_without_the_dead_letter_intake_an_unmappable_item_is_redelivered_not_lost(settings, simulator, store):
-    stub = _stub_process_api(lambda events: {"received": len(events), "applied": len(events), "duplicate": 0,
-                                             "stale": 0, "dead_lettered": 0, "not_applied": []})
+    stub = _stub_process_api(
+        lambda events: {
+            "received": len(events),
+            "applied": len(events),
+            "duplicate": 0,
+            "stale": 0,
+            "dead_lettered": 0,
+            "not_applied": [],
+        }
+    )
     gateway = create_app(settings, process_app=stub, sap_app=simulator, redis=store)
     sap_system(simulator).stock.set_quantity("MAT-1", "3030", "0001", "01", 5)
     year, number = post_movement(simulator, "251", 2, plant="3030", sloc="0001")
@@ -261,8 +284,16 @@ def test_without_the_dead_letter_intake_an_unmappable_item_is_redelivered_not_lo
 
 
 def test_a_process_api_answer_that_leaves_events_unaccounted_is_redelivered(settings, simulator, store):
-    stub = _stub_process_api(lambda events: {"received": len(events), "applied": 0, "duplicate": 0, "stale": 0,
-                                             "dead_lettered": 0, "not_applied": []})
+    stub = _stub_process_api(
+        lambda events: {
+            "received": len(events),
+            "applied": 0,
+            "duplicate": 0,
+            "stale": 0,
+            "dead_lettered": 0,
+            "not_applied": [],
+        }
+    )
     gateway = create_app(settings, process_app=stub, sap_app=simulator, redis=store)
     year, number = post_movement(simulator, "101", 2)
     answer = push(service_client(gateway), cloud_event(year, number))

@@ -1,6 +1,7 @@
 """Material documents for concurrent pushes: those arriving while a read of SAP is in flight are read
 together in the next one, each gets exactly its own document, and a failure reaches only those it
 concerns (the SAP simulator in-process, its OData requests counted)."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """The location map and SAP's OData v2 value formats, read into plain values."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -32,8 +33,9 @@ def test_no_location_map_maps_nothing(raw):
     assert not locations and locations.location("1010", "0001") is None
 
 
-@pytest.mark.parametrize("raw", ["{not json", "[]", '{"1010/0001": "has {brace}"}', '{"/0001": "S1"}',
-                                 '{"1010/0001": 5}'])
+@pytest.mark.parametrize(
+    "raw", ["{not json", "[]", '{"1010/0001": "has {brace}"}', '{"/0001": "S1"}', '{"1010/0001": 5}']
+)
 def test_a_broken_location_map_fails_at_start_up(raw):
     with pytest.raises(ValueError):
         LocationMap.parse(raw)
@@ -51,8 +53,14 @@ def test_odata_v2_dates_times_and_decimals():
 
 
 def test_document_time_is_creation_date_plus_time_else_posting_date():
-    created = MaterialDocument.from_odata({"CreationDate": "/Date(1767225600000)/", "CreationTime": "PT08H30M00S",
-                                           "PostingDate": "/Date(1767139200000)/"}, [])
+    created = MaterialDocument.from_odata(
+        {
+            "CreationDate": "/Date(1767225600000)/",
+            "CreationTime": "PT08H30M00S",
+            "PostingDate": "/Date(1767139200000)/",
+        },
+        [],
+    )
     assert created.occurred_at == datetime(2026, 1, 1, 8, 30, tzinfo=UTC)
     posted = MaterialDocument.from_odata({"PostingDate": "/Date(1767139200000)/"}, [])
     assert posted.occurred_at == datetime(2025, 12, 31, tzinfo=UTC)
@@ -60,8 +68,22 @@ def test_document_time_is_creation_date_plus_time_else_posting_date():
 
 
 def test_an_item_keeps_its_sap_fields_without_odata_bookkeeping():
-    document = MaterialDocument.from_odata({"MaterialDocumentYear": "2026", "MaterialDocument": "1"}, [
-        {"__metadata": {"uri": "…"}, "MaterialDocumentItem": "0001", "Material": "M", "Plant": "1010",
-         "to_SerialNumbers": {"__deferred": {"uri": "…"}}, "GoodsMovementType": "101"}])
-    assert document.items[0].record == {"MaterialDocumentItem": "0001", "Material": "M", "Plant": "1010",
-                                        "GoodsMovementType": "101"}
+    document = MaterialDocument.from_odata(
+        {"MaterialDocumentYear": "2026", "MaterialDocument": "1"},
+        [
+            {
+                "__metadata": {"uri": "…"},
+                "MaterialDocumentItem": "0001",
+                "Material": "M",
+                "Plant": "1010",
+                "to_SerialNumbers": {"__deferred": {"uri": "…"}},
+                "GoodsMovementType": "101",
+            }
+        ],
+    )
+    assert document.items[0].record == {
+        "MaterialDocumentItem": "0001",
+        "Material": "M",
+        "Plant": "1010",
+        "GoodsMovementType": "101",
+    }

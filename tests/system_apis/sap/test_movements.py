@@ -2,6 +2,7 @@
 simulator: the canonical events a row becomes, applied to the pure ledger model, move the
 gateway's positions exactly as SAP's stock table moves (on_hand=01, quality_inspection=02,
 blocked=07, in_transit=06 per mapped location)."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -37,9 +38,25 @@ _FORWARD = {
     "653": (("PS", "01", +1),),
     "655": (("PS", "02", +1),),
 }
-_REVERSAL_OF = {"102": "101", "102-sto": "101-sto", "123": "122", "202": "201", "252": "251", "262": "261",
-                "302": "301", "304": "303", "306": "305", "312": "311", "322": "321", "552": "551",
-                "602": "601", "642": "641", "652": "651", "654": "653", "656": "655"}
+_REVERSAL_OF = {
+    "102": "101",
+    "102-sto": "101-sto",
+    "123": "122",
+    "202": "201",
+    "252": "251",
+    "262": "261",
+    "302": "301",
+    "304": "303",
+    "306": "305",
+    "312": "311",
+    "322": "321",
+    "552": "551",
+    "602": "601",
+    "642": "641",
+    "652": "651",
+    "654": "653",
+    "656": "655",
+}
 CONTRACT = {
     **_FORWARD,
     **{rev: tuple((site, st, -sign) for site, st, sign in _FORWARD[fwd]) for rev, fwd in _REVERSAL_OF.items()},
@@ -59,9 +76,16 @@ QUANTITY = 7
 
 
 def _item(movement_type: str, stock_type: str = "01", **fields) -> DocumentItem:
-    record = {"MaterialDocumentItem": "0001", "Material": "MAT-1", "Plant": "1010", "StorageLocation": "0001",
-              "GoodsMovementType": movement_type, "InventoryStockType": stock_type,
-              "QuantityInBaseUnit": f"{QUANTITY}.000", **fields}
+    record = {
+        "MaterialDocumentItem": "0001",
+        "Material": "MAT-1",
+        "Plant": "1010",
+        "StorageLocation": "0001",
+        "GoodsMovementType": movement_type,
+        "InventoryStockType": stock_type,
+        "QuantityInBaseUnit": f"{QUANTITY}.000",
+        **fields,
+    }
     return DocumentItem.from_odata(record)
 
 
@@ -116,38 +140,45 @@ def test_row_moves_positions_exactly_as_sap_moves_its_stock(key, stock_type):
 
 
 def test_every_row_of_the_table_is_checked_against_the_contract():
-    checked = {(key, st) for key, effects in CONTRACT.items()
-               for st in (("01", "02", "07") if any(s == "T" for _, s, _ in effects) else ("*",))}
+    checked = {
+        (key, st)
+        for key, effects in CONTRACT.items()
+        for st in (("01", "02", "07") if any(s == "T" for _, s, _ in effects) else ("*",))
+    }
     assert set(MOVEMENTS) == checked
 
 
-@pytest.mark.parametrize("movement_type, event_type, extra", [
-    ("251", "stock.issued", {"reason": "sale"}),
-    ("252", "stock.received", {}),
-    ("101", "stock.received", {"stock_type": "unrestricted"}),
-    ("303", "transfer.shipped", {"to_location": "S2"}),
-    ("641", "transfer.shipped", {"to_location": "S2"}),
-    ("305", "transfer.received", {}),
-    ("301", "transfer.moved", {"to_location": "S2"}),
-    ("321", "inspection.passed", {}),
-    ("350", "inspection.failed", {}),
-    ("343", "stock.unblocked", {}),
-    ("344", "stock.blocked", {}),
-    ("651", "stock.returned", {}),
-    ("655", "stock.returned", {}),
-    ("653", "stock.received", {}),
-    ("701", "stock.received", {}),
-    ("702", "stock.issued", {"reason": "shrinkage"}),
-    ("551", "stock.issued", {"reason": "scrap"}),
-    ("601", "stock.issued", {"reason": "delivery"}),
-    ("201", "stock.issued", {"reason": "consumption"}),
-    ("261", "stock.issued", {"reason": "consumption"}),
-    ("122", "stock.issued", {"reason": "vendor_return"}),
-])
+@pytest.mark.parametrize(
+    "movement_type, event_type, extra",
+    [
+        ("251", "stock.issued", {"reason": "sale"}),
+        ("252", "stock.received", {}),
+        ("101", "stock.received", {"stock_type": "unrestricted"}),
+        ("303", "transfer.shipped", {"to_location": "S2"}),
+        ("641", "transfer.shipped", {"to_location": "S2"}),
+        ("305", "transfer.received", {}),
+        ("301", "transfer.moved", {"to_location": "S2"}),
+        ("321", "inspection.passed", {}),
+        ("350", "inspection.failed", {}),
+        ("343", "stock.unblocked", {}),
+        ("344", "stock.blocked", {}),
+        ("651", "stock.returned", {}),
+        ("655", "stock.returned", {}),
+        ("653", "stock.received", {}),
+        ("701", "stock.received", {}),
+        ("702", "stock.issued", {"reason": "shrinkage"}),
+        ("551", "stock.issued", {"reason": "scrap"}),
+        ("601", "stock.issued", {"reason": "delivery"}),
+        ("201", "stock.issued", {"reason": "consumption"}),
+        ("261", "stock.issued", {"reason": "consumption"}),
+        ("122", "stock.issued", {"reason": "vendor_return"}),
+    ],
+)
 def test_a_movement_with_a_matching_canonical_event_becomes_that_one_event(movement_type, event_type, extra):
     partner = {"IssuingOrReceivingPlant": "2020", "IssuingOrReceivingStorageLoc": "0002"}
-    mapped = map_item(_document(), _item(movement_type, **(partner if movement_type in ("301", "303", "641") else {})),
-                      LOCATIONS)
+    mapped = map_item(
+        _document(), _item(movement_type, **(partner if movement_type in ("301", "303", "641") else {})), LOCATIONS
+    )
     (event,) = mapped.events
     assert event["type"] == event_type
     assert {k: event[k] for k in extra} == extra
@@ -174,17 +205,27 @@ def test_event_carries_time_source_quantity_and_the_item_reference_first():
     item = _item("601", Delivery="80000123", SalesOrder="1000077")
     (event,) = map_item(_document(item, reference="REF-9"), item, LOCATIONS).events
     assert event == {
-        "event_id": "sap:2026:4900000001:0001", "type": "stock.issued", "sku": "MAT-1", "location": "S1",
-        "quantity": 7, "occurred_at": "2026-03-04T10:15:30Z", "source": "sap", "reference": "80000123",
-        "reason": "delivery", "stock_type": "unrestricted",
+        "event_id": "sap:2026:4900000001:0001",
+        "type": "stock.issued",
+        "sku": "MAT-1",
+        "location": "S1",
+        "quantity": 7,
+        "occurred_at": "2026-03-04T10:15:30Z",
+        "source": "sap",
+        "reference": "80000123",
+        "reason": "delivery",
+        "stock_type": "unrestricted",
     }
 
 
-@pytest.mark.parametrize("fields, reference", [
-    ({"SalesOrder": "1000077", "PurchaseOrder": "4500000001"}, "1000077"),
-    ({"PurchaseOrder": "4500000001"}, "4500000001"),
-    ({}, "REF-9"),
-])
+@pytest.mark.parametrize(
+    "fields, reference",
+    [
+        ({"SalesOrder": "1000077", "PurchaseOrder": "4500000001"}, "1000077"),
+        ({"PurchaseOrder": "4500000001"}, "4500000001"),
+        ({}, "REF-9"),
+    ],
+)
 def test_reference_is_delivery_then_sales_order_then_purchase_order_then_the_header(fields, reference):
     (event,) = map_item(_document(reference="REF-9"), _item("251", **fields), LOCATIONS).events
     assert event["reference"] == reference
@@ -199,23 +240,28 @@ def test_a_reversal_issue_names_no_reference_so_it_consumes_no_reservation():
 def test_a_transfer_between_storage_locations_of_one_gateway_location_is_sent_as_its_two_legs():
     locations = LocationMap.parse('{"1010/0001": "S1", "1010/0009": "S1"}')
     events = map_item(_document(), _item("311", IssuingOrReceivingStorageLoc="0009"), locations).events
-    assert [(e["type"], e["stock_type"]) for e in events] == [("stock.issued", "unrestricted"),
-                                                               ("stock.received", "unrestricted")]
+    assert [(e["type"], e["stock_type"]) for e in events] == [
+        ("stock.issued", "unrestricted"),
+        ("stock.received", "unrestricted"),
+    ]
     assert _gateway_effect(events) == {}
 
 
-@pytest.mark.parametrize("item, reason", [
-    (_item("999"), "unknown_movement_type"),
-    (_item("101", "06"), "unsupported_stock_type"),
-    (_item("551", "03"), "unsupported_stock_type"),
-    (_item("251", Plant="9999"), "unmapped_location"),
-    (_item("303"), "missing_partner_location"),
-    (_item("303", IssuingOrReceivingPlant="3030", IssuingOrReceivingStorageLoc="0001"), "unmapped_location"),
-    (_item("251", QuantityInBaseUnit="2.500"), "non_integer_quantity"),
-    (_item("251", QuantityInBaseUnit="0.000"), "invalid_quantity"),
-    (_item("251", QuantityInBaseUnit="abc"), "invalid_quantity"),
-    (_item("251", Material=""), "missing_material"),
-])
+@pytest.mark.parametrize(
+    "item, reason",
+    [
+        (_item("999"), "unknown_movement_type"),
+        (_item("101", "06"), "unsupported_stock_type"),
+        (_item("551", "03"), "unsupported_stock_type"),
+        (_item("251", Plant="9999"), "unmapped_location"),
+        (_item("303"), "missing_partner_location"),
+        (_item("303", IssuingOrReceivingPlant="3030", IssuingOrReceivingStorageLoc="0001"), "unmapped_location"),
+        (_item("251", QuantityInBaseUnit="2.500"), "non_integer_quantity"),
+        (_item("251", QuantityInBaseUnit="0.000"), "invalid_quantity"),
+        (_item("251", QuantityInBaseUnit="abc"), "invalid_quantity"),
+        (_item("251", Material=""), "missing_material"),
+    ],
+)
 def test_an_item_the_mapping_cannot_apply_is_rejected_with_its_reason(item, reason):
     mapped = map_item(_document(), item, LOCATIONS)
     assert mapped.reason == reason

@@ -1,5 +1,6 @@
 """The OData client against SAP's protocol: CSRF tokens, full paging, bounded read retries,
 the circuit breaker, timeouts, and SAP error bodies as problem+json."""
+
 from __future__ import annotations
 
 import threading
@@ -16,8 +17,16 @@ STOCK = "API_MATERIAL_STOCK_SRV/A_MatlStkInAcctMod"
 
 
 def _records(n: int) -> list[dict]:
-    return [{"Material": f"MAT-{i:04d}", "Plant": "1010", "StorageLocation": "0001", "InventoryStockType": "01",
-             "MatlWrhsStkQtyInMatlBaseUnit": "1.000"} for i in range(n)]
+    return [
+        {
+            "Material": f"MAT-{i:04d}",
+            "Plant": "1010",
+            "StorageLocation": "0001",
+            "InventoryStockType": "01",
+            "MatlWrhsStkQtyInMatlBaseUnit": "1.000",
+        }
+        for i in range(n)
+    ]
 
 
 def _client(fake: FakeSap, **options) -> SapODataClient:
@@ -34,8 +43,11 @@ def test_client_pages_with_skip_and_top_until_the_inline_count():
     assert materials == [f"MAT-{i:04d}" for i in range(25)]
     skips = [r["args"].get("$skip") for r in fake.requests if r["path"].endswith("A_MatlStkInAcctMod")]
     assert skips == ["0", "10", "20"]
-    assert all(r["args"]["$inlinecount"] == "allpages" and r["args"]["$format"] == "json"
-               for r in fake.requests if r["path"].endswith("A_MatlStkInAcctMod"))
+    assert all(
+        r["args"]["$inlinecount"] == "allpages" and r["args"]["$format"] == "json"
+        for r in fake.requests
+        if r["path"].endswith("A_MatlStkInAcctMod")
+    )
 
 
 @pytest.mark.parametrize("absolute", [True, False])

@@ -1,5 +1,6 @@
 """Stock sync and live stock reads against the SAP simulator: SAP's stock table becomes one
 stock.counted per position, drift is reported, and the CLI does the same over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,15 @@ def _send(process_app, *events):
 
 
 def _received(event_id, location, quantity, sku="MAT-1", occurred_at="2026-01-01T00:00:00Z"):
-    return {"event_id": event_id, "type": "stock.received", "sku": sku, "location": location, "quantity": quantity,
-            "occurred_at": occurred_at, "source": "test"}
+    return {
+        "event_id": event_id,
+        "type": "stock.received",
+        "sku": sku,
+        "location": location,
+        "quantity": quantity,
+        "occurred_at": occurred_at,
+        "source": "test",
+    }
 
 
 def test_sync_makes_every_position_equal_to_sap_and_reports_the_drift_before(gateway, simulator, process_app):
@@ -52,8 +60,9 @@ def test_sync_makes_every_position_equal_to_sap_and_reports_the_drift_before(gat
     assert report["events"] == {"sent": 4, "applied": 4, "duplicate": 0, "stale": 0, "dead_lettered": 0}
     assert report["unmapped"] == [{"plant": "3030", "storage_location": "0001", "records": 1}]
     assert report["skipped_records"] == {"unmapped_location": 1}
-    drift = {(d["sku"], d["location"], d["stock_type"]): (d["sap"], d["gateway"], d["difference"])
-             for d in report["drift"]}
+    drift = {
+        (d["sku"], d["location"], d["stock_type"]): (d["sap"], d["gateway"], d["difference"]) for d in report["drift"]
+    }
     assert drift == {
         ("MAT-1", "S1", "on_hand"): (17, 10, 7),
         ("MAT-1", "S1", "quality_inspection"): (3, 0, 3),
@@ -78,8 +87,11 @@ def test_a_position_sap_no_longer_lists_is_counted_zero(gateway, simulator, proc
 def test_events_after_the_sync_apply_on_top_and_older_ones_are_stale(gateway, simulator, process_app):
     sap_system(simulator).stock.set_quantity("MAT-1", "1010", "0001", "01", 10)
     service_client(gateway).post("/sap/v1/stock-sync", json={})
-    _send(process_app, _received("before", "S1", 5, occurred_at="2026-01-01T00:00:00Z"),
-          _received("after", "S1", 1, occurred_at="2999-01-01T00:00:00Z"))
+    _send(
+        process_app,
+        _received("before", "S1", 5, occurred_at="2026-01-01T00:00:00Z"),
+        _received("after", "S1", 1, occurred_at="2999-01-01T00:00:00Z"),
+    )
     assert positions(process_app)["S1"]["on_hand"] == 11
 
 
@@ -88,8 +100,9 @@ def test_sync_of_named_plants_and_materials_reads_only_those(gateway, simulator,
     report = service_client(gateway).post("/sap/v1/stock-sync", json={"plants": ["2020"], "materials": ["MAT-2"]})
     assert report.status_code == 200
     assert report.get_json()["positions"] == 1
-    assert positions(process_app, "MAT-2") == {"D2": {"on_hand": 9, "quality_inspection": 0, "blocked": 0,
-                                                      "in_transit": 0}}
+    assert positions(process_app, "MAT-2") == {
+        "D2": {"on_hand": 9, "quality_inspection": 0, "blocked": 0, "in_transit": 0}
+    }
     assert positions(process_app, "MAT-1") == {}
 
 
@@ -97,8 +110,11 @@ def test_a_position_holding_a_fraction_of_a_unit_is_dead_lettered_not_rounded(ga
     sap_system(simulator).stock.set_quantity("MAT-1", "1010", "0001", "01", "2.5")
     report = service_client(gateway).post("/sap/v1/stock-sync", json={}).get_json()
     assert report["events"] == {"sent": 0, "applied": 0, "duplicate": 0, "stale": 0, "dead_lettered": 1}
-    listed = service_client(process_app).get("/inventory/v1/dead-letters",
-                                           query_string={"reason": "non_integer_quantity"}).get_json()["items"]
+    listed = (
+        service_client(process_app)
+        .get("/inventory/v1/dead-letters", query_string={"reason": "non_integer_quantity"})
+        .get_json()["items"]
+    )
     assert [entry["payload"]["quantity"] for entry in listed] == [2.5]
 
 
@@ -130,11 +146,13 @@ def test_stock_is_read_live_from_sap_per_gateway_location(gateway, simulator):
         "D2": {"location": "D2", "on_hand": 0, "quality_inspection": 0, "blocked": 0, "in_transit": 6},
     }
     one = client.get("/sap/v1/stock", query_string={"sku": "MAT-1", "location": "S3"}).get_json()
-    assert one["positions"] == [{"location": "S3", "on_hand": 4, "quality_inspection": 0, "blocked": 0,
-                                 "in_transit": 0}]
+    assert one["positions"] == [
+        {"location": "S3", "on_hand": 4, "quality_inspection": 0, "blocked": 0, "in_transit": 0}
+    ]
     nothing = client.get("/sap/v1/stock", query_string={"sku": "MAT-9", "location": "S3"}).get_json()
-    assert nothing["positions"] == [{"location": "S3", "on_hand": 0, "quality_inspection": 0, "blocked": 0,
-                                     "in_transit": 0}]
+    assert nothing["positions"] == [
+        {"location": "S3", "on_hand": 0, "quality_inspection": 0, "blocked": 0, "in_transit": 0}
+    ]
 
 
 def test_reading_stock_of_an_unmapped_location_is_not_found(gateway):
@@ -158,7 +176,8 @@ def test_cli_sap_sync_over_http_prints_the_report_and_a_progress_bar(simulator, 
         for name, value in {
             "SAP_BASE_URL": f"http://127.0.0.1:{sap_server.server_port}/sap/opu/odata/sap",
             "INVENTORY_PROCESS_URL": f"http://127.0.0.1:{process_server.server_port}",
-            "SAP_USER": settings.sap_user, "SAP_PASSWORD": settings.sap_password,
+            "SAP_USER": settings.sap_user,
+            "SAP_PASSWORD": settings.sap_password,
             "SAP_LOCATION_MAP": json.dumps(LOCATION_MAP),
         }.items():
             monkeypatch.setenv(name, value)

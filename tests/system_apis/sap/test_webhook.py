@@ -1,5 +1,6 @@
 """Who may push business events (HMAC signature or Basic auth) and how CloudEvents are read,
 in structured and binary content mode."""
+
 from __future__ import annotations
 
 import base64
@@ -37,6 +38,7 @@ def _refused(call) -> Problem:
 def test_signature_is_hmac_sha256_of_timestamp_dot_body():
     import hashlib
     import hmac
+
     expected = hmac.new(b"k", b"123." + b"body", hashlib.sha256).hexdigest()
     assert signature("k", "123", b"body") == f"sha256={expected}"
 
@@ -45,15 +47,20 @@ def test_a_correctly_signed_push_is_accepted():
     verify_hmac(SECRET, _signed(), BODY, max_age_seconds=300, now=NOW + 299)
 
 
-@pytest.mark.parametrize("headers, body", [
-    (_signed(secret="other"), BODY),
-    (_signed(), BODY + b" "),
-    (Headers({"X-Signature-Timestamp": str(NOW), "X-Signature": "sha256=00"}), BODY),
-    (Headers({"X-Signature-Timestamp": str(NOW + 1), "X-Signature": signature(SECRET, str(NOW), BODY)}), BODY),
-])
+@pytest.mark.parametrize(
+    "headers, body",
+    [
+        (_signed(secret="other"), BODY),
+        (_signed(), BODY + b" "),
+        (Headers({"X-Signature-Timestamp": str(NOW), "X-Signature": "sha256=00"}), BODY),
+        (Headers({"X-Signature-Timestamp": str(NOW + 1), "X-Signature": signature(SECRET, str(NOW), BODY)}), BODY),
+    ],
+)
 def test_a_wrong_signature_is_refused(headers, body):
-    assert "signature does not match" in _refused(lambda: verify_hmac(SECRET, headers, body, max_age_seconds=300,
-                                                                      now=NOW)).detail
+    assert (
+        "signature does not match"
+        in _refused(lambda: verify_hmac(SECRET, headers, body, max_age_seconds=300, now=NOW)).detail
+    )
 
 
 @pytest.mark.parametrize("signed_at", [NOW - 301, NOW + 301])
@@ -62,12 +69,15 @@ def test_a_timestamp_too_old_or_too_far_ahead_is_refused(signed_at):
     assert "300 s" in problem.detail
 
 
-@pytest.mark.parametrize("headers", [
-    Headers(),
-    Headers({"X-Signature": signature(SECRET, str(NOW), BODY)}),
-    Headers({"X-Signature-Timestamp": str(NOW)}),
-    Headers({"X-Signature-Timestamp": "yesterday", "X-Signature": "sha256=00"}),
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        Headers(),
+        Headers({"X-Signature": signature(SECRET, str(NOW), BODY)}),
+        Headers({"X-Signature-Timestamp": str(NOW)}),
+        Headers({"X-Signature-Timestamp": "yesterday", "X-Signature": "sha256=00"}),
+    ],
+)
 def test_missing_or_malformed_signature_headers_are_refused(headers):
     _refused(lambda: verify_hmac(SECRET, headers, BODY, max_age_seconds=300, now=NOW))
 
@@ -84,60 +94,88 @@ def test_basic_mode_accepts_the_configured_user():
     verify_basic("COMM", "pw", _basic("COMM", "pw"))
 
 
-@pytest.mark.parametrize("authorization", [None, "", _basic("COMM", "wrong"), _basic("OTHER", "pw"),
-                                           "Bearer abc", "Basic !!!"])
+@pytest.mark.parametrize(
+    "authorization", [None, "", _basic("COMM", "wrong"), _basic("OTHER", "pw"), "Bearer abc", "Basic !!!"]
+)
 def test_basic_mode_refuses_anything_else_and_asks_for_credentials(authorization):
     problem = _refused(lambda: verify_basic("COMM", "pw", authorization))
     assert problem.headers["WWW-Authenticate"].startswith("Basic")
 
 
-EVENT = {"specversion": "1.0", "id": "e-1", "source": "/default/sap.s4.beh/S4HCLNT100",
-         "type": MATERIAL_DOCUMENT_CREATED,
-         "time": "2026-01-05T10:15:00Z", "datacontenttype": "application/json",
-         "data": {"MaterialDocument": "4900000000", "MaterialDocumentYear": "2026"}}
+EVENT = {
+    "specversion": "1.0",
+    "id": "e-1",
+    "source": "/default/sap.s4.beh/S4HCLNT100",
+    "type": MATERIAL_DOCUMENT_CREATED,
+    "time": "2026-01-05T10:15:00Z",
+    "datacontenttype": "application/json",
+    "data": {"MaterialDocument": "4900000000", "MaterialDocumentYear": "2026"},
+}
 
 
 def test_a_structured_cloud_event_is_read_from_the_body():
-    event = parse_cloud_event(Headers({"Content-Type": "application/cloudevents+json; charset=utf-8"}),
-                              json.dumps(EVENT).encode())
+    event = parse_cloud_event(
+        Headers({"Content-Type": "application/cloudevents+json; charset=utf-8"}), json.dumps(EVENT).encode()
+    )
     assert (event.id, event.type) == ("e-1", MATERIAL_DOCUMENT_CREATED)
     assert material_document_key(event) == ("2026", "4900000000")
 
 
 def test_a_binary_cloud_event_is_read_from_ce_headers_and_the_data_body():
-    headers = Headers({"Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": "e-2",
-                       "ce-source": EVENT["source"], "ce-type": MATERIAL_DOCUMENT_CREATED, "ce-time": EVENT["time"]})
+    headers = Headers(
+        {
+            "Content-Type": "application/json",
+            "ce-specversion": "1.0",
+            "ce-id": "e-2",
+            "ce-source": EVENT["source"],
+            "ce-type": MATERIAL_DOCUMENT_CREATED,
+            "ce-time": EVENT["time"],
+        }
+    )
     event = parse_cloud_event(headers, json.dumps(EVENT["data"]).encode())
     assert event.id == "e-2"
     assert material_document_key(event) == ("2026", "4900000000")
 
 
 def test_structured_data_may_come_base64_encoded():
-    body = {**{k: v for k, v in EVENT.items() if k != "data"},
-            "data_base64": base64.b64encode(json.dumps(EVENT["data"]).encode()).decode()}
+    body = {
+        **{k: v for k, v in EVENT.items() if k != "data"},
+        "data_base64": base64.b64encode(json.dumps(EVENT["data"]).encode()).decode(),
+    }
     event = parse_cloud_event(Headers({"Content-Type": "application/cloudevents+json"}), json.dumps(body).encode())
     assert material_document_key(event) == ("2026", "4900000000")
 
 
-@pytest.mark.parametrize("headers, body, status", [
-    ({"Content-Type": "text/plain"}, b"hello", 415),
-    ({"Content-Type": "application/cloudevents-batch+json"}, b"[]", 415),
-    ({"Content-Type": "application/cloudevents+json"}, b"{not json", 400),
-    ({"Content-Type": "application/cloudevents+json"}, json.dumps({**EVENT, "id": ""}).encode(), 400),
-    ({"Content-Type": "application/cloudevents+json"}, json.dumps({**EVENT, "specversion": "0.3"}).encode(), 400),
-    ({"Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": "x"}, b"{}", 400),
-])
+@pytest.mark.parametrize(
+    "headers, body, status",
+    [
+        ({"Content-Type": "text/plain"}, b"hello", 415),
+        ({"Content-Type": "application/cloudevents-batch+json"}, b"[]", 415),
+        ({"Content-Type": "application/cloudevents+json"}, b"{not json", 400),
+        ({"Content-Type": "application/cloudevents+json"}, json.dumps({**EVENT, "id": ""}).encode(), 400),
+        ({"Content-Type": "application/cloudevents+json"}, json.dumps({**EVENT, "specversion": "0.3"}).encode(), 400),
+        ({"Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": "x"}, b"{}", 400),
+    ],
+)
 def test_what_is_not_a_cloud_event_is_a_client_error(headers, body, status):
     with pytest.raises(Problem) as raised:
         parse_cloud_event(Headers(headers), body)
     assert raised.value.status == status
 
 
-@pytest.mark.parametrize("data", [None, {}, {"MaterialDocument": "49", "MaterialDocumentYear": "26"},
-                                  {"MaterialDocument": "49')/x", "MaterialDocumentYear": "2026"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {},
+        {"MaterialDocument": "49", "MaterialDocumentYear": "26"},
+        {"MaterialDocument": "49')/x", "MaterialDocumentYear": "2026"},
+    ],
+)
 def test_a_creation_event_must_name_a_plausible_material_document(data):
-    event = parse_cloud_event(Headers({"Content-Type": "application/cloudevents+json"}),
-                              json.dumps({**EVENT, "data": data}).encode())
+    event = parse_cloud_event(
+        Headers({"Content-Type": "application/cloudevents+json"}), json.dumps({**EVENT, "data": data}).encode()
+    )
     with pytest.raises(Problem) as raised:
         material_document_key(event)
     assert raised.value.status == 422

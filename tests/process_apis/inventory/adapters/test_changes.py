@@ -1,6 +1,7 @@
 """The availability change stream on a real redis-server: entries stay pending until acknowledged,
 a new reader claims what its predecessor left, acknowledged entries are trimmed away, and entries
 trimmed before anyone read them are noticed."""
+
 from __future__ import annotations
 
 import pytest
@@ -47,7 +48,8 @@ def test_acknowledged_entries_are_trimmed_and_unread_ones_kept(redis):
     stream.acknowledge([change.entry_id for change in read])
     assert 50 <= redis.xlen(stream.key) < 300  # approximate trimming keeps whole nodes
     assert [change.skus for change in stream.read("reader", count=100, block_ms=10)] == [
-        {f"MAT-{n}": n} for n in range(250, 300)]
+        {f"MAT-{n}": n} for n in range(250, 300)
+    ]
 
 
 @pytest.mark.parametrize("read_first", [0, 150], ids=["nothing-read", "some-read"])

@@ -21,8 +21,9 @@ APPLIED, DUPLICATE, STALE, DEAD_LETTERED = Outcome.APPLIED, Outcome.DUPLICATE, O
 POLICY = JournalPolicy(dedup_ttl_seconds=3600, journal_seconds=30 * 86400, journal_max=1000)
 
 
-@pytest.fixture(params=[pytest.param("standalone", marks=pytest.mark.redis),
-                        pytest.param("cluster", marks=pytest.mark.cluster)])
+@pytest.fixture(
+    params=[pytest.param("standalone", marks=pytest.mark.redis), pytest.param("cluster", marks=pytest.mark.cluster)]
+)
 def backend(request):
     """(URL, client) of an emptied real Redis: a standalone server, then the 3-master cluster."""
     url = request.getfixturevalue("redis_url" if request.param == "standalone" else "cluster_url")
@@ -50,23 +51,31 @@ def outcomes(results):
 
 
 def line(quantity, *locations, partial=False, strategy="priority", fence=0, safety=0, allocations=None):
-    return {"qty": quantity, "partial": partial, "strategy": strategy, "fence": fence,
-            "cands": [{"loc": loc, "ss_units": safety, "ss_pct": 0, "alloc": allocations or {}} for loc in locations]}
+    return {
+        "qty": quantity,
+        "partial": partial,
+        "strategy": strategy,
+        "fence": fence,
+        "cands": [{"loc": loc, "ss_units": safety, "ss_pct": 0, "alloc": allocations or {}} for loc in locations],
+    }
 
 
 def hold(ledger, reservation_id, *lines, sku="MAT-1", channel="web", pending=False):
     """Hold as the service does: goods issues may name the reservation id or its order (res-1 → ORDER-1)."""
     refs = [reservation_id, "ORDER-" + reservation_id.split("-", 1)[1].upper()]
-    return ledger.hold(sku, {"res": reservation_id, "ch": channel, "pending": pending, "refs": refs,
-                             "lines": list(lines)})
+    return ledger.hold(
+        sku, {"res": reservation_id, "ch": channel, "pending": pending, "refs": refs, "lines": list(lines)}
+    )
 
 
 def stock(ledger, quantity, location="S1", sku="MAT-1", ms=1):
-    ledger.apply([event(f"stock-{sku}-{location}-{ms}", "stock.received", sku=sku, location=location,
-                        quantity=quantity, ms=ms)])
+    ledger.apply(
+        [event(f"stock-{sku}-{location}-{ms}", "stock.received", sku=sku, location=location, quantity=quantity, ms=ms)]
+    )
 
 
 # -- dedup -----------------------------------------------------------------------------------
+
 
 def test_the_same_event_twice_is_applied_once(ledger):
     receipt = event("sap:1", "stock.received", quantity=4, ms=1)
@@ -96,12 +105,14 @@ def test_a_duplicate_delivered_concurrently_is_applied_exactly_once(ledger):
 
 
 def test_events_of_several_skus_in_one_batch_each_get_their_outcome(ledger):
-    results = ledger.apply([
-        event("a1", "stock.received", sku="MAT-1", quantity=2, ms=1),
-        event("b1", "stock.counted", sku="MAT-2", quantity=9, ms=5),
-        event("a1", "stock.received", sku="MAT-1", quantity=2, ms=1),
-        event("b2", "stock.issued", sku="MAT-2", quantity=1, ms=4),
-    ])
+    results = ledger.apply(
+        [
+            event("a1", "stock.received", sku="MAT-1", quantity=2, ms=1),
+            event("b1", "stock.counted", sku="MAT-2", quantity=9, ms=5),
+            event("a1", "stock.received", sku="MAT-1", quantity=2, ms=1),
+            event("b2", "stock.issued", sku="MAT-2", quantity=1, ms=4),
+        ]
+    )
 
     assert outcomes(results) == [APPLIED, APPLIED, DUPLICATE, STALE]
     assert (position(ledger, sku="MAT-1").on_hand, position(ledger, sku="MAT-2").on_hand) == (2, 9)
@@ -113,32 +124,48 @@ def test_events_of_several_skus_in_one_batch_each_get_their_outcome(ledger):
 SCENARIOS = {
     "a delta older than the count is stale": (
         [event("c", "stock.counted", quantity=7, ms=10), event("r", "stock.received", quantity=3, ms=5)],
-        [APPLIED, STALE]),
+        [APPLIED, STALE],
+    ),
     "a delta at the count's instant is inside it": (
         [event("c", "stock.counted", quantity=7, ms=10), event("i", "stock.issued", quantity=2, ms=10)],
-        [APPLIED, STALE]),
+        [APPLIED, STALE],
+    ),
     "a newer count is its quantity plus the later deltas": (
-        [event("r0", "stock.received", quantity=100, ms=5), event("r1", "stock.received", quantity=3, ms=20),
-         event("i1", "stock.issued", quantity=1, ms=30), event("c", "stock.counted", quantity=5, ms=10)],
-        [APPLIED, APPLIED, APPLIED, APPLIED]),
+        [
+            event("r0", "stock.received", quantity=100, ms=5),
+            event("r1", "stock.received", quantity=3, ms=20),
+            event("i1", "stock.issued", quantity=1, ms=30),
+            event("c", "stock.counted", quantity=5, ms=10),
+        ],
+        [APPLIED, APPLIED, APPLIED, APPLIED],
+    ),
     "an older count after a newer one is stale": (
         [event("new", "stock.counted", quantity=8, ms=20), event("old", "stock.counted", quantity=1, ms=10)],
-        [APPLIED, STALE]),
+        [APPLIED, STALE],
+    ),
     "a same-instant count with the smaller id loses": (
         [event("count-b", "stock.counted", quantity=9, ms=10), event("count-a", "stock.counted", quantity=5, ms=10)],
-        [APPLIED, STALE]),
+        [APPLIED, STALE],
+    ),
     "a same-instant count with the larger id wins": (
         [event("count-a", "stock.counted", quantity=5, ms=10), event("count-b", "stock.counted", quantity=9, ms=10)],
-        [APPLIED, APPLIED]),
+        [APPLIED, APPLIED],
+    ),
     "each field keeps its own watermark": (
-        [event("oh", "stock.counted", quantity=5, ms=20),
-         event("qi", "stock.counted", quantity=3, ms=10, counts={"quality_inspection": 4}),
-         event("p", "inspection.passed", quantity=2, ms=15)],
-        [APPLIED, APPLIED, APPLIED]),
+        [
+            event("oh", "stock.counted", quantity=5, ms=20),
+            event("qi", "stock.counted", quantity=3, ms=10, counts={"quality_inspection": 4}),
+            event("p", "inspection.passed", quantity=2, ms=15),
+        ],
+        [APPLIED, APPLIED, APPLIED],
+    ),
     "a count of in-transit stock includes a later transfer in": (
-        [event("ship", "transfer.shipped", quantity=4, location="D1", to_location="S1", ms=20),
-         event("c", "stock.counted", quantity=2, ms=10, counts={"in_transit": 1})],
-        [APPLIED, APPLIED]),
+        [
+            event("ship", "transfer.shipped", quantity=4, location="D1", to_location="S1", ms=20),
+            event("c", "stock.counted", quantity=2, ms=10, counts={"in_transit": 1}),
+        ],
+        [APPLIED, APPLIED],
+    ),
 }
 
 
@@ -153,8 +180,13 @@ def test_the_watermark_rule_matches_the_reference_model(ledger, name):
 
 
 def test_a_newer_count_sets_on_hand_to_count_plus_later_deltas(ledger):
-    ledger.apply([event("r0", "stock.received", quantity=100, ms=5), event("r1", "stock.received", quantity=3, ms=20),
-                  event("i1", "stock.issued", quantity=1, ms=30)])
+    ledger.apply(
+        [
+            event("r0", "stock.received", quantity=100, ms=5),
+            event("r1", "stock.received", quantity=3, ms=20),
+            event("i1", "stock.issued", quantity=1, ms=30),
+        ]
+    )
 
     ledger.apply([event("c", "stock.counted", quantity=5, ms=10)])
 
@@ -162,8 +194,11 @@ def test_a_newer_count_sets_on_hand_to_count_plus_later_deltas(ledger):
 
 
 def test_each_event_is_applied_whether_sent_one_by_one_or_in_a_batch(client):
-    events = [event("c", "stock.counted", quantity=7, ms=10), event("r", "stock.received", quantity=3, ms=5),
-              event("r2", "stock.received", quantity=2, ms=15)]
+    events = [
+        event("c", "stock.counted", quantity=7, ms=10),
+        event("r", "stock.received", quantity=3, ms=5),
+        event("r2", "stock.received", quantity=2, ms=15),
+    ]
     one_by_one = LedgerStore(client, keys=Keys("single"), policy=POLICY)
     batched = LedgerStore(client, keys=Keys("batch"), policy=POLICY)
 
@@ -177,14 +212,19 @@ def test_each_event_is_applied_whether_sent_one_by_one_or_in_a_batch(client):
 
 # -- transfers and negatives -----------------------------------------------------------------
 
+
 def test_a_transfer_moves_stock_between_two_locations_of_one_sku(ledger):
     stock(ledger, 10, location="D1")
 
     ledger.apply([event("ship", "transfer.shipped", quantity=4, location="D1", to_location="S1", ms=2)])
     assert (position(ledger, "D1").on_hand, position(ledger, "S1").in_transit) == (6, 4)
 
-    ledger.apply([event("arrive", "transfer.received", quantity=4, location="S1", ms=3),
-                  event("move", "transfer.moved", quantity=1, location="S1", to_location="S2", ms=4)])
+    ledger.apply(
+        [
+            event("arrive", "transfer.received", quantity=4, location="S1", ms=3),
+            event("move", "transfer.moved", quantity=1, location="S1", to_location="S2", ms=4),
+        ]
+    )
     assert (position(ledger, "S1").on_hand, position(ledger, "S1").in_transit) == (3, 0)
     assert position(ledger, "S2").on_hand == 1
     assert ledger.locations_holding(["MAT-1"]) == {"MAT-1": ["D1", "S1", "S2"]}
@@ -209,6 +249,7 @@ def test_a_transfer_from_an_empty_location_flags_only_the_source(ledger):
 
 
 # -- the journal horizon ---------------------------------------------------------------------
+
 
 def test_a_count_older_than_the_journal_horizon_is_too_old_and_not_recorded(client):
     ledger = LedgerStore(client, keys=Keys("inv"), policy=JournalPolicy(3600, 86400, journal_max=2))
@@ -249,6 +290,7 @@ def test_the_service_dead_letters_a_count_behind_the_horizon(backend):
 
 # -- reservation holds -----------------------------------------------------------------------
 
+
 def test_a_hold_reserves_units_for_its_channel(ledger):
     stock(ledger, 10)
 
@@ -281,10 +323,13 @@ def test_a_partial_hold_takes_what_there_is(ledger):
     assert reply["short"] == [{"line": 1, "requested": 6, "available": 4}]
 
 
-@pytest.mark.parametrize(("strategy", "allocations"), [
-    ("priority", [[1, "S1", 3], [1, "S2", 3]]),
-    ("most_available", [[1, "S2", 5], [1, "S1", 1]]),
-])
+@pytest.mark.parametrize(
+    ("strategy", "allocations"),
+    [
+        ("priority", [[1, "S1", 3], [1, "S2", 3]]),
+        ("most_available", [[1, "S2", 5], [1, "S1", 1]]),
+    ],
+)
 def test_a_group_line_is_split_over_members_by_the_sourcing_strategy(ledger, strategy, allocations):
     stock(ledger, 3, location="S1")
     stock(ledger, 5, location="S2")
@@ -383,12 +428,16 @@ def test_a_partial_goods_issue_consumes_only_its_units(fulfilled):
     assert (position(fulfilled).on_hand, position(fulfilled).reserved) == (8, 1)
 
 
-@pytest.mark.parametrize("issue", [
-    event("gi", "stock.issued", quantity=3, reference="ORDER-2", ms=200),
-    event("gi", "stock.issued", quantity=3, ms=200),
-    event("gi", "stock.issued", quantity=3, reference="ORDER-1", stock_type="blocked", ms=200),
-    event("gi", "stock.issued", quantity=3, reference="ORDER-1", location="S2", ms=200),
-], ids=["other reference", "no reference", "blocked stock", "other location"])
+@pytest.mark.parametrize(
+    "issue",
+    [
+        event("gi", "stock.issued", quantity=3, reference="ORDER-2", ms=200),
+        event("gi", "stock.issued", quantity=3, ms=200),
+        event("gi", "stock.issued", quantity=3, reference="ORDER-1", stock_type="blocked", ms=200),
+        event("gi", "stock.issued", quantity=3, reference="ORDER-1", location="S2", ms=200),
+    ],
+    ids=["other reference", "no reference", "blocked stock", "other location"],
+)
 def test_a_goods_issue_for_something_else_leaves_the_fulfilled_hold(fulfilled, issue):
     fulfilled.apply([issue])
 
@@ -423,6 +472,7 @@ def test_fulfilling_without_a_hold_does_nothing(ledger):
 
 # -- replay ----------------------------------------------------------------------------------
 
+
 def position_hashes(client, prefix):
     """Every position hash under `prefix`, keyed by the key without the prefix (all cluster nodes)."""
     keys = list(client.scan_iter(match=f"{prefix}:*:pos:*", count=1000))
@@ -435,40 +485,56 @@ def mixed_workload(ledger):
     def ev(event_id, type_, **kwargs):
         return event(event_id, type_, ms=next(ms), **kwargs)
 
-    received = [ev(f"r-{sku}-{loc}", "stock.received", sku=sku, location=loc, quantity=20)
-                for sku in ("MAT-1", "MAT-2", "MAT-3") for loc in ("S1", "S2", "D1")]
+    received = [
+        ev(f"r-{sku}-{loc}", "stock.received", sku=sku, location=loc, quantity=20)
+        for sku in ("MAT-1", "MAT-2", "MAT-3")
+        for loc in ("S1", "S2", "D1")
+    ]
     ledger.apply(received)
-    ledger.apply([
-        ev("ret", "stock.returned", quantity=3),
-        ev("pass", "inspection.passed", quantity=2),
-        ev("fail", "inspection.failed", quantity=1),
-        ev("blk", "stock.blocked", sku="MAT-2", quantity=2),
-        ev("unblk", "stock.unblocked", sku="MAT-2", quantity=1),
-        ev("ship", "transfer.shipped", location="D1", to_location="S2", quantity=5),
-        ev("move", "transfer.moved", sku="MAT-3", location="D1", to_location="S1", quantity=4),
-        ev("qi-in", "stock.received", stock_type="quality_inspection", sku="MAT-2", quantity=6),
-        received[0],  # a duplicate
-    ])
+    ledger.apply(
+        [
+            ev("ret", "stock.returned", quantity=3),
+            ev("pass", "inspection.passed", quantity=2),
+            ev("fail", "inspection.failed", quantity=1),
+            ev("blk", "stock.blocked", sku="MAT-2", quantity=2),
+            ev("unblk", "stock.unblocked", sku="MAT-2", quantity=1),
+            ev("ship", "transfer.shipped", location="D1", to_location="S2", quantity=5),
+            ev("move", "transfer.moved", sku="MAT-3", location="D1", to_location="S1", quantity=4),
+            ev("qi-in", "stock.received", stock_type="quality_inspection", sku="MAT-2", quantity=6),
+            received[0],  # a duplicate
+        ]
+    )
     hold(ledger, "res-a", line(4, "S1", "S2"))
     hold(ledger, "res-b", line(2, "S1"), pending=True)
     hold(ledger, "res-b", line(3, "D1"), sku="MAT-2", pending=True)
     ledger.commit("MAT-1", "res-b")
     ledger.commit("MAT-2", "res-b")
-    hold(ledger, "res-c", line(30, "S1", "S2", "D1", strategy="most_available", partial=True), sku="MAT-3",
-         channel="store")
+    hold(
+        ledger,
+        "res-c",
+        line(30, "S1", "S2", "D1", strategy="most_available", partial=True),
+        sku="MAT-3",
+        channel="store",
+    )
     ledger.release("MAT-3", "res-c", [["S1", 2]])
     hold(ledger, "res-d", line(99, "S1"))  # short: leaves no trace
-    ledger.apply([ev("arrive", "transfer.received", location="S2", quantity=5),
-                  ev("count-1", "stock.counted", location="S2", quantity=30, counts={"in_transit": 0})])
+    ledger.apply(
+        [
+            ev("arrive", "transfer.received", location="S2", quantity=5),
+            ev("count-1", "stock.counted", location="S2", quantity=30, counts={"in_transit": 0}),
+        ]
+    )
     fulfil_ms = next(ms)
     ledger.fulfil("MAT-1", "res-a", int(at(fulfil_ms).timestamp() * 1000))
     ledger.fulfil("MAT-2", "res-b", int(at(fulfil_ms).timestamp() * 1000))
-    ledger.apply([
-        ev("gi-a", "stock.issued", quantity=3, reference="ORDER-A", reason="sale"),
-        ev("count-2", "stock.counted", sku="MAT-2", location="D1", quantity=12, counts={"blocked": 1}),
-        event("late", "stock.issued", sku="MAT-2", location="D1", quantity=1, ms=fulfil_ms - 1),  # stale
-        ev("gi-oversell", "stock.issued", sku="MAT-3", location="S2", quantity=40, reason="shrinkage"),
-    ])
+    ledger.apply(
+        [
+            ev("gi-a", "stock.issued", quantity=3, reference="ORDER-A", reason="sale"),
+            ev("count-2", "stock.counted", sku="MAT-2", location="D1", quantity=12, counts={"blocked": 1}),
+            event("late", "stock.issued", sku="MAT-2", location="D1", quantity=1, ms=fulfil_ms - 1),  # stale
+            ev("gi-oversell", "stock.issued", sku="MAT-3", location="S2", quantity=40, reason="shrinkage"),
+        ]
+    )
     ledger.release("MAT-1", "res-a")
 
 

@@ -1,5 +1,6 @@
 """The near cache against a real redis-server: hits cost no round trip, and every change made by
 any client is seen by the next read, also when the change races a miss or the subscriber dies."""
+
 from __future__ import annotations
 
 import pytest
@@ -117,6 +118,7 @@ def test_a_standalone_redis_gets_a_near_cache_and_other_stores_read_directly(red
 def test_availability_served_by_one_process_follows_every_change_made_through_another(redis_url):
     """Two process APIs on one Redis, as two gunicorn workers: one answers reads from its near
     cache, the other takes events, a reservation and a rule change; every read right after sees it."""
+
     def process_api():
         settings = Settings(redis_url=redis_url)
         app = create_app(settings, create_redis(settings))
@@ -137,13 +139,21 @@ def test_availability_served_by_one_process_follows_every_change_made_through_an
     for n in range(2, 12):
         writer.post("/inventory/v1/events", json={"events": [event_json(f"e{n}", "stock.received", sku="SKU-1", ms=n)]})
         assert available() == 10 + n - 1
-    reservation = writer.post("/inventory/v1/reservations", headers={"Idempotency-Key": "k1"}, json={
-        "channel": "web", "external_ref": "order-1", "lines": [{"sku": "SKU-1", "location": "S1", "quantity": 5}]})
+    reservation = writer.post(
+        "/inventory/v1/reservations",
+        headers={"Idempotency-Key": "k1"},
+        json={
+            "channel": "web",
+            "external_ref": "order-1",
+            "lines": [{"sku": "SKU-1", "location": "S1", "quantity": 5}],
+        },
+    )
     assert reservation.status_code == 201, reservation.get_json()
     assert available() == 15
     rules = writer.get("/inventory/v1/rules")
-    changed = writer.put("/inventory/v1/rules", headers={"If-Match": rules.headers["ETag"]},
-                         json={"safety_stock": [{"units": 3}]})
+    changed = writer.put(
+        "/inventory/v1/rules", headers={"If-Match": rules.headers["ETag"]}, json={"safety_stock": [{"units": 3}]}
+    )
     assert changed.status_code == 200, changed.get_json()
     assert available() == 12
 

@@ -36,13 +36,17 @@ UNBOUNDED_JOURNAL = JournalPolicy(dedup_ttl_seconds=3600, journal_seconds=10**7,
 @st.composite
 def histories(draw):
     """(events in occurred_at order, the universe of (sku, location) pairs)."""
-    skus = SKUS[:draw(st.integers(2, 3))]
-    locations = LOCATIONS[:draw(st.integers(2, 3))]
+    skus = SKUS[: draw(st.integers(2, 3))]
+    locations = LOCATIONS[: draw(st.integers(2, 3))]
     # Mostly distinct instants; sometimes a narrow range, so counts and deltas share a millisecond.
-    times = sorted(draw(st.one_of(
-        st.lists(st.integers(0, 100_000), min_size=1, max_size=30, unique=True),
-        st.lists(st.integers(0, 3), min_size=2, max_size=30),
-    )))
+    times = sorted(
+        draw(
+            st.one_of(
+                st.lists(st.integers(0, 100_000), min_size=1, max_size=30, unique=True),
+                st.lists(st.integers(0, 3), min_size=2, max_size=30),
+            )
+        )
+    )
     events = []
     for index, ms in enumerate(times):
         type_ = draw(st.sampled_from(TYPES))
@@ -57,8 +61,17 @@ def histories(draw):
             extra["counts"] = draw(st.dictionaries(st.sampled_from(OTHER_COUNTS), st.integers(0, 20)))
         else:
             quantity = draw(st.integers(1, 20))
-        events.append(event(f"sap:{index}:{uuid.uuid4().hex[:6]}", type_, sku=draw(st.sampled_from(skus)),
-                            location=location, quantity=quantity, ms=ms, **extra))
+        events.append(
+            event(
+                f"sap:{index}:{uuid.uuid4().hex[:6]}",
+                type_,
+                sku=draw(st.sampled_from(skus)),
+                location=location,
+                quantity=quantity,
+                ms=ms,
+                **extra,
+            )
+        )
     return events, [(sku, loc) for sku in skus for loc in locations]
 
 
@@ -70,7 +83,7 @@ def deliveries(draw):
     for duplicate in draw(st.lists(st.sampled_from(events), max_size=len(events))):
         arrival.insert(draw(st.integers(0, len(arrival))), duplicate)
     batch_size = draw(st.integers(1, len(arrival)))
-    batches = [arrival[i:i + batch_size] for i in range(0, len(arrival), batch_size)]
+    batches = [arrival[i : i + batch_size] for i in range(0, len(arrival), batch_size)]
     return events, universe, batches
 
 

@@ -1,4 +1,5 @@
 """MemoizedQueryParser: a query string is parsed once per schema; errors and other locations are not kept."""
+
 from __future__ import annotations
 
 import flask

@@ -16,10 +16,34 @@ def test_availability_at_a_location_reports_every_quantity(network):
 
     found = position(network, channel="web")
 
-    assert {k: found[k] for k in ("sku", "location", "channel", "on_hand", "reserved", "quality_inspection",
-                                   "blocked", "in_transit", "available_to_sell", "status", "negative")} == {
-        "sku": "MAT-1", "location": "S1", "channel": "web", "on_hand": 10, "reserved": 0, "quality_inspection": 1,
-        "blocked": 2, "in_transit": 0, "available_to_sell": 10, "status": "in_stock", "negative": False}
+    assert {
+        k: found[k]
+        for k in (
+            "sku",
+            "location",
+            "channel",
+            "on_hand",
+            "reserved",
+            "quality_inspection",
+            "blocked",
+            "in_transit",
+            "available_to_sell",
+            "status",
+            "negative",
+        )
+    } == {
+        "sku": "MAT-1",
+        "location": "S1",
+        "channel": "web",
+        "on_hand": 10,
+        "reserved": 0,
+        "quality_inspection": 1,
+        "blocked": 2,
+        "in_transit": 0,
+        "available_to_sell": 10,
+        "status": "in_stock",
+        "negative": False,
+    }
 
 
 @pytest.mark.parametrize("group", ["WEB-SHIP", "WEB-MOST"])
@@ -54,11 +78,15 @@ def test_without_a_location_every_location_holding_the_sku_is_listed(network):
     body = availability(network, sku=["MAT-1", "MAT-2", "MAT-3"])
 
     assert [(p["sku"], p["location"], p["on_hand"]) for p in body["positions"]] == [
-        ("MAT-1", "S1", 1), ("MAT-1", "S2", 4), ("MAT-2", "S1", 9)]
+        ("MAT-1", "S1", 1),
+        ("MAT-1", "S2", 4),
+        ("MAT-2", "S1", 9),
+    ]
 
 
-@pytest.mark.parametrize("params", [{"sku": "MAT-1", "location": "NOWHERE"},
-                                    {"sku": "MAT-1", "location_group": "NOWHERE"}])
+@pytest.mark.parametrize(
+    "params", [{"sku": "MAT-1", "location": "NOWHERE"}, {"sku": "MAT-1", "location_group": "NOWHERE"}]
+)
 def test_availability_at_an_unknown_place_is_a_404(network, params):
     assert_problem(network.get(f"{V1}/availability", query_string=params), 404)
 
@@ -72,8 +100,12 @@ def test_availability_is_serialised_exactly_as_its_documented_schema(app, networ
     receive(network, 7, location="S1")
     receive(network, 3, location="S2")
     with app.app_context():
-        result = query(app.extensions["inventory"], skus=["MAT-1"],
-                       locations=[params["location"]] if "location" in params else [],
-                       location_group=params.get("location_group"), channel=params.get("channel"))
+        result = query(
+            app.extensions["inventory"],
+            skus=["MAT-1"],
+            locations=[params["location"]] if "location" in params else [],
+            location_group=params.get("location_group"),
+            channel=params.get("channel"),
+        )
     assert plain(result) == AvailabilitySchema().dump(result)
     assert plain(result)["positions"] or plain(result)["groups"]

@@ -16,8 +16,9 @@ def test_dead_letters_are_listed_by_reason_a_page_at_a_time(network):
     dead_letter(network, event_json("frac", "stock.received", quantity=0.5))
 
     first = network.get(f"{V1}/dead-letters", query_string={"reason": "unknown_location", "limit": 2}).get_json()
-    second = network.get(f"{V1}/dead-letters", query_string={"reason": "unknown_location", "limit": 2,
-                                                             "after": first["next"]}).get_json()
+    second = network.get(
+        f"{V1}/dead-letters", query_string={"reason": "unknown_location", "limit": 2, "after": first["next"]}
+    ).get_json()
 
     assert len(first["items"]) == 2 and first["next"]
     assert len(second["items"]) == 1 and second["next"] is None
@@ -36,8 +37,9 @@ def test_redriving_after_the_fix_applies_the_event_and_closes_the_entry(network)
     assert (response.get_json()["status"], response.get_json()["outcome"]) == ("redriven", "applied")
     assert position(network, "S9")["on_hand"] == 6
     assert network.get(f"{V1}/dead-letters").get_json()["items"] == []
-    assert [e["id"] for e in network.get(f"{V1}/dead-letters", query_string={"status": "redriven"}).get_json()[
-        "items"]] == [entry_id]
+    assert [
+        e["id"] for e in network.get(f"{V1}/dead-letters", query_string={"status": "redriven"}).get_json()["items"]
+    ] == [entry_id]
     assert_problem(network.post(f"{V1}/dead-letters/{entry_id}/redrive"), 409)
 
 
@@ -73,10 +75,15 @@ def test_discarding_needs_a_reason(network):
 
 
 def test_a_system_api_can_dead_letter_what_it_cannot_map_and_it_is_listed_with_its_reason(network):
-    item = {"reason": "unmapped_location", "detail": "plant 1010 / sloc 0009 is not mapped",
-            "payload": {"MaterialDocument": "4900000001", "MaterialDocumentItem": "0001"}, "source": "sap"}
-    response = network.post(f"{V1}/dead-letters",
-                            json={"dead_letters": [item, {**item, "reason": "unknown_movement_type"}]})
+    item = {
+        "reason": "unmapped_location",
+        "detail": "plant 1010 / sloc 0009 is not mapped",
+        "payload": {"MaterialDocument": "4900000001", "MaterialDocumentItem": "0001"},
+        "source": "sap",
+    }
+    response = network.post(
+        f"{V1}/dead-letters", json={"dead_letters": [item, {**item, "reason": "unknown_movement_type"}]}
+    )
 
     assert response.status_code == 201
     ids = response.get_json()["dead_letter_ids"]
@@ -86,5 +93,9 @@ def test_a_system_api_can_dead_letter_what_it_cannot_map_and_it_is_listed_with_i
 
 
 def test_a_foreign_dead_letter_needs_a_reason_code(network):
-    assert_problem(network.post(f"{V1}/dead-letters", json={"dead_letters": [
-        {"reason": "Not A Code", "detail": "x", "payload": {}}]}), 422)
+    assert_problem(
+        network.post(
+            f"{V1}/dead-letters", json={"dead_letters": [{"reason": "Not A Code", "detail": "x", "payload": {}}]}
+        ),
+        422,
+    )

@@ -15,16 +15,20 @@ from tests.support.inventory import event_json
 from tests.support.redis_servers import free_port
 
 
-@pytest.mark.parametrize(("status", "request_"), [
-    (404, lambda api: api.get("/no/such/route")),
-    (404, lambda api: api.get(f"{V1}/locations/NOWHERE")),
-    (404, lambda api: api.get(f"{V1}/dead-letters/nope")),
-    (405, lambda api: api.delete(f"{V1}/events")),
-    (422, lambda api: api.put(f"{V1}/locations/S1", json={"type": "moon"})),
-    (412, lambda api: api.put(f"{V1}/rules", json={}, headers={"If-Match": '"rules-v9"'})),
-    (428, lambda api: api.put(f"{V1}/rules", json={})),
-    (409, lambda api: reserve(api, {"sku": "MAT-1", "location": "S1", "quantity": 1})),
-], ids=["route", "location", "dead letter", "405", "422", "412", "428", "409"])
+@pytest.mark.parametrize(
+    ("status", "request_"),
+    [
+        (404, lambda api: api.get("/no/such/route")),
+        (404, lambda api: api.get(f"{V1}/locations/NOWHERE")),
+        (404, lambda api: api.get(f"{V1}/dead-letters/nope")),
+        (405, lambda api: api.delete(f"{V1}/events")),
+        (422, lambda api: api.put(f"{V1}/locations/S1", json={"type": "moon"})),
+        (412, lambda api: api.put(f"{V1}/rules", json={}, headers={"If-Match": '"rules-v9"'})),
+        (428, lambda api: api.put(f"{V1}/rules", json={})),
+        (409, lambda api: reserve(api, {"sku": "MAT-1", "location": "S1", "quantity": 1})),
+    ],
+    ids=["route", "location", "dead letter", "405", "422", "412", "428", "409"],
+)
 def test_every_error_is_a_problem_document(network, status, request_):
     assert_problem(request_(network), status)
 

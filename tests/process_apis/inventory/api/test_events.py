@@ -12,18 +12,25 @@ from tests.support.inventory import event_json
 def test_a_batch_gets_an_outcome_for_every_event(network):
     api = network
     receipt = event_json("r1", "stock.received", quantity=10, ms=1)
-    body = send(api,
-                receipt,
-                receipt,
-                event_json("c1", "stock.counted", quantity=8, ms=20),
-                event_json("i1", "stock.issued", quantity=1, ms=10, reason="sale"),
-                {k: v for k, v in event_json("bad", "stock.received").items() if k != "sku"},
-                event_json("frac", "stock.received", quantity=2.5),
-                event_json("where", "stock.received", location="NOWHERE"),
-                "not an event")
+    body = send(
+        api,
+        receipt,
+        receipt,
+        event_json("c1", "stock.counted", quantity=8, ms=20),
+        event_json("i1", "stock.issued", quantity=1, ms=10, reason="sale"),
+        {k: v for k, v in event_json("bad", "stock.received").items() if k != "sku"},
+        event_json("frac", "stock.received", quantity=2.5),
+        event_json("where", "stock.received", location="NOWHERE"),
+        "not an event",
+    )
 
     assert {k: body[k] for k in ("received", "applied", "duplicate", "stale", "dead_lettered")} == {
-        "received": 8, "applied": 2, "duplicate": 1, "stale": 1, "dead_lettered": 4}
+        "received": 8,
+        "applied": 2,
+        "duplicate": 1,
+        "stale": 1,
+        "dead_lettered": 4,
+    }
     summary = [(i["index"], i["event_id"], i["outcome"], i.get("reason")) for i in body["not_applied"]]
     assert summary == [
         (1, "r1", "duplicate", None),
@@ -36,8 +43,11 @@ def test_a_batch_gets_an_outcome_for_every_event(network):
     assert position(api)["on_hand"] == 8
     unknown = body["not_applied"][4]
     entry = api.get(f"{V1}/dead-letters/{unknown['dead_letter_id']}").get_json()
-    assert (entry["status"], entry["reason"], entry["payload"]) == ("open", "unknown_location", event_json(
-        "where", "stock.received", location="NOWHERE"))
+    assert (entry["status"], entry["reason"], entry["payload"]) == (
+        "open",
+        "unknown_location",
+        event_json("where", "stock.received", location="NOWHERE"),
+    )
 
 
 def test_a_transfer_to_an_unknown_location_is_dead_lettered(network):
@@ -47,8 +57,11 @@ def test_a_transfer_to_an_unknown_location_is_dead_lettered(network):
     assert position(network)["on_hand"] == 0
 
 
-@pytest.mark.parametrize("body", [[{"event_id": "x"}], {"events": "x"}, {"events": []}, {}, {"batch": []}],
-                         ids=["a list", "events not a list", "no events", "empty object", "other key"])
+@pytest.mark.parametrize(
+    "body",
+    [[{"event_id": "x"}], {"events": "x"}, {"events": []}, {}, {"batch": []}],
+    ids=["a list", "events not a list", "no events", "empty object", "other key"],
+)
 def test_a_body_that_is_not_a_batch_is_a_422_problem(api, body):
     problem = assert_problem(api.post(f"{V1}/events", json=body), 422)
 

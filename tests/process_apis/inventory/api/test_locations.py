@@ -9,8 +9,13 @@ from tests.process_apis.inventory.support import V1, assert_problem
 
 
 def test_putting_a_location_creates_then_replaces_it(api):
-    body = {"type": "store", "name": "Berlin Mitte", "region": "DE-BE", "channels": ["web"],
-            "fulfilment_methods": ["pickup"]}
+    body = {
+        "type": "store",
+        "name": "Berlin Mitte",
+        "region": "DE-BE",
+        "channels": ["web"],
+        "fulfilment_methods": ["pickup"],
+    }
 
     created = api.put(f"{V1}/locations/S1", json=body)
     replaced = api.put(f"{V1}/locations/S1", json={**body, "name": "Berlin"})
@@ -18,16 +23,24 @@ def test_putting_a_location_creates_then_replaces_it(api):
     assert (created.status_code, replaced.status_code) == (201, 200)
     stored = api.get(f"{V1}/locations/S1").get_json()
     assert {k: stored[k] for k in ("id", "type", "name", "region", "channels", "fulfilment_methods")} == {
-        "id": "S1", "type": "store", "name": "Berlin", "region": "DE-BE", "channels": ["web"],
-        "fulfilment_methods": ["pickup"]}
+        "id": "S1",
+        "type": "store",
+        "name": "Berlin",
+        "region": "DE-BE",
+        "channels": ["web"],
+        "fulfilment_methods": ["pickup"],
+    }
     assert [loc["id"] for loc in api.get(f"{V1}/locations").get_json()] == ["S1"]
 
 
-@pytest.mark.parametrize(("location_id", "body"), [
-    ("S1", {"type": "warehouse"}),
-    ("S1", {}),
-    ("{S1}", {"type": "store"}),
-])
+@pytest.mark.parametrize(
+    ("location_id", "body"),
+    [
+        ("S1", {"type": "warehouse"}),
+        ("S1", {}),
+        ("{S1}", {"type": "store"}),
+    ],
+)
 def test_an_invalid_location_is_a_422(api, location_id, body):
     assert_problem(api.put(f"{V1}/locations/{location_id}", json=body), 422)
     assert api.get(f"{V1}/locations").get_json() == []

@@ -38,8 +38,10 @@ def test_a_reservation_holds_stock_and_is_readable(network):
 
 def test_a_reservation_needs_an_idempotency_key(network):
     receive(network, 10)
-    response = network.post(f"{V1}/reservations", json={"channel": "web", "external_ref": "X",
-                                                        "lines": [{"sku": "MAT-1", "location": "S1", "quantity": 1}]})
+    response = network.post(
+        f"{V1}/reservations",
+        json={"channel": "web", "external_ref": "X", "lines": [{"sku": "MAT-1", "location": "S1", "quantity": 1}]},
+    )
 
     assert_problem(response, 400)
     assert position(network)["reserved"] == 0
@@ -69,12 +71,14 @@ def test_short_stock_is_a_409_with_shortfalls_and_holds_nothing(network):
     receive(network, 5, sku="MAT-1")
     receive(network, 2, sku="MAT-2")
 
-    response = reserve(network, {"sku": "MAT-1", "location": "S1", "quantity": 3},
-                       {"sku": "MAT-2", "location": "S1", "quantity": 4})
+    response = reserve(
+        network, {"sku": "MAT-1", "location": "S1", "quantity": 3}, {"sku": "MAT-2", "location": "S1", "quantity": 4}
+    )
 
     problem = assert_problem(response, 409)
-    assert problem["shortfalls"] == [{"line": 1, "sku": "MAT-2", "location": "S1", "location_group": None,
-                                      "requested": 4, "available": 2}]
+    assert problem["shortfalls"] == [
+        {"line": 1, "sku": "MAT-2", "location": "S1", "location_group": None, "requested": 4, "available": 2}
+    ]
     assert position(network, sku="MAT-1")["reserved"] == 0 and position(network, sku="MAT-2")["reserved"] == 0
 
 
@@ -86,8 +90,9 @@ def test_allow_partial_reserves_what_there_is_and_reports_the_shortfall(network)
     assert response.status_code == 201
     body = response.get_json()
     assert body["lines"][0]["reserved"] == 2
-    assert body["shortfalls"] == [{"line": 0, "sku": "MAT-1", "location": "S1", "location_group": None,
-                                   "requested": 5, "available": 2}]
+    assert body["shortfalls"] == [
+        {"line": 0, "sku": "MAT-1", "location": "S1", "location_group": None, "requested": 5, "available": 2}
+    ]
 
 
 def test_a_location_that_does_not_serve_the_channel_cannot_be_reserved_for_it(network):
@@ -99,16 +104,20 @@ def test_a_location_that_does_not_serve_the_channel_cannot_be_reserved_for_it(ne
 def test_a_group_for_another_channel_cannot_be_reserved_from(network):
     receive(network, 10, location="S1")
 
-    problem = assert_problem(reserve(network, {"sku": "MAT-1", "location_group": "WEB-SHIP", "quantity": 1},
-                                     channel="store"), 422)
+    problem = assert_problem(
+        reserve(network, {"sku": "MAT-1", "location_group": "WEB-SHIP", "quantity": 1}, channel="store"), 422
+    )
     assert "for channel web" in problem["detail"]
     assert position(network, "S1")["reserved"] == 0
 
 
-@pytest.mark.parametrize(("group", "allocations"), [
-    ("WEB-SHIP", [{"location": "S1", "quantity": 3}, {"location": "S2", "quantity": 3}]),
-    ("WEB-MOST", [{"location": "S2", "quantity": 5}, {"location": "S1", "quantity": 1}]),
-])
+@pytest.mark.parametrize(
+    ("group", "allocations"),
+    [
+        ("WEB-SHIP", [{"location": "S1", "quantity": 3}, {"location": "S2", "quantity": 3}]),
+        ("WEB-MOST", [{"location": "S2", "quantity": 5}, {"location": "S1", "quantity": 1}]),
+    ],
+)
 def test_a_group_line_is_split_across_members(network, group, allocations):
     receive(network, 3, location="S1")
     receive(network, 5, location="S2")
@@ -120,19 +129,30 @@ def test_a_group_line_is_split_across_members(network, group, allocations):
     assert response.get_json()["lines"][0]["allocations"] == allocations
 
 
-@pytest.mark.parametrize(("channel", "scope"), [
-    ("web", {"location": "S1"}), ("store", {"location": "S1"}), ("web", {"location": "S2"}),
-    ("web", {"location_group": "WEB-SHIP"}), ("web", {"location_group": "WEB-MOST"}),
-])
+@pytest.mark.parametrize(
+    ("channel", "scope"),
+    [
+        ("web", {"location": "S1"}),
+        ("store", {"location": "S1"}),
+        ("web", {"location": "S2"}),
+        ("web", {"location_group": "WEB-SHIP"}),
+        ("web", {"location_group": "WEB-MOST"}),
+    ],
+)
 def test_what_availability_offers_is_exactly_what_a_reservation_can_take(network, channel, scope):
     receive(network, 20, location="S1")
     receive(network, 7, location="S2")
-    put_rules(network, {
-        "safety_stock": [{"percent": 15}, {"location": "S2", "units": 1}],
-        "allocations": [{"channel": "store", "location": "S1", "units": 3},
-                        {"channel": "call_centre", "location": "S1", "units": 2},
-                        {"channel": "store", "location_group": "WEB-SHIP", "units": 4}],
-    })
+    put_rules(
+        network,
+        {
+            "safety_stock": [{"percent": 15}, {"location": "S2", "units": 1}],
+            "allocations": [
+                {"channel": "store", "location": "S1", "units": 3},
+                {"channel": "call_centre", "location": "S1", "units": 2},
+                {"channel": "store", "location_group": "WEB-SHIP", "units": 4},
+            ],
+        },
+    )
     # The store channel has used part of its ring-fence at S1 already.
     assert reserve(network, {"sku": "MAT-1", "location": "S1", "quantity": 2}, channel="store").status_code == 201
 
@@ -150,8 +170,9 @@ def reservation(network):
     """An active web reservation of 3 units at S1 and 2 at S2, external_ref ORDER-1."""
     receive(network, 10, location="S1")
     receive(network, 10, location="S2")
-    response = reserve(network, {"sku": "MAT-1", "location": "S1", "quantity": 3},
-                       {"sku": "MAT-1", "location": "S2", "quantity": 2})
+    response = reserve(
+        network, {"sku": "MAT-1", "location": "S1", "quantity": 3}, {"sku": "MAT-1", "location": "S2", "quantity": 2}
+    )
     assert response.status_code == 201
     return response.get_json()
 
@@ -165,8 +186,10 @@ def test_releasing_a_reservation_gives_every_unit_back(network, reservation):
 
 
 def test_releasing_some_units_keeps_the_rest_held(network, reservation):
-    response = network.post(f"{V1}/reservations/{reservation['id']}/release",
-                            json={"lines": [{"sku": "MAT-1", "location": "S1", "quantity": 1}]})
+    response = network.post(
+        f"{V1}/reservations/{reservation['id']}/release",
+        json={"lines": [{"sku": "MAT-1", "location": "S1", "quantity": 1}]},
+    )
 
     body = response.get_json()
     assert (response.status_code, body["status"]) == (200, "active")
@@ -175,17 +198,24 @@ def test_releasing_some_units_keeps_the_rest_held(network, reservation):
 
 
 def test_releasing_the_last_units_releases_the_reservation(network, reservation):
-    response = network.post(f"{V1}/reservations/{reservation['id']}/release",
-                            json={"lines": [{"sku": "MAT-1", "location": "S1", "quantity": 3},
-                                            {"sku": "MAT-1", "location": "S2", "quantity": 2}]})
+    response = network.post(
+        f"{V1}/reservations/{reservation['id']}/release",
+        json={
+            "lines": [
+                {"sku": "MAT-1", "location": "S1", "quantity": 3},
+                {"sku": "MAT-1", "location": "S2", "quantity": 2},
+            ]
+        },
+    )
 
     assert response.get_json()["status"] == "released"
     assert network.get(f"{V1}/reservations/{reservation['id']}").get_json()["status"] == "released"
 
 
 def test_a_release_line_without_a_quantity_releases_all_of_that_line(network, reservation):
-    response = network.post(f"{V1}/reservations/{reservation['id']}/release",
-                            json={"lines": [{"sku": "MAT-1", "location": "S1"}]})
+    response = network.post(
+        f"{V1}/reservations/{reservation['id']}/release", json={"lines": [{"sku": "MAT-1", "location": "S1"}]}
+    )
 
     assert response.status_code == 200
     assert (position(network, "S1")["reserved"], position(network, "S2")["reserved"]) == (0, 2)
@@ -221,21 +251,33 @@ def test_a_fulfilled_reservation_holds_until_the_goods_issue_consumes_it(network
     assert position(network, "S1")["reserved"] == 3
 
     now = datetime.now(UTC)
-    send(network, event_json("gi-1", "stock.issued", location="S1", quantity=3, reference="ORDER-1",
-                             reason="sale", occurred_at=now))
+    send(
+        network,
+        event_json(
+            "gi-1", "stock.issued", location="S1", quantity=3, reference="ORDER-1", reason="sale", occurred_at=now
+        ),
+    )
     assert (position(network, "S1")["reserved"], position(network, "S1")["on_hand"]) == (0, 7)
     assert network.get(f"{V1}/reservations/{reservation['id']}").get_json()["status"] == "fulfilled"
 
-    send(network, event_json("gi-2", "stock.issued", location="S2", quantity=2, reference="ORDER-1",
-                             reason="sale", occurred_at=now))
+    send(
+        network,
+        event_json(
+            "gi-2", "stock.issued", location="S2", quantity=2, reference="ORDER-1", reason="sale", occurred_at=now
+        ),
+    )
     assert position(network, "S2")["reserved"] == 0
     assert network.get(f"{V1}/reservations/{reservation['id']}").get_json()["status"] == "consumed"
 
 
 def test_a_goods_issue_that_arrives_before_fulfil_still_ends_the_hold(network, reservation):
     now = datetime.now(UTC)
-    send(network, event_json("gi-early", "stock.issued", location="S1", quantity=3, reference="ORDER-1",
-                             reason="sale", occurred_at=now))
+    send(
+        network,
+        event_json(
+            "gi-early", "stock.issued", location="S1", quantity=3, reference="ORDER-1", reason="sale", occurred_at=now
+        ),
+    )
 
     network.post(f"{V1}/reservations/{reservation['id']}/fulfil")
 
@@ -256,8 +298,7 @@ def test_an_expired_reservation_is_released_by_the_sweep(app, network):
     assert expire_due(app.extensions["inventory"]) == 0  # not due yet
 
     # Waiting for the wall clock to pass expires_at, not for anything to settle.
-    time.sleep(max(0.0, (datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)).total_seconds())
-               + 0.05)
+    time.sleep(max(0.0, (datetime.fromisoformat(body["expires_at"]) - datetime.now(UTC)).total_seconds()) + 0.05)
 
     assert expire_due(app.extensions["inventory"]) == 1
     assert position(network)["reserved"] == 0

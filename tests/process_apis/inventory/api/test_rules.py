@@ -43,12 +43,15 @@ def test_two_rules_with_the_same_selector_are_a_422(api):
     assert api.get(f"{V1}/rules").get_json()["version"] == 0
 
 
-@pytest.mark.parametrize(("rule", "expected_available"), [
-    ({"units": 2}, 8),
-    ({"percent": 15}, 8),           # 1.5 units, rounded up
-    ({"location": "S2", "units": 5}, 10),
-    ({"sku": "MAT-1", "channel": "web", "units": 4}, 6),
-])
+@pytest.mark.parametrize(
+    ("rule", "expected_available"),
+    [
+        ({"units": 2}, 8),
+        ({"percent": 15}, 8),  # 1.5 units, rounded up
+        ({"location": "S2", "units": 5}, 10),
+        ({"sku": "MAT-1", "channel": "web", "units": 4}, 6),
+    ],
+)
 def test_safety_stock_changes_availability_at_once(network, rule, expected_available):
     receive(network, 10)
     assert position(network, channel="web")["available_to_sell"] == 10
@@ -71,11 +74,23 @@ def test_an_allocation_for_another_channel_is_held_back(network):
 def test_a_time_windowed_promotion_allocation_applies_only_inside_its_window(network):
     receive(network, 10)
     now = datetime.now(UTC)
-    document = {"allocations": [
-        {"channel": "store", "location": "S1", "units": 2, "starts_at": (now - timedelta(hours=1)).isoformat(),
-         "ends_at": (now + timedelta(hours=1)).isoformat()},
-        {"channel": "call_centre", "location": "S1", "units": 5, "starts_at": (now + timedelta(days=1)).isoformat()},
-    ]}
+    document = {
+        "allocations": [
+            {
+                "channel": "store",
+                "location": "S1",
+                "units": 2,
+                "starts_at": (now - timedelta(hours=1)).isoformat(),
+                "ends_at": (now + timedelta(hours=1)).isoformat(),
+            },
+            {
+                "channel": "call_centre",
+                "location": "S1",
+                "units": 5,
+                "starts_at": (now + timedelta(days=1)).isoformat(),
+            },
+        ]
+    }
 
     assert put_rules(network, document).status_code == 200
 

@@ -16,21 +16,29 @@ from process_apis.inventory.domain.ledger import Position
 from process_apis.inventory.domain.rules import SafetyStock
 
 
-def availability(position, *, channel="web", safety=SafetyStock(), allocations=None, sells_incoming=False,
-                 threshold=0):
-    return position_availability(position, channel=channel, safety_stock=safety, allocations=allocations or {},
-                                 sells_incoming=sells_incoming, low_stock_threshold=threshold)
+def availability(position, *, channel="web", safety=SafetyStock(), allocations=None, sells_incoming=False, threshold=0):
+    return position_availability(
+        position,
+        channel=channel,
+        safety_stock=safety,
+        allocations=allocations or {},
+        sells_incoming=sells_incoming,
+        low_stock_threshold=threshold,
+    )
 
 
 def test_available_to_sell_takes_off_reserved_safety_stock_and_other_channels_fences():
     assert available_to_sell(on_hand=10, reserved=2, safety_stock=1, held_for_others=3) == 4
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"on_hand": 3, "reserved": 5, "safety_stock": 0, "held_for_others": 0},
-    {"on_hand": -4, "reserved": 0, "safety_stock": 0, "held_for_others": 0},
-    {"on_hand": 5, "reserved": 0, "safety_stock": 4, "held_for_others": 4},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"on_hand": 3, "reserved": 5, "safety_stock": 0, "held_for_others": 0},
+        {"on_hand": -4, "reserved": 0, "safety_stock": 0, "held_for_others": 0},
+        {"on_hand": 5, "reserved": 0, "safety_stock": 4, "held_for_others": 4},
+    ],
+)
 def test_available_to_sell_is_never_below_zero(kwargs):
     assert available_to_sell(**kwargs) == 0
 
@@ -88,10 +96,17 @@ def test_a_negative_position_is_reported_and_sells_nothing():
     assert (result.negative, result.available_to_sell, result.status) == (True, 0, OUT_OF_STOCK)
 
 
-@pytest.mark.parametrize(("available", "threshold", "status"), [
-    (0, 0, OUT_OF_STOCK), (0, 5, OUT_OF_STOCK), (1, 5, LOW_STOCK), (5, 5, LOW_STOCK),
-    (6, 5, IN_STOCK), (1, 0, IN_STOCK),
-])
+@pytest.mark.parametrize(
+    ("available", "threshold", "status"),
+    [
+        (0, 0, OUT_OF_STOCK),
+        (0, 5, OUT_OF_STOCK),
+        (1, 5, LOW_STOCK),
+        (5, 5, LOW_STOCK),
+        (6, 5, IN_STOCK),
+        (1, 0, IN_STOCK),
+    ],
+)
 def test_status_bands(available, threshold, status):
     assert stock_status(available, threshold) == status
 
@@ -104,8 +119,16 @@ def test_status_follows_what_may_be_ordered():
 
 
 def test_a_position_reports_every_quantity_it_was_computed_from():
-    position = Position("MAT-1", "S1", on_hand=10, quality_inspection=1, blocked=2, in_transit=3, reserved=4,
-                        reserved_by_channel={"web": 4})
+    position = Position(
+        "MAT-1",
+        "S1",
+        on_hand=10,
+        quality_inspection=1,
+        blocked=2,
+        in_transit=3,
+        reserved=4,
+        reserved_by_channel={"web": 4},
+    )
 
     result = availability(position, safety=SafetyStock(units=1), allocations={"store": 2}, threshold=1)
 

@@ -86,8 +86,16 @@ def test_occurred_at_ms_is_milliseconds_since_the_epoch():
 
 
 def test_a_full_event_survives_the_record_round_trip_through_json():
-    original = event("sap:2026:4900000123:0001", "transfer.shipped", quantity=3, ms=5, to_location="D1",
-                     reference="ORDER-77", reason="delivery", stock_type="unrestricted")
+    original = event(
+        "sap:2026:4900000123:0001",
+        "transfer.shipped",
+        quantity=3,
+        ms=5,
+        to_location="D1",
+        reference="ORDER-77",
+        reason="delivery",
+        stock_type="unrestricted",
+    )
     counted = event("c|1", "stock.counted", quantity=9, counts={"quality_inspection": 1, "blocked": 2})
 
     for item in (original, counted):
@@ -98,16 +106,32 @@ def test_a_full_event_survives_the_record_round_trip_through_json():
 def test_a_record_leaves_out_optional_fields_that_are_not_set():
     record = event_record(event("e1", "stock.received", quantity=2))
 
-    assert record == {"event_id": "e1", "type": "stock.received", "sku": "MAT-1", "location": "S1",
-                      "quantity": 2, "occurred_at": T0.isoformat(), "source": "sap"}
+    assert record == {
+        "event_id": "e1",
+        "type": "stock.received",
+        "sku": "MAT-1",
+        "location": "S1",
+        "quantity": 2,
+        "occurred_at": T0.isoformat(),
+        "source": "sap",
+    }
     assert event_from_record(record).counts == {}
 
 
 def test_the_record_keeps_the_instant_and_its_offset():
     cet = timezone(timedelta(hours=1))
     moment = datetime(2026, 3, 1, 10, 15, 0, 123000, tzinfo=cet)
-    record = event_record(InventoryEvent(event_id="e1", type=EventType.RECEIVED, sku="MAT-1", location="S1",
-                                         quantity=1, occurred_at=moment, source="sap"))
+    record = event_record(
+        InventoryEvent(
+            event_id="e1",
+            type=EventType.RECEIVED,
+            sku="MAT-1",
+            location="S1",
+            quantity=1,
+            occurred_at=moment,
+            source="sap",
+        )
+    )
     restored = event_from_record(record)
     assert restored.occurred_at == moment and restored.occurred_at.utcoffset() == timedelta(hours=1)
     assert restored.occurred_at_ms == int(moment.timestamp() * 1000)

@@ -33,16 +33,19 @@ PRECEDENCE = [
 ]
 
 
-@pytest.mark.parametrize(("sku", "location", "channel", "units"), [
-    ("TS-1", S1, "web", 8),     # everything named
-    ("TS-1", S1, "store", 7),   # a channel rule for another channel does not match
-    ("TS-1", S2, "web", 6),     # SKU beats location, location type and channel
-    ("TS-9", S1, "web", 5),     # category beats location
-    ("MUG-1", S1, "web", 4),    # location beats location type and channel
-    ("MUG-1", S2, "web", 3),    # location type beats channel
-    ("MUG-1", D1, "web", 2),    # channel beats nothing
-    ("MUG-1", D1, None, 1),     # the catch-all
-])
+@pytest.mark.parametrize(
+    ("sku", "location", "channel", "units"),
+    [
+        ("TS-1", S1, "web", 8),  # everything named
+        ("TS-1", S1, "store", 7),  # a channel rule for another channel does not match
+        ("TS-1", S2, "web", 6),  # SKU beats location, location type and channel
+        ("TS-9", S1, "web", 5),  # category beats location
+        ("MUG-1", S1, "web", 4),  # location beats location type and channel
+        ("MUG-1", S2, "web", 3),  # location type beats channel
+        ("MUG-1", D1, "web", 2),  # channel beats nothing
+        ("MUG-1", D1, None, 1),  # the catch-all
+    ],
+)
 @pytest.mark.parametrize("listed", ["in order", "reversed"])
 def test_the_most_specific_safety_stock_rule_wins(sku, location, channel, units, listed):
     rules = PRECEDENCE if listed == "in order" else list(reversed(PRECEDENCE))
@@ -73,8 +76,9 @@ def test_percent_safety_stock_rounds_up(on_hand, units):
 
 
 def test_a_more_specific_units_rule_overrides_a_percent_rule():
-    rule_set = RuleSet(safety_stock=(SafetyStockRule(Selector(), percent=50),
-                                     SafetyStockRule(Selector(location="S1"), units=1)))
+    rule_set = RuleSet(
+        safety_stock=(SafetyStockRule(Selector(), percent=50), SafetyStockRule(Selector(location="S1"), units=1))
+    )
 
     assert rule_set.safety_stock_for("MAT-1", S1, None).units_for(100) == 1
     assert rule_set.safety_stock_for("MAT-1", S2, None).units_for(100) == 50
@@ -101,8 +105,9 @@ def test_an_open_ended_allocation_applies_from_its_start_on():
 
 
 def test_an_allocation_applies_at_exactly_its_location_or_group():
-    rule_set = RuleSet(allocations=(AllocationRule("web", 5, location="S1"),
-                                    AllocationRule("store", 2, location_group="WEB")))
+    rule_set = RuleSet(
+        allocations=(AllocationRule("web", 5, location="S1"), AllocationRule("store", 2, location_group="WEB"))
+    )
 
     assert rule_set.allocations_at("MAT-1", location="S1", now=T0) == {"web": 5}
     assert rule_set.allocations_at("MAT-1", location="S2", now=T0) == {}
@@ -111,11 +116,13 @@ def test_an_allocation_applies_at_exactly_its_location_or_group():
 
 def test_per_channel_the_most_specific_allocation_wins():
     rule_set = RuleSet(
-        allocations=(AllocationRule("web", 10, location="S1"),
-                     AllocationRule("web", 4, location="S1", category="apparel"),
-                     AllocationRule("web", 1, location="S1", sku="TS-1"),
-                     AllocationRule("store", 3, location="S1"),
-                     AllocationRule("web", 99, location="S1", sku="OTHER")),
+        allocations=(
+            AllocationRule("web", 10, location="S1"),
+            AllocationRule("web", 4, location="S1", category="apparel"),
+            AllocationRule("web", 1, location="S1", sku="TS-1"),
+            AllocationRule("store", 3, location="S1"),
+            AllocationRule("web", 99, location="S1", sku="OTHER"),
+        ),
         categories=CATEGORIES,
     )
 
@@ -125,8 +132,13 @@ def test_per_channel_the_most_specific_allocation_wins():
 
 
 def test_the_low_stock_threshold_comes_from_the_most_specific_rule():
-    rule_set = RuleSet(low_stock=(LowStockRule(Selector(), 5), LowStockRule(Selector(sku="MAT-1", channel="web"), 2),
-                                  LowStockRule(Selector(location_type="dc"), 50)))
+    rule_set = RuleSet(
+        low_stock=(
+            LowStockRule(Selector(), 5),
+            LowStockRule(Selector(sku="MAT-1", channel="web"), 2),
+            LowStockRule(Selector(location_type="dc"), 50),
+        )
+    )
 
     assert rule_set.low_stock_threshold("MAT-1", S1, "web") == 2
     assert rule_set.low_stock_threshold("MAT-1", S1, "store") == 5
@@ -135,9 +147,14 @@ def test_the_low_stock_threshold_comes_from_the_most_specific_rule():
 
 
 def test_a_group_query_matches_only_rules_that_name_no_location():
-    rule_set = RuleSet(low_stock=(LowStockRule(Selector(), 5), LowStockRule(Selector(location="S1"), 7),
-                                  LowStockRule(Selector(location_type="store"), 9),
-                                  LowStockRule(Selector(sku="MAT-1", channel="web"), 3)))
+    rule_set = RuleSet(
+        low_stock=(
+            LowStockRule(Selector(), 5),
+            LowStockRule(Selector(location="S1"), 7),
+            LowStockRule(Selector(location_type="store"), 9),
+            LowStockRule(Selector(sku="MAT-1", channel="web"), 3),
+        )
+    )
 
     assert rule_set.low_stock_threshold("MAT-1", None, "web") == 3
     assert rule_set.low_stock_threshold("MAT-2", None, "web") == 5
@@ -150,8 +167,11 @@ def test_a_channel_rule_does_not_match_a_query_without_a_channel():
 
 
 def test_two_rules_with_the_same_selector_are_ambiguous():
-    rules = (SafetyStockRule(Selector(sku="MAT-1"), units=1), SafetyStockRule(Selector(sku="MAT-1"), percent=5),
-             SafetyStockRule(Selector(sku="MAT-1", channel="web"), units=2))
+    rules = (
+        SafetyStockRule(Selector(sku="MAT-1"), units=1),
+        SafetyStockRule(Selector(sku="MAT-1"), percent=5),
+        SafetyStockRule(Selector(sku="MAT-1", channel="web"), units=2),
+    )
 
     assert ambiguous_selectors(rules) == [Selector(sku="MAT-1")]
     assert ambiguous_selectors(rules[1:]) == []

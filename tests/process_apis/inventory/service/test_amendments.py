@@ -30,17 +30,29 @@ def cart(network):
 
 
 def patch(api, reservation_id, body, key=None):
-    return api.patch(f"{V1}/reservations/{reservation_id}", json=body,
-                     headers={"Idempotency-Key": key} if key else {})
+    return api.patch(f"{V1}/reservations/{reservation_id}", json=body, headers={"Idempotency-Key": key} if key else {})
 
 
 def found_by_ref(api, external_ref) -> list[str]:
-    return [r["id"] for r in api.get(f"{V1}/reservations", query_string={"external_ref": external_ref}).get_json()["items"]]
+    return [
+        r["id"] for r in api.get(f"{V1}/reservations", query_string={"external_ref": external_ref}).get_json()["items"]
+    ]
 
 
 def issue(api, event_id, quantity, reference, sku="MAT-1"):
-    send(api, event_json(event_id, "stock.issued", sku=sku, location="S1", quantity=quantity, reference=reference,
-                         reason="sale", occurred_at=datetime.now(UTC)))
+    send(
+        api,
+        event_json(
+            event_id,
+            "stock.issued",
+            sku=sku,
+            location="S1",
+            quantity=quantity,
+            reference=reference,
+            reason="sale",
+            occurred_at=datetime.now(UTC),
+        ),
+    )
 
 
 def seconds_left(reservation: dict) -> float:
@@ -49,12 +61,19 @@ def seconds_left(reservation: dict) -> float:
 
 # -- created_by and note ---------------------------------------------------------------------
 
+
 def test_the_agent_and_note_are_kept_and_returned(network):
     network.put(f"{V1}/locations/C1", json={"type": "store"})  # serves every channel
     receive(network, 5, location="C1")
 
-    response = reserve(network, {"sku": "MAT-1", "location": "C1", "quantity": 1}, channel="call_centre",
-                       external_ref="CASE-9", created_by="agent-17", note="customer collects on Friday")
+    response = reserve(
+        network,
+        {"sku": "MAT-1", "location": "C1", "quantity": 1},
+        channel="call_centre",
+        external_ref="CASE-9",
+        created_by="agent-17",
+        note="customer collects on Friday",
+    )
 
     assert response.status_code == 201
     made = response.get_json()
@@ -67,9 +86,11 @@ def test_without_agent_or_note_both_are_null(cart):
     assert (cart["created_by"], cart["note"]) == (None, None)
 
 
-@pytest.mark.parametrize("extra", [{"note": "x" * 501}, {"note": ""}, {"created_by": "agent 17"},
-                                   {"created_by": "a" * 65}, {"created_by": 17}],
-                         ids=["note too long", "empty note", "agent with a space", "agent too long", "agent a number"])
+@pytest.mark.parametrize(
+    "extra",
+    [{"note": "x" * 501}, {"note": ""}, {"created_by": "agent 17"}, {"created_by": "a" * 65}, {"created_by": 17}],
+    ids=["note too long", "empty note", "agent with a space", "agent too long", "agent a number"],
+)
 def test_a_bad_agent_or_note_is_a_422_and_holds_nothing(network, extra):
     receive(network, 5)
 
@@ -78,6 +99,7 @@ def test_a_bad_agent_or_note_is_a_422_and_holds_nothing(network, extra):
 
 
 # -- PATCH: re-key and expiry ----------------------------------------------------------------
+
 
 def test_checkout_rekeys_the_cart_to_the_order_and_holds_it_longer_in_one_step(network, cart):
     response = patch(network, cart["id"], {"external_ref": "ORDER-1001", "ttl_seconds": 14400})
@@ -137,10 +159,27 @@ def test_patching_a_reservation_that_is_not_active_is_a_409(network, cart, endin
     assert found_by_ref(network, "ORDER-1001") == []
 
 
-@pytest.mark.parametrize("body", [{"ttl_seconds": 14401}, {"ttl_seconds": 0}, {"ttl_seconds": "soon"}, {},
-                                  {"external_ref": ""}, {"external_ref": "x" * 129}, {"status": "active"}],
-                         ids=["ttl above the maximum", "ttl 0", "ttl not a number", "nothing to change",
-                              "empty reference", "reference too long", "an unknown field"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"ttl_seconds": 14401},
+        {"ttl_seconds": 0},
+        {"ttl_seconds": "soon"},
+        {},
+        {"external_ref": ""},
+        {"external_ref": "x" * 129},
+        {"status": "active"},
+    ],
+    ids=[
+        "ttl above the maximum",
+        "ttl 0",
+        "ttl not a number",
+        "nothing to change",
+        "empty reference",
+        "reference too long",
+        "an unknown field",
+    ],
+)
 def test_a_bad_patch_is_a_422_and_changes_nothing(network, cart, body):
     assert_problem(patch(network, cart["id"], {**body}), 422)
 
@@ -206,6 +245,7 @@ def test_a_rekey_is_logged_so_replay_rebuilds_which_reference_consumes_the_hold(
 
 # -- concurrent changes ----------------------------------------------------------------------
 
+
 def test_a_header_changed_since_it_was_read_is_not_overwritten(app, cart):
     store = app.extensions["inventory"].reservations
     text = store.get_text(cart["id"])
@@ -216,7 +256,10 @@ def test_a_header_changed_since_it_was_read_is_not_overwritten(app, cart):
     stored, _ = store.transition(mine, ("active",), unchanged_since=text)
 
     assert not stored
-    assert (store.get(cart["id"])["note"], store.get(cart["id"])["external_ref"]) == ("changed by someone else", "CART-42")
+    assert (store.get(cart["id"])["note"], store.get(cart["id"])["external_ref"]) == (
+        "changed by someone else",
+        "CART-42",
+    )
 
 
 def test_concurrent_partial_releases_and_a_rekey_all_land_in_the_header(app, network):
@@ -228,8 +271,12 @@ def test_concurrent_partial_releases_and_a_rekey_all_land_in_the_header(app, net
 
     def release_one(client):
         start.wait()
-        statuses.append(client.post(f"{V1}/reservations/{made['id']}/release",
-                                    json={"lines": [{"sku": "MAT-1", "location": "S1", "quantity": 1}]}).status_code)
+        statuses.append(
+            client.post(
+                f"{V1}/reservations/{made['id']}/release",
+                json={"lines": [{"sku": "MAT-1", "location": "S1", "quantity": 1}]},
+            ).status_code
+        )
 
     def rekey(client):
         start.wait()

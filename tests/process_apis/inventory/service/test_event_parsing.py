@@ -4,6 +4,7 @@
 errors) or an InventoryEvent equal to `EventSchema().load(item)`; `load_event` must accept and
 reject exactly what the schema does, with the schema's messages.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
@@ -48,8 +49,15 @@ def test_the_fast_path_knows_every_field_of_the_schema():
 
 
 def _valid(**changes) -> dict:
-    item = {"event_id": "sap:1", "type": "stock.issued", "sku": "MAT-1", "location": "S1", "quantity": 2,
-            "occurred_at": "2026-01-01T10:00:00Z", "source": "sap"}
+    item = {
+        "event_id": "sap:1",
+        "type": "stock.issued",
+        "sku": "MAT-1",
+        "location": "S1",
+        "quantity": 2,
+        "occurred_at": "2026-01-01T10:00:00Z",
+        "source": "sap",
+    }
     item.update(changes)
     return {key: value for key, value in item.items() if value is not _DROP}
 
@@ -57,46 +65,83 @@ def _valid(**changes) -> dict:
 _DROP = object()
 
 
-@pytest.mark.parametrize("item", [
-    _valid(),
-    _valid(reason="sale", reference="ORDER-1"),
-    _valid(type="stock.received", stock_type="quality_inspection"),
-    _valid(type="transfer.shipped", to_location="S2"),
-    _valid(type="transfer.shipped", to_location="S2", expected_at=None),
-    _valid(type="transfer.moved", to_location="S2", reference=None),
-    _valid(type="stock.counted", quantity=0, counts={"blocked": 3}),
-    _valid(type="stock.counted", counts={}),
-    _valid(type="stock.counted", counts=None),
-    _valid(occurred_at="2026-01-01T10:00:00.123456+02:00"),
-])
+@pytest.mark.parametrize(
+    "item",
+    [
+        _valid(),
+        _valid(reason="sale", reference="ORDER-1"),
+        _valid(type="stock.received", stock_type="quality_inspection"),
+        _valid(type="transfer.shipped", to_location="S2"),
+        _valid(type="transfer.shipped", to_location="S2", expected_at=None),
+        _valid(type="transfer.moved", to_location="S2", reference=None),
+        _valid(type="stock.counted", quantity=0, counts={"blocked": 3}),
+        _valid(type="stock.counted", counts={}),
+        _valid(type="stock.counted", counts=None),
+        _valid(occurred_at="2026-01-01T10:00:00.123456+02:00"),
+    ],
+)
 def test_plainly_valid_events_take_the_fast_path_with_the_schema_result(item):
     assert _fast_event(item) is not None
     _assert_same(item)
 
 
-@pytest.mark.parametrize("item", [
-    _valid(quantity=0),  # only counts may state 0
-    _valid(quantity=1.0), _valid(quantity="2"), _valid(quantity=True), _valid(quantity=-1), _valid(quantity=10**9 + 1),
-    _valid(occurred_at="2026-01-01T10:00:00"),  # naive
-    _valid(occurred_at="yesterday"), _valid(occurred_at=""), _valid(occurred_at=1767261600),
-    _valid(type="stock.sold"), _valid(type=None), _valid(sku="MAT{1}"), _valid(sku=""), _valid(location=None),
-    _valid(sku="MAT-1\n"),  # the schema's Regexp uses match with `$`: whatever it decides, the same
-    _valid(event_id=""), _valid(event_id="x" * 201), _valid(source=""), _valid(source=7),
-    _valid(type="transfer.shipped"), _valid(type="transfer.shipped", to_location="S1"),
-    _valid(to_location="S2"), _valid(to_location=""),
-    _valid(reason="theft"), _valid(reason=None), _valid(stock_type="damaged"), _valid(reference=""),
-    _valid(counts={"blocked": 1}), _valid(type="stock.counted", counts={"on_hand": 1}),
-    _valid(type="stock.counted", counts={"blocked": -1}), _valid(type="stock.counted", counts=[1]),
-    _valid(extra="field"), _valid(quantity=_DROP), _valid(event_id=_DROP),
-])
+@pytest.mark.parametrize(
+    "item",
+    [
+        _valid(quantity=0),  # only counts may state 0
+        _valid(quantity=1.0),
+        _valid(quantity="2"),
+        _valid(quantity=True),
+        _valid(quantity=-1),
+        _valid(quantity=10**9 + 1),
+        _valid(occurred_at="2026-01-01T10:00:00"),  # naive
+        _valid(occurred_at="yesterday"),
+        _valid(occurred_at=""),
+        _valid(occurred_at=1767261600),
+        _valid(type="stock.sold"),
+        _valid(type=None),
+        _valid(sku="MAT{1}"),
+        _valid(sku=""),
+        _valid(location=None),
+        _valid(sku="MAT-1\n"),  # the schema's Regexp uses match with `$`: whatever it decides, the same
+        _valid(event_id=""),
+        _valid(event_id="x" * 201),
+        _valid(source=""),
+        _valid(source=7),
+        _valid(type="transfer.shipped"),
+        _valid(type="transfer.shipped", to_location="S1"),
+        _valid(to_location="S2"),
+        _valid(to_location=""),
+        _valid(reason="theft"),
+        _valid(reason=None),
+        _valid(stock_type="damaged"),
+        _valid(reference=""),
+        _valid(counts={"blocked": 1}),
+        _valid(type="stock.counted", counts={"on_hand": 1}),
+        _valid(type="stock.counted", counts={"blocked": -1}),
+        _valid(type="stock.counted", counts=[1]),
+        _valid(extra="field"),
+        _valid(quantity=_DROP),
+        _valid(event_id=_DROP),
+    ],
+)
 def test_anything_else_gives_exactly_the_schema_outcome(item):
     _assert_same(item)
 
 
-_TEXT = st.one_of(st.sampled_from(["", "S1", "S2", "MAT-1", "a b", "x" * 65, "x" * 129, "x" * 201, "MAT-1\n",
-                                   "é", "{1}"]), st.text(max_size=8))
-_ANY = st.one_of(st.none(), st.booleans(), st.integers(-2, 10**9 + 2), st.floats(allow_nan=False), _TEXT,
-                 st.lists(st.integers(), max_size=2), st.dictionaries(_TEXT, st.integers(-1, 3), max_size=2))
+_TEXT = st.one_of(
+    st.sampled_from(["", "S1", "S2", "MAT-1", "a b", "x" * 65, "x" * 129, "x" * 201, "MAT-1\n", "é", "{1}"]),
+    st.text(max_size=8),
+)
+_ANY = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 10**9 + 2),
+    st.floats(allow_nan=False),
+    _TEXT,
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(_TEXT, st.integers(-1, 3), max_size=2),
+)
 _INSTANTS = st.one_of(
     st.datetimes(timezones=st.sampled_from([UTC, None])).map(lambda d: d.isoformat()),
     st.sampled_from(["2026-01-01T10:00:00Z", "2026-01-01", "2026-01-01T10:00:00+00:00", "not a date"]),
@@ -114,28 +159,49 @@ _FIELDS = {
     "reference": st.one_of(st.just("ORDER-1"), _ANY),
     "reason": st.one_of(st.sampled_from(ISSUE_REASONS), _ANY),
     "stock_type": st.one_of(st.sampled_from(list(STOCK_TYPES)), _ANY),
-    "counts": st.one_of(st.dictionaries(st.sampled_from(["quality_inspection", "blocked", "in_transit", "on_hand"]),
-                                        st.one_of(st.integers(-1, 5), _ANY), max_size=3), _ANY),
+    "counts": st.one_of(
+        st.dictionaries(
+            st.sampled_from(["quality_inspection", "blocked", "in_transit", "on_hand"]),
+            st.one_of(st.integers(-1, 5), _ANY),
+            max_size=3,
+        ),
+        _ANY,
+    ),
     "expected_at": _INSTANTS,
     "unexpected": _ANY,
 }
+
+
 @st.composite
 def _items(draw) -> dict:
     """A valid event of any type (optional fields or not), then 0-2 fields broken, dropped or added."""
     kind = draw(st.sampled_from(list(EventType)))
-    item = {"event_id": draw(st.text(min_size=1, max_size=12)), "type": kind.value,
-            "sku": draw(st.sampled_from(["MAT-1", "MAT-2", "a.b:c/d-9"])), "location": "S1",
-            "quantity": draw(st.integers(0 if kind is EventType.COUNTED else 1, 10**9)),
-            "occurred_at": draw(_INSTANTS_VALID), "source": "sap"}
+    item = {
+        "event_id": draw(st.text(min_size=1, max_size=12)),
+        "type": kind.value,
+        "sku": draw(st.sampled_from(["MAT-1", "MAT-2", "a.b:c/d-9"])),
+        "location": "S1",
+        "quantity": draw(st.integers(0 if kind is EventType.COUNTED else 1, 10**9)),
+        "occurred_at": draw(_INSTANTS_VALID),
+        "source": "sap",
+    }
     if kind in (EventType.TRANSFER_SHIPPED, EventType.TRANSFER_MOVED):
         item["to_location"] = "S2"
-    optional = {"reference": st.text(min_size=1, max_size=128), "reason": st.sampled_from(ISSUE_REASONS),
-                "stock_type": st.sampled_from(list(STOCK_TYPES)), "to_location": st.none()}
+    optional = {
+        "reference": st.text(min_size=1, max_size=128),
+        "reason": st.sampled_from(ISSUE_REASONS),
+        "stock_type": st.sampled_from(list(STOCK_TYPES)),
+        "to_location": st.none(),
+    }
     if kind is EventType.TRANSFER_SHIPPED:
         optional["expected_at"] = st.one_of(st.none(), _INSTANTS_VALID)
     if kind is EventType.COUNTED:
-        optional["counts"] = st.one_of(st.none(), st.dictionaries(
-            st.sampled_from(["quality_inspection", "blocked", "in_transit"]), st.integers(0, 10**9), max_size=3))
+        optional["counts"] = st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(["quality_inspection", "blocked", "in_transit"]), st.integers(0, 10**9), max_size=3
+            ),
+        )
     for name, strategy in optional.items():
         if name not in item and draw(st.booleans()):
             item[name] = draw(strategy)
@@ -149,7 +215,8 @@ def _items(draw) -> dict:
 
 
 _INSTANTS_VALID = st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-5))])).map(
-    lambda moment: moment.isoformat())
+    lambda moment: moment.isoformat()
+)
 
 
 @pytest.mark.slow

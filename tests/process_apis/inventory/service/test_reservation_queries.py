@@ -55,6 +55,7 @@ def index_size(app, key: str) -> int:
 
 # -- by external reference -------------------------------------------------------------------
 
+
 def test_every_reservation_with_an_external_ref_is_found_newest_first_whatever_its_status(stocked):
     first = created(reserve(stocked, S1, external_ref="ORDER-7"))
     second = created(reserve(stocked, {**S1, "location": "S2"}, external_ref="ORDER-7"))
@@ -69,7 +70,10 @@ def test_every_reservation_with_an_external_ref_is_found_newest_first_whatever_i
     created_at = [item["created_at"] for item in page["items"]]
     assert created_at == sorted(created_at, reverse=True)
     assert {item["id"]: item["status"] for item in page["items"]} == {
-        first["id"]: "released", second["id"]: "fulfilled", third["id"]: "active"}
+        first["id"]: "released",
+        second["id"]: "fulfilled",
+        third["id"]: "active",
+    }
     assert page["next"] is None
 
 
@@ -86,8 +90,18 @@ def test_a_reference_look_up_filters_by_channel_and_status(stocked):
 def test_a_reservation_whose_units_sap_issued_is_found_as_consumed(stocked):
     reservation = created(reserve(stocked, {**S1, "quantity": 2}, external_ref="ORDER-9"))
     stocked.post(f"{V1}/reservations/{reservation['id']}/fulfil")
-    send(stocked, event_json("gi-9", "stock.issued", location="S1", quantity=2, reference="ORDER-9", reason="sale",
-                             occurred_at=datetime.now(UTC)))
+    send(
+        stocked,
+        event_json(
+            "gi-9",
+            "stock.issued",
+            location="S1",
+            quantity=2,
+            reference="ORDER-9",
+            reason="sale",
+            occurred_at=datetime.now(UTC),
+        ),
+    )
 
     [found] = lookup(stocked, external_ref="ORDER-9")["items"]
 
@@ -101,6 +115,7 @@ def test_an_unknown_reference_finds_nothing(network):
 
 # -- a store's pickups -----------------------------------------------------------------------
 
+
 def test_a_store_lists_only_the_active_reservations_holding_stock_there(stocked):
     at_s1 = created(reserve(stocked, S1, external_ref="P-1"))
     created(reserve(stocked, {**S1, "location": "S2"}, external_ref="P-3"))
@@ -109,7 +124,9 @@ def test_a_store_lists_only_the_active_reservations_holding_stock_there(stocked)
     stocked.post(f"{V1}/reservations/{released['id']}/release", json={})
     stocked.post(f"{V1}/reservations/{fulfilled['id']}/fulfil")
     # S1 has 48 left to sell, so the group line takes those and 2 at S2.
-    split = created(reserve(stocked, {"sku": "MAT-1", "location_group": "WEB-SHIP", "quantity": 50}, external_ref="P-2"))
+    split = created(
+        reserve(stocked, {"sku": "MAT-1", "location_group": "WEB-SHIP", "quantity": 50}, external_ref="P-2")
+    )
     assert [a["location"] for a in split["lines"][0]["allocations"]] == ["S1", "S2"]
 
     listed = lookup(stocked, location="S1", status="active")
@@ -176,8 +193,18 @@ def test_an_expired_reservation_leaves_the_pickups(app, stocked):
 def test_units_sap_issued_without_a_fulfil_take_the_pickup_off_and_its_entry_is_dropped(app, stocked):
     reservation = created(reserve(stocked, {**S1, "quantity": 2}, external_ref="TILL-1"))
     # The customer paid at the till: SAP's goods issue names the reservation's reference.
-    send(stocked, event_json("gi-till", "stock.issued", location="S1", quantity=2, reference="TILL-1", reason="sale",
-                             occurred_at=datetime.now(UTC)))
+    send(
+        stocked,
+        event_json(
+            "gi-till",
+            "stock.issued",
+            location="S1",
+            quantity=2,
+            reference="TILL-1",
+            reason="sale",
+            occurred_at=datetime.now(UTC),
+        ),
+    )
     assert index_size(app, Keys().reservations_at("S1")) == 1
 
     assert ids(lookup(stocked, location="S1")) == []
@@ -213,20 +240,36 @@ def test_stale_entries_do_not_shorten_a_page_that_more_entries_can_fill(app, sto
 
 # -- bad input -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("params", [
-    {"location": "S1", "colour": "red"},
-    {"location": "S1", "limit": 0},
-    {"location": "S1", "limit": 201},
-    {"location": "S1", "limit": "many"},
-    {"location": "S1", "status": "released"},
-    {"location": "S1", "status": "lost"},
-    {"location": "S1", "after": "not-a-cursor"},
-    {"location": "S1", "external_ref": "ORDER-1"},
-    {},
-    {"channel": "web"},
-    {"location": "{S1}"},
-], ids=["unknown filter", "limit 0", "limit too big", "limit not a number", "location with another status",
-        "unknown status", "bad cursor", "both indexes", "no index", "only a channel", "bad location"])
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"location": "S1", "colour": "red"},
+        {"location": "S1", "limit": 0},
+        {"location": "S1", "limit": 201},
+        {"location": "S1", "limit": "many"},
+        {"location": "S1", "status": "released"},
+        {"location": "S1", "status": "lost"},
+        {"location": "S1", "after": "not-a-cursor"},
+        {"location": "S1", "external_ref": "ORDER-1"},
+        {},
+        {"channel": "web"},
+        {"location": "{S1}"},
+    ],
+    ids=[
+        "unknown filter",
+        "limit 0",
+        "limit too big",
+        "limit not a number",
+        "location with another status",
+        "unknown status",
+        "bad cursor",
+        "both indexes",
+        "no index",
+        "only a channel",
+        "bad location",
+    ],
+)
 def test_a_bad_look_up_is_a_422_problem(network, params):
     problem = assert_problem(network.get(f"{V1}/reservations", query_string=params), 422)
 
@@ -234,6 +277,7 @@ def test_a_bad_look_up_is_a_422_problem(network, params):
 
 
 # -- Redis Cluster ---------------------------------------------------------------------------
+
 
 def test_look_ups_and_rekeying_work_on_a_redis_cluster(cluster_url):
     from gateway.settings import Settings

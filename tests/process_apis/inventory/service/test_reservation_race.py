@@ -5,6 +5,7 @@ the real redis-server fixture; 40 clients, each with its own `requests.Session`,
 Afterwards the ledger must show no oversell, every 201 must be backed by held stock, and every
 409 must be a true shortage.
 """
+
 from __future__ import annotations
 
 import random
@@ -47,15 +48,31 @@ def gateway(redis_url):
 def _seed(base: str) -> None:
     with keyed_session() as session:
         for location in LOCATIONS:
-            response = session.put(f"{base}/inventory/v1/locations/{location}",
-                                   json={"type": "store", "channels": ["web"]}, timeout=TIMEOUT)
+            response = session.put(
+                f"{base}/inventory/v1/locations/{location}",
+                json={"type": "store", "channels": ["web"]},
+                timeout=TIMEOUT,
+            )
             assert response.status_code == 201, response.text
-        response = session.put(f"{base}/inventory/v1/rules", json={"safety_stock": [{"units": SAFETY_UNITS}]},
-                               headers={"If-Match": "*"}, timeout=TIMEOUT)
+        response = session.put(
+            f"{base}/inventory/v1/rules",
+            json={"safety_stock": [{"units": SAFETY_UNITS}]},
+            headers={"If-Match": "*"},
+            timeout=TIMEOUT,
+        )
         assert response.status_code == 200, response.text
-        events = [{"event_id": f"race:count:{sku}:{loc}", "type": "stock.counted", "sku": sku, "location": loc,
-                   "quantity": quantity, "occurred_at": "2026-01-01T00:00:00Z", "source": "sap"}
-                  for (sku, loc), quantity in STOCK.items()]
+        events = [
+            {
+                "event_id": f"race:count:{sku}:{loc}",
+                "type": "stock.counted",
+                "sku": sku,
+                "location": loc,
+                "quantity": quantity,
+                "occurred_at": "2026-01-01T00:00:00Z",
+                "source": "sap",
+            }
+            for (sku, loc), quantity in STOCK.items()
+        ]
         response = session.post(f"{base}/inventory/v1/events", json={"events": events}, timeout=TIMEOUT)
         assert response.status_code == 200 and response.json()["applied"] == len(events), response.text
 
@@ -65,17 +82,26 @@ def _client(base: str, seed: int, start: threading.Barrier, outcomes: list) -> N
     with keyed_session() as session:
         start.wait(timeout=TIMEOUT)
         for n in range(REQUESTS_PER_CLIENT):
-            lines = [{"sku": sku, "location": rnd.choice(LOCATIONS), "quantity": rnd.randint(1, 3)}
-                     for sku in rnd.sample(SKUS, rnd.choice((2, 3)))]
+            lines = [
+                {"sku": sku, "location": rnd.choice(LOCATIONS), "quantity": rnd.randint(1, 3)}
+                for sku in rnd.sample(SKUS, rnd.choice((2, 3)))
+            ]
             body = {"channel": "web", "external_ref": f"CART-{seed}-{n}", "lines": lines}
-            response = session.post(f"{base}/inventory/v1/reservations", json=body,
-                                    headers={"Idempotency-Key": uuid.uuid4().hex}, timeout=TIMEOUT)
+            response = session.post(
+                f"{base}/inventory/v1/reservations",
+                json=body,
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+                timeout=TIMEOUT,
+            )
             outcomes.append((body, response.status_code, response.json()))
 
 
 def _available_at_end(base: str) -> dict[tuple[str, str], int]:
-    response = keyed_session().get(f"{base}/inventory/v1/availability", timeout=TIMEOUT,
-                            params={"sku": list(SKUS), "location": list(LOCATIONS), "channel": "web"})
+    response = keyed_session().get(
+        f"{base}/inventory/v1/availability",
+        timeout=TIMEOUT,
+        params={"sku": list(SKUS), "location": list(LOCATIONS), "channel": "web"},
+    )
     assert response.status_code == 200, response.text
     return {(p["sku"], p["location"]): p["available_to_sell"] for p in response.json()["positions"]}
 
@@ -130,5 +156,6 @@ def test_racing_all_or_nothing_reservations_never_oversell_and_refuse_only_true_
         assert shortfalls, reply
         for shortfall in shortfalls:
             assert body["lines"][shortfall["line"]]["sku"] == shortfall["sku"], (body, shortfall)
-        assert any(shortfall["requested"] > available[(shortfall["sku"], shortfall["location"])]
-                   for shortfall in shortfalls), (body, reply, available)
+        assert any(
+            shortfall["requested"] > available[(shortfall["sku"], shortfall["location"])] for shortfall in shortfalls
+        ), (body, reply, available)
