@@ -442,7 +442,8 @@ def main() -> int:
     bench = Bench()
     redis_version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()[2]
     say(
-        f"Inventory Gateway bench: {os.cpu_count()} CPUs, Python {platform.python_version()}, redis-server {redis_version}"
+        f"Inventory Gateway bench: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"redis-server {redis_version}"
     )
     say("The load generators and Redis share these CPUs with the server: figures are floors, not ceilings.")
     say(f"Host speed at start: {calibrate()}")

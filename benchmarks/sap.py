@@ -2,9 +2,10 @@
 
 The gateway runs in the split shape (benchmarks/split.py: `inventory-gateway serve` with several
 workers, the SAP and Salesforce simulators as processes of their own, its own redis-server), as a
-real deployment runs; business events are pushed over HTTP to the gateway's webhook. Traffic drivers (simulators/sap/driver.py, one thread each, each on its own
-materials so their stock views stay right) post realistic retail movements to the simulator's OData
-API over HTTP at a steady offered rate. Each movement travels: OData deep insert → business event →
+real deployment runs; business events are pushed over HTTP to the gateway's webhook. Traffic
+drivers (simulators/sap/driver.py, one thread each, each on its own materials so their stock views
+stay right) post realistic retail movements to the simulator's OData API over HTTP at a steady
+offered rate. Each movement travels: OData deep insert → business event →
 webhook → OData read of the document → process API → one Lua call per SKU in Redis.
 
 Freshness of a document = the time its last position update was committed − the time the driver

@@ -4,8 +4,9 @@ A requests.Session with connect and read timeouts; bounded tenacity retries, onl
 idempotent methods or requests that carry an Idempotency-Key; a circuit breaker per upstream;
 X-Correlation-ID and W3C traceparent propagation; an upstream's problem+json
 passed up with context. A 503's Retry-After is honoured: the retry waits at least that long, and
-a Retry-After longer than the client's own back-off budget is not waited for here but passed up. In the all-in-one shape the transport calls the target WSGI app
-in-process (no socket), keeping method, path, headers and JSON exactly as over HTTP.
+a Retry-After longer than the client's own back-off budget is not waited for here but passed up. In
+the all-in-one shape the transport calls the target WSGI app in-process (no socket), keeping method,
+path, headers and JSON exactly as over HTTP.
 """
 
 from __future__ import annotations

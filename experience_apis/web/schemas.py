@@ -26,13 +26,16 @@ BAND_DESCRIPTION = (
 Band = lambda description=BAND_DESCRIPTION, **kw: fields.String(  # noqa: E731
     metadata={"enum": list(BANDS), "description": description}, **kw
 )
-Quantity = lambda **kw: fields.String(
-    metadata={  # noqa: E731
-        "description": 'units as the shop shows them: "0" to the cap as a number, "10+" above a cap of 10',
-        "example": "10+",
-    },
-    **kw,
-)
+
+
+def Quantity(**kw) -> fields.String:  # noqa: N802 (a field factory, named like the fields it makes)
+    return fields.String(
+        metadata={
+            "description": 'units as the shop shows them: "0" to the cap as a number, "10+" above a cap of 10',
+            "example": "10+",
+        },
+        **kw,
+    )
 
 
 # availability ------------------------------------------------------------------------------------

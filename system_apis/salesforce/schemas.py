@@ -213,24 +213,21 @@ class OciTransferRecordSchema(OciActionRecordSchema):
         _exactly_one(data, "toLocationIdentifier", "toLocationGroupIdentifier")
 
 
-_Records = lambda schema, **kw: fields.List(
-    fields.Nested(schema),
-    required=True,  # noqa: E731
-    validate=validate.Length(1, MAX_OCI_ITEMS),
-    **kw,
-)
+def _records(schema, **kw) -> fields.List:
+    """1 to MAX_OCI_ITEMS records of `schema`, required."""
+    return fields.List(fields.Nested(schema), required=True, validate=validate.Length(1, MAX_OCI_ITEMS), **kw)
 
 
 class OciReleaseRequestSchema(Schema):
-    releaseRecords = _Records(OciActionRecordSchema)  # noqa: N815
+    releaseRecords = _records(OciActionRecordSchema)  # noqa: N815
 
 
 class OciFulfillmentRequestSchema(Schema):
-    fulfillmentRecords = _Records(OciActionRecordSchema)  # noqa: N815
+    fulfillmentRecords = _records(OciActionRecordSchema)  # noqa: N815
 
 
 class OciTransferRequestSchema(Schema):
-    transferRecords = _Records(OciTransferRecordSchema)  # noqa: N815
+    transferRecords = _records(OciTransferRecordSchema)  # noqa: N815
 
 
 class OciActionResultSchema(Schema):

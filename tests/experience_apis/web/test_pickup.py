@@ -1,4 +1,5 @@
-"""The choice of pickup stores near a shopper (pure, no I/O; distances themselves: tests/experience_apis/test_geo.py)."""
+"""The choice of pickup stores near a shopper (pure, no I/O; distances themselves:
+tests/experience_apis/test_geo.py)."""
 
 from __future__ import annotations
 

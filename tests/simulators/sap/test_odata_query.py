@@ -107,7 +107,8 @@ def test_unsupported_or_wrong_filters_are_400(expression):
     [
         ("MaterialDocumentYear eq '2026' and MaterialDocument eq '4900000001'", (("2026", "4900000001"),)),
         (
-            "(MaterialDocumentYear eq '2026' and (MaterialDocument eq '4900000001' or MaterialDocument eq '4900000002'))"
+            "(MaterialDocumentYear eq '2026' and "
+            "(MaterialDocument eq '4900000001' or MaterialDocument eq '4900000002'))"
             " or (MaterialDocument eq '4900000009' and MaterialDocumentYear eq '2025')",
             (("2026", "4900000001"), ("2026", "4900000002"), ("2025", "4900000009")),
         ),
