@@ -1,9 +1,8 @@
 """The Redis key layout. Every key of one SKU carries the hash tag {sku}, so one SKU's
-positions, journals, holds, dedup marks and log live in one cluster slot."""
+positions, journals, holds, dedup marks and log live in one cluster slot (ids hold no braces:
+domain/identifiers.py, so the hash tag stays whole)."""
 
 from __future__ import annotations
-
-from ..domain.identifiers import IDENTIFIER  # noqa: F401  (ids hold no braces: the hash tag stays whole)
 
 
 class Keys:

@@ -19,7 +19,7 @@ UNCONFIRMED = OutcomeValue(-1, -1, "unconfirmed")
 
 
 def _field(key: OutcomeKey) -> str:
-    # Location and group ids cannot hold "|" (keys.IDENTIFIER), so the channel is what follows the second.
+    # Location and group ids cannot hold "|" (domain/identifiers.py), so the channel is what follows the second.
     return f"G|{key.location_group}|{key.channel}" if key.location_group else f"L|{key.location}|{key.channel}"
 
 

@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from shared.auth import requires
 from shared.errors import Problem
 
-from ..adapters.keys import IDENTIFIER
+from ..domain.identifiers import IDENTIFIER
 from ..domain.locations import Location, LocationGroup
 from . import inventory
 from .locations_schemas import LocationGroupSchema, LocationSchema

@@ -7,8 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from ..adapters.keys import IDENTIFIER
 from ..domain.events import ISSUE_REASONS, STOCK_TYPES, TRANSFER_TYPES, EventType, InventoryEvent
+from ..domain.identifiers import IDENTIFIER
 
 
 def Identifier(**kw: Any) -> fields.String:  # noqa: N802  (a field, named like one)
