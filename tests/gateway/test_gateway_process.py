@@ -14,6 +14,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.support.availability_receiver import wait_until
 from tests.support.sap_gateway import start_gateway
 
 pytestmark = pytest.mark.e2e
@@ -102,7 +103,8 @@ def test_metrics_of_several_workers_count_every_request_whichever_worker_answers
         logfile=tmp_path / "serve.log",
     )
     try:
-        assert served.output().count("Booting worker") == 2
+        # The gateway answers once one worker does; the other may still be starting.
+        assert wait_until(lambda: served.output().count("Booting worker") == 2, timeout=TIMEOUT)
         callers = [requests.Session() for _ in range(20)]  # 20 connections held open: both workers take some
         for caller in callers:
             assert caller.get(f"{served.base_url}/livez", timeout=TIMEOUT).status_code == 200
