@@ -8,6 +8,7 @@ hook calls `mark_worker_dead(worker.pid)`.
 
 from __future__ import annotations
 
+import http
 import os
 import tempfile
 import threading
@@ -62,6 +63,24 @@ def gauge(name: str, documentation: str, labelnames: tuple[str, ...] = (), **kwa
     return _get_or_create(Gauge, name, documentation, labelnames, **kwargs)
 
 
+#: The HTTP methods a label names; any other method a client sends counts as "other". Every label value
+#: taken from a request comes from a closed set: one value per made-up method (or status) would let
+#: anybody, unauthenticated, grow every worker's memory and /metrics without bound.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_STATUSES = frozenset(str(status.value) for status in http.HTTPStatus)
+OTHER = "other"
+
+
+def method_label(method: str) -> str:
+    return method if method in METHODS else OTHER
+
+
+def status_label(status: int) -> str:
+    """A status code as a label: one the HTTP registry knows, else "other" (an upstream may answer any)."""
+    text = str(status)
+    return text if text in _STATUSES else OTHER
+
+
 REQUEST_LABELS = ("api", "method", "endpoint", "status")
 requests_total = counter("gateway_http_requests_total", "HTTP requests served", REQUEST_LABELS)
 request_duration = histogram("gateway_http_request_duration_seconds", "HTTP request latency", REQUEST_LABELS)
@@ -77,7 +96,8 @@ def init_app(app: flask.Flask, api_name: str) -> None:
         started = flask.g.get("metrics_started")
         rule = flask.request.url_rule
         # The URL rule, not the raw path, keeps label cardinality bounded.
-        labels = (api_name, flask.request.method, rule.rule if rule else "<unmatched>", str(response.status_code))
+        method, status = method_label(flask.request.method), status_label(response.status_code)
+        labels = (api_name, method, rule.rule if rule else "<unmatched>", status)
         requests_total.labels(*labels).inc()
         if started is not None:
             request_duration.labels(*labels).observe(time.perf_counter() - started)

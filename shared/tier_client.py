@@ -405,7 +405,7 @@ class TierClient:
                 headers={"Retry-After": retry_after_header(error.retry_after)},
                 upstream=self.name,
             ) from error
-        UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
+        UPSTREAM_CALLS.labels(self.name, metrics.status_label(response.status_code)).inc()
         if response.status_code >= 400:
             raise _upstream_problem(self.name, response)
         return response

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import requests
 import tenacity
 
+from shared import metrics
 from shared.errors import Problem
 from shared.logging import CORRELATION_HEADER, current_correlation_id
 from shared.tier_client import (
@@ -237,7 +238,7 @@ class SalesforceClient:
                 headers={"Retry-After": retry_after_header(error.retry_after)},
                 upstream=self.name,
             ) from None
-        UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
+        UPSTREAM_CALLS.labels(self.name, metrics.status_label(response.status_code)).inc()
         return response
 
     def _send(

@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 import requests
 import tenacity
 
+from shared import metrics
 from shared.errors import Problem
 from shared.logging import CORRELATION_HEADER, current_correlation_id
 from shared.tier_client import (
@@ -184,7 +185,7 @@ class SapODataClient:
         except CircuitOpen:
             raise circuit_open_problem(self.name, self.breaker) from None
         except _SapServerError as error:
-            UPSTREAM_CALLS.labels(self.name, str(error.response.status_code)).inc()
+            UPSTREAM_CALLS.labels(self.name, metrics.status_label(error.response.status_code)).inc()
             raise self._problem(error.response) from error
         except UpstreamUnavailable as error:
             UPSTREAM_CALLS.labels(self.name, "unavailable").inc()
@@ -195,7 +196,7 @@ class SapODataClient:
                 headers={"Retry-After": error.retry_after or "1"},
                 upstream=self.name,
             ) from error
-        UPSTREAM_CALLS.labels(self.name, str(response.status_code)).inc()
+        UPSTREAM_CALLS.labels(self.name, metrics.status_label(response.status_code)).inc()
         return response
 
     def _send(self, method: str, url: str, json, fetch_token: bool) -> requests.Response:
