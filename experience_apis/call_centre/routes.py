@@ -4,7 +4,6 @@ Every view needs the `call-centre` scope."""
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from experience_apis.app import inventory
 from experience_apis.fields import check_path_ids, current_settings, reservation_ttl
@@ -12,6 +11,7 @@ from shared.auth import current_credential, requires
 from shared.errors import Problem
 from shared.idempotency import KEY_HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER
 from shared.idempotency import _idempotency_key as presented_idempotency_key
+from shared.json_bodies import Blueprint
 
 from . import service
 from .schemas import (

@@ -13,6 +13,7 @@ from experience_apis.fields import (
     LineQuantity,
     Lines,
 )
+from shared.validators import FullMatch
 
 MAX_SKUS = 20
 MAX_PAGE = 100
@@ -109,7 +110,7 @@ class LookupQuerySchema(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(RESERVATION_STATUSES))
     after = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[A-Za-z0-9:_-]{1,100}$"),
+        validate=FullMatch(r"^[A-Za-z0-9:_-]{1,100}$"),
         metadata={"description": "page cursor (the previous page's next)"},
     )
     limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE))

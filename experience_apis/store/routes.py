@@ -9,11 +9,11 @@ from __future__ import annotations
 import functools
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from experience_apis.app import inventory
 from experience_apis.fields import check_path_ids
 from shared.auth import require_store, requires
+from shared.json_bodies import Blueprint
 
 from . import service
 from .schemas import (

@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from experience_apis.fields import Identifier, IncomingSchema, Instant, LineQuantity
+from shared.validators import FullMatch
 
 #: Why a customer brought the item back: kept with the store's answer and log line, not in the
 #: canonical event (stock.returned has no field for it; its `reason` is an issue reason).
@@ -65,7 +66,7 @@ class NearbySchema(Schema):
 class PickupQuerySchema(Schema):
     after = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[A-Za-z0-9:_-]{1,100}$"),
+        validate=FullMatch(r"^[A-Za-z0-9:_-]{1,100}$"),
         metadata={"description": "page cursor (the previous page's next)"},
     )
     limit = fields.Integer(load_default=20, validate=validate.Range(1, MAX_PAGE))

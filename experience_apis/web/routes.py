@@ -9,11 +9,11 @@ import re
 import flask
 import marshmallow
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import current_credential, requires
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema
 from shared.idempotency import KEY_HEADER, idempotent
+from shared.json_bodies import Blueprint
 
 from . import service
 from .http_cache import conditional_json

@@ -6,6 +6,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from experience_apis.fields import IDENTIFIER, Instant
+from shared.validators import FullMatch
 
 from .bands import BANDS
 
@@ -19,7 +20,7 @@ INVENTORY_ID_PATTERN = IDENTIFIER.pattern
 POSTAL_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 -]{1,9}$"
 FULFILMENTS = ("ship", "pickup")
 
-Sku = lambda **kw: fields.String(validate=validate.Regexp(INVENTORY_ID_PATTERN), **kw)  # noqa: E731
+Sku = lambda **kw: fields.String(validate=FullMatch(INVENTORY_ID_PATTERN), **kw)  # noqa: E731
 BAND_DESCRIPTION = (
     "in_stock / low_stock: sellable now; backorder: none sellable now, but incoming stock may be ordered; out_of_stock"
 )
@@ -48,7 +49,7 @@ class AvailabilityQuerySchema(Schema):
     )
     postal_code = fields.String(
         load_default=None,
-        validate=validate.Regexp(POSTAL_CODE_PATTERN),
+        validate=FullMatch(POSTAL_CODE_PATTERN),
         metadata={
             "description": "the shopper's postal code: lists pickup stores near it. A code not in the table "
             "counts as the known code sharing its longest prefix (at least 2 characters); "
@@ -118,7 +119,7 @@ class HoldRequestSchema(Schema):
     )
     store = fields.String(
         load_default=None,
-        validate=validate.Regexp(INVENTORY_ID_PATTERN),
+        validate=FullMatch(INVENTORY_ID_PATTERN),
         metadata={"description": "pickup only: a web pickup store's id"},
     )
 
@@ -152,7 +153,7 @@ class HoldListSchema(Schema):
 
 # checkout ----------------------------------------------------------------------------------------
 class CheckoutRequestSchema(Schema):
-    order_id = fields.String(required=True, validate=validate.Regexp(ID_PATTERN))
+    order_id = fields.String(required=True, validate=FullMatch(ID_PATTERN))
 
 
 class OrderLineSchema(Schema):

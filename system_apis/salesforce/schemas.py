@@ -8,6 +8,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from process_apis.inventory.contract import IDENTIFIER
+from shared.validators import FullMatch
 
 MAX_OUTCOMES = 1000
 MAX_OCI_ITEMS = 100
@@ -15,9 +16,9 @@ MAX_QUANTITY = 100_000
 #: OCI caps a reservation's lifetime at four hours.
 MAX_EXPIRATION_SECONDS = 14400
 
-Identifier = lambda **kw: fields.String(validate=validate.Regexp(IDENTIFIER), **kw)  # noqa: E731
-Channel = lambda **kw: fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"), **kw)  # noqa: E731
-ActionRequestId = lambda **kw: fields.String(validate=validate.Regexp(r"^[\x21-\x7e]{1,128}$"), **kw)  # noqa: E731
+Identifier = lambda **kw: fields.String(validate=FullMatch(IDENTIFIER), **kw)  # noqa: E731
+Channel = lambda **kw: fields.String(validate=FullMatch(r"^[a-z][a-z0-9_]{0,31}$"), **kw)  # noqa: E731
+ActionRequestId = lambda **kw: fields.String(validate=FullMatch(r"^[\x21-\x7e]{1,128}$"), **kw)  # noqa: E731
 Identifiers = lambda **kw: fields.List(Identifier(), validate=validate.Length(1, MAX_OCI_ITEMS), **kw)  # noqa: E731
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import flask
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import public, requires
 from shared.errors import Problem
+from shared.json_bodies import Blueprint
 
 from . import service
 from .schemas import (

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.validators import FullMatch
+
 from .locations import LOCATION_ID
 
-Identifier = lambda **kw: fields.String(validate=validate.Regexp(LOCATION_ID), **kw)  # noqa: E731
-SapCode = lambda **kw: fields.String(validate=validate.Regexp(r"^[0-9A-Za-z_-]{1,40}$"), **kw)  # noqa: E731
+Identifier = lambda **kw: fields.String(validate=FullMatch(LOCATION_ID), **kw)  # noqa: E731
+SapCode = lambda **kw: fields.String(validate=FullMatch(r"^[0-9A-Za-z_-]{1,40}$"), **kw)  # noqa: E731
 
 
 def Quantity(description: str | None = None) -> fields.Raw:  # noqa: N802 (a field factory, like Identifier)

@@ -8,7 +8,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 import re
 import time
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import Headers
 
+from shared import json_bodies
 from shared.errors import Problem
 
 logger = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ def material_document_key(event: CloudEvent) -> tuple[str, str]:
 
 def _json(raw: bytes, detail: str):
     try:
-        return json.loads(raw)
+        return json_bodies.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise _bad(400, detail) from None
 

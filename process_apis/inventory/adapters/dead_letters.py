@@ -19,6 +19,12 @@ OPEN, REDRIVEN, DISCARDED = "open", "redriven", "discarded"
 DeadLetter = dict[str, Any]
 
 
+def _storable(text: str) -> str:
+    """`text` as Redis can store it: an item may be dead-lettered for the very text no UTF-8 holds (a lone
+    surrogate); the payload itself is kept as ASCII JSON."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -54,7 +60,7 @@ class DeadLetterStore:
                 "reason": reason,
                 "detail": detail,
                 "payload": json.dumps(payload),
-                "source": source or (str(payload.get("source", "")) if isinstance(payload, dict) else ""),
+                "source": _storable(source or (str(payload.get("source", "")) if isinstance(payload, dict) else "")),
                 "correlation_id": correlation_id or "",
                 "received_at": _now(),
                 "attempts": 0,

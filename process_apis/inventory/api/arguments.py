@@ -11,12 +11,13 @@ import threading
 
 import flask
 from marshmallow import Schema
-from webargs.flaskparser import FlaskParser
+
+from shared.json_bodies import StrictJsonParser
 
 MAX_ENTRIES = 4096
 
 
-class MemoizedQueryParser(FlaskParser):
+class MemoizedQueryParser(StrictJsonParser):
     """A webargs parser remembering what each query string parsed to; other locations as usual.
     Set as a blueprint's ARGUMENTS_PARSER before its `@blp.arguments` decorators run."""
 

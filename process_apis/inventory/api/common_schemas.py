@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import fields
+
+from shared.validators import FullMatch
 
 from ..service.event_parsing import Identifier
 
 __all__ = ["Channel", "Identifier"]
 
-Channel = lambda **kw: fields.String(validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$"), **kw)  # noqa: E731
+Channel = lambda **kw: fields.String(validate=FullMatch(r"^[a-z][a-z0-9_]{0,31}$"), **kw)  # noqa: E731

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import requires
 from shared.errors import Problem
 from shared.idempotency import idempotent
+from shared.json_bodies import Blueprint
 from shared.logging import current_correlation_id
 
 from ..service import dead_letters as service

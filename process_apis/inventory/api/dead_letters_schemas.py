@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.validators import FullMatch
+
 
 class DeadLetterSchema(Schema):
     id = fields.String()
@@ -36,7 +38,7 @@ class DeadLetterPageSchema(Schema):
 class ForeignDeadLetterSchema(Schema):
     """An item a system API could not turn into canonical events, with its own reason."""
 
-    reason = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}$"))
+    reason = fields.String(required=True, validate=FullMatch(r"^[a-z][a-z0-9_]{0,63}$"))
     detail = fields.String(required=True, validate=validate.Length(1, 2000))
     payload = fields.Raw(required=True, metadata={"description": "the item as the source system sent it"})
     source = fields.String(load_default=None, validate=validate.Length(1, 64))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import requires
 from shared.idempotency import idempotent
+from shared.json_bodies import Blueprint
 from shared.logging import current_correlation_id
 
 from ..service.ingest import ingest

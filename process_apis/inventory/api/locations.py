@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import requires
 from shared.errors import Problem
+from shared.json_bodies import Blueprint
 
-from ..domain.identifiers import IDENTIFIER
+from ..domain.identifiers import IDENTIFIER, is_identifier
 from ..domain.locations import Location, LocationGroup
 from . import inventory
 from .locations_schemas import LocationGroupSchema, LocationSchema
@@ -17,7 +17,7 @@ blp = Blueprint("locations", __name__, url_prefix="/inventory/v1", description="
 
 
 def _check_id(kind: str, identifier: str) -> None:
-    if not IDENTIFIER.match(identifier):
+    if not is_identifier(identifier):
         raise Problem(422, f"{kind} id must match {IDENTIFIER.pattern}", errors={"path": {"id": ["invalid"]}})
 
 

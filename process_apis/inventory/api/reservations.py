@@ -5,10 +5,10 @@ from __future__ import annotations
 import flask
 import marshmallow
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import requires
 from shared.idempotency import idempotent
+from shared.json_bodies import Blueprint
 
 from ..service import amendments
 from ..service import reservation_queries as queries

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.validators import FullMatch
+
 from .common_schemas import Channel, Identifier
 
 # Stored documents keep instants as ISO 8601 text; dump them as they are.
@@ -37,7 +39,7 @@ class ReservationRequestSchema(Schema):
     lines = fields.List(fields.Nested(ReservationLineSchema), required=True, validate=validate.Length(1, 100))
     created_by = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^[\x21-\x7e]{1,64}$"),
+        validate=FullMatch(r"^[\x21-\x7e]{1,64}$"),
         metadata={"description": "who asked for it, e.g. a call-centre agent's id"},
     )
     note = fields.String(load_default=None, validate=validate.Length(1, 500))
@@ -69,7 +71,7 @@ class ReservationQuerySchema(Schema):
     )
     after = fields.String(
         load_default=None,
-        validate=validate.Regexp(r"^\d{13}:[0-9a-f]{32}$"),
+        validate=FullMatch(r"^\d{13}:[0-9a-f]{32}$"),
         metadata={"description": "page cursor (the previous page's next)"},
     )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))

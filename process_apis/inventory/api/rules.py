@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import flask
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from shared.auth import requires
+from shared.json_bodies import Blueprint
 
 from ..service import rules as rules_service
 from . import inventory

@@ -7,27 +7,29 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from shared.validators import FullMatch, clean_text, is_clean_text
+
 from ..domain.events import ISSUE_REASONS, STOCK_TYPES, TRANSFER_TYPES, EventType, InventoryEvent
-from ..domain.identifiers import IDENTIFIER
+from ..domain.identifiers import IDENTIFIER, is_identifier
 
 
 def Identifier(**kw: Any) -> fields.String:  # noqa: N802  (a field, named like one)
     """A SKU or location id: what fits the Redis key layout (adapters/keys.py)."""
-    return fields.String(validate=validate.Regexp(IDENTIFIER), **kw)
+    return fields.String(validate=FullMatch(IDENTIFIER), **kw)
 
 
 class EventSchema(Schema):
     """One canonical event. Validated item by item, so one bad item never sinks a batch."""
 
-    event_id = fields.String(required=True, validate=validate.Length(1, 200))
+    event_id = fields.String(required=True, validate=[validate.Length(1, 200), clean_text])
     type = fields.String(required=True, validate=validate.OneOf([t.value for t in EventType]))
     sku = Identifier(required=True)
     location = Identifier(required=True)
     to_location = Identifier(load_default=None)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10**9))
     occurred_at = fields.AwareDateTime(required=True)
-    source = fields.String(required=True, validate=validate.Length(1, 64))
-    reference = fields.String(load_default=None, validate=validate.Length(1, 128))
+    source = fields.String(required=True, validate=[validate.Length(1, 64), clean_text])
+    reference = fields.String(load_default=None, validate=[validate.Length(1, 128), clean_text])
     reason = fields.String(load_default=None, validate=validate.OneOf(ISSUE_REASONS))
     stock_type = fields.String(load_default=None, validate=validate.OneOf(list(STOCK_TYPES)))
     counts = fields.Dict(
@@ -90,21 +92,23 @@ def _fast_event(item: dict[str, Any]) -> InventoryEvent | None:
         event_type is None
         or type(event_id) is not str
         or not 1 <= len(event_id) <= 200
+        or not is_clean_text(event_id)
         or type(sku) is not str
-        or IDENTIFIER.match(sku) is None
+        or not is_identifier(sku)
         or type(location) is not str
-        or IDENTIFIER.match(location) is None
+        or not is_identifier(location)
         or type(quantity) is not int
         or not 0 <= quantity <= 10**9
         or type(source) is not str
         or not 1 <= len(source) <= 64
+        or not is_clean_text(source)
         or type(occurred_at) is not str
     ):
         return None
     if quantity == 0 and event_type is not EventType.COUNTED:
         return None
     to_location = item.get("to_location")
-    if to_location is not None and (type(to_location) is not str or IDENTIFIER.match(to_location) is None):
+    if to_location is not None and (type(to_location) is not str or not is_identifier(to_location)):
         return None
     if event_type in TRANSFER_TYPES:
         if not to_location or to_location == location:
@@ -112,7 +116,9 @@ def _fast_event(item: dict[str, Any]) -> InventoryEvent | None:
     elif to_location:
         return None
     reference = item.get("reference")
-    if reference is not None and (type(reference) is not str or not 1 <= len(reference) <= 128):
+    if reference is not None and (
+        type(reference) is not str or not 1 <= len(reference) <= 128 or not is_clean_text(reference)
+    ):
         return None
     reason = item.get("reason")
     if reason is not None and (type(reason) is not str or reason not in ISSUE_REASONS):

@@ -3,6 +3,8 @@ every item, bad items dead-lettered alone, bodies that are not a batch refused."
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.process_apis.inventory.support import V1, assert_problem, position, send
@@ -81,3 +83,48 @@ def test_more_than_1000_events_is_a_422_and_1000_are_accepted(network):
 
     assert send(network, *events[:1000])["applied"] == 1000
     assert position(network)["on_hand"] == 1000
+
+
+def _batch(api, *items: str):
+    """POST /events with items given as JSON text (to carry escapes a dict cannot: a lone surrogate)."""
+    return api.post(f"{V1}/events", data='{"events": [' + ", ".join(items) + "]}", content_type="application/json")
+
+
+def test_text_no_utf8_holds_dead_letters_its_item_alone_and_the_batch_can_be_sent_again(network):
+    api = network
+    good = json.dumps(event_json("s-good", "stock.received", quantity=4, ms=1))
+    bad = json.dumps(event_json("s-bad", "stock.received", quantity=4, ms=2)).replace('"s-bad"', '"s-bad-\\ud800"')
+    for attempt in range(2):  # the sender's retry of the same batch gets answers too, never a 500
+        answer = _batch(api, good, bad)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        body = answer.get_json()
+        assert (body["applied"], body["duplicate"]) == ((1, 0) if attempt == 0 else (0, 1))
+        [rejected] = [item for item in body["not_applied"] if item["outcome"] == "dead_lettered"]
+        assert rejected["index"] == 1 and "event_id" in rejected["detail"]
+    assert position(api)["on_hand"] == 4
+    assert api.get(f"{V1}/dead-letters/{rejected['dead_letter_id']}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("sku", "MAT-1\n"), ("location", "S1\n"), ("source", "sap\r\nX-Injected: 1"), ("reference", "ORDER\x00-1")],
+)
+def test_ids_must_match_whole_and_text_holds_no_control_characters(network, field, value):
+    item = event_json(f"ctl-{field}", "stock.issued", quantity=1, ms=1, reason="sale", reference="ORDER-1")
+    body = send(network, {**item, field: value})
+    assert body["dead_lettered"] == 1 and field in body["not_applied"][0]["detail"]
+    assert position(network)["on_hand"] == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"events": ' + "[" * 1000 + "]" * 1000 + "}",  # nested far deeper than any batch
+        '{"events": [{"quantity": ' + "9" * 5000 + "}]}",  # beyond Python's integer digit limit
+        '{"events": [{"quantity": NaN}]}',
+        '{"events": [{"quantity": -Infinity}]}',
+    ],
+)
+def test_a_body_that_is_not_strict_json_is_a_400_problem(network, body):
+    answer = network.post(f"{V1}/events", data=body, content_type="application/json")
+    assert_problem(answer, 400)

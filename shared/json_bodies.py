@@ -1,0 +1,53 @@
+"""Request bodies as strict JSON (RFC 8259 numbers only, bounded nesting), and the flask-smorest
+Blueprint every API declares its views on, which reads bodies this way.
+
+Python's json module accepts NaN and Infinity (not JSON: stored, they make later answers invalid JSON),
+raises RecursionError on deeply nested input and a plain ValueError on integers of more than 4,300
+digits; webargs turns only JSONDecodeError into its 400, so each of those answered 500. `loads` raises
+JSONDecodeError for all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import flask
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def loads(data: str | bytes) -> Any:
+    """`data` parsed as strict JSON; JSONDecodeError (a ValueError) for anything else."""
+    text = data.decode("utf-8") if isinstance(data, bytes) else data
+    try:
+        return json.loads(text, parse_constant=_refuse)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
+    except ValueError as error:  # NaN/Infinity, an integer beyond Python's digit limit
+        raise json.JSONDecodeError(str(error), text, 0) from None
+
+
+class StrictJsonParser(FlaskParser):
+    """webargs' Flask parser reading JSON bodies with `loads`."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        try:
+            return loads(req.get_data(cache=True))
+        except UnicodeDecodeError as error:
+            raise json.JSONDecodeError(f"Bytes decoding error : {error.reason}", "", error.start) from error
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint, its arguments read with the strict parser."""
+
+    ARGUMENTS_PARSER = StrictJsonParser()
