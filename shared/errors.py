@@ -17,11 +17,22 @@ import flask
 import marshmallow as ma
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
+from redis import exceptions as redis_errors
 from werkzeug.exceptions import HTTPException
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://inventory-gateway.dev/problems/"
 INTERNAL_ERROR_DETAIL = "An unexpected error occurred. Quote the correlation id when reporting it."
+#: Redis failures that pass (Redis down or restarting, still loading its data, a cluster re-sharding):
+#: the request may be repeated shortly, so they answer 503 with Retry-After, never 500.
+STORE_UNAVAILABLE = (
+    redis_errors.ConnectionError,  # BusyLoadingError (loading its data) is one
+    redis_errors.TimeoutError,
+    redis_errors.ClusterDownError,
+    redis_errors.TryAgainError,
+    redis_errors.MasterDownError,
+)
+STORE_RETRY_AFTER_SECONDS = 1
 
 logger = logging.getLogger(__name__)
 
@@ -131,11 +142,15 @@ class ProblemApi(Api):
     def init_app(self, app: flask.Flask, *, spec_kwargs: dict[str, Any] | None = None) -> None:
         super().init_app(app, spec_kwargs=spec_kwargs)
         app.register_error_handler(Problem, self.handle_problem)
+        for error in STORE_UNAVAILABLE:
+            app.register_error_handler(error, self.handle_store_unavailable)
         # Also catches what Flask would otherwise re-raise under TESTING/PROPAGATE_EXCEPTIONS.
         app.register_error_handler(Exception, self.handle_unexpected_exception)
 
     def handle_http_exception(self, error: HTTPException) -> flask.Response:
         original = getattr(error, "original_exception", None)
+        if error.code == 500 and isinstance(original, STORE_UNAVAILABLE):
+            return self.handle_store_unavailable(original)
         if error.code == 500 and original is not None:
             return self.handle_unexpected_exception(original)
         return problem_from_http_exception(error).to_response()
@@ -143,6 +158,18 @@ class ProblemApi(Api):
     @staticmethod
     def handle_problem(problem: Problem) -> flask.Response:
         return problem.to_response()
+
+    @staticmethod
+    def handle_store_unavailable(error: Exception) -> flask.Response:
+        logger.warning(
+            "redis unavailable in %s %s: %s: %s", flask.request.method, flask.request.path, type(error).__name__, error
+        )
+        return Problem(
+            503,
+            "The gateway's store is unavailable; try again shortly.",
+            type_slug="store-unavailable",
+            headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+        ).to_response()
 
     @staticmethod
     def handle_unexpected_exception(error: BaseException) -> flask.Response:

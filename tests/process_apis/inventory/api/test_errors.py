@@ -46,9 +46,14 @@ def test_an_unexpected_exception_is_a_500_problem_without_internals(app):
     assert "Traceback" not in problem["detail"]
 
 
-def test_redis_being_down_is_a_500_problem():
+def test_redis_being_down_is_a_503_problem_to_retry_shortly():
+    # The in-process service key is checked without Redis: these reach the views' own Redis calls.
     settings = Settings.from_env({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0", "REDIS_TIMEOUT_SECONDS": "0.5"})
     api = service_client(create_app(settings, create_redis(settings)))
 
-    assert_problem(api.get(f"{V1}/locations"), 500)
-    assert_problem(api.post(f"{V1}/events", json={"events": [event_json("e", "stock.received")]}), 500)
+    for answer in (
+        api.get(f"{V1}/locations"),
+        api.post(f"{V1}/events", json={"events": [event_json("e", "stock.received")]}),
+    ):
+        assert assert_problem(answer, 503)["type"].endswith("/store-unavailable")
+        assert answer.headers["Retry-After"] == "1"
