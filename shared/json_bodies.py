@@ -1,5 +1,5 @@
-"""Request bodies as strict JSON (RFC 8259 numbers only, bounded nesting), and the flask-smorest
-Blueprint every API declares its views on, which reads bodies this way.
+"""Request bodies as strict JSON (RFC 8259 numbers only; nesting deeper than the parser can follow is
+refused), and the flask-smorest Blueprint every API declares its views on, which reads bodies this way.
 
 Python's json module accepts NaN and Infinity (not JSON: stored, they make later answers invalid JSON),
 raises RecursionError on deeply nested input and a plain ValueError on integers of more than 4,300
