@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 # The process API's published identifier rule (its OpenAPI pattern), so a channel never refuses an
 # id the process API would accept, nor passes one on that it would refuse.
+from process_apis.inventory import contract
 from process_apis.inventory.contract import IDENTIFIER, IDENTIFIER_RULE
 from shared.errors import Problem
 
@@ -62,9 +63,8 @@ class AtMostReservationTtl(AtMostSetting):
         return limit, source
 
 
-def is_identifier(value: str) -> bool:
-    # fullmatch: the rule's "$" would also let a trailing newline through.
-    return isinstance(value, str) and IDENTIFIER.fullmatch(value) is not None
+def is_identifier(value: object) -> bool:
+    return isinstance(value, str) and contract.is_identifier(value)
 
 
 class IdentifierRule(validate.Validator):

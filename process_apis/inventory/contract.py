@@ -19,7 +19,7 @@ from shared.idempotency import REPLAYED_HEADER
 from shared.tier_client import TierClient, tier_options
 
 from .domain.events import EventType
-from .domain.identifiers import IDENTIFIER, IDENTIFIER_RULE
+from .domain.identifiers import IDENTIFIER, IDENTIFIER_RULE, is_identifier
 
 __all__ = [
     "IDENTIFIER",
@@ -30,6 +30,7 @@ __all__ = [
     "ProcessApiSettings",
     "empty_outcome",
     "idempotency_key",
+    "is_identifier",
     "process_tier",
 ]
 
