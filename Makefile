@@ -3,7 +3,7 @@ PYTHON ?= python3
 PYTEST_ARGS ?=
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test test-fast lint bench openapi clean
+.PHONY: venv run test test-fast lint bench chaos chaos-ci openapi clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,14 @@ lint: venv
 
 bench: venv
 	$(VENV)/bin/python -m benchmarks.run
+
+# Faults and hostile input against the split shape, audited from the run's own records (chaos/run.py).
+chaos: venv
+	$(VENV)/bin/python -m chaos.run $(CHAOS_ARGS)
+
+# The short profile CI plays (under 4 minutes).
+chaos-ci: venv
+	$(VENV)/bin/python -m chaos.run --profile ci $(CHAOS_ARGS)
 
 openapi: venv
 	$(VENV)/bin/inventory-gateway openapi --out openapi/

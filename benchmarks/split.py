@@ -66,10 +66,17 @@ def describe(workers: int = WORKERS) -> str:
     )
 
 
-def start_split(directory: Path, *, workers: int = WORKERS, extra_env: dict[str, str] | None = None) -> SplitStack:
-    """Start the whole stack (logs in `directory`), synced and past the sync's second, or raise."""
+def start_split(
+    directory: Path,
+    *,
+    workers: int = WORKERS,
+    extra_env: dict[str, str] | None = None,
+    redis_server: RedisServer | None = None,
+) -> SplitStack:
+    """Start the whole stack (logs in `directory`), synced and past the sync's second, or raise. On
+    `redis_server` if given (the chaos run's durable one), else on a throwaway one of its own."""
     directory.mkdir(parents=True, exist_ok=True)
-    redis_server = start_redis(directory / "redis")
+    redis_server = redis_server or start_redis(directory / "redis")
     sap = salesforce = gateway = None
     try:
         settings = Settings(redis_url=redis_server.url)
