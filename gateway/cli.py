@@ -85,15 +85,27 @@ def cmd_serve(args, settings: Settings) -> int:
 
 
 def cmd_worker(args, settings: Settings) -> int:
-    """Background jobs for split deployments: the reservation expiry sweeper and, with
-    SALESFORCE_SYSTEM_URL set, the availability publisher. SIGTERM stops both cleanly."""
+    """Background jobs for split deployments: the reservation expiry sweeper, with SAP_BASE_URL set the
+    gap check of SAP's document numbers, and with SALESFORCE_SYSTEM_URL set the availability publisher.
+    SIGTERM stops them cleanly."""
     import signal
 
     from process_apis.inventory import publisher, sweeper
+    from system_apis.sap import gap_check
+    from system_apis.sap.app import bootstrap as sap_bootstrap
 
-    inventory = _inventory(settings)
+    redis = create_redis(settings)
+    inventory = _inventory(settings, redis)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    checking = None
+    if settings.sap_base_url:
+        system = sap_bootstrap(settings, redis=redis)
+        checking = threading.Thread(target=gap_check.run, args=(system, stop), name="sap-gap-check")
+        checking.start()
+        log.info("worker started: SAP gap check", extra={"interval": settings.sap_gap_check_seconds})
+    else:
+        log.info("SAP gap check off: SAP_BASE_URL is not set")
     tier = publisher.tier_from_settings(settings)
     publishing = None
     if tier is None:
@@ -113,9 +125,10 @@ def cmd_worker(args, settings: Settings) -> int:
         sweeper.run(inventory, stop)
     except KeyboardInterrupt:
         stop.set()
-    if publishing is not None:
-        # Its lease is released on the way out, so a successor need not wait for it to lapse.
-        publishing.join(timeout=10)
+    for thread in (publishing, checking):
+        if thread is not None:
+            # Its lease is released on the way out, so a successor need not wait for it to lapse.
+            thread.join(timeout=10)
     return 0
 
 

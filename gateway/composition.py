@@ -40,6 +40,7 @@ from simulators.sap.events import DeliveryPolicy
 from simulators.sap.stock import FIRST_DOCUMENT_NUMBER
 from simulators.sap.system import SimulatorOptions
 from system_apis.salesforce.app import create_app as create_salesforce_api
+from system_apis.sap import gap_check
 from system_apis.sap.app import create_app as create_sap_api
 from system_apis.sap.service import sync_stock
 
@@ -118,10 +119,13 @@ class Gateway:
         return self.salesforce_simulator.extensions["salesforce_org"] if self.salesforce_simulator is not None else None
 
     def start_background(self) -> list[threading.Event]:
-        """Start the reservation expiry sweeper and, with a Salesforce system API to send to, the
-        availability publisher; call it in the serving process (after a fork). Set the returned events
-        to stop them. The SAP simulator's broker starts its delivery threads itself, on the first event."""
+        """Start the reservation expiry sweeper, with the SAP system API the gap check of SAP's document
+        numbers, and, with a Salesforce system API to send to, the availability publisher; call it in the
+        serving process (after a fork). Set the returned events to stop them. The SAP simulator's broker
+        starts its delivery threads itself, on the first event."""
         stops = [sweeper.start_in_background(self.inventory)]
+        if self.sap_api is not None:
+            stops.append(gap_check.start_in_background(self.sap_api.extensions["sap"]))
         tier = publisher.tier_from_settings(self.settings)
         if tier is None and self.salesforce_api is not None:
             tier = TierClient(
@@ -145,6 +149,12 @@ class Gateway:
         if self.sap_api is None:
             raise RuntimeError("the SAP system API is not part of this gateway")
         return sync_stock(self.sap_api.extensions["sap"])
+
+    def check_sap_gaps(self, *, now: float | None = None) -> dict:
+        """One round of the gap check of SAP's document numbers (what the background check runs)."""
+        if self.sap_api is None:
+            raise RuntimeError("the SAP system API is not part of this gateway")
+        return gap_check.check_document_gaps(self.sap_api.extensions["sap"], now=now)
 
     def close(self) -> None:
         if self.sap_system is not None:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from simulators.fault_dice import SeededFaults
 
+#: Numbers a server of a buffered number range holds at once, lost together when it restarts.
+NUMBER_BUFFER = 10
+
 
 @dataclass(frozen=True)
 class FaultSettings:
@@ -22,10 +25,13 @@ class FaultSettings:
     reorder: int = 0  # pushes held and shuffled in windows of this many (0 or 1: in order)
     reorder_max_hold_ms: int = 500  # a partly filled window is released after this long
     drop_rate: float = 0.0  # share of event pushes never delivered
+    # share of postings before which the number range skips 1..NUMBER_BUFFER numbers, as S/4's
+    # buffered number ranges do when a server's buffer is lost (those numbers never get a document)
+    skip_number_rate: float = 0.0
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("error_rate", "timeout_rate", "duplicate_rate", "drop_rate"):
+        for name in ("error_rate", "timeout_rate", "duplicate_rate", "drop_rate", "skip_number_rate"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number between 0 and 1")
@@ -65,6 +71,13 @@ class FaultInjector(SeededFaults):
             if self._roll(self._settings.drop_rate):
                 return 0
             return 2 if self._roll(self._settings.duplicate_rate) else 1
+
+    def numbers_skipped(self) -> int:
+        """How many document numbers the number range skips before the next posting's."""
+        with self._lock:
+            if self._roll(self._settings.skip_number_rate):
+                return self._random.randint(1, NUMBER_BUFFER)
+            return 0
 
     def shuffle(self, items: list) -> None:
         with self._lock:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -115,9 +115,15 @@ def _text(value) -> str:
 
 class StockTable:
     def __init__(
-        self, *, allow_negative_stock: bool = False, first_document_number: int = FIRST_DOCUMENT_NUMBER
+        self,
+        *,
+        allow_negative_stock: bool = False,
+        first_document_number: int = FIRST_DOCUMENT_NUMBER,
+        numbers_skipped: Callable[[], int] = lambda: 0,
     ) -> None:
         self._lock = threading.RLock()
+        #: Numbers the number range skips before the next document (see FaultSettings.skip_number_rate).
+        self.numbers_skipped = numbers_skipped
         self.allow_negative_stock = allow_negative_stock
         self.first_document_number = first_document_number
         self._materials: dict[str, Material] = {}
@@ -420,8 +426,10 @@ class StockTable:
         if deficits:
             raise PostingError(deficits[0][1], code="M7/021", details=deficits)
         year = header["MaterialDocumentYear"]
-        number = str(self._next_number.get(year, self.first_document_number))
-        self._next_number[year] = int(number) + 1
+        # MaterialDocument is 10 characters, numbers zero-padded (SAP's ALPHA conversion)
+        drawn = self._next_number.get(year, self.first_document_number) + self.numbers_skipped()
+        number = f"{drawn:010d}"
+        self._next_number[year] = drawn + 1
         local = now.astimezone(UTC)
         header.update(
             MaterialDocument=number,

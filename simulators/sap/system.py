@@ -64,11 +64,12 @@ class SapSystem:
         self.clock = clock or utc_now
         self.user, self.password = settings.sap_user, settings.sap_password
         self.page_size = self.options.page_size
+        self.faults = FaultInjector(self.options.faults)
         self.stock = StockTable(
             allow_negative_stock=self.options.allow_negative_stock,
             first_document_number=self.options.first_document_number,
+            numbers_skipped=self.faults.numbers_skipped,
         )
-        self.faults = FaultInjector(self.options.faults)
         self.csrf = CsrfSessions(self.options.system_id, self.options.client)
         self.events = EventBroker(
             source=f"/default/sap.s4.beh/{self.options.system_id}CLNT{self.options.client}",

@@ -16,6 +16,7 @@ from shared.auth import TIER_KINDS
 from shared.tier_client import Timeouts
 
 from .client import SapODataClient
+from .document_gaps import DocumentGaps
 from .document_reads import DocumentReads
 from .locations import LocationMap
 from .routes import blp
@@ -62,6 +63,9 @@ def bootstrap(settings: SapSettings, *, process_app=None, sap_app=None, redis=No
         documents=DocumentReads(sap, max_reads=settings.sap_reads_in_flight),
         inventory=InventoryClient(process_tier(settings, process_app)),
         locations=locations,
+        gaps=DocumentGaps(redis, max_reads=settings.sap_gap_max_reads, check_seconds=settings.sap_gap_check_seconds)
+        if redis is not None
+        else None,
     )
 
 

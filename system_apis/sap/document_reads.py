@@ -67,6 +67,31 @@ def fetch_material_documents(sap: SapODataClient, keys: Iterable[Key]) -> dict[K
     return documents
 
 
+def fetch_numbered_between(sap: SapODataClient, year: str, first: str, last: str) -> list[MaterialDocument]:
+    """The documents of `year` SAP has numbered `first` to `last` (10-digit numbers: ordered as text)."""
+    expression = (
+        f"MaterialDocumentYear eq {odata_literal(year)} and MaterialDocument ge {odata_literal(first)} "
+        f"and MaterialDocument le {odata_literal(last)}"
+    )
+    pages = sap.pages(HEADERS, {"$filter": expression, "$expand": ITEMS})
+    return [_document(sap, header) for page in pages for header in page.records]
+
+
+def newest_document_number(sap: SapODataClient, year: str) -> str | None:
+    """The highest MaterialDocument SAP has numbered in `year` (None: none yet)."""
+    answer = sap.get(
+        HEADERS,
+        {
+            "$filter": f"MaterialDocumentYear eq {odata_literal(year)}",
+            "$orderby": "MaterialDocument desc",
+            "$top": 1,
+            "$select": "MaterialDocumentYear,MaterialDocument",
+        },
+    )
+    newest = answer.get("results") or []
+    return str(newest[0].get("MaterialDocument", "")) if newest else None
+
+
 def _document(sap: SapODataClient, header: dict) -> MaterialDocument:
     expanded = header.get(ITEMS)
     if isinstance(expanded, dict) and isinstance(expanded.get("results"), list) and not expanded.get("__next"):

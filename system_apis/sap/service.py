@@ -4,6 +4,7 @@ events, or replayed on demand), stock sync as stock.counted snapshots with drift
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from shared import metrics
 from shared.errors import Problem
 
 from .client import SapODataClient
+from .document_gaps import DocumentGaps
 from .document_reads import DocumentReads
 from .documents import MaterialDocument, StockRecord, odata_literal
 from .locations import LocationMap
@@ -41,6 +43,8 @@ class SapGateway:
     documents: DocumentReads
     inventory: InventoryClient
     locations: LocationMap
+    #: SAP's document numbers the gateway has (None: not tracked, e.g. the sap-sync command).
+    gaps: DocumentGaps | None = None
 
 
 # -- material documents ---------------------------------------------------------------------
@@ -63,9 +67,8 @@ def _dead_letter_entry(document: MaterialDocument, mapped: MappedItem) -> dict:
 
 
 def ingest_material_document(system: SapGateway, year: str, number: str) -> dict:
-    """Read one material document from SAP and hand every item to the process API: its events,
-    or a dead letter with the reason it cannot be mapped. Returns only when each item is accounted
-    for; raises a Problem otherwise. Safe to repeat: event ids make a second delivery a duplicate."""
+    """Read one material document from SAP and hand every item to the process API (see
+    apply_material_document)."""
     try:
         document = system.documents.read(year, number)
     except Problem as problem:
@@ -80,6 +83,14 @@ def ingest_material_document(system: SapGateway, year: str, number: str) -> dict
                 upstream_status=404,
             ) from None
         raise
+    return apply_material_document(system, document, year=year, number=number)
+
+
+def apply_material_document(system: SapGateway, document: MaterialDocument, *, year: str, number: str) -> dict:
+    """Hand every item of a document read from SAP to the process API: its events, or a dead letter
+    with the reason it cannot be mapped. Returns only when each item is accounted for, and then counts
+    the document's number as arrived (closing its gap); raises a Problem otherwise. Safe to repeat:
+    event ids make a second delivery a duplicate."""
     mapped = map_document(document, system.locations)
     events = [event for item in mapped for event in item.events]
     rejected = [item for item in mapped if item.rejected]
@@ -103,6 +114,8 @@ def ingest_material_document(system: SapGateway, year: str, number: str) -> dict
     ):
         if count:
             ITEMS.labels(name).inc(count)
+    if system.gaps is not None:
+        system.gaps.arrived(year, number, now=time.time())
     return {
         "material_document": {"year": document.year or year, "number": document.number or number},
         "document_items": len(mapped),

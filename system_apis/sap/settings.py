@@ -41,6 +41,20 @@ class SapSettings(ProcessApiSettings):
         "them wait and are read together, many documents per request",
         int,
     )
+    sap_gap_check_seconds: float = setting(
+        "SAP_GAP_CHECK_SECONDS",
+        5.0,
+        "How often the gap check asks SAP for material documents whose push never arrived; a lost push "
+        "is repaired within about three times this",
+        float,
+    )
+    sap_gap_max_reads: int = setting(
+        "SAP_GAP_MAX_READS",
+        5,
+        "Reads of a gap in SAP's document numbers that find nothing before it is closed as numbers SAP "
+        "never used (buffered number ranges)",
+        int,
+    )
     sap_location_map: str | None = setting(
         "SAP_LOCATION_MAP",
         None,
@@ -51,4 +65,5 @@ class SapSettings(ProcessApiSettings):
     def check(self) -> None:
         super().check()
         self.require(self.sap_webhook_auth in ("hmac", "basic"), "sap_webhook_auth", "must be hmac or basic")
-        self.require_at_least_one("sap_webhook_max_age_seconds", "sap_reads_in_flight")
+        self.require_at_least_one("sap_webhook_max_age_seconds", "sap_reads_in_flight", "sap_gap_max_reads")
+        self.require_positive("sap_gap_check_seconds")

@@ -193,3 +193,19 @@ def test_a_dropped_push_is_found_and_repaired_by_the_stock_sync(stack):
     # and the simulator's admin API tells the same story over HTTP
     admin = requests.get(f"{stack.sap_url}{ADMIN}/deliveries", auth=(USER, PASSWORD), timeout=TIMEOUT).json()
     assert admin["dropped"] == 3 and admin["delivered"] == 0
+
+
+def test_a_quarter_of_pushes_dropped_is_repaired_by_the_gap_check_without_a_stock_sync(stack):
+    rounds = iter(range(1, 100))
+    check = lambda: stack.gateway.check_sap_gaps(now=time.time() + 10 * next(rounds))  # noqa: E731 (each round later)
+    check()  # the gateway's first round: SAP's numbers are tracked from here
+    stack.sap.faults.update(drop_rate=0.25, seed=11)
+    for number in range(24):
+        stack.post_sale(MATERIALS[number % 2], 1 + number % 3)
+    assert stack.sap.flush(15)
+    assert stack.sap.events.stats()["dropped"] >= 4
+    assert differences(*stack.tables()) != []
+
+    check(), check()
+
+    assert differences(*stack.tables()) == []
