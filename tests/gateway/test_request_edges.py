@@ -1,0 +1,84 @@
+"""What every API of the composed gateway answers at its edges (issue 13, the low list): a single-valued
+query parameter given twice, a missing Idempotency-Key, the security headers on every answer, /metrics
+behind an optional token, and invalid API keys throttled per source address (real Redis)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+from werkzeug.test import Client
+
+from gateway import demo_data
+from gateway.composition import create_gateway
+from gateway.demo import create_demo_credentials, demo_settings
+from gateway.settings import Settings
+
+PROBLEM = "application/problem+json"
+
+
+def demo_gateway(redis_server: str, database: int, **overrides):
+    # a database of its own: the function-scoped `redis_url` fixture flushes database 0 between tests
+    base = Settings(redis_url=redis_server.rsplit("/", 1)[0] + f"/{database}", log_level="WARNING")
+    settings, _ = demo_settings(dataclasses.replace(base, **overrides))
+    gateway = create_gateway(settings)
+    gateway.process_app.extensions["redis"].flushdb()
+    keys = create_demo_credentials(gateway.process_app.extensions["credentials"])
+    demo_data.load(gateway.inventory, with_stock=False)
+    return gateway, keys
+
+
+@pytest.fixture(scope="module")
+def edge_gateway(redis_server):
+    gateway, keys = demo_gateway(redis_server, 10)
+    yield gateway, keys
+    gateway.close()
+
+
+def call(gateway, keys, client_id: str, path: str, method: str = "GET", **kwargs):
+    headers = {"Authorization": f"Bearer {keys[client_id]}", **kwargs.pop("headers", {})}
+    return Client(gateway).open(path, method=method, headers=headers, **kwargs)
+
+
+def assert_problem(answer, status: int, slug: str | None = None) -> dict:
+    assert answer.status_code == status, answer.get_data(as_text=True)
+    assert answer.headers["Content-Type"] == PROBLEM
+    problem = answer.get_json()
+    assert {"type", "title", "status", "detail"} <= problem.keys() and problem["status"] == status
+    if slug:
+        assert problem["type"].endswith("/" + slug), problem
+    return problem
+
+
+@pytest.mark.parametrize(
+    "client_id, path, parameter",
+    [
+        ("demo-operator", "/inventory/v1/availability?sku=MAT-1001&channel=web&channel=store", "channel"),
+        ("demo-operator", "/inventory/v1/availability?sku=MAT-1001&location_group=WEB-SHIP&location_group=X", None),
+        ("demo-operator", "/inventory/v1/reservations?location=S001&location=S002", "location"),
+        ("demo-operator", "/inventory/v1/dead-letters?limit=5&limit=6", "limit"),
+        ("demo-operator", "/sap/v1/stock?sku=MAT-1001&location=S001&location=S002", "location"),
+        ("demo-web-shop", "/web/v1/availability?sku=MAT-1001&postal_code=10117&postal_code=80331", "postal_code"),
+        ("demo-store-s001", "/store/v1/stores/S001/products/MAT-1001/nearby?limit=2&limit=3", "limit"),
+        ("demo-store-s001", "/store/v1/stores/S001/pickups?limit=2&limit=3", "limit"),
+        ("demo-call-centre", "/call-centre/v1/reservations?external_ref=CASE-1&limit=2&limit=3", "limit"),
+    ],
+)
+def test_a_single_valued_query_parameter_given_twice_is_a_400_problem(edge_gateway, client_id, path, parameter):
+    problem = assert_problem(call(*edge_gateway, client_id, path), 400, "query-parameter-repeated")
+    parameter = parameter or re.findall(r"&(\w+)=[^&]*&\1=", path)[0]
+    assert parameter in problem["errors"]["query"]
+
+
+@pytest.mark.parametrize(
+    "client_id, path",
+    [
+        ("demo-operator", "/inventory/v1/availability?sku=MAT-1001&sku=MAT-1002&include=incoming"),
+        ("demo-web-shop", "/web/v1/availability?sku=MAT-1001&sku=MAT-1002"),
+        ("demo-call-centre", "/call-centre/v1/availability?sku=MAT-1001&sku=MAT-1002"),
+    ],
+)
+def test_a_repeated_list_parameter_is_still_read_as_documented(edge_gateway, client_id, path):
+    answer = call(*edge_gateway, client_id, path)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
