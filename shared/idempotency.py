@@ -56,7 +56,7 @@ def idempotent(required: bool = True) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> flask.Response:
-            key = _idempotency_key(required)
+            key = presented_key(required=required)
             if key is None:
                 return view(*args, **kwargs)
             return _run_once(key, lambda: view(*args, **kwargs))
@@ -67,7 +67,21 @@ def idempotent(required: bool = True) -> Callable:
     return decorator
 
 
-def _idempotency_key(required: bool) -> str | None:
+def key_required(view: Callable) -> Callable:
+    """Refuse a request without an Idempotency-Key (400) before anything else of the view runs, e.g.
+    above `@blp.arguments` so that the missing key, not the body, is what a client hears of first."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        presented_key(required=True)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def presented_key(*, required: bool) -> str | None:
+    """The request's Idempotency-Key, unquoted; 400 when malformed, or when missing and `required` (the
+    one answer every API gives a write that needs a key and lacks one)."""
     raw = flask.request.headers.get(KEY_HEADER)
     if raw is None:
         if required:

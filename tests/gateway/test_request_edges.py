@@ -82,3 +82,43 @@ def test_a_single_valued_query_parameter_given_twice_is_a_400_problem(edge_gatew
 def test_a_repeated_list_parameter_is_still_read_as_documented(edge_gateway, client_id, path):
     answer = call(*edge_gateway, client_id, path)
     assert answer.status_code == 200, answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "client_id, path, body",
+    [
+        (
+            "demo-operator",
+            "/inventory/v1/reservations",
+            {"channel": "web", "external_ref": "CART-1", "lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}]},
+        ),
+        ("demo-web-shop", "/web/v1/carts/cart-1/holds", {"lines": [{"sku": "MAT-1001", "quantity": 1}], "fulfilment": "ship"}),
+        ("demo-web-shop", "/web/v1/carts/cart-1/checkout", {"order_id": "WEB-1"}),
+        (
+            "demo-call-centre",
+            "/call-centre/v1/reservations",
+            {"agent_id": "agent-1", "external_ref": "CASE-1", "lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}]},
+        ),
+    ],
+)
+def test_a_write_without_its_required_idempotency_key_is_the_same_400_problem_everywhere(
+    edge_gateway, client_id, path, body
+):
+    gateway, keys = edge_gateway
+    assert_problem(call(gateway, keys, client_id, path, "POST", json=body), 400, "idempotency-key-missing")
+
+
+@pytest.mark.parametrize("prefix", ["/inventory/v1", "/web/v1", "/call-centre/v1"])
+def test_no_operation_documents_428_for_a_missing_idempotency_key(edge_gateway, prefix):
+    gateway, _ = edge_gateway
+    app = gateway.process_app if prefix == "/inventory/v1" else gateway.experience_apis[prefix]
+    with app.app_context():
+        document = app.extensions["api"].spec.to_dict()
+    keyed = [
+        operation
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        and any(p.get("name") == "Idempotency-Key" and p.get("required") for p in operation.get("parameters", []))
+    ]
+    assert keyed and all("400" in op["responses"] and "428" not in op["responses"] for op in keyed)
