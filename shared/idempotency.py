@@ -31,7 +31,7 @@ import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import flask
 from werkzeug.exceptions import HTTPException
@@ -77,6 +77,14 @@ def key_required(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapper
+
+
+@overload
+def presented_key(*, required: Literal[True]) -> str: ...
+
+
+@overload
+def presented_key(*, required: bool) -> str | None: ...
 
 
 def presented_key(*, required: bool) -> str | None:

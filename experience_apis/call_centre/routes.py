@@ -122,7 +122,6 @@ class Reservations(MethodView):
     def post(self, request):
         """Hold stock for a customer or an order, all lines or none, recording the agent"""
         key = presented_key(required=True)
-        assert key is not None  # required: 400 without one
         reservation, replayed = service.reserve(
             inventory(),
             request=request,

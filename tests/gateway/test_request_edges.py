@@ -5,6 +5,7 @@ behind an optional token, and invalid API keys throttled per source address (rea
 from __future__ import annotations
 
 import dataclasses
+import io
 import re
 
 import pytest
@@ -90,14 +91,26 @@ def test_a_repeated_list_parameter_is_still_read_as_documented(edge_gateway, cli
         (
             "demo-operator",
             "/inventory/v1/reservations",
-            {"channel": "web", "external_ref": "CART-1", "lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}]},
+            {
+                "channel": "web",
+                "external_ref": "CART-1",
+                "lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}],
+            },
         ),
-        ("demo-web-shop", "/web/v1/carts/cart-1/holds", {"lines": [{"sku": "MAT-1001", "quantity": 1}], "fulfilment": "ship"}),
+        (
+            "demo-web-shop",
+            "/web/v1/carts/cart-1/holds",
+            {"lines": [{"sku": "MAT-1001", "quantity": 1}], "fulfilment": "ship"},
+        ),
         ("demo-web-shop", "/web/v1/carts/cart-1/checkout", {"order_id": "WEB-1"}),
         (
             "demo-call-centre",
             "/call-centre/v1/reservations",
-            {"agent_id": "agent-1", "external_ref": "CASE-1", "lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}]},
+            {
+                "agent_id": "agent-1",
+                "external_ref": "CASE-1",
+                "lines": [{"sku": "MAT-1001", "location": "S001", "quantity": 1}],
+            },
         ),
     ],
 )
@@ -122,3 +135,80 @@ def test_no_operation_documents_428_for_a_missing_idempotency_key(edge_gateway, 
         and any(p.get("name") == "Idempotency-Key" and p.get("required") for p in operation.get("parameters", []))
     ]
     assert keyed and all("400" in op["responses"] and "428" not in op["responses"] for op in keyed)
+
+
+#: An answer of each kind from each app of the gateway: documents, errors, probes, metrics, the simulators.
+ANSWERS = [
+    ("demo-operator", "GET", "/inventory/v1/availability?sku=MAT-1001"),
+    ("demo-operator", "GET", "/inventory/v1/nowhere"),
+    ("demo-operator", "POST", "/inventory/v1/reservations"),
+    (None, "GET", "/inventory/v1/availability?sku=MAT-1001"),
+    (None, "GET", "/livez"),
+    (None, "GET", "/metrics"),
+    (None, "GET", "/openapi.json"),
+    (None, "GET", "/docs"),
+    (None, "GET", "/sap/v1/docs"),
+    (None, "GET", "/web/v1/docs"),
+    (None, "GET", "/web/v1/openapi.json"),
+    ("demo-web-shop", "GET", "/web/v1/availability?sku=MAT-1001"),
+    ("demo-store-s001", "GET", "/store/v1/stores/S002/products/MAT-1001"),
+    ("demo-call-centre", "DELETE", "/call-centre/v1/availability"),
+    ("demo-salesforce", "POST", "/salesforce/v1/oci/reservations"),
+    ("demo-operator", "GET", "/sap/v1/stock?sku=MAT-1001"),
+    (None, "GET", "/sap/opu/odata/sap/API_MATERIAL_STOCK_SRV/"),
+    (None, "POST", "/services/oauth2/token"),
+]
+
+
+@pytest.mark.parametrize("client_id, method, path", ANSWERS)
+def test_every_answer_carries_the_security_headers(edge_gateway, client_id, method, path):
+    gateway, keys = edge_gateway
+    headers = {"Authorization": f"Bearer {keys[client_id]}"} if client_id else {}
+    answer = Client(gateway).open(path, method=method, headers=headers)
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert answer.headers["Referrer-Policy"] == "no-referrer"
+    policy = dict(
+        (directive.split(" ", 1) + [""])[:2] for directive in answer.headers["Content-Security-Policy"].split("; ")
+    )
+    assert policy["script-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy["script-src"] and "unsafe-inline" not in policy.get("default-src", "")
+
+
+@pytest.mark.parametrize("path", ["/docs", "/sap/v1/docs", "/salesforce/v1/docs", "/web/v1/docs", "/store/v1/docs"])
+def test_docs_pages_load_swagger_ui_from_the_gateway_itself_with_no_inline_script(edge_gateway, path):
+    gateway, _ = edge_gateway
+    client = Client(gateway)
+    page = client.get(path)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert not re.search(r"cdn\.|jsdelivr|unpkg|https?://", html), html
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.DOTALL)
+    assert scripts and all('src="' in attributes and not body.strip() for attributes, body in scripts)
+    assets = re.findall(r'(?:src|href)="([^"]+/static/[^"]+)"', html)
+    assert len(assets) == 4  # the CSS, the bundle, the standalone preset, our initializer
+    for asset in assets:
+        answer = client.get(asset)
+        assert answer.status_code == 200, asset
+        assert answer.mimetype in ("application/javascript", "text/javascript", "text/css"), asset
+
+
+@pytest.mark.parametrize(
+    "client_id, path",
+    [
+        ("demo-operator", "/inventory/v1/events"),
+        ("demo-salesforce", "/salesforce/v1/oci/reservations"),
+        ("demo-web-shop", "/web/v1/carts/cart-1/holds"),
+        ("demo-store-s001", "/store/v1/stores/S001/returns"),
+        (None, "/sap/v1/business-events"),
+    ],
+)
+def test_a_chunked_body_over_the_cap_is_a_413_problem(edge_gateway, client_id, path):
+    gateway, keys = edge_gateway
+    body = b'{"events": [' + b'{"event_id": "e"},' * (gateway.settings.max_body_bytes // 18) + b'{"event_id": "e"}]}'
+    headers = {"Transfer-Encoding": "chunked", "Content-Type": "application/json", "Idempotency-Key": "k-413"}
+    if client_id:
+        headers["Authorization"] = f"Bearer {keys[client_id]}"
+    answer = Client(gateway).post(
+        path, input_stream=io.BytesIO(body), headers=headers, environ_overrides={"wsgi.input_terminated": True}
+    )
+    assert_problem(answer, 413)
