@@ -56,7 +56,7 @@ def create_api_app(
 
     gateway_logging.init_app(app)
     security_headers.init_app(app)
-    metrics.init_app(app, api_name=import_name)
+    metrics.init_app(app, api_name=import_name, token=settings.metrics_token)
     app.register_blueprint(health.blueprint)
     # Our own Swagger UI page, not flask-smorest's: that one loads Swagger UI from a CDN and starts it
     # with an inline script.
@@ -70,5 +70,6 @@ def create_api_app(
     app.extensions["api"] = api
     store = auth.CredentialStore(app.extensions["redis"], cache_seconds=settings.auth_cache_seconds)
     limiter = limiter or rate_limits.create_limiter_for(settings, app.extensions["redis"])
-    auth.init_app(app, store, limiter=limiter, kinds=auth_kinds)
+    failed_keys = rate_limits.create_failed_key_throttle_for(settings, app.extensions["redis"])
+    auth.init_app(app, store, limiter=limiter, failed_keys=failed_keys, kinds=auth_kinds)
     return app

@@ -212,3 +212,46 @@ def test_a_chunked_body_over_the_cap_is_a_413_problem(edge_gateway, client_id, p
         path, input_stream=io.BytesIO(body), headers=headers, environ_overrides={"wsgi.input_terminated": True}
     )
     assert_problem(answer, 413)
+
+
+@pytest.fixture(scope="module")
+def guarded_gateway(redis_server):
+    gateway, keys = demo_gateway(redis_server, 12, metrics_token="scrape-secret", auth_failure_limit="3/minute")
+    yield gateway, keys
+    gateway.close()
+
+
+def test_metrics_are_open_without_a_metrics_token(edge_gateway):
+    gateway, _ = edge_gateway
+    assert Client(gateway).get("/metrics").status_code == 200
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-secret", "Basic c2NyYXBlLXNlY3JldA==", "scrape-secret"])
+def test_with_a_metrics_token_metrics_want_it_as_a_bearer_token(guarded_gateway, authorization):
+    gateway, _ = guarded_gateway
+    answer = Client(gateway).get("/metrics", headers={"Authorization": authorization} if authorization else {})
+    assert_problem(answer, 401)
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_with_a_metrics_token_metrics_answer_the_bearer_of_it(guarded_gateway):
+    gateway, _ = guarded_gateway
+    answer = Client(gateway).get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+    assert answer.status_code == 200 and b"gateway_http_requests_total" in answer.get_data()
+
+
+def test_invalid_keys_from_one_address_are_throttled_with_retry_after(guarded_gateway):
+    gateway, keys = guarded_gateway
+    client, path = Client(gateway), "/inventory/v1/availability?sku=MAT-1001"
+
+    def from_address(address: str, api_key: str):
+        return client.get(path, headers={"Authorization": f"Bearer {api_key}"}, environ_base={"REMOTE_ADDR": address})
+
+    statuses = [from_address("192.0.2.7", f"igw_guess.{attempt}").status_code for attempt in range(3)]
+    assert statuses == [401, 401, 401]
+    throttled = from_address("192.0.2.7", "igw_guess.again")
+    assert_problem(throttled, 429, "too-many-invalid-keys")
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
+    # another address is not held back, nor a valid key from the throttled one
+    assert from_address("192.0.2.8", "igw_guess.other").status_code == 401
+    assert from_address("192.0.2.7", keys["demo-operator"]).status_code == 200
