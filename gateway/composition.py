@@ -44,7 +44,7 @@ from system_apis.sap import gap_check
 from system_apis.sap.app import create_app as create_sap_api
 from system_apis.sap.service import sync_stock
 
-from .docs_index import create_docs_app
+from .docs_index import DOCS_PATH, create_docs_app
 from .settings import Settings
 
 log = logging.getLogger("inventory_gateway")
@@ -62,7 +62,6 @@ PUSH_WORKERS = 4
 SIMULATOR_STARTS_KEY = "sap-sim:starts"
 DOCUMENT_NUMBER_BLOCK = 1_000_000
 SALESFORCE_API_PREFIX = "/salesforce/v1"
-DOCS_PATH = "/docs"
 #: prefix -> create_app(settings, *, process_app, redis) of each channel-facing API.
 EXPERIENCE_APIS = {"/web/v1": create_web_api, "/store/v1": create_store_api, "/call-centre/v1": create_call_centre_api}
 SALESFORCE_SIMULATOR_PREFIXES = ("/services", "/sf-sim")

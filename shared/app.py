@@ -8,13 +8,12 @@ from typing import Any
 import flask
 import flask_smorest
 
-from shared import auth, health, metrics, rate_limits
+from shared import auth, health, metrics, rate_limits, security_headers, swagger_ui
 from shared import logging as gateway_logging
 from shared.config import SharedSettings
 from shared.errors import ProblemApi
+from shared.json_bodies import BodyCappedRequest
 from shared.redis import create_redis
-
-SWAGGER_UI_CDN = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
 
 
 def create_api_app(
@@ -42,6 +41,7 @@ def create_api_app(
     """
     gateway_logging.configure_logging(settings.log_level)
     app = flask.Flask(import_name)
+    app.request_class = BodyCappedRequest
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         API_TITLE=title,
@@ -49,16 +49,20 @@ def create_api_app(
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=docs_prefix,
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_CDN,
         API_SPEC_OPTIONS={"info": {"description": description}} if description else {},
     )
     app.extensions["settings"] = settings
     app.extensions["redis"] = redis if redis is not None else create_redis(settings)
 
     gateway_logging.init_app(app)
-    metrics.init_app(app, api_name=import_name)
+    security_headers.init_app(app)
+    metrics.init_app(app, api_name=import_name, token=settings.metrics_token)
     app.register_blueprint(health.blueprint)
+    # Our own Swagger UI page, not flask-smorest's: that one loads Swagger UI from a CDN and starts it
+    # with an inline script.
+    app.register_blueprint(
+        swagger_ui.docs_blueprint(f"{docs_prefix}docs", [(title, f"{docs_prefix}openapi.json")], title=title)
+    )
 
     api = ProblemApi(app)
     for blueprint in blueprints:
@@ -66,5 +70,6 @@ def create_api_app(
     app.extensions["api"] = api
     store = auth.CredentialStore(app.extensions["redis"], cache_seconds=settings.auth_cache_seconds)
     limiter = limiter or rate_limits.create_limiter_for(settings, app.extensions["redis"])
-    auth.init_app(app, store, limiter=limiter, kinds=auth_kinds)
+    failed_keys = rate_limits.create_failed_key_throttle_for(settings, app.extensions["redis"])
+    auth.init_app(app, store, limiter=limiter, failed_keys=failed_keys, kinds=auth_kinds)
     return app

@@ -132,6 +132,19 @@ class SharedSettings:
         "it serves was limited at the tier above)",
         str,
     )
+    auth_failure_limit: str = setting(
+        "AUTH_FAILURE_LIMIT",
+        "30/minute",
+        "Invalid API keys one source address may present (as the server sees it: behind a proxy, the proxy's) "
+        "before it gets 429 for each further one until the period ends; empty = no limit",
+        str,
+    )
+    metrics_token: str | None = setting(
+        "METRICS_TOKEN",
+        None,
+        "Bearer token /metrics asks for (`Authorization: Bearer <token>`, 401 otherwise); unset = /metrics is open",
+        optional_text,
+    )
     rate_limit_sync_seconds: float = setting(
         "RATE_LIMIT_SYNC_SECONDS",
         0.05,
@@ -212,6 +225,11 @@ class SharedSettings:
                 name,
                 'must be like "600/minute", "10/second" or "10/5 minutes", or empty for no limit',
             )
+        self.require(
+            _is_rate_limit(self.auth_failure_limit),
+            "auth_failure_limit",
+            'must be like "30/minute" or "10/5 minutes", or empty for no limit',
+        )
         self.require(self.rate_limit_sync_seconds >= 0, "rate_limit_sync_seconds", "must be >= 0")
         self.require(self.log_level in LOG_LEVELS, "log_level", "must be one of " + ", ".join(LOG_LEVELS))
         self.require_at_least_one(

@@ -1,5 +1,6 @@
-"""Prometheus metrics: per-request counter and latency histogram, the /metrics route,
-and get-or-create helpers so any module can define metrics on the one (default) registry.
+"""Prometheus metrics: per-request counter and latency histogram, the /metrics route (behind
+METRICS_TOKEN when set), and get-or-create helpers so any module can define metrics on the one (default)
+registry.
 
 Under gunicorn with several workers (`serve`), `share_across_workers()` in the master keeps the
 values in PROMETHEUS_MULTIPROC_DIR so /metrics aggregates all workers, and gunicorn's `child_exit`
@@ -8,6 +9,8 @@ hook calls `mark_worker_dead(worker.pid)`.
 
 from __future__ import annotations
 
+import functools
+import hmac
 import http
 import os
 import tempfile
@@ -28,6 +31,8 @@ from prometheus_client import (
     multiprocess,
     values,
 )
+
+from shared.errors import Problem
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -86,8 +91,9 @@ requests_total = counter("gateway_http_requests_total", "HTTP requests served", 
 request_duration = histogram("gateway_http_request_duration_seconds", "HTTP request latency", REQUEST_LABELS)
 
 
-def init_app(app: flask.Flask, api_name: str) -> None:
-    """Count and time every request of `app` under label api=`api_name`, and serve /metrics."""
+def init_app(app: flask.Flask, api_name: str, *, token: str | None = None) -> None:
+    """Count and time every request of `app` under label api=`api_name`, and serve /metrics: to anyone, or
+    with `token` (METRICS_TOKEN) only to `Authorization: Bearer <token>` (401 problem otherwise)."""
 
     def start_timer() -> None:
         flask.g.metrics_started = time.perf_counter()
@@ -105,7 +111,20 @@ def init_app(app: flask.Flask, api_name: str) -> None:
 
     app.before_request(start_timer)
     app.after_request(observe)
-    app.add_url_rule("/metrics", "metrics", render_metrics, methods=["GET"])
+    app.add_url_rule("/metrics", "metrics", functools.partial(_guarded_metrics, token), methods=["GET"])
+
+
+def _guarded_metrics(token: str | None) -> flask.Response:
+    if token:
+        scheme, _, presented = flask.request.headers.get("Authorization", "").partition(" ")
+        # compare_digest: how long the comparison takes says nothing about how much of the token matched
+        if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), token.encode()):
+            raise Problem(
+                401,
+                "/metrics needs the metrics token: send `Authorization: Bearer <METRICS_TOKEN>`.",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+    return render_metrics()
 
 
 def render_metrics() -> flask.Response:

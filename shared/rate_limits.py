@@ -19,6 +19,8 @@ syncs, and only the requests a process admits while one of its syncs is in fligh
 
 Should Redis fail, each process counts on its own and sends the hits once Redis answers again: the limiter
 never fails a request.
+
+Beside it, `FailedKeyThrottle` counts invalid API keys per source address (AUTH_FAILURE_LIMIT).
 """
 
 from __future__ import annotations
@@ -260,7 +262,54 @@ class LimitSettings(Protocol):
     @property
     def rate_limits(self) -> Mapping[str, str]: ...
 
+    @property
+    def auth_failure_limit(self) -> str: ...
+
 
 def create_limiter_for(settings: LimitSettings, redis: Any) -> RateLimiter:
     """The limiter of the RATE_LIMIT_* settings, counting in `redis` (the app's client)."""
     return RateLimiter(redis, dict(settings.rate_limits), sync_seconds=settings.rate_limit_sync_seconds)
+
+
+class FailedKeyThrottle:
+    """Invalid API keys per source address (AUTH_FAILURE_LIMIT): beyond `limit` in one window, each further
+    one from that address answers 429 with Retry-After until the window ends, so guessing keys or hammering
+    with a revoked one costs the guesser time instead of the gateway's Redis. A valid key is never held
+    back, nor is another address. Counted in Redis (`authfail:{<address>}:<window>`, fixed windows), so
+    every worker and API of a deployment shares the count. The address is the peer the server sees
+    (behind a proxy, the proxy's: size the limit for every client behind it)."""
+
+    def __init__(self, redis: Any, limit: RateLimit | None, *, clock: Callable[[], float] = time.time) -> None:
+        self._redis, self.limit, self._clock = redis, limit, clock
+
+    def count_failure(self, address: str) -> None:
+        """Count an invalid key from `address`; Problem 429 when that is beyond the limit. Should Redis fail,
+        the key is refused as usual (401), uncounted."""
+        if self.limit is None:
+            return
+        period = self.limit.period_seconds
+        now = self._clock()
+        key = f"authfail:{{{address}}}:{int(now // period)}"
+        try:
+            pipeline = self._redis.pipeline(transaction=False)
+            pipeline.incr(key)
+            pipeline.expire(key, period)
+            failures = int(pipeline.execute()[0])
+        except (RedisError, OSError) as error:
+            logger.warning("invalid-key throttle: Redis failed (%s: %s)", type(error).__name__, error)
+            return
+        if failures > self.limit.count:
+            refusals.labels("invalid_key").inc()
+            retry_after = max(1, math.ceil(period - now % period))
+            raise Problem(
+                429,
+                f"Too many invalid API keys from this address (more than {self.limit}); "
+                f"try again in {retry_after} s with a valid one.",
+                type_slug="too-many-invalid-keys",
+                headers={"Retry-After": str(retry_after)},
+            )
+
+
+def create_failed_key_throttle_for(settings: LimitSettings, redis: Any) -> FailedKeyThrottle:
+    """The throttle of AUTH_FAILURE_LIMIT, counting in `redis` (the app's client)."""
+    return FailedKeyThrottle(redis, parse_limit(settings.auth_failure_limit))

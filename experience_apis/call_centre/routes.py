@@ -8,9 +8,7 @@ from flask.views import MethodView
 from experience_apis.app import inventory
 from experience_apis.fields import check_path_ids, current_settings, reservation_ttl
 from shared.auth import current_credential, requires
-from shared.errors import Problem
-from shared.idempotency import KEY_HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER
-from shared.idempotency import _idempotency_key as presented_idempotency_key
+from shared.idempotency import KEY_HEADER, MAX_KEY_LENGTH, REPLAYED_HEADER, presented_key
 from shared.json_bodies import Blueprint
 
 from . import service
@@ -44,19 +42,6 @@ def _key_parameter(required: bool) -> dict:
         + ("" if required else ". Recommended: without it a repeated partial release releases again."),
         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     }
-
-
-def idempotency_key(*, required: bool) -> str | None:
-    """The request's Idempotency-Key (400 when malformed); 428 when required and missing."""
-    key = presented_idempotency_key(required=False)
-    if key is None and required:
-        raise Problem(
-            428,
-            f"This operation requires an {KEY_HEADER} header (a unique value per intended operation, "
-            "reused on retries).",
-            type_slug="idempotency-key-missing",
-        )
-    return key
 
 
 def client_id() -> str:
@@ -121,7 +106,7 @@ class Reservations(MethodView):
     )
     @blp.doc(parameters=[_key_parameter(required=True)])
     @blp.response(201, ReservationSchema, headers={"Location": {"schema": {"type": "string"}}})
-    @blp.alt_response(400, response="BAD_REQUEST", description="Malformed Idempotency-Key")
+    @blp.alt_response(400, response="BAD_REQUEST", description="Missing or malformed Idempotency-Key")
     @blp.alt_response(404, response="NOT_FOUND", description="Unknown location or location group")
     @blp.alt_response(
         409,
@@ -134,11 +119,9 @@ class Reservations(MethodView):
         response="UNPROCESSABLE_ENTITY",
         description="Invalid request, above a limit, a place not serving the call centre, or a reused key",
     )
-    @blp.alt_response(428, response="PRECONDITION_REQUIRED", description="No Idempotency-Key")
     def post(self, request):
         """Hold stock for a customer or an order, all lines or none, recording the agent"""
-        key = idempotency_key(required=True)
-        assert key is not None  # required: 428 without one
+        key = presented_key(required=True)
         reservation, replayed = service.reserve(
             inventory(),
             request=request,
@@ -177,7 +160,7 @@ class Release(MethodView):
             reservation_id=reservation_id,
             lines=body["lines"],
             client_id=client_id(),
-            idempotency_key=idempotency_key(required=False),
+            idempotency_key=presented_key(required=False),
         )
 
 
@@ -194,5 +177,5 @@ class Extend(MethodView):
             reservation_id=reservation_id,
             ttl_seconds=body["ttl_seconds"],
             client_id=client_id(),
-            idempotency_key=idempotency_key(required=False),
+            idempotency_key=presented_key(required=False),
         )

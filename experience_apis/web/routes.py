@@ -12,7 +12,7 @@ from flask.views import MethodView
 
 from shared.auth import current_credential, requires
 from shared.errors import PROBLEM_CONTENT_TYPE, Problem, ProblemSchema
-from shared.idempotency import KEY_HEADER, idempotent
+from shared.idempotency import idempotent, key_required, presented_key
 from shared.json_bodies import Blueprint
 
 from . import service
@@ -63,23 +63,6 @@ def client_id() -> str:
     credential = current_credential()
     assert credential is not None  # every view of this API requires one
     return credential.client_id
-
-
-def idempotency_key_required(view):
-    """428 when the request carries no Idempotency-Key (RFC 6585: the server requires a precondition)."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if not flask.request.headers.get(KEY_HEADER, "").strip():
-            raise Problem(
-                428,
-                f"This operation requires an {KEY_HEADER} header: a unique value per cart change, "
-                "sent again unchanged on retries.",
-                type_slug="idempotency-key-missing",
-            )
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _answer(document):
@@ -184,7 +167,7 @@ class Holds(MethodView):
         return {"items": service.cart_holds(shop(), client_id=client_id(), cart_id=cart_id)}
 
     @requires(SCOPE)
-    @idempotency_key_required
+    @key_required
     @carts_blp.arguments(
         HoldRequestSchema,
         examples={
@@ -207,7 +190,6 @@ class Holds(MethodView):
         "Invalid body, over a limit (MAX_UNITS_PER_LINE, MAX_LINES_PER_RESERVATION, a SKU twice), "
         "or not a web pickup store",
     )
-    @carts_blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def post(self, request, cart_id):
         """Hold stock for the cart, all lines or none, for WEB_HOLD_TTL_SECONDS
 
@@ -219,7 +201,7 @@ class Holds(MethodView):
             client_id=client_id(),
             cart_id=cart_id,
             request=request,
-            idempotency_key=flask.request.headers[KEY_HEADER].strip(),
+            idempotency_key=presented_key(required=True),
         )
         return hold, 201, {"Location": f"{PREFIX}/carts/{cart_id}/holds/{hold['id']}"}
 
@@ -245,12 +227,11 @@ class Hold(MethodView):
 @carts_blp.route("/<cart_id>/checkout")
 class Checkout(MethodView):
     @requires(SCOPE)
-    @idempotency_key_required
+    @key_required
     @carts_blp.arguments(CheckoutRequestSchema, example={"order_id": "WEB-2026-000123"})
     @idempotent()
     @carts_blp.response(201, CheckoutSchema)
     @problem(409, "The cart has no active holds (and the order none yet)")
-    @carts_blp.alt_response(428, response="PRECONDITION_REQUIRED")
     def post(self, request, cart_id):
         """Turn the cart's active holds into the order's reservation, in one idempotent step
 

@@ -80,10 +80,19 @@ def require_store(store_id: str) -> None:
         )
 
 
-def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None, kinds: Collection[str] = KINDS) -> None:
+def init_app(
+    app: flask.Flask,
+    store: CredentialStore,
+    *,
+    limiter=None,
+    failed_keys=None,
+    kinds: Collection[str] = KINDS,
+) -> None:
     """Require credentials on every non-public view of `app`, accepting only `kinds` of client
     (the process and system APIs pass `TIER_KINDS`), then count each authorised request against its
-    client's rate limit with `limiter` (a `shared.rate_limits.RateLimiter`; 429 when over).
+    client's rate limit with `limiter` (a `shared.rate_limits.RateLimiter`; 429 when over). Invalid keys
+    are counted per source address by `failed_keys` (a `shared.rate_limits.FailedKeyThrottle`; 429 beyond
+    its limit).
     Call it after the blueprints are registered (the OpenAPI security scheme goes into their spec)."""
     accepted_kinds = frozenset(kinds)
     app.extensions["credentials"] = store
@@ -96,7 +105,7 @@ def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None, kinds: C
         requirement = _requirement(app, flask.request.endpoint, flask.request.method)
         if requirement is None:
             return
-        credential = _authenticated(store)
+        credential = _authenticated(store, failed_keys)
         flask.g.credential = credential
         flask.g.client_id = credential.client_id  # the scope of its Idempotency-Keys (shared.idempotency)
         if credential.kind not in accepted_kinds:
@@ -132,11 +141,13 @@ def init_app(app: flask.Flask, store: CredentialStore, *, limiter=None, kinds: C
         )
 
 
-def _authenticated(store: CredentialStore) -> Credential:
+def _authenticated(store: CredentialStore, failed_keys) -> Credential:
     api_key = _presented_key(flask.request.headers)
     credential = store.verify(api_key) if api_key else None
     if credential is None:
         auth_refusals.labels("invalid_key" if api_key else "missing_key").inc()
+        if api_key and failed_keys is not None:
+            failed_keys.count_failure(flask.request.remote_addr or "unknown")
         challenge = f'Bearer realm="{REALM}"' + (', error="invalid_token"' if api_key else "")
         detail = (
             "The API key is not valid."

@@ -13,7 +13,9 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from shared import logging as gateway_logging
+from shared import security_headers
 from shared.errors import INTERNAL_ERROR_DETAIL, Problem
+from shared.json_bodies import BodyCappedRequest
 from simulators.salesforce import admin, oauth, routes
 from simulators.salesforce.errors import SalesforceError, json_response
 from simulators.salesforce.org import OrgOptions, SalesforceOrg
@@ -38,10 +40,12 @@ def create_app(
     """
     settings = settings if settings is not None else SalesforceSimulatorSettings.from_env()
     app = Flask(__name__)
+    app.request_class = BodyCappedRequest
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["settings"] = settings
     app.extensions["salesforce_org"] = SalesforceOrg(settings, options, clock=clock)
     gateway_logging.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(oauth.blueprint)
     app.register_blueprint(routes.versions)
     app.register_blueprint(routes.blueprint)

@@ -13,7 +13,9 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from shared import logging as gateway_logging
+from shared import security_headers
 from shared.errors import INTERNAL_ERROR_DETAIL, Problem
+from shared.json_bodies import BodyCappedRequest
 from simulators.sap import admin, routes
 from simulators.sap.errors import ODataError, error_response
 from simulators.sap.system import SapSystem, SimulatorOptions
@@ -36,10 +38,12 @@ def create_app(
     settings = settings if settings is not None else SapSimulatorSettings.from_env()
     system = SapSystem(settings, options, clock=clock)
     app = Flask(__name__)
+    app.request_class = BodyCappedRequest
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["settings"] = settings
     app.extensions["sap_system"] = system
     gateway_logging.init_app(app)
+    security_headers.init_app(app)
     app.register_blueprint(routes.blueprint)
     app.register_blueprint(admin.blueprint)
     app.register_error_handler(HTTPException, _http_error)

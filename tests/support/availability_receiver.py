@@ -92,7 +92,7 @@ class AvailabilityReceiver:
     def _answer(self) -> flask.Response:
         key = flask.request.headers.get("Idempotency-Key")
         if not key:
-            return _problem(428, "Idempotency-Key is required")
+            return _problem(400, "Idempotency-Key is required")  # as every API of ours answers
         body = flask.request.get_json(silent=True)
         try:
             invalid = _invalid(body)

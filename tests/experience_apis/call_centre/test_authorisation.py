@@ -110,5 +110,5 @@ def test_every_operation_requires_the_call_centre_scope_and_documents_its_errors
         assert operation["summary"], (method, path)
         assert {"401", "403"} <= set(operation["responses"]), (method, path)
     create = operations[(RESERVATIONS, "post")]
-    assert {"409", "422", "428"} <= set(create["responses"])
+    assert {"400", "409", "422"} <= set(create["responses"])
     assert {"name": "Idempotency-Key", "in": "header", "required": True}.items() <= create["parameters"][0].items()

@@ -113,7 +113,7 @@ def test_keys_are_scoped_to_the_client(agent, app, redis, process, stocked):
     assert held(process) == 6
 
 
-def test_a_hold_without_an_idempotency_key_is_428_and_holds_nothing(agent, process, stocked):
+def test_a_hold_without_an_idempotency_key_is_400_and_holds_nothing(agent, process, stocked):
     response = agent.post(
         RESERVATIONS,
         json={
@@ -123,7 +123,7 @@ def test_a_hold_without_an_idempotency_key_is_428_and_holds_nothing(agent, proce
         },
     )
 
-    assert_problem(response, 428, "idempotency-key-missing")
+    assert_problem(response, 400, "idempotency-key-missing")
     assert held(process) == 0
 
 

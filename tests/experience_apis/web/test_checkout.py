@@ -113,9 +113,9 @@ def test_checkout_after_releasing_every_hold_is_409(cart):
     assert checkout(cart).status_code == 409
 
 
-def test_checkout_without_idempotency_key_is_428(cart):
+def test_checkout_without_idempotency_key_is_400(cart):
     response = cart.client.post(f"{CART}/checkout", json={"order_id": "order-1"})
-    assert response.status_code == 428
+    assert response.status_code == 400
     assert cart.reservations(ORDER_REF) == []
     assert len(cart.reservations(CART_REF)) == 2
 

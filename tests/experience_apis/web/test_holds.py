@@ -99,9 +99,9 @@ def test_invalid_hold_requests_are_422_naming_the_field(stocked, body, field):
     assert stocked.reservations(CART_REF) == []
 
 
-def test_hold_without_idempotency_key_is_428(stocked):
+def test_hold_without_idempotency_key_is_400(stocked):
     response = stocked.client.post(CART, json=SHIP)
-    assert response.status_code == 428
+    assert response.status_code == 400
     assert response.get_json()["type"].endswith("/idempotency-key-missing")
     assert stocked.reservations(CART_REF) == []
 
