@@ -39,6 +39,12 @@ class InventorySettings(ProcessApiSettings):
     publisher_window_ms: int = setting(
         "PUBLISHER_WINDOW_MS", 200, "Coalescing window of the availability publisher (ms)", int
     )
+    replay_ttl_seconds: int = setting(
+        "REPLAY_TTL_SECONDS",
+        3600,
+        "How long the keys `inventory-gateway replay` rebuilds live before Redis drops them",
+        int,
+    )
     salesforce_system_url: str | None = setting(
         "SALESFORCE_SYSTEM_URL",
         None,
@@ -55,6 +61,7 @@ class InventorySettings(ProcessApiSettings):
             "delta_journal_max",
             "reservation_default_ttl_seconds",
             "publisher_window_ms",
+            "replay_ttl_seconds",
         )
         self.require(
             self.reservation_max_ttl_seconds >= self.reservation_default_ttl_seconds,
