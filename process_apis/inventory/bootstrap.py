@@ -77,5 +77,5 @@ def bootstrap(settings: InventorySettings, redis: Redis | RedisCluster, *, prefi
         reservation_index=reservation_index,
         changes=changes,
         published=PublishedValues(redis, keys, catalogue=catalogue, rules=rules),
-        leases=Leases(redis, keys),
+        leases=Leases(redis, keys, scripts),
     )

@@ -1,48 +1,44 @@
-"""Leases in Redis: a name one process at a time holds for a while and renews while it works;
-the availability publisher's makes it the only active one across every process and worker."""
+"""Leases in Redis: a name one process at a time holds for a while and renews while it works, each
+take numbered by a fencing token that only grows; the availability publisher's makes it the only
+active one across every process and worker, and its token goes with every batch it sends."""
 
 from __future__ import annotations
 
-from redis.exceptions import LockError
+import uuid
 
 from .keys import Keys
+from .scripts import Scripts
 
 
 class Lease:
-    """One process's claim on a lease of `seconds`. Each call says whether the process holds it."""
+    """One holder's claim on a lease of `seconds` (lua/lease.lua)."""
 
-    def __init__(self, redis, key: str, seconds: float) -> None:
-        self._lock = redis.lock(key, timeout=seconds, blocking=False, thread_local=False)
+    def __init__(self, redis, scripts: Scripts, keys: tuple[str, str], seconds: float) -> None:
+        self._script, self._keys = scripts["lease"], list(keys)
+        self.holder = uuid.uuid4().hex
+        self.milliseconds = max(1, round(seconds * 1000))
 
-    def take(self) -> bool:
-        """Hold the lease, if no other process does."""
-        try:
-            return bool(self._lock.acquire(blocking=False))
-        except LockError:
-            return False
+    def _call(self, op: str) -> int:
+        return int(self._script(keys=self._keys, args=[op, self.holder, self.milliseconds]))
+
+    def take(self) -> int | None:
+        """Hold the lease, if no other holder does: its new fencing token, higher than every earlier one."""
+        return self._call("take") or None
 
     def extend(self) -> bool:
         """Hold the lease for its full length again from now; False when it was lost meanwhile
-        (it expired, and another process may hold it now)."""
-        try:
-            self._lock.reacquire()
-        except LockError:
-            return False
-        return True
+        (it expired, and another holder may have it now, under a higher token)."""
+        return bool(self._call("extend"))
 
     def release(self) -> None:
         """Let go, so a successor need not wait for the lease to lapse (nothing if it was lost)."""
-        try:
-            self._lock.release()
-        except LockError:
-            pass
+        self._call("release")
 
 
 class Leases:
-    def __init__(self, redis, keys: Keys) -> None:
-        self.redis = redis
-        self.keys = keys
+    def __init__(self, redis, keys: Keys, scripts: Scripts) -> None:
+        self.redis, self.keys, self.scripts = redis, keys, scripts
 
     def publisher(self, seconds: float) -> Lease:
         """The availability publisher's lease, held `seconds` at a time."""
-        return Lease(self.redis, self.keys.publisher_lease, seconds)
+        return Lease(self.redis, self.scripts, (self.keys.publisher_lease, self.keys.publisher_fence), seconds)
