@@ -134,27 +134,19 @@ def cmd_worker(args, settings: Settings) -> int:
 
 def cmd_replay(args, settings: Settings) -> int:
     """Rebuild every position from the log into keys under another prefix, optionally verify."""
-    from process_apis.inventory.adapters.ledger import replay
+    import dataclasses
 
-    redis = create_redis(settings)
-    live = _inventory(settings, redis)
-    rebuilt = _inventory(settings, redis, prefix=args.prefix)
-    skus = live.ledger.all_skus()
-    entries = replay(live.ledger, rebuilt.ledger, skus)
-    report = {"skus": len(skus), "log_entries": entries, "prefix": args.prefix}
-    if args.verify:
-        holding = live.ledger.locations_holding(skus)
-        differing = [
-            f"{sku}@{location}"
-            for sku, locations in holding.items()
-            for location in locations
-            if live.ledger.raw_position(sku, location) != rebuilt.ledger.raw_position(sku, location)
-        ]
-        if rebuilt.ledger.locations_holding(skus) != holding:
-            differing.append("the rebuilt ledger holds other positions")
-        report["differing_positions"] = differing
-    print(json.dumps(report))
-    return 1 if report.get("differing_positions") else 0
+    from process_apis.inventory.adapters.replay import Replay
+
+    live = _inventory(settings)
+    try:
+        rebuild = Replay(live.ledger, prefix=args.prefix, ttl_seconds=settings.replay_ttl_seconds)
+    except ValueError as error:
+        print(f"replay: {error}", file=sys.stderr)
+        return 2
+    report = rebuild.run(verify=args.verify)
+    print(json.dumps({k: v for k, v in dataclasses.asdict(report).items() if v is not None}))
+    return 1 if report.differing_positions else 0
 
 
 def _demo(settings: Settings, redis) -> dict:
@@ -296,7 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
         run=cmd_worker
     )
     replay = commands.add_parser("replay", help="rebuild positions from the log into fresh keys")
-    replay.add_argument("--prefix", default="replay", help="key prefix of the rebuilt positions")
+    replay.add_argument(
+        "--prefix",
+        default="replay",
+        help="key prefix of the rebuilt positions (its keys from a previous run are deleted first)",
+    )
     replay.add_argument("--verify", action="store_true", help="compare with the live positions; exit 1 on a difference")
     replay.set_defaults(run=cmd_replay)
     commands.add_parser("demo-data", help="load the demo data set").set_defaults(run=cmd_demo_data)

@@ -17,15 +17,17 @@ a time-boxed allocation began or ended). No crash can part such a write from its
 edit touching every SKU costs the API nothing.
 
 Never an older value after a newer one for a key: only one publisher is active across every
-process and worker, the holder of a Redis lease. It sends one batch at a time, each computed
+process and worker, the holder of a Redis lease (publishing/heartbeat.py: a short lease,
+PUBLISHER_LEASE_SECONDS, renewed by a thread every PUBLISHER_LEASE_RENEW_SECONDS, so a standby takes
+over within about a lease of the holder's death). It sends one batch at a time, each computed
 after the one before was acknowledged, so a key's values go out in the order they were computed.
 A batch refused (503, unreachable) is kept and sent again unchanged, with the same
 Idempotency-Key, before anything newer; one refused for good (a contract bug: 400, 413, 422) is
-dead-lettered instead of blocking every later one. The lease is renewed before every send and
-sized to outlive one send (each attempt's connect and read timeouts and back-off), and checked
-again before a batch is recorded or its entries acknowledged. A send may still outlive it (an
-in-process send has no timeout; a paused process): the Salesforce system API therefore fences
-every key by as_of (system_apis/salesforce/fence.py) and skips a value older than one it sent.
+dead-lettered instead of blocking every later one. Every batch carries the lease's fencing token,
+which grows with every take of the lease; the hold is checked before every send and again before
+a batch is recorded or its entries acknowledged. A send may still outlive the hold (a paused
+process, a slow call): the Salesforce system API therefore refuses a batch whose token is below
+one it has seen and fences every key by token and as_of (system_apis/salesforce/fence.py).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from .bootstrap import Inventory
 from .domain.outcomes import GONE, rule_window_passed
 from .publishing import contract
 from .publishing.coalescing import Pace, PendingChanges, recorded_ago
+from .publishing.heartbeat import Heartbeat
 from .publishing.sender import LeaseLost, Sender, Stopped
 from .publishing.values import current_values
 from .settings import InventorySettings
@@ -54,8 +57,8 @@ log = logging.getLogger(__name__)
 
 READ_COUNT = 1000
 SKUS_PER_READ = 100
-#: Longest wait for new changes in one read; under the Redis socket timeout, and short enough
-#: that the lease is renewed often.
+#: Longest wait for new changes in one read (and for the lease, standing by); under the Redis
+#: socket timeout, and short enough that a lost lease or a stop is noticed soon.
 IDLE_BLOCK_SECONDS = 0.5
 
 PENDING = metrics.gauge(
@@ -76,11 +79,6 @@ def tier_from_settings(settings: InventorySettings) -> TierClient | None:
         **tier_options(settings),
         api_key=tier_api_key(settings, over_http=True),
     )
-
-
-def lease_seconds_for(tier: TierClient) -> float:
-    """Twice the longest one send can take: every attempt's timeouts and wait (≤ tier.max_retry_wait)."""
-    return 2 * tier.attempts * (tier.timeouts.connect + tier.timeouts.read + tier.max_retry_wait) + 1.0
 
 
 def _ms_now() -> int:
@@ -108,6 +106,7 @@ class Publisher:
         max_window_ms: int = 5000,
         slow_down_factor: int = 10,
         lease_seconds: float | None = None,
+        renew_seconds: float | None = None,
         skus_per_read: int = SKUS_PER_READ,
         batch_size: int = contract.MAX_OUTCOMES,
         consumer: str | None = None,
@@ -116,26 +115,34 @@ class Publisher:
         self.tier = tier
         base = window_ms if window_ms is not None else inventory.settings.publisher_window_ms
         self.pace = Pace(base, factor=slow_down_factor, max_ms=max_window_ms)
-        self.lease_seconds = lease_seconds or lease_seconds_for(tier)
-        self.lease = inventory.leases.publisher(self.lease_seconds)
+        settings = inventory.settings
+        self.lease_seconds = lease_seconds or settings.publisher_lease_seconds
+        self.heartbeat = Heartbeat(
+            inventory.leases.publisher(self.lease_seconds),
+            lease_seconds=self.lease_seconds,
+            renew_seconds=min(renew_seconds or settings.publisher_lease_renew_seconds, self.lease_seconds / 3),
+        )
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.skus_per_read = skus_per_read
         self.batch_size = min(batch_size, contract.MAX_OUTCOMES)
-        self.sender = Sender(
-            inventory, tier, self.pace, keep_lease=self.keep_lease, longest_pause=self.lease_seconds / 3
-        )
+        self.sender = Sender(inventory, tier, self.pace, fence=self.fence)
         self.pending = PendingChanges()
-        self.held = False
         self.joined = False
-        self.renewed_at = 0.0  # monotonic time the lease was last taken or extended
+        self.tenure: int | None = None  # the fencing token of the lease held when it joined
         self.checked_at = 0.0  # ... and the rules, catalogue and stream bound last checked
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
         log.info(
             "availability publisher started",
-            extra={"consumer": self.consumer, "window_ms": self.pace.base_ms, "lease_seconds": self.lease_seconds},
+            extra={
+                "consumer": self.consumer,
+                "window_ms": self.pace.base_ms,
+                "lease_seconds": self.lease_seconds,
+                "renew_seconds": self.heartbeat.renew_seconds,
+            },
         )
+        self.heartbeat.start()
         try:
             while not stop.is_set():
                 try:
@@ -161,11 +168,14 @@ class Publisher:
         versions each time) would cost more CPU than the changes themselves, in the process that
         also serves the APIs."""
         window = self.pace.window_seconds
-        if not self.keep_lease(renew_every=self.lease_seconds / 4):
+        token = self.lease_token()
+        if token is None:
             self.joined = False
-            stop.wait(IDLE_BLOCK_SECONDS)
+            self.heartbeat.taken.clear()
+            if self.heartbeat.token() is None:  # not taken meanwhile: wait until it is
+                self.heartbeat.taken.wait(IDLE_BLOCK_SECONDS)
             return
-        if not self.joined:
+        if not self.joined or token != self.tenure:  # a new hold: a predecessor may have sent since
             self.join()
         remaining = self.pending.remaining(time.monotonic(), window)
         if len(self.pending) and remaining > 0:
@@ -181,27 +191,36 @@ class Publisher:
             self.flush(stop)
 
     # -- the lease and the group --------------------------------------------------------------
-    def keep_lease(self, *, renew_every: float = 0.0) -> bool:
-        """Take or extend the lease; a lease held and extended less than `renew_every` seconds ago
-        is trusted without asking Redis (it runs for `lease_seconds`, far longer)."""
-        now = time.monotonic()
-        if self.held and now - self.renewed_at < renew_every:
-            return True
-        # Extending fails once the lease expired: it may be taken, another publisher may be active.
-        self.held = self.lease.extend() if self.held else self.lease.take()
-        if self.held:
-            self.renewed_at = now
-        ACTIVE.set(1 if self.held else 0)
-        return self.held
+    @property
+    def held(self) -> bool:
+        return self.heartbeat.token() is not None
+
+    def lease_token(self) -> int | None:
+        """The fencing token of the lease this process holds now, None when it holds none (its
+        thread keeps it; a publisher whose steps are run without the thread renews it here)."""
+        if not self.heartbeat.running:
+            self.heartbeat.beat_if_due()
+        token = self.heartbeat.token()
+        ACTIVE.set(0 if token is None else 1)
+        return token
+
+    def keep_lease(self) -> bool:
+        """Whether this publisher still holds the lease it joined under (before joining: any)."""
+        token = self.lease_token()
+        return token is not None and (not self.joined or token == self.tenure)
+
+    def fence(self) -> int | None:
+        """The fencing token batches go out under: the one joined under, while it is still held."""
+        return self.tenure if self.joined and self.keep_lease() else None
 
     def release(self) -> None:
-        if self.held:
-            self.lease.release()  # a successor need not wait for the lease to lapse
-        self.held = False
+        self.heartbeat.release()  # a successor need not wait for the lease to lapse
+        self.joined = False
         ACTIVE.set(0)
 
     def join(self) -> None:
         """Become the group's reader: claim every pending entry; recompute everything if some were missed."""
+        self.tenure = self.heartbeat.token()
         missed, claimed = self.inventory.changes.join(self.consumer)
         self.pending = PendingChanges()
         self.take_in(claimed)
@@ -210,7 +229,7 @@ class Publisher:
         self.joined = True
         log.info(
             "availability publisher active",
-            extra={"consumer": self.consumer, "claimed": len(claimed), "recompute_all": missed},
+            extra={"consumer": self.consumer, "claimed": len(claimed), "recompute_all": missed, "fence": self.tenure},
         )
 
     def take_in(self, changes: list) -> None:

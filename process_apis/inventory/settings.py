@@ -39,6 +39,32 @@ class InventorySettings(ProcessApiSettings):
     publisher_window_ms: int = setting(
         "PUBLISHER_WINDOW_MS", 200, "Coalescing window of the availability publisher (ms)", int
     )
+    # How fast a standby takes over from a publisher that died: within the lease, plus a renewal
+    # interval to notice, plus one window and one send (1 + 0.25 + 0.2 + a send: under 2 s). A
+    # renewal is one Redis round trip (well under a millisecond) and a Python GC pause a few tens of
+    # milliseconds, so renewing four times a lease leaves it to lapse only after some 0.75 s without
+    # a renewal getting through: a stalled process or Redis, when handing over is right. Should a
+    # hold end too early all the same, the fencing token keeps the two publishers apart.
+    publisher_lease_seconds: float = setting(
+        "PUBLISHER_LEASE_SECONDS",
+        1.0,
+        "How long the availability publisher's lease lasts unrenewed: a standby takes over about this "
+        "long after the active publisher dies",
+        float,
+    )
+    publisher_lease_renew_seconds: float = setting(
+        "PUBLISHER_LEASE_RENEW_SECONDS",
+        0.25,
+        "How often the active publisher renews its lease, and a standby tries to take it "
+        "(at most a third of the lease)",
+        float,
+    )
+    replay_ttl_seconds: int = setting(
+        "REPLAY_TTL_SECONDS",
+        3600,
+        "How long the keys `inventory-gateway replay` rebuilds live before Redis drops them",
+        int,
+    )
     salesforce_system_url: str | None = setting(
         "SALESFORCE_SYSTEM_URL",
         None,
@@ -55,6 +81,7 @@ class InventorySettings(ProcessApiSettings):
             "delta_journal_max",
             "reservation_default_ttl_seconds",
             "publisher_window_ms",
+            "replay_ttl_seconds",
         )
         self.require(
             self.reservation_max_ttl_seconds >= self.reservation_default_ttl_seconds,
@@ -62,3 +89,10 @@ class InventorySettings(ProcessApiSettings):
             f"must be >= {self.env('reservation_default_ttl_seconds')}",
         )
         self.require_positive("sweeper_interval_seconds")
+        self.require(0.1 <= self.publisher_lease_seconds <= 60, "publisher_lease_seconds", "must be between 0.1 and 60")
+        self.require(
+            0 < self.publisher_lease_renew_seconds <= self.publisher_lease_seconds / 3,
+            "publisher_lease_renew_seconds",
+            f"must be > 0 and at most a third of {self.env('publisher_lease_seconds')}, so two renewals may fail "
+            "before the lease lapses",
+        )

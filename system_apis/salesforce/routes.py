@@ -44,6 +44,7 @@ class Availability(MethodView):
     @blp.arguments(
         OutcomeBatchSchema,
         example={
+            "fence": 42,
             "outcomes": [
                 {
                     "sku": "MAT-1001",
@@ -56,11 +57,12 @@ class Availability(MethodView):
                     "as_of": "2026-11-26T10:15:00.120Z",
                     "occurred_at": "2026-11-26T10:14:59.870Z",
                 }
-            ]
+            ],
         },
     )
     @idempotent(required=False)
     @blp.response(200, PublishResultSchema)
+    @blp.alt_response(409, response="CONFLICT")
     @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
     def post(self, body):
         """Write availability outcomes to Salesforce (the publisher's call)
@@ -69,9 +71,11 @@ class Availability(MethodView):
         Platform Event, per SALESFORCE_OUTBOUND), 200 records per request. 200 once every outcome is
         written or, refused by Salesforce, dead-lettered with its reason; 503 with Retry-After when
         Salesforce cannot be reached, so the publisher keeps the batch. `slow_down` says the org's
-        API usage is above SALESFORCE_LIMIT_SHARE.
+        API usage is above SALESFORCE_LIMIT_SHARE. `fence` is the publisher lease's fencing token: a
+        batch under a lower one than seen before answers 409 `stale-fence` and writes nothing, so a
+        publisher that lost its lease (a pause, a slow call) never overwrites its successor.
         """
-        return service.publish_availability(salesforce(), body["outcomes"])
+        return service.publish_availability(salesforce(), body["outcomes"], fence=body["fence"])
 
 
 @blp.route("/oci/availability")

@@ -61,6 +61,12 @@ class OutcomeSchema(Schema):
 
 
 class OutcomeBatchSchema(Schema):
+    fence = fields.Integer(
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "the publisher lease's fencing token; a batch below one seen before is refused (409)"},
+    )
     outcomes = fields.List(fields.Nested(OutcomeSchema), required=True, validate=validate.Length(1, MAX_OUTCOMES))
 
 

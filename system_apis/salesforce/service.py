@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 
 from process_apis.inventory.contract import InventoryClient
 from shared import metrics
+from shared.errors import Problem
 
 from .client import CallMeter, SalesforceClient
-from .fence import AsOfFence
+from .fence import STALE_FENCE, AsOfFence
 from .limits import UsageMonitor
 from .reservations import Reservations
 from .settings import SalesforceSettings
@@ -88,16 +89,30 @@ def dead_letter_reason(error_code: str) -> str:
 
 
 def publish_availability(
-    system: SalesforceSystem, outcomes: list[dict], *, record_attempts: int | None = None, record_backoff: float = 0.05
+    system: SalesforceSystem,
+    outcomes: list[dict],
+    *,
+    fence: int = 0,
+    record_attempts: int | None = None,
+    record_backoff: float = 0.05,
 ) -> dict:
     """Write every outcome (the newest per key, and only if newer than what was sent before: see
     fence.py) to Salesforce; dead-letter the ones Salesforce refuses. Records refused for a transient
     reason are sent again, up to `record_attempts` times in all. Raises a 503 Problem when Salesforce
-    cannot be reached: nothing is acknowledged then, and a repeat of the batch is written again."""
+    cannot be reached: nothing is acknowledged then, and a repeat of the batch is written again.
+    A batch under a publisher `fence` below one seen before is a 409 Problem (`stale-fence`): its
+    publisher lost its lease to another, which sends the current values."""
+    if not system.fence.admit(fence):
+        OUTCOMES.labels("fenced").inc(len(outcomes))
+        raise Problem(
+            409,
+            f"publisher fence {fence} is stale: a publisher with a higher fence took over",
+            type_slug=STALE_FENCE,
+        )
     meter = CallMeter()
     newest = newest_per_key(outcomes)
     marks = [_mark(outcomes[index]) for index in newest]
-    chosen = [index for index, newer in zip(newest, system.fence.claim(marks)) if newer]
+    chosen = [index for index, newer in zip(newest, system.fence.claim(marks, fence)) if newer]
     refused = _write_all(
         system,
         outcomes,
@@ -106,7 +121,7 @@ def publish_availability(
         attempts=record_attempts or system.settings.upstream_attempts,
         backoff=record_backoff,
     )
-    system.fence.confirm([_mark(outcomes[index]) for index in chosen if index not in refused])
+    system.fence.confirm([_mark(outcomes[index]) for index in chosen if index not in refused], fence)
     failed = _dead_letter(system, outcomes, refused)
     now = datetime.now(UTC)
     written, superseded = len(chosen) - len(refused), len(outcomes) - len(chosen)

@@ -89,7 +89,7 @@ def run(system: SapGateway, stop: threading.Event) -> None:
     try:
         while not stop.is_set():
             try:
-                held = lease.extend() if held else lease.take()
+                held = lease.extend() if held else lease.take() is not None
                 if held:
                     check_document_gaps(system)
             except Exception:  # Redis away, a bug in one round: the next round tries again

@@ -1,6 +1,7 @@
 """A stand-in for the Salesforce system API's availability endpoint, for publisher tests: a real
 Flask app implementing the contract (POST /salesforce/v1/availability, Idempotency-Key, 1–1000
-outcomes, 200 once taken, 503 while "unavailable"), recording what it took per key in order.
+outcomes, 200 once taken, 503 while "unavailable", 409 `stale-fence` for a batch whose publisher
+fence is below one taken before), recording what it took per key in order.
 Also the process API's own availability of an outcome key, to compare with what arrived."""
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import flask
+
+from shared.errors import problem_type
 
 PATH = "/salesforce/v1/availability"
 FIELDS = (
@@ -34,8 +37,8 @@ def key_of(outcome: dict) -> Key:
     return outcome["sku"], outcome["location"], outcome["location_group"], outcome["channel"]
 
 
-def _problem(status: int, detail: str, **headers) -> flask.Response:
-    response = flask.jsonify({"type": "about:blank", "title": detail, "status": status, "detail": detail})
+def _problem(status: int, detail: str, type_: str = "about:blank", **headers) -> flask.Response:
+    response = flask.jsonify({"type": type_, "title": detail, "status": status, "detail": detail})
     response.status_code, response.content_type = status, "application/problem+json"
     response.headers.update(headers)
     return response
@@ -64,6 +67,8 @@ class AvailabilityReceiver:
         self.requests = 0
         self.refused = 0
         self.replayed = 0
+        self.fences: list[int] = []  # the publisher fence of each batch taken, in order
+        self.fenced = 0  # batches refused for a stale fence
         self.in_flight = 0
         self.most_in_flight = 0
         self.refuse_next = 0  # answer this many requests 503, as when Salesforce is down
@@ -115,6 +120,11 @@ class AvailabilityReceiver:
                     return _problem(422, "Idempotency-Key reused with another body")
                 self.replayed += 1
                 return flask.jsonify(answer)
+            fence = body.get("fence", 0)
+            if self.fences and fence < max(self.fences):
+                self.fenced += 1
+                return _problem(409, "a newer publisher took over", problem_type("stale-fence"))
+            self.fences.append(fence)
             for outcome in body["outcomes"]:
                 self.by_key[key_of(outcome)].append(outcome)
             count = len(body["outcomes"])

@@ -1,5 +1,5 @@
-"""Helpers for what the tests start: stopping a child process, serving a WSGI app over real HTTP
-(in a thread, or as an app factory under gunicorn in a process of its own)."""
+"""Helpers for what the tests start: stopping a child process, the background worker, serving a WSGI
+app over real HTTP (in a thread, or as an app factory under gunicorn in a process of its own)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,33 @@ def stop_process(process: subprocess.Popen, timeout: float = 15) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def start_worker(env: dict[str, str], logfile: Path) -> subprocess.Popen:
+    """`inventory-gateway worker` (the sweeper, and the publisher with SALESFORCE_SYSTEM_URL) with
+    `env` over os.environ, in a process of its own, its output appended to `logfile`."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **env}
+    with open(logfile, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gateway", "worker"], cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+
+#: A worker publishing to a test receiver: a short window, and one quick attempt per send.
+PUBLISHER_WORKER_ENV = {
+    "PUBLISHER_WINDOW_MS": "50",
+    "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "0.5",
+    "UPSTREAM_READ_TIMEOUT_SECONDS": "2",
+    "UPSTREAM_ATTEMPTS": "1",
+    "LOG_LEVEL": "INFO",
+}
+
+
+def start_publisher(redis_url: str, receiver_url: str, logfile: Path) -> subprocess.Popen:
+    """A worker whose publisher sends to `receiver_url` (the lease settings left at their defaults)."""
+    return start_worker(
+        {"REDIS_URL": redis_url, "SALESFORCE_SYSTEM_URL": receiver_url, **PUBLISHER_WORKER_ENV}, logfile
+    )
 
 
 @contextmanager

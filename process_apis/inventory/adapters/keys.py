@@ -81,6 +81,11 @@ class Keys:
         return f"{self.prefix}:{{availability}}:publisher"
 
     @property
+    def publisher_fence(self) -> str:
+        """The publisher lease's fencing-token counter (shared/lua/lease.lua), in the lease's slot."""
+        return f"{self.prefix}:{{availability}}:publisher-fence"
+
+    @property
     def published_versions(self) -> str:
         return f"{self.prefix}:{{availability}}:versions"
 

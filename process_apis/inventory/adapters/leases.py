@@ -1,5 +1,5 @@
 """The process API's leases (shared.leases.Lease): the availability publisher's makes it the only
-active one across every process and worker."""
+active one across every process and worker, and its fencing token goes with every batch it sends."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from .keys import Keys
 
 class Leases:
     def __init__(self, redis, keys: Keys) -> None:
-        self.redis = redis
-        self.keys = keys
+        self.redis, self.keys = redis, keys
 
     def publisher(self, seconds: float) -> Lease:
         """The availability publisher's lease, held `seconds` at a time."""
-        return Lease(self.redis, self.keys.publisher_lease, seconds)
+        return Lease(self.redis, self.keys.publisher_lease, seconds, fence_key=self.keys.publisher_fence)

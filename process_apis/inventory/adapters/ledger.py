@@ -1,19 +1,18 @@
 """The Redis ledger: applies events and reservation holds through Lua, reads positions (also
-consistently with the catalogue and rules), and replays the per-SKU log into fresh keys."""
+consistently with the catalogue and rules), and reads the per-SKU log (adapters/replay.py replays it)."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 from ..domain.events import (
     EventType,
     InventoryEvent,
-    event_from_record,
     event_record,
     field_changes,
     snapshot_counts,
@@ -316,40 +315,13 @@ class LedgerStore:
     def all_skus(self) -> list[str]:
         return sorted(self.redis.smembers(self.keys.skus))
 
-    def log_entries(self, sku: str, chunk: int = 1000) -> Iterator[tuple[str, str, str]]:
-        """(entry id, op, body) of one SKU's log, oldest first."""
+    def log_entries(self, sku: str, chunk: int = 1000, until: str = "+") -> Iterator[tuple[str, str, str]]:
+        """(entry id, op, body) of one SKU's log, oldest first, up to the entry `until` (included)."""
         start = "-"
         while True:
-            entries = self.redis.xrange(self.keys.log(sku), min=start, count=chunk)
+            entries = self.redis.xrange(self.keys.log(sku), min=start, max=until, count=chunk)
             for entry_id, fields in entries:
                 yield entry_id, fields["op"], fields["body"]
             if len(entries) < chunk:
                 return
             start = "(" + entries[-1][0]
-
-
-def replay(source: LedgerStore, target: LedgerStore, skus: Iterable[str] | None = None, chunk: int = 500) -> int:
-    """Re-run every logged change of `source` against `target` (fresh keys), in log order.
-
-    Events go through the same apply script; holds replay their logged allocations. Returns the
-    number of log entries replayed.
-    """
-    count = 0
-    for sku in skus if skus is not None else source.all_skus():
-        pending_events: list[InventoryEvent] = []
-        for _, op, body in source.log_entries(sku):
-            count += 1
-            if op == "event":
-                pending_events.append(event_from_record(json.loads(body)))
-                if len(pending_events) >= chunk:
-                    target.apply(pending_events)
-                    pending_events = []
-                continue
-            if pending_events:
-                target.apply(pending_events)
-                pending_events = []
-            target.redis.sadd(target.keys.skus, sku)
-            target._run(op, sku, json.loads(body))
-        if pending_events:
-            target.apply(pending_events)
-    return count

@@ -18,7 +18,7 @@ def source(name: str) -> str:
 
 class Scripts:
     def __init__(self, redis) -> None:
-        names = (*LEDGER_SCRIPTS, "compare_and_set", "dead_letters", "reservation_index")
+        names = (*LEDGER_SCRIPTS, "compare_and_set", "dead_letters", "reservation_index", "position_snapshot")
         self._registered = {name: redis.register_script(source(name)) for name in names}
 
     def __getitem__(self, name: str):

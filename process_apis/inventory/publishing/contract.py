@@ -1,5 +1,6 @@
 """The Salesforce system API's availability contract as the publisher speaks it: POST 1–1000
-outcomes with an Idempotency-Key per batch; a 200 means each was written or dead-lettered."""
+outcomes with the publisher's fencing token and an Idempotency-Key per batch; a 200 means each was
+written or dead-lettered, a 409 `stale-fence` that a publisher with a higher token took over."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.errors import Problem
+from shared.errors import Problem, problem_type
 from shared.tier_client import TierClient
 
 from ..domain.outcomes import OutcomeKey, OutcomeValue
 
 PATH = "/salesforce/v1/availability"
 MAX_OUTCOMES = 1000
+#: The problem type of a batch sent under a fencing token below one the system API has seen.
+STALE_FENCE = problem_type("stale-fence")
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,12 @@ class Acknowledgement:
     failed: list
 
 
-def batch_body(outcomes: list[Outcome]) -> dict:
-    return {"outcomes": [outcome.as_json() for outcome in outcomes]}
+def batch_body(outcomes: list[Outcome], fence: int) -> dict:
+    return {"fence": fence, "outcomes": [outcome.as_json() for outcome in outcomes]}
+
+
+def is_stale_fence(problem: Problem) -> bool:
+    return problem.status == 409 and problem.type == STALE_FENCE
 
 
 def batch_key(body: dict) -> str:

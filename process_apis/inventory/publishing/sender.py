@@ -65,26 +65,29 @@ class Sender:
         tier: TierClient,
         pace: Pace,
         *,
-        keep_lease: Callable[[], bool],
-        longest_pause: float,
+        fence: Callable[[], int | None],
     ) -> None:
         self.inventory, self.tier, self.pace = inventory, tier, pace
-        self.keep_lease = keep_lease  # renews the publisher's lease; False once it is lost
-        # Bounded by the lease, so a long Retry-After does not hand publishing to another worker.
-        self.longest_pause = min(longest_pause, RETRY_WAITS[1])
+        self.fence = fence  # the publisher's fencing token while it holds its lease, else None
+        self.longest_pause = RETRY_WAITS[1]
 
     def send(self, batch: list[contract.Outcome], stop: threading.Event) -> None:
         """Send one batch until the system API takes it; remember what it was sent."""
-        body = contract.batch_body(batch)
+        fence = self.fence()
+        if fence is None:
+            raise LeaseLost
+        body = contract.batch_body(batch, fence)
         self.inventory.published.mark_unconfirmed([outcome.key for outcome in batch])
         wait = RETRY_WAITS[0]
         while True:
-            if not self.keep_lease():
+            if self.fence() != fence:
                 raise LeaseLost
             try:
                 acknowledgement = contract.send(self.tier, body)
                 break
             except Problem as problem:
+                if contract.is_stale_fence(problem):  # a successor sent under a higher token
+                    raise LeaseLost from problem
                 if problem.status in CONTRACT_REFUSALS:
                     self.dead_letter(batch, body, problem)
                     return
@@ -93,7 +96,7 @@ class Sender:
                 wait = min(wait * 2, self.longest_pause)
                 if stop.wait(pause):
                     raise Stopped from problem
-        if not self.keep_lease():
+        if self.fence() != fence:
             # The send outlived the lease: a successor may have published newer values already, so
             # this one records nothing; its entries stay pending and the successor computes them again.
             raise LeaseLost

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from process_apis.inventory.adapters.keys import Keys
-from process_apis.inventory.adapters.ledger import LedgerStore, replay
+from process_apis.inventory.adapters.ledger import LedgerStore
+from process_apis.inventory.adapters.replay import replay
 from process_apis.inventory.api.availability import plain
 from process_apis.inventory.api.availability_schemas import AvailabilitySchema
 from process_apis.inventory.service.availability import query

@@ -264,12 +264,16 @@ def test_a_batch_refused_for_credentials_or_address_is_kept_and_sent_again_not_d
 
 def test_a_send_that_outlived_the_lease_records_and_acknowledges_nothing(app, api, receiver):
     inventory = app.extensions["inventory"]
-    receiver.delay_seconds = 2.0  # longer than the lease below
     with running(inventory, receiver, lease_seconds=0.8) as runner:
-        receive(api, 5)
+        receive(api, 2)  # the publisher settled (safety stock 1): the next change is read before its batch goes
+        assert wait_until(lambda: bool(receiver.history(S1_KEYS[0])) and sellable(receiver, S1_KEYS[0]) == 1)
+        receiver.delay_seconds = 2.0  # longer than the lease below
+        receive(api, 4)  # sellable 5
         assert wait_until(lambda: receiver.in_flight == 1)
         successor = inventory.leases.publisher(60)
-        assert wait_until(successor.take, timeout=5)  # the lease lapsed mid-send
+        # As if the publisher paused past its lease mid-send: the lease gone, a successor holding it.
+        redis = inventory.changes.redis
+        assert wait_until(lambda: redis.delete(inventory.leases.keys.publisher_lease) >= 0 and successor.take())
         assert wait_until(lambda: receiver.in_flight == 0 and not runner.publisher.held)
     assert receiver.outcome_count() > 0  # the receiver took the batch...
     assert all(

@@ -5,10 +5,7 @@ API's availability of it, and no key is missing."""
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +18,7 @@ from process_apis.inventory.app import create_app
 from shared.redis import create_redis
 from tests.support.auth import service_client
 from tests.support.availability_receiver import AvailabilityReceiver, availability_of, wait_until
-from tests.support.processes import serving, stop_process
+from tests.support.processes import serving, start_publisher, stop_process
 
 pytestmark = pytest.mark.e2e
 
@@ -33,14 +30,6 @@ KEYS = [
     (sku, location, None, channel) for sku in SKUS for location, channels in CHANNELS.items() for channel in channels
 ]
 KEYS += [(sku, None, "WEB-SHIP", "web") for sku in SKUS]
-#: The publisher's lease is 2 × one send's longest time (1 attempt of 0.5 s + 2 s + 1 s back-off) + 1 s.
-WORKER_ENV = {
-    "PUBLISHER_WINDOW_MS": "50",
-    "UPSTREAM_CONNECT_TIMEOUT_SECONDS": "0.5",
-    "UPSTREAM_READ_TIMEOUT_SECONDS": "2",
-    "UPSTREAM_ATTEMPTS": "1",
-    "LOG_LEVEL": "INFO",
-}
 SETTLE_SECONDS = 40
 
 
@@ -108,20 +97,6 @@ class EventFlow:
         self.thread.join(timeout=10)
 
 
-def start_worker(redis_url: str, receiver_url: str, logfile: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "REDIS_URL": redis_url,
-        "SALESFORCE_SYSTEM_URL": receiver_url,
-        **WORKER_ENV,
-    }
-    with open(logfile, "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "gateway", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-
-
 def out_of_step(receiver, api) -> dict:
     """Keys whose last published value is not the process API's availability: {key: (published, actual)}."""
 
@@ -141,7 +116,7 @@ def test_a_publisher_killed_mid_stream_and_restarted_loses_nothing(redis_url, pr
     receiver.delay_seconds = 0.2  # a batch takes a while, so the kill finds one in flight
     logfile = tmp_path / "worker.log"
     with serving(receiver.app) as receiver_url:
-        worker = start_worker(redis_url, receiver_url, logfile)
+        worker = start_publisher(redis_url, receiver_url, logfile)
         flow = EventFlow(process_api)
         try:
             assert wait_until(lambda: receiver.outcome_count() >= len(KEYS) and flow.sent >= 20, timeout=30), (
@@ -155,7 +130,7 @@ def test_a_publisher_killed_mid_stream_and_restarted_loses_nothing(redis_url, pr
 
             sent_at_kill = flow.sent
             assert wait_until(lambda: flow.sent >= sent_at_kill + 20, timeout=10)
-            worker = start_worker(redis_url, receiver_url, logfile)
+            worker = start_publisher(redis_url, receiver_url, logfile)
             assert wait_until(lambda: flow.sent >= sent_at_kill + 40, timeout=10)
         finally:
             flow.stop()

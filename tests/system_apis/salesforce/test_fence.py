@@ -58,3 +58,32 @@ def test_the_fence_runs_on_redis_cluster(cluster_url):
     assert fence.claim(marks) == [True] * len(marks)
     fence.confirm(marks)
     assert fence.claim(marks) == [False] * len(marks)
+
+
+# -- the publisher's fencing token: each publisher that takes the lease sends a higher one ----------
+
+
+def test_a_batch_from_a_publisher_that_lost_its_lease_is_refused_whole(client, simulator):
+    assert client.post(URL, json={"fence": 2, "outcomes": [outcome(ats=2, ms=100)]}).status_code == 200
+    # The old publisher, paused and back, with a later as_of (its computation) but its stale fence.
+    stale = client.post(URL, json={"fence": 1, "outcomes": [outcome(ats=9, ms=200), outcome("MAT-2", ats=4, ms=200)]})
+    assert stale.status_code == 409, stale.get_json()
+    assert stale.content_type == "application/problem+json"
+    assert stale.get_json()["type"].endswith("/stale-fence")
+    assert records(simulator)["MAT-1|S1|web"]["Available_To_Sell__c"] == 2
+    assert "MAT-2|S1|web" not in records(simulator)
+
+
+def test_a_new_publisher_is_written_even_when_its_clock_is_behind_its_predecessors(client, simulator):
+    publish(client, outcome(ats=2, ms=500))  # no fence: as a batch before fences, the lowest
+    assert client.post(URL, json={"fence": 1, "outcomes": [outcome(ats=3, ms=400)]}).get_json()["written"] == 1
+    assert client.post(URL, json={"fence": 2, "outcomes": [outcome(ats=4, ms=300)]}).get_json()["written"] == 1
+    assert records(simulator)["MAT-1|S1|web"]["Available_To_Sell__c"] == 4
+
+
+def test_a_stale_fence_is_skipped_per_key_even_when_it_passed_the_first_check(store):
+    fence = AsOfFence(store)
+    key = ("MAT-1", "MAT-1|S1|web", T0.replace(second=5))
+    assert fence.claim([key], fence=1) == [True]  # the old publisher, checked and then paused
+    assert fence.claim([("MAT-1", "MAT-1|S1|web", T0.replace(second=1))], fence=2) == [True]  # its successor
+    assert fence.claim([key], fence=1) == [False]

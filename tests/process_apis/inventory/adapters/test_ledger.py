@@ -9,7 +9,8 @@ import pytest
 
 from gateway.settings import Settings
 from process_apis.inventory.adapters.keys import Keys
-from process_apis.inventory.adapters.ledger import JournalPolicy, LedgerStore, replay
+from process_apis.inventory.adapters.ledger import JournalPolicy, LedgerStore
+from process_apis.inventory.adapters.replay import replay
 from process_apis.inventory.bootstrap import bootstrap
 from process_apis.inventory.domain.ledger import Ledger, Outcome
 from process_apis.inventory.domain.locations import Location

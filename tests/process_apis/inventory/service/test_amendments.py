@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from process_apis.inventory.adapters.keys import Keys
-from process_apis.inventory.adapters.ledger import LedgerStore, replay
+from process_apis.inventory.adapters.ledger import LedgerStore
+from process_apis.inventory.adapters.replay import replay
 from process_apis.inventory.service.reservations import expire_due
 from tests.process_apis.inventory.support import V1, assert_problem, position, receive, reserve, send
 from tests.support.auth import service_client
