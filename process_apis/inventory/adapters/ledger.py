@@ -104,6 +104,8 @@ class HoldReply(TypedDict):
     short: list[HoldShortage]
     #: short only because of other reservations' pending holds (which may still roll back)
     contended: NotRequired[bool]
+    #: the reservation was abandoned (its request past its deadline): nothing held
+    void: NotRequired[bool]
 
 
 def hold_reply(raw: str) -> HoldReply:
@@ -229,12 +231,14 @@ class LedgerStore:
         )
         return _as_list(json.loads(released))
 
-    def release_all(self, skus: list[str], reservation_id: str) -> None:
-        """Release every unit the reservation holds on `skus`, in one round trip."""
+    def release_all(self, skus: list[str], reservation_id: str, *, void_seconds: int | None = None) -> None:
+        """Release every unit the reservation holds on `skus`, in one round trip; with
+        `void_seconds`, no hold for it is taken on them for that long (release.lua)."""
+        request = {"res": reservation_id, **({"void": void_seconds} if void_seconds else {})}
         if skus:
             run_scripts_then(
                 self.redis,
-                [self.call("release", sku, {"res": reservation_id}) for sku in skus],
+                [self.call("release", sku, request) for sku in skus],
                 self.record_call(dict.fromkeys(skus, _now_ms())),
             )
 

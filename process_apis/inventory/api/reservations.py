@@ -7,7 +7,7 @@ import marshmallow
 from flask.views import MethodView
 
 from shared.auth import requires
-from shared.idempotency import idempotent
+from shared.idempotency import current_key, idempotent
 from shared.json_bodies import Blueprint
 
 from ..service import amendments
@@ -68,7 +68,7 @@ class Reservations(MethodView):
     @blp.alt_response(409, description="Not enough stock: the problem lists per-line `shortfalls`")
     def post(self, request):
         """Reserve stock for a channel (all-or-nothing unless allow_partial)"""
-        reservation, shortfalls = service.create(inventory(), request)
+        reservation, shortfalls = service.create(inventory(), request, request_key=current_key())
         # A hot write: the reservation is plain JSON data already, so it is serialised directly;
         # ReservationSchema documents the same shape (a test holds the two equal).
         response = flask.jsonify(plain({**reservation, "shortfalls": shortfalls}))

@@ -5,6 +5,7 @@
 -- naming either of them consume the hold, whenever it arrives.
 -- All-or-nothing per SKU: a short line that is not partial leaves no trace. A shortfall is
 -- "contended" when other reservations' pending (not yet committed) holds could still roll back.
+-- "void" when the reservation was abandoned (its request past its deadline): nothing is held.
 local req = cjson.decode(ARGV[2])
 local allocs, shortfalls, failed, contended = {}, {}, false, false
 
@@ -43,6 +44,8 @@ end
 
 if req.replay then
   allocs = req.replay
+elseif redis.call('EXISTS', BASE .. ':void:' .. req.res) == 1 then
+  return cjson.encode({ok = false, short = {}, void = true})  -- abandoned past its deadline (release.lua)
 else
   local taken = {}
   for i, line in ipairs(req.lines) do source(i, line, taken) end
