@@ -46,6 +46,10 @@ class Keys:
         after the request died finds it there, to roll it back before holding again."""
         return f"{self.prefix}:res-attempt:{{{hashlib.sha256(request_key.encode()).hexdigest()}}}"
 
+    def refused_reservations(self, client: str, day: str) -> str:
+        """How many refused reservations of `client` were kept for audit on the UTC `day`."""
+        return f"{self.prefix}:res-refused:{{{client}}}:{day}"
+
     # The reservation indexes share one slot (the hash tag {reservations}), so one script call
     # updates every index a reservation change touches, whatever its reference or locations.
     def reservations_by_ref(self, external_ref: str) -> str:

@@ -96,6 +96,13 @@ class HoldShortage(TypedDict):
     available: int
 
 
+class HoldOverShare(TypedDict):
+    line: int  # 1-based, among the lines of the SKU's request
+    requested: int
+    held: int  # what the cart or order holds there already
+    limit: int  # the most it may hold there
+
+
 class HoldReply(TypedDict):
     """The hold script's reply for one SKU."""
 
@@ -106,13 +113,17 @@ class HoldReply(TypedDict):
     contended: NotRequired[bool]
     #: the reservation was abandoned (its request past its deadline): nothing held
     void: NotRequired[bool]
+    #: lines that would take their cart or order past its share of the SKU (hold.lua's `cap`)
+    capped: NotRequired[list[HoldOverShare]]
 
 
 def hold_reply(raw: str) -> HoldReply:
-    """The hold script's reply: {ok, allocs [[line, loc, qty]], short [{line, requested, available}], contended?}."""
+    """The hold script's reply: {ok, allocs [[line, loc, qty]], short [{line, requested, available}],
+    capped [{line, requested, held, limit}], contended?, void?}."""
     reply: HoldReply = json.loads(raw)
     reply["allocs"] = _as_list(reply.get("allocs"))
     reply["short"] = _as_list(reply.get("short"))
+    reply["capped"] = _as_list(reply.get("capped"))
     return reply
 
 

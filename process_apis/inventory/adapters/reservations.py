@@ -142,6 +142,12 @@ class ReservationStore:
         self.ledger.release_all(reservation["skus"], reservation["id"], void_seconds=keep_seconds)
         run_scripts(self.redis, self._finished_calls(reservation["id"], keep_seconds))
 
+    def count_refusal(self, client: str, day: str) -> int:
+        """Count one more refused reservation of `client` on the UTC `day`; the count so far."""
+        key = self.keys.refused_reservations(client, day)
+        count, _ = run_scripts(self.redis, [("INCR", [key], []), ("EXPIRE", [key], [2 * 86400])])
+        return int(count)
+
     def take_over_attempt(self, request_key: str, reservation_id: str, *, keep_seconds: int) -> str | None:
         """Record `reservation_id` as what the request with `request_key` (its client-scoped
         Idempotency-Key) makes; returns the reservation an earlier run of that request made, if any."""
@@ -189,8 +195,9 @@ class ReservationStore:
 
     def _finished_calls(self, reservation_id: str, keep_seconds: int) -> list[tuple]:
         """The writes ending a finished reservation's schedule, as `run_scripts` calls: no expiry
-        any more, and the header stays readable for `keep_seconds`, then goes."""
+        any more, and the header stays readable for `keep_seconds` (0: goes now), then goes."""
+        header = self.keys.reservation(reservation_id)
         return [
             ("ZREM", [self.keys.reservation_expiry], [reservation_id]),
-            ("EXPIRE", [self.keys.reservation(reservation_id)], [keep_seconds]),
+            ("EXPIRE", [header], [keep_seconds]) if keep_seconds else ("DEL", [header], []),
         ]

@@ -43,6 +43,10 @@ HEADER_WRITE_ATTEMPTS = 5
 
 RESERVATIONS = metrics.counter("inventory_reservations_total", "Reservation requests by result", ("result",))
 EXPIRED_TOTAL = metrics.counter("inventory_reservations_expired_total", "Reservations released by expiry")
+REFUSALS_UNRECORDED = metrics.counter(
+    "inventory_refused_reservations_unrecorded_total",
+    "Refused reservations answered but not kept, their client past MAX_REFUSED_RESERVATIONS_PER_DAY",
+)
 
 #: A reservation's header: the JSON document stored and shown to clients (api/reservations_schemas.py),
 #: with the SKUs it holds and each line's allocations.
@@ -149,10 +153,11 @@ def _plan(
 
 
 def create(
-    inventory: Inventory, request: dict[str, Any], *, request_key: str | None = None
+    inventory: Inventory, request: dict[str, Any], *, client: str, request_key: str | None = None
 ) -> tuple[Reservation, list[Shortfall]]:
-    """Hold stock for every line; returns (reservation, shortfalls of partial lines). `request_key`
-    (the client-scoped Idempotency-Key) lets a retry roll back what the request left behind."""
+    """Hold stock for every line for `client`; returns (reservation, shortfalls of partial lines).
+    `request_key` (the client-scoped Idempotency-Key) lets a retry roll back what the request left
+    behind."""
     now = datetime.now(UTC)
     ttl = _ttl(inventory, request.get("ttl_seconds"))
     channel, allow_partial = request["channel"], request["allow_partial"]
@@ -187,7 +192,7 @@ def create(
             for line in lines
         ],
     }
-    requests = _hold_requests(reservation, lines, lua_lines)
+    requests = _hold_requests(reservation, lines, lua_lines, _hold_share(inventory, rules, channel))
     if request_key:
         _take_over(inventory, request_key, reservation["id"], ttl)
     first_try: dict[str, HoldReply] | None
@@ -196,13 +201,12 @@ def create(
         if versions != expected:  # the rules or the network changed meanwhile: plan again
             inventory.ledger.release_all(reservation["skus"], reservation["id"])
             catalogue, (_, _, rules) = inventory.catalogue.current(versions[0]), inventory.rules.current(versions[1])
-            requests = _hold_requests(
-                reservation, lines, _plan(inventory, lines, channel, allow_partial, now, catalogue, rules)
-            )
+            lua_lines = _plan(inventory, lines, channel, allow_partial, now, catalogue, rules)
+            requests = _hold_requests(reservation, lines, lua_lines, _hold_share(inventory, rules, channel))
             first_try = None
         shortfalls = _hold_lines(inventory, reservation, lines, requests, first_try)
     except Problem:
-        _finish(inventory, reservation, REJECTED, (PENDING,))
+        _refuse(inventory, reservation, client, now)
         raise
     except Exception:
         # A failure half-way (Redis gone, a timeout) must not leave pending holds behind.
@@ -273,11 +277,32 @@ def _abandoned(inventory: Inventory) -> Problem:
     )
 
 
+def _refuse(inventory: Inventory, reservation: Reservation, client: str, now: datetime) -> None:
+    """Mark a refused reservation (nothing held) rejected. It is kept for audit while its client has
+    had at most MAX_REFUSED_RESERVATIONS_PER_DAY kept this UTC day; beyond, it goes at once: a
+    client never reads a rejected reservation (404), and its answer stays under its Idempotency-Key,
+    so a client flooding refusals cannot fill Redis with them."""
+    keep_seconds = TERMINAL_RETENTION_SECONDS
+    if inventory.reservations.count_refusal(client, now.date().isoformat()) > (
+        inventory.settings.max_refused_reservations_per_day
+    ):
+        keep_seconds = 0
+        REFUSALS_UNRECORDED.inc()
+    reservation["status"] = REJECTED
+    inventory.reservations.finish(reservation, (PENDING,), keep_seconds=keep_seconds)
+
+
+def _hold_share(inventory: Inventory, rules: RuleSet, channel: str) -> float:
+    return rules.hold_share(channel, inventory.settings.max_hold_share)
+
+
 def _hold_requests(
-    reservation: Reservation, lines: list[Line], lua_lines: list[dict[str, Any]]
+    reservation: Reservation, lines: list[Line], lua_lines: list[dict[str, Any]], share: float
 ) -> dict[str, dict[str, Any]]:
-    """The hold script's request per SKU (pending while the reservation spans several SKUs)."""
+    """The hold script's request per SKU (pending while the reservation spans several SKUs), capped
+    at `share` of what the channel sells for the reservation's cart or order (its external_ref)."""
     by_sku = _lines_by_sku(lines)
+    cap = {"cap": {"ref": reservation["external_ref"], "share": share}} if share < 1 else {}
     return {
         sku: {
             "res": reservation["id"],
@@ -285,6 +310,7 @@ def _hold_requests(
             "pending": len(by_sku) > 1,
             "refs": [reservation["id"], reservation["external_ref"]],
             "lines": [lua_lines[i] for i in by_sku[sku]],
+            **cap,
         }
         for sku in reservation["skus"]
     }
@@ -317,6 +343,8 @@ def _hold_lines(
         inventory.ledger.release_all([sku for sku, reply in replies.items() if reply["ok"]], reservation["id"])
         if any(replies[sku].get("void") for sku in failed):
             raise _abandoned(inventory)
+        if any(replies[sku]["capped"] for sku in failed):
+            _refuse_over_share(replies, by_sku, lines, requests)
         if not any(replies[sku].get("contended") for sku in failed) or time.monotonic() >= deadline:
             _reject(_shortfalls(replies, by_sku, lines))
         time.sleep(pause * random.uniform(0.5, 1.5))
@@ -348,6 +376,27 @@ def _shortfalls(replies: dict[str, HoldReply], by_sku: dict[str, list[int]], lin
                 }
             )
     return sorted(shortfalls, key=lambda short: short["line"])
+
+
+def _refuse_over_share(
+    replies: dict[str, HoldReply], by_sku: dict[str, list[int]], lines: list[Line], requests: dict[str, dict[str, Any]]
+) -> NoReturn:
+    """Refuse a reservation that would take its cart or order past its share of a SKU."""
+    limits = []
+    for sku, reply in replies.items():
+        for over in reply["capped"]:
+            index = by_sku[sku][over["line"] - 1]
+            where = {"location": lines[index]["location"], "location_group": lines[index]["location_group"]}
+            limits.append({"line": index, "sku": sku, **where, **{k: over[k] for k in ("requested", "held", "limit")}})
+    share = next(iter(requests.values()))["cap"]["share"]
+    RESERVATIONS.labels("over_share").inc()
+    raise Problem(
+        409,
+        f"one cart or order may hold at most {share:g} of what its channel can sell of a SKU there",
+        type_slug="hold-share-exceeded",
+        max_hold_share=share,
+        limits=sorted(limits, key=lambda limit: limit["line"]),
+    )
 
 
 def _reject(shortfalls: list[Shortfall]) -> NoReturn:
