@@ -55,6 +55,8 @@ RULES = {
     "low_stock": [{"threshold": 3}],
     "categories": {},
     "channels_selling_incoming": ["web", "call_centre"],
+    # One web cart or order holds at most half of what the web can sell of a product there.
+    "max_hold_share": {"web": 0.5},
 }
 
 

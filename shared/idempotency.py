@@ -9,6 +9,9 @@ the response (`idempotency_ttl_seconds`). Outcomes:
 - same key, different request → 422; same key while the first is still running → 409;
 - responses with status >= 500 and unhandled exceptions are not stored: the key is released for a retry.
 
+`current_key()` names the key of the request being run, for an operation that must know what an
+earlier run of the same request left behind (a reservation whose request died).
+
 Decorator order on a flask-smorest view: `idempotent` must sit ABOVE `@blp.response`, because it
 stores the serialized response. Put it below `@blp.arguments` so an invalid body is rejected (422)
 without taking or storing the key:
@@ -138,6 +141,7 @@ def _run_once(key: str, view: Callable[[], Any]) -> flask.Response:
     else:
         raise _in_flight()
 
+    flask.g.idempotency_key = storage_key
     try:
         response = flask.make_response(view())
     except Problem as problem:
@@ -162,6 +166,11 @@ def _run_once(key: str, view: Callable[[], Any]) -> flask.Response:
             keys=[storage_key], args=[marker, json.dumps(record), settings.idempotency_ttl_seconds]
         )
     return response
+
+
+def current_key() -> str | None:
+    """The client-scoped Idempotency-Key of the request being run (as stored), if it has one."""
+    return flask.g.get("idempotency_key")
 
 
 def _answer_from_record(record: dict[str, Any], fingerprint: str) -> flask.Response:

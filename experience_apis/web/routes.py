@@ -182,8 +182,9 @@ class Holds(MethodView):
     @carts_blp.response(201, HoldSchema)
     @problem(
         409,
-        "Not enough stock for every line (`shortfalls`, with capped quantities), or the cart "
-        "holds MAX_HOLDS_PER_CART already",
+        "Not enough stock for every line (`shortfalls`, with capped quantities), the cart would "
+        "hold more than its share of a product (`hold-share-exceeded`: per line what it `may_add`), "
+        "or the cart holds MAX_HOLDS_PER_CART already",
     )
     @problem(
         422,

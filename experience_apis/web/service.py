@@ -236,6 +236,8 @@ def create_hold(shop: WebShop, *, client_id: str, cart_id: str, request: dict, i
     except Problem as problem:
         if problem.status == 409 and "shortfalls" in problem.extensions:
             raise _short(problem, settings.web_display_cap) from None
+        if problem.status == 409 and "limits" in problem.extensions:
+            raise _over_share(problem, settings.web_display_cap) from None
         raise
     return hold_view(reservation, cart_id)
 
@@ -253,6 +255,26 @@ def _short(problem: Problem, cap: int) -> Problem:
     ]
     return Problem(
         409, "Not enough stock for every line; nothing was held.", type_slug="insufficient-stock", shortfalls=shortfalls
+    )
+
+
+def _over_share(problem: Problem, cap: int) -> Problem:
+    """The process API's hold-share refusal without its exact counts: per line, how many more units
+    the cart may hold, as the shop shows quantities."""
+    lines = [
+        {
+            "line": over["line"],
+            "sku": over["sku"],
+            "requested": over["requested"],
+            "may_add": bands.display_quantity(over["limit"] - over["held"], cap),
+        }
+        for over in problem.extensions["limits"]
+    ]
+    return Problem(
+        409,
+        "A cart may hold only part of a product's stock, and this hold would take it past that; nothing was held.",
+        type_slug="hold-share-exceeded",
+        limits=lines,
     )
 
 

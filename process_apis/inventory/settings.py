@@ -33,6 +33,21 @@ class InventorySettings(ProcessApiSettings):
     reservation_default_ttl_seconds: int = setting(
         "RESERVATION_DEFAULT_TTL_SECONDS", 900, "Reservation lifetime when the request gives none", int
     )
+    max_hold_share: float = setting(
+        "MAX_HOLD_SHARE",
+        1.0,
+        "Largest share (0 < x <= 1) of what a channel can sell of a SKU at a location or group that one "
+        "cart or order (an external_ref) may hold, for channels the rule set's max_hold_share does not "
+        "name; 1 = no cap",
+        float,
+    )
+    max_refused_reservations_per_day: int = setting(
+        "MAX_REFUSED_RESERVATIONS_PER_DAY",
+        10000,
+        "Refused reservations kept for audit per client and UTC day; beyond it a refusal is answered "
+        "as ever but not stored",
+        int,
+    )
     sweeper_interval_seconds: float = setting(
         "SWEEPER_INTERVAL_SECONDS", 0.5, "How often expired reservations are released", float
     )
@@ -96,3 +111,5 @@ class InventorySettings(ProcessApiSettings):
             f"must be > 0 and at most a third of {self.env('publisher_lease_seconds')}, so two renewals may fail "
             "before the lease lapses",
         )
+        self.require(0 < self.max_hold_share <= 1, "max_hold_share", "must be > 0 and <= 1")
+        self.require(self.max_refused_reservations_per_day >= 0, "max_refused_reservations_per_day", "must be >= 0")

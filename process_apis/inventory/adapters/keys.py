@@ -4,6 +4,8 @@ domain/identifiers.py, so the hash tag stays whole)."""
 
 from __future__ import annotations
 
+import hashlib
+
 
 class Keys:
     def __init__(self, prefix: str = "inv") -> None:
@@ -38,6 +40,15 @@ class Keys:
 
     def reservation(self, reservation_id: str) -> str:
         return f"{self.prefix}:res:{{{reservation_id}}}"
+
+    def reservation_attempt(self, request_key: str) -> str:
+        """The reservation the request with this (client-scoped) Idempotency-Key last made: a retry
+        after the request died finds it there, to roll it back before holding again."""
+        return f"{self.prefix}:res-attempt:{{{hashlib.sha256(request_key.encode()).hexdigest()}}}"
+
+    def refused_reservations(self, client: str, day: str) -> str:
+        """How many refused reservations of `client` were kept for audit on the UTC `day`."""
+        return f"{self.prefix}:res-refused:{{{client}}}:{day}"
 
     # The reservation indexes share one slot (the hash tag {reservations}), so one script call
     # updates every index a reservation change touches, whatever its reference or locations.

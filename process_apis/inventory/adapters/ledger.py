@@ -95,6 +95,13 @@ class HoldShortage(TypedDict):
     available: int
 
 
+class HoldOverShare(TypedDict):
+    line: int  # 1-based, among the lines of the SKU's request
+    requested: int
+    held: int  # what the cart or order holds there already
+    limit: int  # the most it may hold there
+
+
 class HoldReply(TypedDict):
     """The hold script's reply for one SKU."""
 
@@ -103,13 +110,19 @@ class HoldReply(TypedDict):
     short: list[HoldShortage]
     #: short only because of other reservations' pending holds (which may still roll back)
     contended: NotRequired[bool]
+    #: the reservation was abandoned (its request past its deadline): nothing held
+    void: NotRequired[bool]
+    #: lines that would take their cart or order past its share of the SKU (hold.lua's `cap`)
+    capped: NotRequired[list[HoldOverShare]]
 
 
 def hold_reply(raw: str) -> HoldReply:
-    """The hold script's reply: {ok, allocs [[line, loc, qty]], short [{line, requested, available}], contended?}."""
+    """The hold script's reply: {ok, allocs [[line, loc, qty]], short [{line, requested, available}],
+    capped [{line, requested, held, limit}], contended?, void?}."""
     reply: HoldReply = json.loads(raw)
     reply["allocs"] = _as_list(reply.get("allocs"))
     reply["short"] = _as_list(reply.get("short"))
+    reply["capped"] = _as_list(reply.get("capped"))
     return reply
 
 
@@ -228,12 +241,14 @@ class LedgerStore:
         )
         return _as_list(json.loads(released))
 
-    def release_all(self, skus: list[str], reservation_id: str) -> None:
-        """Release every unit the reservation holds on `skus`, in one round trip."""
+    def release_all(self, skus: list[str], reservation_id: str, *, void_seconds: int | None = None) -> None:
+        """Release every unit the reservation holds on `skus`, in one round trip; with
+        `void_seconds`, no hold for it is taken on them for that long (release.lua)."""
+        request = {"res": reservation_id, **({"void": void_seconds} if void_seconds else {})}
         if skus:
             run_scripts_then(
                 self.redis,
-                [self.call("release", sku, {"res": reservation_id}) for sku in skus],
+                [self.call("release", sku, request) for sku in skus],
                 self.record_call(dict.fromkeys(skus, _now_ms())),
             )
 

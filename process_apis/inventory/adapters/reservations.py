@@ -73,28 +73,32 @@ class ReservationStore:
 
     # -- the steps of a reservation's life, each in one round trip ------------------------------
     def hold(
-        self, reservation: dict[str, Any], expires_at_ms: int, requests: dict[str, dict[str, Any]]
+        self, reservation: dict[str, Any], due_at_ms: int, requests: dict[str, dict[str, Any]]
     ) -> tuple[list[Any], dict[str, HoldReply]]:
-        """Store the new header, schedule its expiry and hold on every SKU of `requests` ({sku:
-        hold request}), in one round trip that also reads the catalogue's and the rules' versions,
-        so the caller knows whether it planned with the current ones. Returns (those versions, the
-        hold replies per SKU). The header goes first, so that a crash mid-way is swept."""
+        """Store the new (pending) header, schedule its sweep at `due_at_ms` (its request's
+        deadline) and hold on every SKU of `requests` ({sku: hold request}), in one round trip that
+        also reads the catalogue's and the rules' versions, so the caller knows whether it planned
+        with the current ones. Returns (those versions, the hold replies per SKU). The header goes
+        first, so that a crash mid-way is swept."""
         replies = run_scripts(
             self.redis,
             [
                 self.catalogue.version_call(),
                 self.rules.version_call(),
-                *self._create_calls(reservation, expires_at_ms),
+                *self._create_calls(reservation, due_at_ms),
                 *(self.ledger.call("hold", sku, request) for sku, request in requests.items()),
             ],
         )
         return replies[:2], dict(zip(requests, map(hold_reply, replies[-len(requests) :])))
 
-    def activate(self, reservation: dict, from_statuses: tuple[str, ...], *, changed_at_ms: int) -> tuple[bool, str]:
+    def activate(
+        self, reservation: dict, from_statuses: tuple[str, ...], *, expires_at_ms: int, changed_at_ms: int
+    ) -> tuple[bool, str]:
         """Index the reservation, commit its pending holds and store its header (only while its
-        stored status is one of `from_statuses`) in one round trip, recording the availability
-        change in it too (the holds are in place already, so in any order of the calls).
-        Returns the header write's (stored?, value found)."""
+        stored status is one of `from_statuses`: the fence a sweep that abandoned it has moved) in
+        one round trip, moving its sweep from its request's deadline to its expiry and recording
+        the availability change in it too (the holds are in place already, so in any order of the
+        calls). Returns the header write's (stored?, value found)."""
         # The index goes first (run_scripts keeps that order on a cluster too): a crash after it
         # leaves a stale entry, dropped when read, never an active reservation missing from it.
         index = self.index.activated_call(reservation)
@@ -104,9 +108,17 @@ class ReservationStore:
             else []
         )
         record = self.ledger.record_call(dict.fromkeys(reservation["skus"], changed_at_ms))
+        # XX: a schedule a sweep has ended already is not brought back.
+        schedule = ("ZADD", [self.keys.reservation_expiry], ["XX", expires_at_ms, reservation["id"]])
         replies = run_scripts(
             self.redis,
-            [index, *commits, self._transition_call(reservation, from_statuses), *([record] if record else [])],
+            [
+                index,
+                *commits,
+                self._transition_call(reservation, from_statuses),
+                schedule,
+                *([record] if record else []),
+            ],
         )
         stored, found = replies[1 + len(commits)]
         return bool(stored), found
@@ -121,6 +133,25 @@ class ReservationStore:
             left = self.index.left_call(reservation)
             run_scripts(self.redis, [*self._finished_calls(reservation["id"], keep_seconds), *([left] if left else [])])
         return stored
+
+    def abandon(self, reservation: dict, *, keep_seconds: int) -> None:
+        """Release every hold of a reservation whose request died before making it active, fencing
+        each SKU against it for `keep_seconds` (hold.lua refuses it, should the request wake up),
+        then end its schedule. The caller has changed its header's status first
+        (the fence against its activation), so a crash here leaves it scheduled and swept again."""
+        self.ledger.release_all(reservation["skus"], reservation["id"], void_seconds=keep_seconds)
+        run_scripts(self.redis, self._finished_calls(reservation["id"], keep_seconds))
+
+    def count_refusal(self, client: str, day: str) -> int:
+        """Count one more refused reservation of `client` on the UTC `day`; the count so far."""
+        key = self.keys.refused_reservations(client, day)
+        count, _ = run_scripts(self.redis, [("INCR", [key], []), ("EXPIRE", [key], [2 * 86400])])
+        return int(count)
+
+    def take_over_attempt(self, request_key: str, reservation_id: str, *, keep_seconds: int) -> str | None:
+        """Record `reservation_id` as what the request with `request_key` (its client-scoped
+        Idempotency-Key) makes; returns the reservation an earlier run of that request made, if any."""
+        return self.redis.set(self.keys.reservation_attempt(request_key), reservation_id, ex=keep_seconds, get=True)
 
     def add_reference(self, reservation: dict, external_ref: str) -> None:
         """Make every SKU's hold answer to `external_ref` as well, and index the reservation by it,
@@ -137,10 +168,10 @@ class ReservationStore:
         change = {"res": reservation["id"], "add": [add] if add else [], "drop": [drop] if drop else []}
         run_scripts(self.redis, [index, *(self.ledger.call("rekey", sku, change) for sku in reservation["skus"])])
 
-    def _create_calls(self, reservation: dict, expires_at_ms: int) -> list[tuple]:
-        """The writes storing a new header and scheduling its expiry, as `run_scripts` calls."""
+    def _create_calls(self, reservation: dict, due_at_ms: int) -> list[tuple]:
+        """The writes storing a new header and scheduling its sweep, as `run_scripts` calls."""
         return [
-            ("ZADD", [self.keys.reservation_expiry], [expires_at_ms, reservation["id"]]),
+            ("ZADD", [self.keys.reservation_expiry], [due_at_ms, reservation["id"]]),
             (
                 "HSET",
                 [self.keys.reservation(reservation["id"])],
@@ -164,8 +195,9 @@ class ReservationStore:
 
     def _finished_calls(self, reservation_id: str, keep_seconds: int) -> list[tuple]:
         """The writes ending a finished reservation's schedule, as `run_scripts` calls: no expiry
-        any more, and the header stays readable for `keep_seconds`, then goes."""
+        any more, and the header stays readable for `keep_seconds` (0: goes now), then goes."""
+        header = self.keys.reservation(reservation_id)
         return [
             ("ZREM", [self.keys.reservation_expiry], [reservation_id]),
-            ("EXPIRE", [self.keys.reservation(reservation_id)], [keep_seconds]),
+            ("EXPIRE", [header], [keep_seconds]) if keep_seconds else ("DEL", [header], []),
         ]

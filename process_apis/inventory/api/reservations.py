@@ -7,7 +7,7 @@ import marshmallow
 from flask.views import MethodView
 
 from shared.auth import requires
-from shared.idempotency import idempotent
+from shared.idempotency import current_key, idempotent
 from shared.json_bodies import Blueprint
 
 from ..service import amendments
@@ -65,10 +65,18 @@ class Reservations(MethodView):
     )
     @idempotent(required=True)
     @blp.response(201, ReservationSchema)
-    @blp.alt_response(409, description="Not enough stock: the problem lists per-line `shortfalls`")
+    @blp.alt_response(
+        409,
+        description="Not enough stock (`insufficient-stock`, per-line `shortfalls`); the cart or order "
+        "(`external_ref`) would hold more than its channel's `max_hold_share` of a SKU there "
+        "(`hold-share-exceeded`, per-line `limits`); or the request took longer than its deadline and "
+        "was rolled back (`reservation-abandoned`, nothing held)",
+    )
     def post(self, request):
         """Reserve stock for a channel (all-or-nothing unless allow_partial)"""
-        reservation, shortfalls = service.create(inventory(), request)
+        reservation, shortfalls = service.create(
+            inventory(), request, client=flask.g.get("client_id") or "anonymous", request_key=current_key()
+        )
         # A hot write: the reservation is plain JSON data already, so it is serialised directly;
         # ReservationSchema documents the same shape (a test holds the two equal).
         response = flask.jsonify(plain({**reservation, "shortfalls": shortfalls}))

@@ -39,6 +39,7 @@ class Rules(MethodView):
             "low_stock": [{"threshold": 5}],
             "categories": {"apparel": ["TS-*"]},
             "channels_selling_incoming": ["web"],
+            "max_hold_share": {"web": 0.5},
         },
     )
     @blp.response(200, RuleSetDocumentSchema)

@@ -74,6 +74,16 @@ class RuleSetSchema(Schema):
         validate=validate.Length(max=100),
         metadata={"description": "the ETA of a shipment whose source gave none"},
     )
+    max_hold_share = fields.Dict(
+        keys=Channel(),
+        values=fields.Float(validate=validate.Range(min=0, max=1, min_inclusive=False), allow_nan=False),
+        load_default=dict,
+        metadata={
+            "description": "per channel, the largest share (0 < x <= 1) of what the channel can sell of a SKU "
+            "at a location or location group that one cart or order (an external_ref) may hold; a channel "
+            "not named has MAX_HOLD_SHARE"
+        },
+    )
 
 
 class RuleSetDocumentSchema(RuleSetSchema):

@@ -113,6 +113,8 @@ class RuleSet:
     #: channels that may sell stock still in transit (available_to_order).
     channels_selling_incoming: tuple[str, ...] = ()
     transit_times: tuple[TransitTimeRule, ...] = ()
+    #: channel → the largest share of what it can sell of a SKU one cart or order may hold.
+    max_hold_share: dict[str, float] = field(default_factory=dict)
 
     def categories_of(self, sku: str) -> frozenset[str]:
         return frozenset(
@@ -157,6 +159,10 @@ class RuleSet:
         ]
         best = max(matching, key=TransitTimeRule.specificity, default=None)
         return timedelta(hours=best.hours) if best else None
+
+    def hold_share(self, channel: str, default: float) -> float:
+        """The largest share of a SKU's sellable stock one cart or order of `channel` may hold."""
+        return self.max_hold_share.get(channel, default)
 
     def sells_incoming(self, channel: str | None) -> bool:
         return channel is not None and channel in self.channels_selling_incoming

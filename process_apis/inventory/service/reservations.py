@@ -3,6 +3,12 @@
 A reservation spanning several SKUs is a sequence of per-SKU atomic holds. While the sequence
 runs its holds are *pending*; a competitor that finds stock short only because of pending holds
 (which may still roll back) waits briefly and asks again, so a refusal is a true shortage.
+
+A reservation stays pending until its request makes it active. Should the request die half-way
+(a worker killed), the reservation is abandoned past the request's deadline, the time its
+Idempotency-Key stays in flight (IDEMPOTENCY_LOCK_SECONDS): by the sweeper, or at once by a retry
+with that key. Its status changes first, so the request can no longer activate it, and each SKU
+is fenced against it before its holds go, so the request cannot hold for it again.
 """
 
 from __future__ import annotations
@@ -37,6 +43,10 @@ HEADER_WRITE_ATTEMPTS = 5
 
 RESERVATIONS = metrics.counter("inventory_reservations_total", "Reservation requests by result", ("result",))
 EXPIRED_TOTAL = metrics.counter("inventory_reservations_expired_total", "Reservations released by expiry")
+REFUSALS_UNRECORDED = metrics.counter(
+    "inventory_refused_reservations_unrecorded_total",
+    "Refused reservations answered but not kept, their client past MAX_REFUSED_RESERVATIONS_PER_DAY",
+)
 
 #: A reservation's header: the JSON document stored and shown to clients (api/reservations_schemas.py),
 #: with the SKUs it holds and each line's allocations.
@@ -142,8 +152,12 @@ def _plan(
     return [_line_request(inventory, catalogue, rules, line, channel, allow_partial, now) for line in lines]
 
 
-def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, list[Shortfall]]:
-    """Hold stock for every line; returns (reservation, shortfalls of partial lines)."""
+def create(
+    inventory: Inventory, request: dict[str, Any], *, client: str, request_key: str | None = None
+) -> tuple[Reservation, list[Shortfall]]:
+    """Hold stock for every line for `client`; returns (reservation, shortfalls of partial lines).
+    `request_key` (the client-scoped Idempotency-Key) lets a retry roll back what the request left
+    behind."""
     now = datetime.now(UTC)
     ttl = _ttl(inventory, request.get("ttl_seconds"))
     channel, allow_partial = request["channel"], request["allow_partial"]
@@ -178,20 +192,21 @@ def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, 
             for line in lines
         ],
     }
-    requests = _hold_requests(reservation, lines, lua_lines)
+    requests = _hold_requests(reservation, lines, lua_lines, _hold_share(inventory, rules, channel))
+    if request_key:
+        _take_over(inventory, request_key, reservation["id"], ttl)
     first_try: dict[str, HoldReply] | None
-    versions, first_try = inventory.reservations.hold(reservation, _ms(expires_at), requests)
+    versions, first_try = inventory.reservations.hold(reservation, _due_at_ms(inventory, reservation), requests)
     try:
         if versions != expected:  # the rules or the network changed meanwhile: plan again
             inventory.ledger.release_all(reservation["skus"], reservation["id"])
             catalogue, (_, _, rules) = inventory.catalogue.current(versions[0]), inventory.rules.current(versions[1])
-            requests = _hold_requests(
-                reservation, lines, _plan(inventory, lines, channel, allow_partial, now, catalogue, rules)
-            )
+            lua_lines = _plan(inventory, lines, channel, allow_partial, now, catalogue, rules)
+            requests = _hold_requests(reservation, lines, lua_lines, _hold_share(inventory, rules, channel))
             first_try = None
         shortfalls = _hold_lines(inventory, reservation, lines, requests, first_try)
     except Problem:
-        _finish(inventory, reservation, REJECTED, (PENDING,))
+        _refuse(inventory, reservation, client, now)
         raise
     except Exception:
         # A failure half-way (Redis gone, a timeout) must not leave pending holds behind.
@@ -199,20 +214,95 @@ def create(inventory: Inventory, request: dict[str, Any]) -> tuple[Reservation, 
         _finish(inventory, reservation, REJECTED, (PENDING,))
         raise
     reservation["status"] = ACTIVE
-    stored, found = inventory.reservations.activate(reservation, (PENDING,), changed_at_ms=_ms(now))
-    if not stored:  # the sweeper expired it while it was being made (a very short TTL)
+    stored, found = inventory.reservations.activate(
+        reservation, (PENDING,), expires_at_ms=_ms(expires_at), changed_at_ms=_ms(now)
+    )
+    if not stored:  # abandoned past its deadline, or expired while being made (a very short TTL)
         _release_all(inventory, reservation)
         inventory.reservation_index.remove_from_locations(reservation)
+        if found == REJECTED:
+            raise _abandoned(inventory)
         raise Problem(409, f"reservation {found} before it was complete", type_slug="reservation-state")
     RESERVATIONS.labels("partial" if shortfalls else "reserved").inc()
     return reservation, shortfalls
 
 
+def _deadline_seconds(inventory: Inventory) -> int:
+    """How long a reservation may stay pending: as long as its request's Idempotency-Key is in
+    flight; once that has run out, a retry may run the request again, so this run counts as dead."""
+    return inventory.settings.idempotency_lock_seconds
+
+
+def _due_at_ms(inventory: Inventory, reservation: Reservation) -> int:
+    """When the sweeper must look at the reservation: its expiry, or, while pending, its request's
+    deadline if that comes first."""
+    due = _ms(datetime.fromisoformat(reservation["expires_at"]))
+    if reservation["status"] == PENDING:
+        created = _ms(datetime.fromisoformat(reservation["created_at"]))
+        due = min(due, created + _deadline_seconds(inventory) * 1000)
+    return due
+
+
+def _take_over(inventory: Inventory, request_key: str, reservation_id: str, ttl: int) -> None:
+    """Make `reservation_id` the one reservation of this request: one an earlier run of it left
+    pending is abandoned first. That run is past its deadline, or its key would still be in flight
+    and this run would not have started; so a retry never holds the stock a second time."""
+    earlier = inventory.reservations.take_over_attempt(request_key, reservation_id, keep_seconds=ttl)
+    found = inventory.reservations.get(earlier) if earlier else None
+    if found is not None and found["status"] == PENDING:
+        _abandon(inventory, found, REJECTED)
+
+
+def _abandon(inventory: Inventory, reservation: Reservation, status: str) -> bool:
+    """End a reservation whose request did not make it active in time, with `status` (rejected:
+    past its deadline; expired: past its TTL). True when this call ended it."""
+    reservation["status"] = status
+    # The status first, only while still pending: the fence that fails the request's activation,
+    # should it wake up. Then the holds, each SKU fenced so it cannot hold for it again.
+    if not inventory.reservations.transition(reservation, (PENDING,))[0]:
+        return False
+    inventory.reservations.abandon(reservation, keep_seconds=TERMINAL_RETENTION_SECONDS)
+    RESERVATIONS.labels("abandoned").inc()
+    return True
+
+
+def _abandoned(inventory: Inventory) -> Problem:
+    # Not kept under the request's Idempotency-Key: by now the key is no longer this run's (it ran
+    # out, or a retry holds it), so a retry with it makes the reservation afresh.
+    return Problem(
+        409,
+        f"the reservation was not complete within {_deadline_seconds(inventory)} s and was rolled back; "
+        "nothing is held. Send the request again.",
+        type_slug="reservation-abandoned",
+    )
+
+
+def _refuse(inventory: Inventory, reservation: Reservation, client: str, now: datetime) -> None:
+    """Mark a refused reservation (nothing held) rejected. It is kept for audit while its client has
+    had at most MAX_REFUSED_RESERVATIONS_PER_DAY kept this UTC day; beyond, it goes at once: a
+    client never reads a rejected reservation (404), and its answer stays under its Idempotency-Key,
+    so a client flooding refusals cannot fill Redis with them."""
+    keep_seconds = TERMINAL_RETENTION_SECONDS
+    if inventory.reservations.count_refusal(client, now.date().isoformat()) > (
+        inventory.settings.max_refused_reservations_per_day
+    ):
+        keep_seconds = 0
+        REFUSALS_UNRECORDED.inc()
+    reservation["status"] = REJECTED
+    inventory.reservations.finish(reservation, (PENDING,), keep_seconds=keep_seconds)
+
+
+def _hold_share(inventory: Inventory, rules: RuleSet, channel: str) -> float:
+    return rules.hold_share(channel, inventory.settings.max_hold_share)
+
+
 def _hold_requests(
-    reservation: Reservation, lines: list[Line], lua_lines: list[dict[str, Any]]
+    reservation: Reservation, lines: list[Line], lua_lines: list[dict[str, Any]], share: float
 ) -> dict[str, dict[str, Any]]:
-    """The hold script's request per SKU (pending while the reservation spans several SKUs)."""
+    """The hold script's request per SKU (pending while the reservation spans several SKUs), capped
+    at `share` of what the channel sells for the reservation's cart or order (its external_ref)."""
     by_sku = _lines_by_sku(lines)
+    cap = {"cap": {"ref": reservation["external_ref"], "share": share}} if share < 1 else {}
     return {
         sku: {
             "res": reservation["id"],
@@ -220,6 +310,7 @@ def _hold_requests(
             "pending": len(by_sku) > 1,
             "refs": [reservation["id"], reservation["external_ref"]],
             "lines": [lua_lines[i] for i in by_sku[sku]],
+            **cap,
         }
         for sku in reservation["skus"]
     }
@@ -250,6 +341,10 @@ def _hold_lines(
         if not failed:
             break
         inventory.ledger.release_all([sku for sku, reply in replies.items() if reply["ok"]], reservation["id"])
+        if any(replies[sku].get("void") for sku in failed):
+            raise _abandoned(inventory)
+        if any(replies[sku]["capped"] for sku in failed):
+            _refuse_over_share(replies, by_sku, lines, requests)
         if not any(replies[sku].get("contended") for sku in failed) or time.monotonic() >= deadline:
             _reject(_shortfalls(replies, by_sku, lines))
         time.sleep(pause * random.uniform(0.5, 1.5))
@@ -281,6 +376,27 @@ def _shortfalls(replies: dict[str, HoldReply], by_sku: dict[str, list[int]], lin
                 }
             )
     return sorted(shortfalls, key=lambda short: short["line"])
+
+
+def _refuse_over_share(
+    replies: dict[str, HoldReply], by_sku: dict[str, list[int]], lines: list[Line], requests: dict[str, dict[str, Any]]
+) -> NoReturn:
+    """Refuse a reservation that would take its cart or order past its share of a SKU."""
+    limits = []
+    for sku, reply in replies.items():
+        for over in reply["capped"]:
+            index = by_sku[sku][over["line"] - 1]
+            where = {"location": lines[index]["location"], "location_group": lines[index]["location_group"]}
+            limits.append({"line": index, "sku": sku, **where, **{k: over[k] for k in ("requested", "held", "limit")}})
+    share = next(iter(requests.values()))["cap"]["share"]
+    RESERVATIONS.labels("over_share").inc()
+    raise Problem(
+        409,
+        f"one cart or order may hold at most {share:g} of what its channel can sell of a SKU there",
+        type_slug="hold-share-exceeded",
+        max_hold_share=share,
+        limits=sorted(limits, key=lambda limit: limit["line"]),
+    )
 
 
 def _reject(shortfalls: list[Shortfall]) -> NoReturn:
@@ -389,22 +505,32 @@ def fulfil(inventory: Inventory, reservation_id: str) -> Reservation:
 
 
 def expire_due(inventory: Inventory, limit: int = 100) -> int:
-    """Release every reservation whose time is up; safe to run in several workers at once."""
-    expired = 0
+    """End every reservation whose time is up: an active one past its expiry is released, a
+    pending one past its request's deadline (or its expiry) abandoned. Returns how many ended;
+    safe to run in several workers at once."""
+    ended = expired = 0
     now = datetime.now(UTC)
     for reservation_id in inventory.reservations.due(_ms(now), SWEEP_LEASE_MS, limit):
         reservation = inventory.reservations.get(reservation_id)
-        if reservation is None or reservation["status"] not in (PENDING, ACTIVE):
+        status = reservation["status"] if reservation else None
+        if reservation is not None and status in (REJECTED, EXPIRED, RELEASED):
+            # Ended, but still scheduled: a sweep stopped between its status and its holds.
+            _release_all(inventory, reservation)
+        if reservation is None or status not in (PENDING, ACTIVE):
             inventory.reservations.schedule_expiry(reservation_id, None)
             continue
-        expires_at = datetime.fromisoformat(reservation["expires_at"])
-        if _ms(expires_at) > _ms(now):
+        due = _due_at_ms(inventory, reservation)
+        if due > _ms(now):
             # The header is the truth: an extension moves it before the schedule, so a schedule
             # left behind (by a crash, or a sweep racing the extension) is only corrected here.
-            inventory.reservations.schedule_expiry(reservation_id, _ms(expires_at))
+            inventory.reservations.schedule_expiry(reservation_id, due)
+            continue
+        past_expiry = _ms(datetime.fromisoformat(reservation["expires_at"])) <= _ms(now)
+        if status == PENDING:
+            ended += _abandon(inventory, reservation, EXPIRED if past_expiry else REJECTED)
             continue
         _release_all(inventory, reservation)
-        if _finish(inventory, reservation, EXPIRED, (PENDING, ACTIVE)):
+        if _finish(inventory, reservation, EXPIRED, (ACTIVE,)):
             expired += 1
     EXPIRED_TOTAL.inc(expired)
-    return expired
+    return ended + expired

@@ -46,6 +46,7 @@ def parse_rule_set(document: RuleDocument) -> RuleSet:
         categories={name: tuple(patterns) for name, patterns in document.get("categories", {}).items()},
         channels_selling_incoming=tuple(document.get("channels_selling_incoming", ())),
         transit_times=tuple(TransitTimeRule(**r) for r in document.get("transit_times", ())),
+        max_hold_share=dict(document.get("max_hold_share", {})),
     )
 
 

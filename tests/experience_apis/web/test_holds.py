@@ -243,7 +243,7 @@ def test_units_per_line_come_from_settings(build):
 
 def test_a_cart_holds_at_most_max_holds_per_cart(build):
     rig = build(max_holds_per_cart=2)
-    rig.count("SKU-A", "S003", 9)
+    rig.count("SKU-A", "S003", 19)  # enough that no cart comes near its share (demo rules: half)
     assert [hold(rig, key=f"k{n}").status_code for n in range(2)] == [201, 201]
     response = hold(rig, key="k3")
     assert response.status_code == 409
@@ -267,3 +267,24 @@ def test_malformed_ids_are_422(stocked, url):
     response = stocked.client.get(url)
     assert response.status_code == 422
     assert "path" in response.get_json()["errors"]
+
+
+def test_a_cart_holds_at_most_its_share_of_a_product_and_each_cart_has_its_own(build):
+    rig = build(max_hold_share=0.5)
+    rig.count("SKU-A", "S003", 9)  # 8 sellable for the web: a cart may hold 4
+    assert hold(rig, {"lines": [{"sku": "SKU-A", "quantity": 3}], "fulfilment": "ship"}).status_code == 201
+
+    refused = hold(rig, {"lines": [{"sku": "SKU-A", "quantity": 2}], "fulfilment": "ship"}, key="key-2")
+
+    assert refused.status_code == 409 and refused.content_type == "application/problem+json"
+    body = refused.get_json()
+    assert body["type"].endswith("/hold-share-exceeded")
+    assert body["limits"] == [{"line": 0, "sku": "SKU-A", "requested": 2, "may_add": "1"}]
+    other_cart = "/web/v1/carts/cart-2/holds"
+    assert (
+        hold(
+            rig, {"lines": [{"sku": "SKU-A", "quantity": 2}], "fulfilment": "ship"}, key="k", url=other_cart
+        ).status_code
+        == 201
+    )
+    assert web_availability(rig, "SKU-A") == "3"

@@ -1,7 +1,10 @@
 -- Release a reservation's hold on one SKU: all of it, or [[loc, qty]] items of it.
--- ARGV[2] {res, items?}. Returns the [[loc, qty]] actually released (idempotent: a second
--- release of the same units finds nothing left to release).
+-- ARGV[2] {res, items?, void?}. Returns the [[loc, qty]] actually released (idempotent: a second
+-- release of the same units finds nothing left to release). `void` (seconds) fences the SKU
+-- against the reservation for that long: its request was abandoned past its deadline, and should
+-- it wake up, hold.lua refuses it rather than hold for a reservation that no longer exists.
 local req = cjson.decode(ARGV[2])
+if req.void then redis.call('SET', BASE .. ':void:' .. req.res, '1', 'EX', req.void) end
 local items = req.items
 if not items then items = hold_locations(hold_key(req.res)) end
 local released = {}
