@@ -1,8 +1,9 @@
 """Availability maths: what a channel may sell at a position or across a location group.
 
 available_to_sell = max(0, on_hand − reserved − safety_stock − allocations held for other channels)
-at a location serving the channel, 0 elsewhere. An allocation is "held" for a channel while that channel's own reservations have not used it up,
-so a channel's reservations drain its own ring-fence before the shared pool.
+at a location serving the channel, 0 elsewhere. An allocation is "held" for a channel while that channel's
+own reservations have not used it up, so a channel's reservations drain its own ring-fence before the shared
+pool.
 """
 
 from __future__ import annotations
