@@ -24,6 +24,7 @@ from typing import Any
 from cachetools import TTLCache
 
 from shared.rate_limits import parse_limit
+from shared.validators import is_clean_text
 
 from .scopes import SERVICE, SERVICE_SCOPE, check_grant, effective_scopes
 
@@ -33,6 +34,8 @@ KEY_PREFIX = "igw_"
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 #: Longer than any key we issue; anything longer is refused before it is hashed.
 MAX_KEY_LENGTH = 160
+#: The longest name and store id a credential takes (the process API's ids are at most 64 characters).
+MAX_NAME_LENGTH, MAX_STORE_ID_LENGTH = 200, 64
 CLIENT_INDEX_KEY = "auth:clients"
 #: The service credential of a process that calls its own tiers in-process (all-in-one shape).
 IN_PROCESS_CLIENT_ID = "in-process"
@@ -151,6 +154,9 @@ class CredentialStore:
         (and its key) whole."""
         if not CLIENT_ID.fullmatch(client_id or ""):
             raise CredentialError("client id must be 1-64 letters, digits, '-' or '_', starting with a letter or digit")
+        for label, text, longest in (("name", name, MAX_NAME_LENGTH), ("store id", store_id, MAX_STORE_ID_LENGTH)):
+            if text is not None and not (0 < len(text) <= longest and is_clean_text(text)):
+                raise CredentialError(f"{label} must be 1-{longest} characters without control characters")
         if rate_limit is not None:
             rate_limit = _own_rate_limit(rate_limit)
         try:

@@ -121,3 +121,25 @@ def test_credentials_need_a_real_redis(monkeypatch, capsys):
     monkeypatch.delenv("REDIS_URL", raising=False)
     code, out, err = run(capsys, "list")
     assert code == 2 and "REDIS_URL" in err
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--client-id", "shop\n"],
+        ["--client-id", "shop", "--name", "Web shop\n"],
+        ["--client-id", "shop", "--name", "Web\u0000shop"],
+        ["--client-id", "shop", "--name", "\ud800"],
+        ["--client-id", "shop", "--name", "n" * 201],
+        ["--client-id", "shop", "--scope", "store", "--store", "S001\n"],
+    ],
+)
+def test_create_refuses_control_characters_and_overlong_text_in_any_option(gateway_env, capsys, option):
+    options = {option[i]: option[i + 1] for i in range(0, len(option), 2)}
+    argv = ["create", "--kind", "channel", "--scope", "web", *[item for pair in options.items() for item in pair]]
+
+    code, out, err = run(capsys, *argv)
+
+    assert (code, out) == (1, "") and "error:" in err
+    with redis.Redis.from_url(gateway_env, decode_responses=True) as client:
+        assert CredentialStore(client).list() == []
