@@ -52,7 +52,6 @@ from pathlib import Path
 import redis as redis_lib
 import requests
 
-from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
 from gateway.settings import Settings
 from process_apis.inventory.adapters.changes import GROUP
 from process_apis.inventory.bootstrap import bootstrap
@@ -60,7 +59,7 @@ from simulators.salesforce.records import HISTORY_PER_RECORD
 from simulators.sap.seed import DEMO_MATERIALS
 
 # The end-to-end test's record-versus-gateway comparison, used as is so that both check the same thing.
-from tests.support.salesforce_records import RECORDS, SF_ADMIN, gateway_values, salesforce_records
+from tests.support.salesforce_records import RECORDS, SALESFORCE_AUTH, SF_ADMIN, gateway_values, salesforce_records
 from tests.support.sap_gateway import TIMEOUT, GatewayProcess
 
 from .sap import DRAIN_TIMEOUT_SECONDS, RATES, STEADY_SECONDS, WARMUP_SECONDS, RateRun, drive, percentile, say
@@ -74,7 +73,7 @@ CATCH_UP_TIMEOUT_SECONDS = 60
 #: counter stayed still this long (well over a window: a flush in progress would have shown)
 QUIET_SECONDS = 1.0
 SETTLE_SECONDS = 10
-AUTH = (DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET)
+AUTH = SALESFORCE_AUTH
 
 
 @dataclass(frozen=True)

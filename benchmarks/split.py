@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway import demo_data
-from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET, wait_past_second
+from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, wait_past_second
 from gateway.settings import Settings
 from process_apis.inventory.bootstrap import bootstrap
 from simulators.sap.seed import DEMO_LOCATION_MAP
 from tests.support.redis_servers import RedisServer, free_port
+from tests.support.salesforce_records import SALESFORCE_AUTH, SALESFORCE_CLIENT_SECRET
 from tests.support.sap_gateway import ADMIN, ODATA, GatewayProcess, start_command, start_gateway
 
 from .servers import start_redis
@@ -90,9 +91,9 @@ def start_split(
             "SAP_USER": "BENCH_USER",
             "SAP_PASSWORD": secrets.token_urlsafe(18),
             "SAP_WEBHOOK_SECRET": secrets.token_urlsafe(24),
-            # the demo client, so that admin calls and the e2e helpers' fixed credentials work
+            # the demo client with this run's secret, which admin calls and the e2e helpers sign in with
             "SALESFORCE_CLIENT_ID": DEMO_SALESFORCE_CLIENT_ID,
-            "SALESFORCE_CLIENT_SECRET": DEMO_SALESFORCE_CLIENT_SECRET,
+            "SALESFORCE_CLIENT_SECRET": SALESFORCE_CLIENT_SECRET,
             "PUBLISHER_WINDOW_MS": str(settings.publisher_window_ms),  # the default, whatever this shell says
             **(extra_env or {}),
         }
@@ -106,7 +107,7 @@ def start_split(
             "--demo",
             logfile=directory / "sf-sim.log",
             ready_path=f"{SF_ADMIN}/usage",
-            auth=(DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET),
+            auth=SALESFORCE_AUTH,
         )
         sap = start_command(
             "sap-sim",

@@ -11,7 +11,7 @@ from .composition import (
     salesforce_simulator_in_process,
     simulator_in_process,
 )
-from .demo import DEMO_CLIENTS, DEMO_SALESFORCE_CLIENT_SECRET, DemoCredentials
+from .demo import DEMO_CLIENTS, DemoCredentials
 from .settings import Settings
 
 
@@ -49,14 +49,14 @@ def banner(
             f"  Salesforce system API  {base_url}{SALESFORCE_API_PREFIX}    docs {base_url}{SALESFORCE_API_PREFIX}/docs"
         )
     if salesforce_simulator_in_process(settings) and has_salesforce:
-        secret = settings.salesforce_client_secret
-        if secret != DEMO_SALESFORCE_CLIENT_SECRET:
-            secret = "(your SALESFORCE_CLIENT_SECRET)"
+        secret = settings.salesforce_client_secret if generated.salesforce_secret else "(your SALESFORCE_CLIENT_SECRET)"
+        note = " (secret generated for this run)" if generated.salesforce_secret else ""
         lines.append(
             f"  Salesforce simulator   {base_url}/services/data/v{settings.salesforce_api_version}/    "
             f"admin {base_url}/sf-sim/admin/"
         )
-        lines.append(f"  Salesforce client      {settings.salesforce_client_id} / {secret}")
+        lines.append(f"  Salesforce client      {settings.salesforce_client_id} / {secret}{note}")
+        lines.append(f"  try: curl -u '{settings.salesforce_client_id}:{secret}' '{base_url}/sf-sim/admin/usage'")
     elif settings.salesforce_base_url:
         lines.append(f"  Salesforce org         {settings.salesforce_base_url}")
     if api_keys:

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from shared import metrics
-from shared.auth import KINDS, SCOPES, CredentialError, CredentialStore
+from shared.auth import KINDS, SCOPES, Credential, CredentialError, CredentialStore
+from shared.config import RATE_LIMIT_FIELDS
 from shared.logging import configure_logging
+from shared.rate_limits import parse_limit
 from shared.redis import create_redis, is_embedded
 from shared.serving import GunicornServer, gthread_config
 from simulators.salesforce import serve as salesforce_simulator
@@ -236,22 +238,34 @@ def cmd_credentials(args, settings: Settings) -> int:
                 name=args.name,
                 store_id=args.store,
                 rotate=args.rotate,
+                rate_limit=args.rate_limit,
             )
         except CredentialError as error:
             print(f"error: {error}", file=sys.stderr)
             return 1
-        print(json.dumps({**credential.to_dict(), "api_key": api_key}))
+        print(json.dumps({**_shown(credential, settings), "api_key": api_key}))
         print("store this API key now: it is kept only as a hash and cannot be shown again", file=sys.stderr)
         return 0
     if args.action == "list":
         for credential in store.list():
-            print(json.dumps(credential.to_dict()))
+            print(json.dumps(_shown(credential, settings)))
         return 0
     if not store.revoke(args.client_id):
         print(f"error: no credential for client {args.client_id!r}", file=sys.stderr)
         return 1
     print(json.dumps({"client_id": args.client_id, "revoked": True}))
     return 0
+
+
+def _shown(credential: Credential, settings: Settings) -> dict:
+    """A credential as `credentials` prints it: with the rate limit it gets (its own, or its kind's RATE_LIMIT_*
+    of these settings) and where that comes from."""
+    shown = credential.to_dict()
+    if credential.rate_limit is not None:
+        return {**shown, "rate_limit_from": "credential"}
+    setting = RATE_LIMIT_FIELDS[credential.kind]
+    limit = parse_limit(getattr(settings, setting))
+    return {**shown, "rate_limit": str(limit) if limit else "unlimited", "rate_limit_from": Settings.env(setting)}
 
 
 def _add_credentials_parser(commands) -> None:
@@ -264,6 +278,10 @@ def _add_credentials_parser(commands) -> None:
     create.add_argument("--store", help="the one store a `store`-scoped credential acts for")
     create.add_argument("--name", help="who the client is, for people reading `credentials list`")
     create.add_argument("--rotate", action="store_true", help="replace an existing credential and its key")
+    create.add_argument(
+        "--rate-limit",
+        help='its own rate limit, e.g. "2000/second" or "600/minute" (default: its kind\'s RATE_LIMIT_*)',
+    )
     actions.add_parser("list", help="every credential, one JSON line each (no secrets)")
     revoke = actions.add_parser("revoke", help="disable a credential")
     revoke.add_argument("--client-id", required=True)

@@ -22,10 +22,10 @@ from .settings import Settings
 
 log = logging.getLogger("inventory_gateway")
 
-#: The Salesforce simulator's connected app in demo mode. Fixed, so the README can give them: they open
-#: nothing but the simulator inside a demo gateway (set SALESFORCE_CLIENT_ID/SECRET to choose others).
+#: The Salesforce simulator's connected app in demo mode. The id is fixed, so the README can give it; its
+#: secret (which with the id also opens the simulator's admin API) is made up for each run, like SAP's
+#: password (set SALESFORCE_CLIENT_ID/SECRET to choose others).
 DEMO_SALESFORCE_CLIENT_ID = "3MVG9.inventory-gateway.demo"
-DEMO_SALESFORCE_CLIENT_SECRET = "demo-salesforce-simulator-secret"
 
 DEMO_STORE = "S001"
 
@@ -64,30 +64,35 @@ def create_demo_credentials(store: CredentialStore, keys: dict[str, str] | None 
 
 @dataclass(frozen=True)
 class DemoCredentials:
-    """Which SAP settings demo mode made up for this run (never written anywhere)."""
+    """Which settings demo mode made up for this run (never written anywhere)."""
 
     user: bool = False
     password: bool = False
     webhook_secret: bool = False
     location_map: bool = False
+    salesforce_secret: bool = False
 
 
 def demo_settings(settings: Settings) -> tuple[Settings, DemoCredentials]:
     """Settings for `serve --demo`. With the SAP simulator inside the gateway, the SAP credentials and
     webhook secret left unset are generated at random for this run (there is no built-in password),
     and SAP_LOCATION_MAP defaults to the simulator's demo landscape. With the Salesforce simulator
-    inside, its connected app defaults to the fixed demo client the README gives."""
+    inside, its connected app defaults to the demo client id the README gives, with a secret generated for
+    this run unless SALESFORCE_CLIENT_SECRET is set."""
     changes: dict[str, Any] = {}
+    salesforce_secret = salesforce_simulator_in_process(settings) and not settings.salesforce_client_secret
     if salesforce_simulator_in_process(settings):
         changes["salesforce_client_id"] = settings.salesforce_client_id or DEMO_SALESFORCE_CLIENT_ID
-        changes["salesforce_client_secret"] = settings.salesforce_client_secret or DEMO_SALESFORCE_CLIENT_SECRET
+    if salesforce_secret:
+        changes["salesforce_client_secret"] = secrets.token_urlsafe(24)
     if not simulator_in_process(settings):
-        return dataclasses.replace(settings, **changes), DemoCredentials()
+        return dataclasses.replace(settings, **changes), DemoCredentials(salesforce_secret=salesforce_secret)
     generated = DemoCredentials(
         user=not settings.sap_user,
         password=not settings.sap_password,
         webhook_secret=not settings.sap_webhook_secret,
         location_map=not settings.sap_location_map,
+        salesforce_secret=salesforce_secret,
     )
     if generated.user:
         changes["sap_user"] = f"DEMO_{secrets.token_hex(3).upper()}"

@@ -118,8 +118,17 @@ class SharedSettings:
         "How long a verified API key is trusted without asking Redis (a revocation takes effect within it)",
         float,
     )
+    # A web shop is one client serving every shopper through one key: a busy shop has some 5,000 shoppers on
+    # its pages at a peak, each page asking availability about every 10-20 s (a listing's SKUs in one call),
+    # i.e. 250-500 requests a second, plus holds and checkouts. 500 a second carries that peak; counted per
+    # second, so a runaway or leaked key is stopped within a second instead of spending a minute's budget in
+    # one burst. A store app or call-centre console needs far less: give theirs a tighter limit of its own
+    # (`credentials create --rate-limit`), as a bigger shop can be given a larger one.
     rate_limit_channel: str = setting(
-        "RATE_LIMIT_CHANNEL", "600/minute", "Requests per channel client (web shop, store app, call centre)", str
+        "RATE_LIMIT_CHANNEL",
+        "500/second",
+        "Requests per channel client (web shop, store app, call centre) without a limit of its own",
+        str,
     )
     rate_limit_system: str = setting(
         "RATE_LIMIT_SYSTEM", "6000/minute", "Requests per system client (Salesforce, the SAP sender)", str

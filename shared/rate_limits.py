@@ -1,6 +1,6 @@
-"""Per-client rate limits (OWASP API4): one budget per client id, sized by its kind of client and counted
-in Redis so that every worker and every API of a deployment share it; over it, 429 problem+json with
-Retry-After.
+"""Per-client rate limits (OWASP API4): one budget per client id, sized by the credential's own limit
+(`credentials create --rate-limit`) or else by its kind of client, and counted in Redis so that every worker
+and every API of a deployment share it; over it, 429 problem+json with Retry-After.
 
 Sliding-window counter: one Redis counter per client and window (`ratelimit:{<client_id>}:<window>`, window =
 floor(now / period)); a client's count is estimated as previous × (1 − elapsed/period) + current. To keep the
@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 from redis.exceptions import RedisError
@@ -134,8 +135,14 @@ class _Window:
         return _Window(index, previous=self.count, carry=self.pending)
 
 
+@lru_cache(maxsize=1024)
+def _own_limit(text: str) -> RateLimit | None:
+    """A credential's own limit, parsed once per text (it was checked when the credential was made)."""
+    return parse_limit(text)
+
+
 class RateLimiter:
-    """Counts each client's requests against its kind's limit, in `redis` (the app's client: standalone,
+    """Counts each client's requests against its own limit or else its kind's, in `redis` (the app's client: standalone,
     cluster or the embedded store). `limits_by_kind` maps a kind of client to its limit ("600/minute" or a
     RateLimit; empty or missing = unlimited). `clock` is wall time, as every process must agree on windows."""
 
@@ -159,11 +166,12 @@ class RateLimiter:
         self._warned_at = -math.inf
 
     def check(self, credential: Credential | None) -> None:
-        """Count a request of `credential`; raise a 429 Problem (not counted) when over its kind's limit.
-        Public views (no credential) and this process's own in-process service key are never limited."""
+        """Count a request of `credential`; raise a 429 Problem (not counted) when over its limit: its own,
+        else its kind's. Public views (no credential) and this process's own in-process service key are never
+        limited."""
         if credential is None or credential.process_local:
             return
-        limit = self._limits.get(credential.kind)
+        limit = _own_limit(credential.rate_limit) if credential.rate_limit else self._limits.get(credential.kind)
         if limit is None:
             return
         retry_after = self.acquire(credential.client_id, limit)

@@ -1,16 +1,21 @@
 """marshmallow validators every API uses on what clients send: patterns matched by the whole value, and
-text free of control characters and of surrogates that no UTF-8 text holds."""
+text free of control characters and of surrogates that no UTF-8 text holds (`Text`, the field of every free
+text a client sends)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any, cast
 
-from marshmallow import ValidationError, validate
+from marshmallow import ValidationError, fields, validate
 
-#: Control characters (CR and LF included) and UTF-16 surrogates: a JSON escape like "\ud800" decodes to a
-#: lone surrogate, which no UTF-8 text holds and Redis cannot store.
+#: Control characters (C0 with TAB, CR and LF, DEL, C1) and UTF-16 surrogates: a JSON escape like "\ud800"
+#: decodes to a lone surrogate, which no UTF-8 text holds and Redis cannot store. Every text a client sends is
+#: one line (a note, a name, a reference), so a line break or a TAB is refused too: it would split a log line,
+#: a CSV export or a header built from the text.
 UNCLEAN_TEXT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+#: UNCLEAN_TEXT as the OpenAPI documents state it (JSON Schema cannot name a lone surrogate).
+CLEAN_TEXT_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f]*$"
 
 
 class FullMatch(validate.Regexp):
@@ -33,3 +38,19 @@ def clean_text(value: str) -> str:
     if not is_clean_text(value):
         raise ValidationError("Must not contain control characters or unpaired surrogates.")
     return value
+
+
+def printable(text: str) -> str:
+    """`text` with each control character and lone surrogate written as its escape (a newline as \\u000a), for
+    text from another system (an error message, a vendor's field) passed on where only clean text is taken."""
+    return UNCLEAN_TEXT.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def Text(max_length: int, *, min_length: int = 1, metadata: dict | None = None, **kwargs: Any) -> fields.String:  # noqa: N802
+    """The field of a free text a client sends (a note, a name, a reference, a reason): `min_length` to
+    `max_length` characters, without control characters or lone surrogates (422 naming the field)."""
+    return fields.String(
+        validate=[validate.Length(min_length, max_length), clean_text],
+        metadata={"pattern": CLEAN_TEXT_PATTERN, **(metadata or {})},
+        **kwargs,
+    )

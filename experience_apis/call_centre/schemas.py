@@ -13,7 +13,7 @@ from experience_apis.fields import (
     LineQuantity,
     Lines,
 )
-from shared.validators import FullMatch
+from shared.validators import FullMatch, Text
 
 MAX_SKUS = 20
 MAX_PAGE = 100
@@ -87,7 +87,7 @@ class ReservationRequestSchema(Schema):
     agent_id = Identifier(required=True, metadata={"description": "the agent asking; recorded on the reservation"})
     external_ref = Identifier(required=True, metadata={"description": "the customer's or order's reference"})
     lines = Lines(ReservationLineSchema, required=True)
-    note = fields.String(load_default=None, validate=validate.Length(1, 500))
+    note = Text(500, load_default=None)
     ttl_seconds = TtlSeconds(load_default=None)
 
 

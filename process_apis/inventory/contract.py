@@ -17,6 +17,7 @@ from shared.config import SharedSettings, optional_text, setting
 from shared.errors import Problem
 from shared.idempotency import REPLAYED_HEADER
 from shared.tier_client import TierClient, tier_options
+from shared.validators import printable
 
 from .domain.events import EventType
 from .domain.identifiers import IDENTIFIER, IDENTIFIER_RULE, is_identifier
@@ -43,6 +44,8 @@ MAX_BATCH = 1000
 MAX_SKUS_PER_READ = 100
 #: The process API's largest location list per availability read.
 MAX_LOCATIONS_PER_READ = 100
+#: The longest detail a dead letter takes (POST /dead-letters).
+MAX_DEAD_LETTER_DETAIL = 2000
 OUTCOMES = ("applied", "duplicate", "stale", "dead_lettered")
 
 
@@ -119,8 +122,11 @@ class InventoryClient:
 
     def dead_letter(self, entries: list[dict], *, key_prefix: str) -> list[str]:
         """Put items this API cannot turn into events into the process API's dead-letter queue,
-        each `{reason, detail, payload}`; their dead-letter ids, in order."""
+        each `{reason, detail, payload}`; their dead-letter ids, in order. A detail quoting the source system's
+        values goes with its control characters escaped and cut to fit, as the queue refuses them (and the
+        item would never be dead-lettered)."""
         ids: list[str] = []
+        entries = [{**entry, "detail": printable(entry["detail"])[:MAX_DEAD_LETTER_DETAIL]} for entry in entries]
         for _, batch in _batches(entries):
             body = {"dead_letters": batch}
             answer = self.tier.request(

@@ -23,6 +23,9 @@ from typing import Any
 
 from cachetools import TTLCache
 
+from shared.rate_limits import parse_limit
+from shared.validators import is_clean_text
+
 from .scopes import SERVICE, SERVICE_SCOPE, check_grant, effective_scopes
 
 logger = logging.getLogger(__name__)
@@ -31,6 +34,8 @@ KEY_PREFIX = "igw_"
 CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 #: Longer than any key we issue; anything longer is refused before it is hashed.
 MAX_KEY_LENGTH = 160
+#: The longest name and store id a credential takes (the process API's ids are at most 64 characters).
+MAX_NAME_LENGTH, MAX_STORE_ID_LENGTH = 200, 64
 CLIENT_INDEX_KEY = "auth:clients"
 #: The service credential of a process that calls its own tiers in-process (all-in-one shape).
 IN_PROCESS_CLIENT_ID = "in-process"
@@ -72,6 +77,8 @@ class Credential:
     store_id: str | None = None
     created_at: str = ""
     disabled: bool = False
+    #: Its own rate limit ("2000 per second"), used instead of its kind's RATE_LIMIT_*; None: its kind's.
+    rate_limit: str | None = None
     #: Lives only in this process's memory (the in-process service key); never rate limited.
     process_local: bool = False
 
@@ -88,6 +95,7 @@ class Credential:
             "store_id": self.store_id,
             "created_at": self.created_at,
             "disabled": self.disabled,
+            "rate_limit": self.rate_limit,
         }
 
 
@@ -138,12 +146,19 @@ class CredentialStore:
         store_id: str | None = None,
         rotate: bool = False,
         api_key: str | None = None,
+        rate_limit: str | None = None,
     ) -> tuple[Credential, str]:
         """A new credential and its API key (shown once): `api_key` when given (one `new_api_key` made
-        for this client, e.g. printed before the store existed), else a fresh one. An existing client id
-        is refused unless `rotate`, which replaces it (and its key) whole."""
+        for this client, e.g. printed before the store existed), else a fresh one; `rate_limit` ("2000/second")
+        its own, instead of its kind's. An existing client id is refused unless `rotate`, which replaces it
+        (and its key) whole."""
         if not CLIENT_ID.fullmatch(client_id or ""):
             raise CredentialError("client id must be 1-64 letters, digits, '-' or '_', starting with a letter or digit")
+        for label, text, longest in (("name", name, MAX_NAME_LENGTH), ("store id", store_id, MAX_STORE_ID_LENGTH)):
+            if text is not None and not (0 < len(text) <= longest and is_clean_text(text)):
+                raise CredentialError(f"{label} must be 1-{longest} characters without control characters")
+        if rate_limit is not None:
+            rate_limit = _own_rate_limit(rate_limit)
         try:
             granted = check_grant(kind, scopes, store_id)
         except ValueError as error:
@@ -154,7 +169,9 @@ class CredentialStore:
         if parsed is None or parsed[0] != client_id:
             raise CredentialError(f"that API key is not one of client {client_id!r}")
         secret_digest = _digest(parsed[1])
-        credential = Credential(client_id, kind, granted, name or client_id, store_id, _now_iso())
+        credential = Credential(
+            client_id, kind, granted, name or client_id, store_id, _now_iso(), rate_limit=rate_limit
+        )
         fields = {
             "name": credential.name,
             "kind": kind,
@@ -165,6 +182,8 @@ class CredentialStore:
         }
         if store_id is not None:
             fields["store_id"] = store_id
+        if rate_limit is not None:
+            fields["rate_limit"] = rate_limit
         key = client_key(client_id)
         if rotate:
             pipe = self.redis.pipeline(transaction=True)
@@ -247,7 +266,20 @@ def _from_fields(client_id: str, fields: dict[str, str]) -> Credential:
         store_id=fields.get("store_id") or None,
         created_at=fields.get("created_at", ""),
         disabled=fields.get("disabled") == "1",
+        rate_limit=fields.get("rate_limit") or None,
     )
+
+
+def _own_rate_limit(text: str) -> str:
+    """A credential's own rate limit, written as the limiter reads it back ("2000 per second"); a credential
+    cannot be made unlimited this way (its kind's limit applies unless one is given)."""
+    try:
+        limit = parse_limit(text)
+    except ValueError as error:
+        raise CredentialError(f"invalid rate limit: {error}") from None
+    if limit is None:
+        raise CredentialError('rate limit must be like "2000/second" or "600/minute"')
+    return str(limit)
 
 
 # --- the key tiers send each other ---------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from process_apis.inventory.contract import IDENTIFIER
-from shared.validators import FullMatch
+from shared.validators import FullMatch, Text
 
 MAX_OUTCOMES = 1000
 MAX_OCI_ITEMS = 100
@@ -49,7 +49,7 @@ class OutcomeSchema(Schema):
     channel = Channel(required=True)
     available_to_sell = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
     available_to_order = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
-    status = fields.String(required=True, validate=validate.Length(1, 40))
+    status = Text(40, required=True)
     as_of = fields.AwareDateTime(required=True)
     occurred_at = fields.AwareDateTime(
         load_default=None, allow_none=True, metadata={"description": "the oldest event behind this value"}
@@ -165,15 +165,15 @@ class OciCreateRecordSchema(_Placed):
 
 class OciCreateReservationSchema(Schema):
     actionRequestId = ActionRequestId(required=True)  # noqa: N815
-    externalRefId = fields.String(load_default=None, validate=validate.Length(1, 128))  # noqa: N815
+    externalRefId = Text(128, load_default=None)  # noqa: N815
     expirationSeconds = fields.Integer(
         load_default=None,  # noqa: N815
         validate=validate.Range(min=1, max=MAX_EXPIRATION_SECONDS),
     )
     allowPartialReservations = fields.Boolean(load_default=False)  # noqa: N815
-    reservationTime = fields.String(
-        load_default=None, metadata={"description": "accepted, not used: the gateway reserves as of now"}
-    )  # noqa: N815
+    reservationTime = Text(  # noqa: N815
+        64, load_default=None, metadata={"description": "accepted, not used: the gateway reserves as of now"}
+    )
     createRecords = fields.List(
         fields.Nested(OciCreateRecordSchema),
         required=True,  # noqa: N815
@@ -208,7 +208,7 @@ class OciReservationResultSchema(Schema):
 # -- inbound: releases, fulfilments, transfers ---------------------------------------------
 class OciActionRecordSchema(_Placed):
     actionRequestId = ActionRequestId(required=True)  # noqa: N815
-    externalRefId = fields.String(required=True, validate=validate.Length(1, 128))  # noqa: N815
+    externalRefId = Text(128, required=True)  # noqa: N815
 
 
 class OciTransferRecordSchema(OciActionRecordSchema):

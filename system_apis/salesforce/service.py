@@ -188,7 +188,7 @@ def _dead_letter(system: SalesforceSystem, outcomes: list[dict], refused: dict[i
     entries = [
         {
             "reason": dead_letter_reason(refused[index]["errorCode"]),
-            "detail": (refused[index]["message"] or refused[index]["errorCode"])[:2000],
+            "detail": refused[index]["message"] or refused[index]["errorCode"],
             "source": SOURCE,
             "payload": {
                 "outcome": _plain(outcomes[index]),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.validators import FullMatch
+from shared.validators import FullMatch, Text
 
 from .locations import LOCATION_ID
 
@@ -97,7 +97,7 @@ class StockSyncRequestSchema(Schema):
         metadata={"description": "only these plants (every location they feed is read in full)"},
     )
     materials = fields.List(
-        fields.String(validate=validate.Length(1, 40)),
+        Text(40),
         load_default=None,
         validate=validate.Length(1, 10000),
         metadata={"description": "only these materials"},

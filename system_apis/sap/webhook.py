@@ -18,6 +18,7 @@ from werkzeug.datastructures import Headers
 
 from shared import json_bodies
 from shared.errors import Problem
+from shared.validators import is_clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,8 @@ BATCH = "application/cloudevents-batch+json"
 SIGNATURE_HEADER = "X-Signature"
 TIMESTAMP_HEADER = "X-Signature-Timestamp"
 _REQUIRED = ("specversion", "id", "source", "type")
+#: Longest id, source or type taken (SAP's are well under 200 characters); they are logged and answered back.
+MAX_ATTRIBUTE_LENGTH = 1000
 #: A request's headers (werkzeug's Headers is no Mapping to its stubs) or a plain dict.
 RequestHeaders = Mapping[str, str] | Headers
 _YEAR = re.compile(r"^\d{4}$")
@@ -128,6 +131,17 @@ def parse_cloud_event(headers: RequestHeaders, body: bytes) -> CloudEvent:
     missing = [name for name in _REQUIRED if not isinstance(attributes.get(name), str) or not attributes.get(name)]
     if missing:
         raise _bad(400, f"CloudEvent attribute(s) missing: {', '.join(missing)}")
+    unclean = [
+        name
+        for name in _REQUIRED
+        if len(attributes[name]) > MAX_ATTRIBUTE_LENGTH or not is_clean_text(attributes[name])
+    ]
+    if unclean:
+        raise _bad(
+            400,
+            f"CloudEvent attribute(s) {', '.join(unclean)} hold control characters, lone surrogates or more than "
+            f"{MAX_ATTRIBUTE_LENGTH} characters.",
+        )
     if attributes["specversion"] != "1.0":
         raise _bad(400, f"CloudEvents specversion {attributes['specversion']} is not supported (1.0 is).")
     return CloudEvent(
@@ -144,7 +158,7 @@ def material_document_key(event: CloudEvent) -> tuple[str, str]:
     """(MaterialDocumentYear, MaterialDocument) named by a MaterialDocument business event."""
     data = event.data if isinstance(event.data, dict) else {}
     year, number = str(data.get("MaterialDocumentYear", "")), str(data.get("MaterialDocument", ""))
-    if not _YEAR.match(year) or not _DOCUMENT.match(number):
+    if not _YEAR.fullmatch(year) or not _DOCUMENT.fullmatch(number):
         raise Problem(
             422,
             "The event's data must name MaterialDocumentYear (4 digits) and MaterialDocument.",

@@ -142,6 +142,25 @@ def test_demo_settings_make_up_credentials_for_each_run_and_keep_given_ones():
     assert real.sap_password is None and not generated.password  # a real SAP's password is never made up
 
 
+def test_demo_mode_makes_up_the_salesforce_simulators_secret_for_each_run_unless_one_is_given():
+    """The secret opens the simulator's admin API (Basic, with the client id), so it is never a fixed one."""
+    first, generated = demo_settings(Settings())
+    second, _ = demo_settings(Settings())
+    assert generated.salesforce_secret and len(first.salesforce_client_secret) >= 20
+    assert first.salesforce_client_secret != second.salesforce_client_secret
+    assert first.salesforce_client_secret in banner(first, "http://127.0.0.1:8080", generated)
+    given, generated = demo_settings(Settings(salesforce_client_secret="sf-chosen-secret"))
+    assert given.salesforce_client_secret == "sf-chosen-secret" and not generated.salesforce_secret
+    shown = banner(given, "http://127.0.0.1:8080", generated)
+    assert "sf-chosen-secret" not in shown and "(your SALESFORCE_CLIENT_SECRET)" in shown
+
+
+def test_no_fixed_salesforce_secret_is_left_in_the_code():
+    import gateway.demo
+
+    assert not hasattr(gateway.demo, "DEMO_SALESFORCE_CLIENT_SECRET")
+
+
 def test_one_process_is_forced_by_the_embedded_store_and_by_the_simulator():
     assert len(single_process_reasons(Settings(**SAP))) == 2
     assert len(single_process_reasons(Settings(redis_url="redis://r:6379/0", **SAP))) == 1

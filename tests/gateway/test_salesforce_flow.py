@@ -13,12 +13,18 @@ import time
 import pytest
 import requests
 
-from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
 from simulators.salesforce.driver import run_orders
 from simulators.sap.driver import run_traffic
 from simulators.sap.seed import DC_PLANTS, DEMO_LOCATION_MAP, DEMO_MATERIALS
 from tests.support.auth import bearer
-from tests.support.salesforce_records import RECORDS, SF_ADMIN, gateway_values, salesforce_records
+from tests.support.salesforce_records import (
+    RECORDS,
+    SALESFORCE_AUTH,
+    SALESFORCE_CLIENT_SECRET,
+    SF_ADMIN,
+    gateway_values,
+    salesforce_records,
+)
 from tests.support.sap_gateway import ADMIN, ODATA, TIMEOUT, start_gateway
 
 pytestmark = pytest.mark.e2e
@@ -29,8 +35,9 @@ SETTLE_SECONDS = 20
 @pytest.fixture
 def gateway(redis_url, tmp_path):
     env = {"REDIS_URL": redis_url, "LOG_LEVEL": "WARNING", "PUBLISHER_WINDOW_MS": "100", "GATEWAY_THREADS": "8"}
-    for name in ("SAP_BASE_URL", "SALESFORCE_BASE_URL", "SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"):
+    for name in ("SAP_BASE_URL", "SALESFORCE_BASE_URL", "SALESFORCE_CLIENT_ID"):
         env[name] = ""
+    env["SALESFORCE_CLIENT_SECRET"] = SALESFORCE_CLIENT_SECRET  # demo mode would make one up we cannot read
     process = start_gateway(env, "--demo", logfile=tmp_path / "gateway.log")
     try:
         yield process
@@ -104,8 +111,9 @@ def test_salesforce_records_follow_sap_movements_and_reservations_and_never_go_b
 
     records = salesforce_records(base)
     assert {r["Availability_Key__c"] for r in records} == _expected_keys(gateway)
-    auth = (DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET)
     for record in records:
-        history = requests.get(f"{base}{SF_ADMIN}/history/{RECORDS}/{record['Id']}", auth=auth, timeout=TIMEOUT).json()
+        history = requests.get(
+            f"{base}{SF_ADMIN}/history/{RECORDS}/{record['Id']}", auth=SALESFORCE_AUTH, timeout=TIMEOUT
+        ).json()
         as_of = [entry["fields"]["As_Of__c"] for entry in history]
         assert as_of == sorted(as_of), f"{record['Availability_Key__c']} went back in As_Of__c: {as_of}"

@@ -116,6 +116,34 @@ def test_a_refusal_is_a_429_problem_with_retry_after_counted_by_kind(server, clo
     assert rate_limits.refusals.labels("channel")._value.get() == refused_before + 1
 
 
+def test_a_credentials_own_limit_is_used_instead_of_its_kinds(server, clock):
+    limiter = limiter_on(server, clock)  # channel: 3/minute
+    roomy, tight = channel("big-shop", rate_limit="5 per minute"), channel("kiosk", rate_limit="1 per minute")
+
+    assert sum(_admits(limiter, roomy) for _ in range(8)) == 5
+    assert sum(_admits(limiter, tight) for _ in range(8)) == 1
+    assert sum(_admits(limiter, channel("web-shop")) for _ in range(8)) == 3
+    with pytest.raises(Problem) as refusal:
+        limiter.check(roomy)
+    assert "5 per minute" in refusal.value.detail
+
+
+def _admits(limiter: RateLimiter, credential: Credential) -> bool:
+    try:
+        limiter.check(credential)
+    except Problem:
+        return False
+    return True
+
+
+def test_the_channel_default_serves_a_web_shop_not_ten_requests_a_second():
+    """A web shop is one client serving every shopper: its default is sized for its peak traffic (see the
+    setting's comment), per second so a runaway client is stopped within a second."""
+    default = parse_limit(Settings().rate_limit_channel)
+    assert default.count / default.period_seconds >= 300
+    assert default.period_seconds == 1
+
+
 def test_public_views_the_in_process_key_and_unlimited_kinds_are_not_limited(server, clock):
     limiter = limiter_on(server, clock)
     for _ in range(10):

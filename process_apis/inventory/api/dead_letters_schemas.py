@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from shared.validators import FullMatch
+from shared.validators import FullMatch, Text
+
+from ..contract import MAX_DEAD_LETTER_DETAIL
 
 
 class DeadLetterSchema(Schema):
@@ -25,8 +27,8 @@ class DeadLetterSchema(Schema):
 
 class DeadLetterQuerySchema(Schema):
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "redriven", "discarded"]))
-    reason = fields.String(load_default=None, validate=validate.Length(1, 64))
-    after = fields.String(load_default=None, validate=validate.Length(1, 64), metadata={"description": "page cursor"})
+    reason = Text(64, load_default=None)
+    after = Text(64, load_default=None, metadata={"description": "page cursor"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 
@@ -39,9 +41,9 @@ class ForeignDeadLetterSchema(Schema):
     """An item a system API could not turn into canonical events, with its own reason."""
 
     reason = fields.String(required=True, validate=FullMatch(r"^[a-z][a-z0-9_]{0,63}$"))
-    detail = fields.String(required=True, validate=validate.Length(1, 2000))
+    detail = Text(MAX_DEAD_LETTER_DETAIL, required=True)
     payload = fields.Raw(required=True, metadata={"description": "the item as the source system sent it"})
-    source = fields.String(load_default=None, validate=validate.Length(1, 64))
+    source = Text(64, load_default=None)
 
 
 class ForeignDeadLetterBatchSchema(Schema):
@@ -54,4 +56,4 @@ class DeadLetterIdsSchema(Schema):
 
 
 class DiscardSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(1, 500))
+    reason = Text(500, required=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.validators import FullMatch
+from shared.validators import FullMatch, Text
 
 from .common_schemas import Channel, Identifier
 
@@ -24,7 +24,7 @@ class ReservationLineSchema(Schema):
             raise ValidationError("give exactly one of location or location_group", "location")
 
 
-ExternalRef = lambda **kw: fields.String(validate=validate.Length(1, 128), **kw)  # noqa: E731
+ExternalRef = lambda **kw: Text(128, **kw)  # noqa: E731
 TtlSeconds = lambda description="at most RESERVATION_MAX_TTL_SECONDS", **kw: fields.Integer(  # noqa: E731
     strict=True, validate=validate.Range(min=1), metadata={"description": description}, **kw
 )
@@ -42,7 +42,7 @@ class ReservationRequestSchema(Schema):
         validate=FullMatch(r"^[\x21-\x7e]{1,64}$"),
         metadata={"description": "who asked for it, e.g. a call-centre agent's id"},
     )
-    note = fields.String(load_default=None, validate=validate.Length(1, 500))
+    note = Text(500, load_default=None)
 
 
 class ReservationPatchSchema(Schema):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from shared.validators import Text
+
 from ..domain.locations import LOCATION_TYPES
 from .common_schemas import Channel, Identifier
 
 
 class _SelectorFields(Schema):
     sku = Identifier(load_default=None)
-    category = fields.String(load_default=None, validate=validate.Length(1, 64))
+    category = Text(64, load_default=None)
     location = Identifier(load_default=None)
     location_type = fields.String(load_default=None, validate=validate.OneOf(LOCATION_TYPES))
     channel = Channel(load_default=None)
@@ -30,7 +32,7 @@ class AllocationRuleSchema(Schema):
     channel = Channel(required=True)
     units = fields.Integer(strict=True, required=True, validate=validate.Range(min=0))
     sku = Identifier(load_default=None)
-    category = fields.String(load_default=None, validate=validate.Length(1, 64))
+    category = Text(64, load_default=None)
     location = Identifier(load_default=None)
     location_group = Identifier(load_default=None)
     starts_at = fields.AwareDateTime(load_default=None)
@@ -63,8 +65,8 @@ class RuleSetSchema(Schema):
     )
     low_stock = fields.List(fields.Nested(LowStockRuleSchema), load_default=list, validate=validate.Length(max=5000))
     categories = fields.Dict(
-        keys=fields.String(validate=validate.Length(1, 64)),
-        values=fields.List(fields.String(validate=validate.Length(1, 64)), validate=validate.Length(max=1000)),
+        keys=Text(64),
+        values=fields.List(Text(64), validate=validate.Length(max=1000)),
         load_default=dict,
     )
     channels_selling_incoming = fields.List(Channel(), load_default=list)

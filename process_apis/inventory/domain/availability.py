@@ -1,8 +1,9 @@
 """Availability maths: what a channel may sell at a position or across a location group.
 
 available_to_sell = max(0, on_hand − reserved − safety_stock − allocations held for other channels)
-An allocation is "held" for a channel while that channel's own reservations have not used it up,
-so a channel's reservations drain its own ring-fence before the shared pool.
+at a location serving the channel, 0 elsewhere. An allocation is "held" for a channel while that channel's
+own reservations have not used it up, so a channel's reservations drain its own ring-fence before the shared
+pool.
 """
 
 from __future__ import annotations
@@ -63,17 +64,22 @@ def position_availability(
     position: Position,
     *,
     channel: str | None,
+    serves_channel: bool,
     safety_stock: SafetyStock,
     allocations: dict[str, int],
     sells_incoming: bool,
     low_stock_threshold: int,
 ) -> PositionAvailability:
+    """`serves_channel`: whether the location sells to `channel`. Where it does not, a reservation for that
+    channel is refused, so nothing there is sellable for it (the stock figures are still shown)."""
     safety = safety_stock.units_for(position.on_hand)
     held = held_for_other_channels(allocations, position.reserved_by_channel, channel)
     sellable = available_to_sell(
         on_hand=position.on_hand, reserved=position.reserved, safety_stock=safety, held_for_others=held
     )
     orderable = sellable + max(position.in_transit, 0) if sells_incoming else sellable
+    if not serves_channel:
+        sellable = orderable = 0
     return PositionAvailability(
         sku=position.sku,
         location=position.location,

@@ -106,6 +106,7 @@ def position_view(
     return position_availability(
         position,
         channel=channel,
+        serves_channel=location.serves(channel),
         safety_stock=rules.safety_stock_for(position.sku, location, channel),
         allocations=rules.allocations_at(position.sku, location=position.location, now=now),
         sells_incoming=rules.sells_incoming(channel),

@@ -254,3 +254,14 @@ def test_look_up_by_external_ref_lists_the_call_centres_holds_newest_first(agent
 )
 def test_look_up_needs_a_valid_reference_and_no_other_filter(agent, query):
     assert_problem(agent.get(RESERVATIONS, query_string=query), 422)
+
+
+@pytest.mark.parametrize("text", ["x\n", "x\u0000", "\ud800"])
+@pytest.mark.parametrize("field", ["note", "agent_id", "external_ref"])
+def test_a_hold_with_a_control_character_or_lone_surrogate_is_422_naming_the_field_and_holds_nothing(
+    agent, process, stocked, field, text
+):
+    problem = assert_problem(hold(agent, **{field: text}), 422)
+
+    assert field in problem["errors"]["json"]
+    assert held(process) == 0

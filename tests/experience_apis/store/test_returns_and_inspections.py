@@ -130,3 +130,15 @@ def test_the_unit_limit_is_the_settings_max_units_per_line(s001, stocked):
 
     assert problem["errors"]["json"]["quantity"] == [f"Must be at most {MAX_UNITS_PER_LINE} (MAX_UNITS_PER_LINE)."]
     assert s001.post(RETURNS, json={"return_id": "R-1", "sku": SKU, "quantity": 5}).status_code == 201
+
+
+@pytest.mark.parametrize("text", ["x\n", "x\u0000", "\ud800"])
+@pytest.mark.parametrize(("path", "field"), [(RETURNS, "return_id"), (INSPECTIONS, "inspection_id")])
+def test_an_id_with_a_control_character_is_422_naming_it_and_moves_no_stock(s001, stocked, path, field, text):
+    body = {field: text, "sku": SKU, "quantity": 1, **({"outcome": "pass"} if path == INSPECTIONS else {})}
+    before = stock(s001)
+
+    problem = assert_problem(s001.post(path, json=body), 422)
+
+    assert field in problem["errors"]["json"]
+    assert stock(s001) == before

@@ -134,3 +134,24 @@ def test_released_order_hold_is_no_longer_the_carts(cart):
     # Checked out, the reservation answers to the order: the cart cannot release it any more.
     assert cart.client.delete(f"{CART}/holds/{body['reservation_ids'][0]}").status_code == 404
     assert len(cart.reservations(ORDER_REF)) == 2
+
+
+@pytest.mark.parametrize("text", ["x\n", "x\u0000", "\ud800"])
+def test_a_checkout_with_a_control_character_in_the_order_id_is_422_and_the_holds_stay_the_carts(cart, text):
+    response = checkout(cart, order_id=text)
+
+    assert response.status_code == 422 and "order_id" in response.get_json()["errors"]["json"]
+    assert cart.client.get(f"{CART}/holds").get_json()["items"]
+    assert checkout(cart, key="checkout-2").status_code == 201
+
+
+@pytest.mark.parametrize("cart_id", ["cart-1%0A", "cart-1%00", "%ED%A0%80"])
+def test_a_cart_id_with_a_control_character_is_422_not_a_new_cart(cart, cart_id):
+    response = cart.client.post(
+        f"/web/v1/carts/{cart_id}/holds",
+        json={"lines": [{"sku": "SKU-A", "quantity": 1}], "fulfilment": "ship"},
+        headers={"Idempotency-Key": "h3"},
+    )
+
+    assert response.status_code == 422 and response.content_type == "application/problem+json"
+    assert reserved_units(cart) == 5

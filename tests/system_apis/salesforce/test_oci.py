@@ -168,6 +168,11 @@ def test_a_repeat_after_a_crash_before_the_answer_was_stored_reserves_once(clien
         {"createRecords": [{"stockKeepingUnit": "MAT-1", "quantity": 1}]},
         {"createRecords": []},
         {"actionRequestId": None},
+        *[
+            {field: text}
+            for field in ("externalRefId", "reservationTime", "actionRequestId")
+            for text in ("x\n", "x\u0000", "\ud800")
+        ],
     ],
 )
 def test_reservation_bounds_are_422_problems(client, stocked, process_client, change):

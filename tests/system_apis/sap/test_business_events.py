@@ -319,3 +319,20 @@ def test_on_a_real_redis_a_redelivered_push_after_sap_failed_applies_once(redis_
     assert push(client, event).get_json()["duplicate"] == 1
     assert not redis.keys("idem:*")  # event ids dedup the redelivery; no answer is stored per document
     assert positions(process_app)["S1"]["on_hand"] == 9
+
+
+def test_an_item_dead_lettered_for_a_value_with_a_control_character_keeps_it_escaped_in_the_detail(
+    webhook, simulator, process_app
+):
+    """The process API refuses control characters in a dead letter's detail; SAP's own values are passed on
+    escaped, so the item is dead-lettered instead of the push failing for good."""
+    sap_system(simulator).stock.set_quantity("MAT-1", "3030", "00\n1", "01", 5)
+    year, number = post_movement(simulator, "251", 2, plant="3030", sloc="00\n1", SalesOrder="1000042")
+
+    answer = push(webhook, cloud_event(year, number))
+
+    assert answer.status_code == 200, answer.get_json()
+    (rejected,) = answer.get_json()["rejected_items"]
+    listed = service_client(process_app).get("/inventory/v1/dead-letters").get_json()["items"]
+    assert [entry["id"] for entry in listed] == [rejected["dead_letter_id"]]
+    assert "3030/00\\u000a1" in listed[0]["detail"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 from werkzeug.serving import make_server
 
 from gateway.cli import main
@@ -153,6 +154,23 @@ def test_stock_is_read_live_from_sap_per_gateway_location(gateway, simulator):
     assert nothing["positions"] == [
         {"location": "S3", "on_hand": 0, "quality_inspection": 0, "blocked": 0, "in_transit": 0}
     ]
+
+
+@pytest.mark.parametrize("material", ["MAT-1\n", "MAT-1\u0000", "\ud800"])
+def test_a_sync_of_a_material_with_a_control_character_is_422_and_reads_nothing(
+    gateway, simulator, process_app, material
+):
+    _seed(simulator)
+
+    answer = service_client(gateway).post("/sap/v1/stock-sync", json={"materials": [material]})
+
+    assert answer.status_code == 422 and "materials" in answer.get_json()["errors"]["json"]
+    assert (
+        service_client(process_app)
+        .get("/inventory/v1/availability", query_string={"sku": "MAT-1"})
+        .get_json()["positions"]
+        == []
+    )
 
 
 def test_reading_stock_of_an_unmapped_location_is_not_found(gateway):

@@ -170,6 +170,8 @@ def test_what_is_not_a_cloud_event_is_a_client_error(headers, body, status):
         {},
         {"MaterialDocument": "49", "MaterialDocumentYear": "26"},
         {"MaterialDocument": "49')/x", "MaterialDocumentYear": "2026"},
+        {"MaterialDocument": "4900000000\n", "MaterialDocumentYear": "2026"},
+        {"MaterialDocument": "4900000000", "MaterialDocumentYear": "2026\n"},
     ],
 )
 def test_a_creation_event_must_name_a_plausible_material_document(data):
@@ -179,3 +181,14 @@ def test_a_creation_event_must_name_a_plausible_material_document(data):
     with pytest.raises(Problem) as raised:
         material_document_key(event)
     assert raised.value.status == 422
+
+
+@pytest.mark.parametrize("text", ["e-1\n", "e-1\u0000", "\ud800", "e" * 1001])
+@pytest.mark.parametrize("attribute", ["id", "source", "type"])
+def test_a_cloud_event_attribute_with_a_control_character_or_too_long_is_a_400_naming_it(attribute, text):
+    body = json.dumps({**EVENT, attribute: text}).encode()
+
+    with pytest.raises(Problem) as raised:
+        parse_cloud_event(Headers({"Content-Type": "application/cloudevents+json"}), body)
+
+    assert raised.value.status == 400 and attribute in raised.value.detail

@@ -70,6 +70,22 @@ def test_a_group_fence_for_another_channel_comes_off_the_group_total(network):
     assert (found["available_to_sell"], found["allocated"]) == (7, 3)
 
 
+def test_a_location_not_serving_the_channel_has_nothing_sellable_for_it(network):
+    """As a reservation for that channel there is refused (422), its read answers 0 sellable; the stock is
+    still shown, and a channel the location serves (or no channel) still sees it sellable."""
+    receive(network, 50, location="S3")  # serves only the store channel
+
+    for_web = position(network, location="S3", channel="web")
+    for_store = position(network, location="S3", channel="store")
+    for_anyone = position(network, location="S3")
+
+    assert (for_web["on_hand"], for_web["available_to_sell"], for_web["available_to_order"]) == (50, 0, 0)
+    assert for_web["status"] == "out_of_stock"
+    assert (for_store["available_to_sell"], for_anyone["available_to_sell"]) == (50, 50)
+    listed = availability(network, sku="MAT-1", channel="web")["positions"]
+    assert [(p["location"], p["available_to_sell"]) for p in listed] == [("S3", 0)]
+
+
 def test_without_a_location_every_location_holding_the_sku_is_listed(network):
     receive(network, 4, location="S2")
     receive(network, 1, location="S1")

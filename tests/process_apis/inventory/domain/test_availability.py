@@ -16,10 +16,13 @@ from process_apis.inventory.domain.ledger import Position
 from process_apis.inventory.domain.rules import SafetyStock
 
 
-def availability(position, *, channel="web", safety=SafetyStock(), allocations=None, sells_incoming=False, threshold=0):
+def availability(
+    position, *, channel="web", serves=True, safety=SafetyStock(), allocations=None, sells_incoming=False, threshold=0
+):
     return position_availability(
         position,
         channel=channel,
+        serves_channel=serves,
         safety_stock=safety,
         allocations=allocations or {},
         sells_incoming=sells_incoming,
@@ -54,6 +57,13 @@ def test_a_channel_is_not_kept_out_of_its_own_fence():
 def test_a_channels_reservations_use_up_its_fence_first():
     assert held_for_other_channels({"web": 5}, {"web": 2}, "store") == 3
     assert held_for_other_channels({"web": 5}, {"web": 7}, "store") == 0
+
+
+def test_nothing_is_sellable_or_orderable_for_a_channel_the_location_does_not_serve():
+    found = availability(Position("MAT-1", "S1", on_hand=10, in_transit=5), serves=False, sells_incoming=True)
+
+    assert (found.on_hand, found.available_to_sell, found.available_to_order) == (10, 0, 0)
+    assert found.status == OUT_OF_STOCK
 
 
 def test_own_channel_reservations_drain_the_own_fence_not_the_shared_pool():
