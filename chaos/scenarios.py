@@ -604,8 +604,13 @@ def hostile_requests(stack: ChaosStack, profile: Profile) -> list[Row]:
 
 
 def series(metrics: str) -> set[str]:
-    """The series of a Prometheus text page (name and labels, without values)."""
-    return {line.rsplit(" ", 1)[0] for line in metrics.splitlines() if line and not line.startswith("#")}
+    """The series of a Prometheus text page (name and labels, without values); those of /metrics
+    itself left out (the worker answering the second read may be the first to have served it)."""
+    return {
+        line.rsplit(" ", 1)[0]
+        for line in metrics.splitlines()
+        if line and not line.startswith("#") and 'endpoint="/metrics"' not in line
+    }
 
 
 def final_audit(stack: ChaosStack, settings: dict) -> list[Row]:
