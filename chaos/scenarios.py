@@ -16,10 +16,9 @@ from datetime import UTC, datetime, timedelta
 import requests
 
 from benchmarks.split import flush_deliveries
-from gateway.demo import DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET
 from simulators.sap.driver import run_traffic
 from simulators.sap.seed import DEMO_LOCATION_MAP
-from tests.support.salesforce_records import SF_ADMIN, gateway_values, salesforce_records
+from tests.support.salesforce_records import SALESFORCE_AUTH, SF_ADMIN, gateway_values, salesforce_records
 from tests.support.sap_gateway import ADMIN, ODATA, differences, gateway_table, sap_table
 
 from .audit import EventLedger, Position, ReservationLedger, Row, oversold, recovery_seconds
@@ -456,7 +455,7 @@ def salesforce_left(stack: ChaosStack) -> list[str]:
 def salesforce_faults(stack: ChaosStack, profile: Profile, rng: random.Random, settings: dict) -> list[Row]:
     org = stack.split.salesforce
     admin = requests.Session()
-    admin.auth = (DEMO_SALESFORCE_CLIENT_ID, DEMO_SALESFORCE_CLIENT_SECRET)
+    admin.auth = SALESFORCE_AUTH
     faults = {"error_rate": 0.2, "rate_limit_rate": 0.2, "retry_after_seconds": 1, "seed": profile.seed}
     admin.put(f"{org.base_url}{SF_ADMIN}/faults", json=faults, timeout=TIMEOUT).raise_for_status()
     ingest = Ingest(stack, [f"CHAOS-S{n:02d}" for n in range(1, 6)], 0, rng)
