@@ -35,7 +35,7 @@ class EventLedger:
 class ReservationLedger:
     """Every reservation request (one Idempotency-Key each) and its definite answer."""
 
-    accepted: dict[str, tuple[str, int]] = field(default_factory=dict)  # key → (sku, units)
+    accepted: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # key → its lines (sku, units)
     refused: set[str] = field(default_factory=set)
     unanswered: set[str] = field(default_factory=set)
     answered_at: list[float] = field(default_factory=list)
@@ -48,8 +48,9 @@ class ReservationLedger:
     def held(self) -> dict[str, int]:
         """Units per SKU the acknowledged reservations hold."""
         totals: dict[str, int] = defaultdict(int)
-        for sku, units in self.accepted.values():
-            totals[sku] += units
+        for lines in self.accepted.values():
+            for sku, units in lines:
+                totals[sku] += units
         return dict(totals)
 
 

@@ -283,16 +283,21 @@ def reservation_storm(stack: ChaosStack, profile: Profile, rng: random.Random, s
         baseline=True,
     )
     ledger = ReservationLedger()
-    plan = [(uuid.uuid4().hex, rng.choice(skus), rng.randint(1, 3)) for _ in range(profile.storm_requests)]
+    # Half the requests span two SKUs: their holds are pending until the request makes them active,
+    # the window a killed worker leaves behind (issue 13, point 4).
+    plan = [
+        (uuid.uuid4().hex, [(sku, rng.randint(1, 2)) for sku in rng.sample(skus, rng.choice((1, 2)))])
+        for _ in range(profile.storm_requests)
+    ]
     cursor, lock = [0], threading.Lock()
 
-    def reserve(key: str, sku: str, units: int) -> None:
+    def reserve(key: str, lines: list[tuple[str, int]]) -> None:
         http = stack.split.gateway.api()
         body = {
             "channel": STORM_CHANNEL,
             "external_ref": f"chaos-{key}",
             "ttl_seconds": 3600,
-            "lines": [{"sku": sku, "location": STORM_LOCATION, "quantity": units}],
+            "lines": [{"sku": sku, "location": STORM_LOCATION, "quantity": units} for sku, units in lines],
         }
         response = answered(
             lambda: http.post(
@@ -306,7 +311,7 @@ def reservation_storm(stack: ChaosStack, profile: Profile, rng: random.Random, s
             if response is None:
                 ledger.unanswered.add(key)
             elif response.status_code in (200, 201):
-                ledger.accepted[key] = (sku, units)
+                ledger.accepted[key] = lines
             else:
                 ledger.refused.add(key)
             if response is not None:
@@ -317,9 +322,9 @@ def reservation_storm(stack: ChaosStack, profile: Profile, rng: random.Random, s
             with lock:
                 if cursor[0] == len(plan):
                     return
-                key, sku, units = plan[cursor[0]]
+                key, lines = plan[cursor[0]]
                 cursor[0] += 1
-            reserve(key, sku, units)
+            reserve(key, lines)
 
     kills: list[float] = []
 

@@ -31,7 +31,9 @@ def test_equal_tables_have_no_difference():
 
 
 def test_units_held_beyond_sellable_stock_are_oversold():
-    reservations = ReservationLedger(accepted={"k1": ("SKU-1", 20), "k2": ("SKU-1", 10), "k3": ("SKU-2", 1)})
+    reservations = ReservationLedger(
+        accepted={"k1": [("SKU-1", 20)], "k2": [("SKU-1", 9), ("SKU-2", 1)], "k3": [("SKU-1", 1)]}
+    )
     assert oversold(reservations.held(), {"SKU-1": 29, "SKU-2": 5}) == {"SKU-1": 1}
     assert oversold(reservations.held(), {"SKU-1": 30, "SKU-2": 5}) == {}
 
