@@ -42,6 +42,17 @@ class Applied:
 
 
 @dataclass(frozen=True)
+class WatermarkReset:
+    """What a watermark reset found (ms since the epoch; None: the field had no watermark)."""
+
+    before: dict[str, int | None]
+    #: the event id of the count that set each watermark
+    set_by: dict[str, str | None]
+    horizon: tuple[int, int]  # before, after
+    journal_entries_dropped: int
+
+
+@dataclass(frozen=True)
 class JournalPolicy:
     dedup_ttl_seconds: int
     journal_seconds: int
@@ -212,6 +223,23 @@ class LedgerStore:
         applied = [result for result in results if result is not None]
         assert len(applied) == len(events)  # each event was in its SKU's call
         return applied
+
+    def reset_watermarks(
+        self, sku: str, location: str, fields: Iterable[str], *, at_ms: int, cut_ms: int
+    ) -> WatermarkReset:
+        """Clear the watermarks of `fields` of one position (see lua/reset_watermarks.lua): its
+        journal entries dated after `cut_ms` go, a horizon past `at_ms` comes back to it. Logged, so
+        a replay resets at the same point; quantities are left to the next count."""
+        request = {"loc": location, "fields": list(fields), "at": at_ms, "cut": cut_ms}
+        reply = json.loads(self._run("reset_watermarks", sku, request))
+        marks = reply["watermarks"] if isinstance(reply["watermarks"], dict) else {}
+        horizon_before, horizon_after = reply["horizon"]
+        return WatermarkReset(
+            before={field: (marks.get(field) or {}).get("at") for field in request["fields"]},
+            set_by={field: (marks.get(field) or {}).get("id") for field in request["fields"]},
+            horizon=(int(horizon_before), int(horizon_after)),
+            journal_entries_dropped=reply["dropped"],
+        )
 
     # -- reservation holds: one atomic call per SKU, several SKUs in one round trip ----------
     def call(self, name: str, sku: str, request: dict) -> tuple:
