@@ -91,6 +91,10 @@ def shipment_payload(event: InventoryEvent) -> dict:
     return {name: value for name, value in shipment.items() if value is not None}
 
 
+def _ms(stored: str | None) -> int | None:
+    return None if stored is None else int(stored)
+
+
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -230,13 +234,14 @@ class LedgerStore:
         """Clear the watermarks of `fields` of one position (see lua/reset_watermarks.lua): its
         journal entries dated after `cut_ms` go, a horizon past `at_ms` comes back to it. Logged, so
         a replay resets at the same point; quantities are left to the next count."""
-        request = {"loc": location, "fields": list(fields), "at": at_ms, "cut": cut_ms}
+        chosen = list(fields)
+        request = {"loc": location, "fields": chosen, "at": at_ms, "cut": cut_ms}
         reply = json.loads(self._run("reset_watermarks", sku, request))
-        marks = reply["watermarks"] if isinstance(reply["watermarks"], dict) else {}
+        marks = reply["watermarks"] if isinstance(reply["watermarks"], dict) else {}  # cjson: {} for no fields
         horizon_before, horizon_after = reply["horizon"]
         return WatermarkReset(
-            before={field: (marks.get(field) or {}).get("at") for field in request["fields"]},
-            set_by={field: (marks.get(field) or {}).get("id") for field in request["fields"]},
+            before={field: _ms((marks.get(field) or {}).get("at")) for field in chosen},
+            set_by={field: (marks.get(field) or {}).get("id") for field in chosen},
             horizon=(int(horizon_before), int(horizon_after)),
             journal_entries_dropped=reply["dropped"],
         )

@@ -6,7 +6,8 @@
 -- later count adds them again; a horizon past `at` (such a delta trimmed from the journal) comes
 -- back to `at`, so counts from the reset on apply. Quantities stay as they are until the next count.
 -- Logged with its request when it changed anything, so a replay resets at the same point.
--- Returns {watermarks = {field = {at?, id?}} as they were, horizon = [before, after], dropped = n}.
+-- Returns {watermarks = {field = {at?, id?}} as they were, horizon = [before, after], dropped = n}
+-- (times as the stored text of their ms).
 local req = cjson.decode(ARGV[2])
 local pos = pos_key(req.loc)
 local jnl = journal_key(req.loc)
@@ -16,7 +17,7 @@ local wanted, before = {}, {}
 for _, field in ipairs(req.fields) do
   wanted[field] = true
   local v = redis.call('HMGET', pos, 'wm:' .. field, 'wmid:' .. field)
-  before[field] = {at = tonumber(v[1]), id = v[2] or nil}
+  before[field] = {at = v[1] or nil, id = v[2] or nil}  -- as stored: cjson would round 15-digit numbers
   if v[1] then
     redis.call('HDEL', pos, 'wm:' .. field, 'wmid:' .. field)
     changed = true
@@ -31,12 +32,13 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', jnl, '(' .. req.cut, '+inf')
   end
 end
 
-local horizon = num(redis.call('HGET', pos, 'horizon'))
+local horizon = redis.call('HGET', pos, 'horizon') or '0'
 local horizon_after = horizon
-if horizon > req.at then
-  horizon_after = req.at
-  redis.call('HSET', pos, 'horizon', horizon_after)
+if num(horizon) > req.at then
+  redis.call('HSET', pos, 'horizon', req.at)
+  horizon_after = redis.call('HGET', pos, 'horizon')
+  changed = true
 end
 
-if changed or dropped > 0 or horizon_after ~= horizon then log('reset_watermarks', ARGV[2]) end
+if changed or dropped > 0 then log('reset_watermarks', ARGV[2]) end
 return cjson.encode({watermarks = before, horizon = {horizon, horizon_after}, dropped = dropped})

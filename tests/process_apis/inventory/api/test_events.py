@@ -11,7 +11,6 @@ import pytest
 from gateway.settings import Settings
 from process_apis.inventory.app import create_app
 from shared.redis import create_redis
-
 from tests.process_apis.inventory.support import V1, assert_problem, position, send
 from tests.support.auth import service_client
 from tests.support.inventory import event_json

@@ -73,6 +73,32 @@ def test_a_reset_drops_deltas_from_the_future_so_the_next_count_is_the_truth(app
     assert position(network)["on_hand"] == 12  # not 12 + the 40 "received" in 9999
 
 
+def test_a_reset_brings_back_a_journal_horizon_deltas_from_the_future_pushed_past_every_count(app, network):
+    now = datetime.now(UTC)
+    send(network, event_json("count", "stock.counted", quantity=10, occurred_at=now - timedelta(hours=1)))
+    _accepted_before_the_check(
+        app,
+        replace(_from_the_future("receipt-9999-01", "stock.received", 1), occurred_at=FAR_FUTURE - timedelta(days=300)),
+    )
+    _accepted_before_the_check(app, _from_the_future("receipt-9999-12", "stock.received", 1))  # trims the first
+    too_old = send(network, event_json("count-1", "stock.counted", quantity=12, occurred_at=now))
+    assert too_old["not_applied"][0]["reason"] == "snapshot_before_journal_horizon"
+
+    reset = network.post(RESET, json={"reason": "receipts dated 9999"}).get_json()
+
+    assert reset["horizon"]["before"] == (FAR_FUTURE - timedelta(days=300)).isoformat()
+    assert reset["horizon"]["after"] == reset["reset_at"]
+    counted = send(
+        network,
+        event_json("count-2", "stock.counted", quantity=12, occurred_at=datetime.now(UTC) + timedelta(seconds=1)),
+    )
+    assert counted["applied"] == 1 and position(network)["on_hand"] == 12
+    live = app.extensions["inventory"]
+    rebuilt = bootstrap(live.settings, live.ledger.redis, prefix="replay")
+    replay(live.ledger, rebuilt.ledger)
+    assert rebuilt.ledger.raw_position("MAT-1", "S1") == live.ledger.raw_position("MAT-1", "S1")
+
+
 def test_a_reset_is_audited_with_who_which_position_and_the_watermarks(app, frozen, caplog):
     _, api_key = CredentialStore(app.extensions["redis"], cache_seconds=0).create(
         "ops-1", kind="operator", scopes=["inventory:admin"]
