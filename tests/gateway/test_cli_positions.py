@@ -12,7 +12,7 @@ import pytest
 
 from gateway.cli import main
 from gateway.settings import Settings
-from process_apis.inventory.adapters.ledger import replay
+from process_apis.inventory.adapters.replay import replay
 from process_apis.inventory.bootstrap import bootstrap
 from process_apis.inventory.domain.locations import Location
 from process_apis.inventory.service.ingest import ingest

@@ -7,7 +7,6 @@ from marshmallow import Schema, fields, validate
 from shared.validators import FullMatch, Text
 
 from ..contract import MAX_DEAD_LETTER_DETAIL
-
 from .events_schemas import REASONS_DESCRIPTION
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from process_apis.inventory.adapters.ledger import replay
+from process_apis.inventory.adapters.replay import replay
 from process_apis.inventory.bootstrap import bootstrap
 from process_apis.inventory.domain.events import InventoryEvent
 from shared.auth import CredentialStore
