@@ -1,4 +1,5 @@
-"""The `inventory-gateway` command: serve, worker, replay, demo-data, sap-sync, sap-sim, sf-sim, openapi, credentials.
+"""The `inventory-gateway` command: serve, worker, replay, positions, demo-data, sap-sync, sap-sim, sf-sim, openapi,
+credentials.
 
 Each command imports the tiers it runs inside itself: `serve` must switch metrics to multi-worker
 mode (shared.metrics.share_across_workers) before any tier module creates its metrics on import.
@@ -15,6 +16,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from process_apis.inventory.domain.events import STOCK_FIELDS
 from shared import metrics
 from shared.auth import KINDS, SCOPES, Credential, CredentialError, CredentialStore
 from shared.config import RATE_LIMIT_FIELDS
@@ -149,6 +151,50 @@ def cmd_replay(args, settings: Settings) -> int:
     report = rebuild.run(verify=args.verify)
     print(json.dumps({k: v for k, v in dataclasses.asdict(report).items() if v is not None}))
     return 1 if report.differing_positions else 0
+
+
+def cmd_positions(args, settings: Settings) -> int:
+    """Operator repairs of one position: `reset-watermark` (audited in the log as done by "cli")."""
+    from process_apis.inventory.domain.identifiers import is_identifier
+    from process_apis.inventory.service.positions import reset_watermarks
+    from shared.errors import Problem
+
+    if is_embedded(settings):
+        print("positions need REDIS_URL: the embedded store lives inside one serving process", file=sys.stderr)
+        return 2
+    for name in ("sku", "location"):
+        if not is_identifier(getattr(args, name)):
+            print(f"error: --{name} {getattr(args, name)!r} is not an identifier", file=sys.stderr)
+            return 2
+    try:
+        result = reset_watermarks(
+            _inventory(settings),
+            sku=args.sku,
+            location=args.location,
+            fields=args.field or STOCK_FIELDS,
+            reason=args.reason,
+            actor="cli",
+        )
+    except Problem as problem:
+        print(f"error: {problem.detail}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    return 0
+
+
+def _add_positions_parser(commands) -> None:
+    positions = commands.add_parser("positions", help="repair one position (needs REDIS_URL)")
+    actions = positions.add_subparsers(dest="action", required=True)
+    reset = actions.add_parser(
+        "reset-watermark",
+        help="clear the watermarks of a position's stock fields, so the next count applies (e.g. after a count "
+        "dated in the future froze it); the quantities stay until that count",
+    )
+    reset.add_argument("--sku", required=True)
+    reset.add_argument("--location", required=True)
+    reset.add_argument("--field", action="append", choices=STOCK_FIELDS, help="repeatable; default every stock field")
+    reset.add_argument("--reason", required=True, help="why, kept in the audit log line")
+    positions.set_defaults(run=cmd_positions)
 
 
 def _demo(settings: Settings, redis) -> dict:
@@ -313,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--verify", action="store_true", help="compare with the live positions; exit 1 on a difference")
     replay.set_defaults(run=cmd_replay)
+    _add_positions_parser(commands)
     commands.add_parser("demo-data", help="load the demo data set").set_defaults(run=cmd_demo_data)
     sap_sync = commands.add_parser("sap-sync", help="snapshot SAP's stock into the gateway (progress on stderr)")
     sap_sync.add_argument("--plant", action="append", help="only this plant (repeatable)")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.rate_limits import parse_limit
 
@@ -44,6 +45,22 @@ def parse_bool(raw: str) -> bool:
 
 def optional_text(raw: str) -> str | None:
     return raw.strip() or None
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """An IANA time zone (`Europe/Berlin`, `UTC`) from the zone database (the system's, else the tzdata
+    package); ValueError when it has no such zone."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder of zones, e.g. "Europe"
+        raise ValueError("must be an IANA time zone name, e.g. UTC or Europe/Berlin") from None
+
+
+def time_zone_name(raw: str) -> str:
+    """A setting naming an IANA time zone, checked against the zone database."""
+    name = raw.strip()
+    time_zone(name)
+    return name
 
 
 def text_or_file(value: str) -> str:
@@ -207,6 +224,13 @@ class SharedSettings:
     def require_at_least_one(self, *names: str) -> None:
         for name in names:
             self.require(getattr(self, name) >= 1, name, "must be >= 1")
+
+    def require_time_zone(self, *names: str) -> None:
+        for name in names:
+            try:
+                time_zone(getattr(self, name))
+            except ValueError as error:
+                self.require(False, name, str(error))
 
     def require_positive(self, *names: str) -> None:
         for name in names:

@@ -5,11 +5,19 @@ from __future__ import annotations
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
 
-from .api import availability, dead_letters, events, locations, reservations, rules
+from .api import availability, dead_letters, events, locations, positions, reservations, rules
 from .bootstrap import bootstrap
 from .settings import InventorySettings
 
-BLUEPRINTS = (events.blp, availability.blp, reservations.blp, rules.blp, locations.blp, dead_letters.blp)
+BLUEPRINTS = (
+    events.blp,
+    availability.blp,
+    reservations.blp,
+    rules.blp,
+    locations.blp,
+    dead_letters.blp,
+    positions.blp,
+)
 
 
 def create_app(settings: InventorySettings | None = None, redis=None):

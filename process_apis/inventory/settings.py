@@ -30,6 +30,13 @@ class InventorySettings(ProcessApiSettings):
     delta_journal_max: int = setting(
         "INVENTORY_DELTA_JOURNAL_MAX", 512, "Most deltas kept per position for snapshot re-application", int
     )
+    max_clock_skew_seconds: int = setting(
+        "MAX_CLOCK_SKEW_SECONDS",
+        300,
+        "How far ahead of the gateway's clock an event's occurred_at may be; events further ahead are "
+        "dead-lettered as from_future (one of them would otherwise make every later event of its position stale)",
+        int,
+    )
     reservation_default_ttl_seconds: int = setting(
         "RESERVATION_DEFAULT_TTL_SECONDS", 900, "Reservation lifetime when the request gives none", int
     )
@@ -90,6 +97,7 @@ class InventorySettings(ProcessApiSettings):
     def check(self) -> None:
         super().check()
         self.require(self.near_cache_entries >= 0, "near_cache_entries", "must be >= 0")
+        self.require(self.max_clock_skew_seconds >= 0, "max_clock_skew_seconds", "must be >= 0")
         self.require_at_least_one(
             "dedup_ttl_seconds",
             "delta_journal_seconds",

@@ -10,7 +10,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from simulators.sap.entities import DOCUMENT_HEADER, DOCUMENT_ITEM
@@ -120,10 +120,13 @@ class StockTable:
         allow_negative_stock: bool = False,
         first_document_number: int = FIRST_DOCUMENT_NUMBER,
         numbers_skipped: Callable[[], int] = lambda: 0,
+        time_zone: tzinfo = UTC,
     ) -> None:
         self._lock = threading.RLock()
         #: Numbers the number range skips before the next document (see FaultSettings.skip_number_rate).
         self.numbers_skipped = numbers_skipped
+        # The zone the system's clock shows: documents record local dates and times, as S/4 does.
+        self.time_zone = time_zone
         self.allow_negative_stock = allow_negative_stock
         self.first_document_number = first_document_number
         self._materials: dict[str, Material] = {}
@@ -274,7 +277,7 @@ class StockTable:
                 lines.append(_Line(MOVEMENT_TYPES[reverse], fields))
             header = {
                 "GoodsMovementCode": original.header["GoodsMovementCode"],
-                "PostingDate": posting_date if posting_date is not None else now,
+                "PostingDate": posting_date,  # none given: today on the system's own clock
                 "MaterialDocumentHeaderText": original.header["MaterialDocumentHeaderText"],
                 "ReferenceDocument": original.header["ReferenceDocument"],
             }
@@ -285,12 +288,20 @@ class StockTable:
 
     # --- internals ---------------------------------------------------------------------------------
 
+    def _local(self, now: datetime) -> datetime:
+        """`now` as the system's wall clock shows it, written as OData v2 writes a zone-less time (as UTC)."""
+        return now.astimezone(self.time_zone).replace(tzinfo=UTC)
+
     def _header_fields(self, header: Mapping, now: datetime) -> dict:
         code = _text(header.get("GoodsMovementCode"))
         if code not in GOODS_MOVEMENT_CODES:
             raise PostingError(f"Goods movement code {code!r} is not supported (expected 01-07)", code="M7/162")
         try:
-            posting = _midnight(parse_date(header["PostingDate"])) if header.get("PostingDate") else _midnight(now)
+            posting = (
+                _midnight(parse_date(header["PostingDate"]))
+                if header.get("PostingDate")
+                else _midnight(self._local(now))
+            )
             document_date = _midnight(parse_date(header["DocumentDate"])) if header.get("DocumentDate") else posting
         except (ValueError, TypeError, OverflowError):
             raise PostingError(
@@ -430,7 +441,7 @@ class StockTable:
         drawn = self._next_number.get(year, self.first_document_number) + self.numbers_skipped()
         number = f"{drawn:010d}"
         self._next_number[year] = drawn + 1
-        local = now.astimezone(UTC)
+        local = self._local(now)
         header.update(
             MaterialDocument=number,
             CreationDate=_midnight(local),

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from shared.config import time_zone
 from simulators.sap.csrf import CsrfSessions
 from simulators.sap.events import DeliveryPolicy, EventBroker
 from simulators.sap.faults import FaultInjector, FaultSettings
@@ -69,6 +70,7 @@ class SapSystem:
             allow_negative_stock=self.options.allow_negative_stock,
             first_document_number=self.options.first_document_number,
             numbers_skipped=self.faults.numbers_skipped,
+            time_zone=time_zone(settings.sap_time_zone),
         )
         self.csrf = CsrfSessions(self.options.system_id, self.options.client)
         self.events = EventBroker(

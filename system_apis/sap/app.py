@@ -13,6 +13,7 @@ from typing import Any
 from process_apis.inventory.contract import InventoryClient, process_tier
 from shared.app import create_api_app
 from shared.auth import TIER_KINDS
+from shared.config import time_zone
 from shared.tier_client import Timeouts
 
 from .client import SapODataClient
@@ -34,7 +35,11 @@ PREFIX = "/sap/v1"
 
 def _sap_client(settings: SapSettings, sap_app, timeouts: Timeouts) -> SapODataClient:
     options: dict[str, Any] = dict(
-        user=settings.sap_user, password=settings.sap_password, timeouts=timeouts, attempts=settings.upstream_attempts
+        user=settings.sap_user,
+        password=settings.sap_password,
+        timeouts=timeouts,
+        attempts=settings.upstream_attempts,
+        time_zone=time_zone(settings.sap_time_zone),
     )
     if sap_app is not None:
         return SapODataClient(app=sap_app, root=ODATA_ROOT, **options)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit
@@ -75,7 +76,8 @@ def sap_message(response: requests.Response) -> tuple[str | None, str]:
 
 class SapODataClient:
     """One SAP system, reached over HTTP (`base_url`, the OData root `…/sap/opu/odata/sap`) or as an
-    in-process WSGI app (`app`, e.g. the simulator; then `root` is its OData root path)."""
+    in-process WSGI app (`app`, e.g. the simulator; then `root` is its OData root path). `time_zone` is
+    the system's own: its documents' local dates and times are read in it (SAP_TIME_ZONE)."""
 
     def __init__(
         self,
@@ -91,10 +93,12 @@ class SapODataClient:
         breaker_reset_seconds: float = 30,
         page_size: int = 1000,
         name: str = "sap",
+        time_zone: tzinfo = UTC,
     ) -> None:
         if (base_url is None) == (app is None):
             raise ValueError("give a base_url (SAP over HTTP) or an app (in-process), not both")
         self.name = name
+        self.time_zone = time_zone
         self.session = session_for(base_url, app)
         self.in_process = app is not None
         if app is not None:

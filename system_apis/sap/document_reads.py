@@ -101,7 +101,7 @@ def _document(sap: SapODataClient, header: dict) -> MaterialDocument:
     else:  # deferred, or more items than SAP expands inline: read the navigation property in full
         year, number = str(header.get("MaterialDocumentYear", "")), str(header.get("MaterialDocument", ""))
         items = [record for page in sap.pages(f"{header_path(year, number)}/{ITEMS}") for record in page.records]
-    return MaterialDocument.from_odata(header, items)
+    return MaterialDocument.from_odata(header, items, sap.time_zone)
 
 
 @dataclass(eq=False)

@@ -1,15 +1,16 @@
 """SAP's OData v2 records as plain values: material documents with their items, and stock records.
 
 OData v2 JSON writes Edm.DateTime as `/Date(<ms since epoch>)/`, Edm.Time as `PT10H15M00S` and
-Edm.Decimal as a string ("5.000"); ISO 8601 text is accepted too. SAP keeps no time zone on these
-fields; the gateway reads them as UTC.
+Edm.Decimal as a string ("5.000"); ISO 8601 text is accepted too. A material document's dates and
+times carry no time zone: they are the SAP system's local time (an on-premise S/4 often posts in its
+plants' zone), so the gateway reads them in SAP_TIME_ZONE and turns them into UTC.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 
 _ODATA_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -119,30 +120,37 @@ class DocumentItem:
 class MaterialDocument:
     year: str
     number: str
-    #: CreationDate + CreationTime, else PostingDate (midnight), in UTC; None when SAP gave neither.
+    #: CreationDate + CreationTime, else PostingDate (midnight), SAP's local time turned into UTC;
+    #: None when SAP gave neither.
     occurred_at: datetime | None
     reference: str
     items: tuple[DocumentItem, ...]
 
     @classmethod
-    def from_odata(cls, header: dict, items: list[dict]) -> MaterialDocument:
+    def from_odata(cls, header: dict, items: list[dict], time_zone: tzinfo = UTC) -> MaterialDocument:
+        """The document of an OData header and its items; `time_zone` is the one SAP posts in."""
         return cls(
             year=_text(header, "MaterialDocumentYear"),
             number=_text(header, "MaterialDocument"),
-            occurred_at=document_time(header),
+            occurred_at=document_time(header, time_zone),
             reference=_text(header, "ReferenceDocument"),
             items=tuple(DocumentItem.from_odata(record) for record in items),
         )
 
 
-def document_time(header: dict) -> datetime | None:
+def document_time(header: dict, time_zone: tzinfo = UTC) -> datetime | None:
+    """When the document was entered, in UTC: SAP's local date and time read in `time_zone`.
+
+    An Edm.DateTime date field holds the local date at midnight "UTC" (OData v2 has no zone), so
+    only its date counts; the wall time is then placed in `time_zone` (a wall time a DST change
+    skips or repeats is read as zoneinfo's first reading)."""
     created = parse_datetime(header.get("CreationDate"))
     if created is not None:
-        day = datetime.combine(created.date(), time(), UTC)
-        return day + (parse_time(header.get("CreationTime")) or timedelta())
+        local = datetime.combine(created.date(), time()) + (parse_time(header.get("CreationTime")) or timedelta())
+        return local.replace(tzinfo=time_zone).astimezone(UTC)
     posted = parse_datetime(header.get("PostingDate"))
     if posted is not None:
-        return datetime.combine(posted.date(), time(), UTC)
+        return datetime.combine(posted.date(), time(), time_zone).astimezone(UTC)
     return None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from process_apis.inventory.contract import ProcessApiSettings
-from shared.config import optional_text, setting
+from shared.config import optional_text, setting, time_zone_name
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,14 @@ class SapSettings(ProcessApiSettings):
         "never used (buffered number ranges)",
         int,
     )
+    sap_time_zone: str = setting(
+        "SAP_TIME_ZONE",
+        "UTC",
+        "IANA time zone of the SAP system's clock: its material documents' dates and times are local to it (an "
+        "on-premise S/4HANA often posts e.g. Europe/Berlin); the SAP system API reads them in it and turns them "
+        "into UTC, the SAP simulator posts in it",
+        time_zone_name,
+    )
     sap_location_map: str | None = setting(
         "SAP_LOCATION_MAP",
         None,
@@ -65,5 +73,6 @@ class SapSettings(ProcessApiSettings):
     def check(self) -> None:
         super().check()
         self.require(self.sap_webhook_auth in ("hmac", "basic"), "sap_webhook_auth", "must be hmac or basic")
+        self.require_time_zone("sap_time_zone")
         self.require_at_least_one("sap_webhook_max_age_seconds", "sap_reads_in_flight", "sap_gap_max_reads")
         self.require_positive("sap_gap_check_seconds")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -140,7 +141,7 @@ def test_replay_cli_rebuilds_positions_identical_to_the_live_ones(gateway, redis
             "sku": "MAT-1003",
             "location": "S001",
             "quantity": 1,
-            "occurred_at": "2030-01-01T00:00:00Z",
+            "occurred_at": datetime.now(UTC).isoformat(),
             "source": "e2e",
             "reason": "sale",
         }

@@ -9,12 +9,25 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from gateway.demo import wait_past_second
 from simulators.sap.driver import run_traffic
-from tests.support.sap_gateway import ADMIN, ODATA, TIMEOUT, differences, gateway_table, sap_table, start_gateway
+from tests.support.availability_receiver import wait_until
+from tests.support.sap_gateway import (
+    ADMIN,
+    ODATA,
+    TIMEOUT,
+    CsrfSession,
+    differences,
+    gateway_table,
+    sap_table,
+    start_gateway,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -142,3 +155,38 @@ def test_driver_traffic_with_duplicated_and_reordered_pushes_ends_equal_to_sap_s
     snapshot = sap.get(f"{base}{ADMIN}/stock", timeout=TIMEOUT).json()
     assert differences(sap_table(snapshot, LOCATION_MAP), gateway_table(base, MATERIALS, api)) == []
     assert api.get(f"{base}/inventory/v1/dead-letters", timeout=TIMEOUT).json()["items"] == []
+
+
+def test_a_movement_sap_posts_in_local_time_reaches_the_position_when_sap_time_zone_matches(redis_url, tmp_path):
+    """The simulator's clock on Europe/Berlin, as an on-premise S/4 in Germany: its documents carry
+    local wall time, an hour or two ahead of UTC, which the gateway would refuse as from_future if it
+    read them as UTC. With SAP_TIME_ZONE set alike, the movement is applied."""
+    env = {
+        "REDIS_URL": redis_url,
+        "SAP_USER": "E2E_USER",
+        "SAP_PASSWORD": "e2e-password",
+        "SAP_WEBHOOK_SECRET": "e2e-webhook-secret",
+        "SAP_LOCATION_MAP": json.dumps({"1110/0001": "S001"}),
+        "SAP_TIME_ZONE": "Europe/Berlin",
+        "LOG_LEVEL": "WARNING",
+    }
+    gateway = start_gateway(env, logfile=tmp_path / "gateway.log")
+    try:
+        base, sap, api = gateway.base_url, gateway.session(), gateway.api()
+        landscape = {"materials": [{"material": "MAT-1001", "base_unit": "PC"}], "storage_locations": ["1110/0001"]}
+        assert sap.put(f"{base}{ADMIN}/stock", json={**landscape, "stock": []}, timeout=TIMEOUT).status_code == 200
+        assert api.put(f"{base}/inventory/v1/locations/S001", json={"type": "store"}, timeout=TIMEOUT).ok
+
+        document = CsrfSession(base, gateway.user, gateway.password).post_movement(
+            "701", "MAT-1001", "1110", "0001", 3, code="05"
+        )
+
+        hours, minutes = re.match(r"PT(\d+)H(\d+)M", document["CreationTime"]).groups()
+        local_now = datetime.now(ZoneInfo("Europe/Berlin"))
+        entered = local_now.replace(hour=int(hours), minute=int(minutes))
+        assert abs(local_now - entered) < timedelta(minutes=5)  # Berlin's wall clock, not UTC's
+        table = lambda: gateway_table(base, ["MAT-1001"], api)  # noqa: E731
+        assert wait_until(lambda: table().get(("MAT-1001", "S001"), {}).get("on_hand") == 3), table()
+        assert api.get(f"{base}/inventory/v1/dead-letters", timeout=TIMEOUT).json()["items"] == []
+    finally:
+        gateway.stop()

@@ -59,8 +59,18 @@ def test_every_tier_settings_class_reads_its_own_part_from_the_environment():
         ("GATEWAY_PORT", "0"),
         ("RATE_LIMIT_CHANNEL", "lots"),
         ("RESERVATION_MAX_TTL_SECONDS", "60"),
+        ("MAX_CLOCK_SKEW_SECONDS", "-1"),
+        ("SAP_TIME_ZONE", "CET+1"),
+        ("SAP_TIME_ZONE", "Europe"),
+        ("SAP_TIME_ZONE", "../etc/passwd"),
     ],
 )
 def test_every_tiers_checks_run_in_the_composition(variable, value):
     with pytest.raises(ValueError, match=variable):
         Settings.from_env({variable: value})
+
+
+def test_sap_time_zone_is_an_iana_name_checked_at_start():
+    assert Settings.from_env({"SAP_TIME_ZONE": " Europe/Berlin "}).sap_time_zone == "Europe/Berlin"
+    with pytest.raises(ValueError, match="SAP_TIME_ZONE"):
+        Settings(sap_time_zone="Mars/Olympus_Mons")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
@@ -39,6 +39,17 @@ class Applied:
     outcome: Outcome
     too_old: bool = False
     went_negative: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WatermarkReset:
+    """What a watermark reset found (ms since the epoch; None: the field had no watermark)."""
+
+    before: dict[str, int | None]
+    #: the event id of the count that set each watermark
+    set_by: dict[str, str | None]
+    horizon: tuple[int, int]  # before, after
+    journal_entries_dropped: int
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,10 @@ def shipment_payload(event: InventoryEvent) -> dict:
         "e": int(event.expected_at.timestamp() * 1000) if event.expected_at else None,
     }
     return {name: value for name, value in shipment.items() if value is not None}
+
+
+def _ms(stored: str | None) -> int | None:
+    return None if stored is None else int(stored)
 
 
 def _now_ms() -> int:
@@ -212,6 +227,24 @@ class LedgerStore:
         applied = [result for result in results if result is not None]
         assert len(applied) == len(events)  # each event was in its SKU's call
         return applied
+
+    def reset_watermarks(
+        self, sku: str, location: str, fields: Iterable[str], *, at_ms: int, cut_ms: int
+    ) -> WatermarkReset:
+        """Clear the watermarks of `fields` of one position (see lua/reset_watermarks.lua): its
+        journal entries dated after `cut_ms` go, a horizon past `at_ms` comes back to it. Logged, so
+        a replay resets at the same point; quantities are left to the next count."""
+        chosen = list(fields)
+        request = {"loc": location, "fields": chosen, "at": at_ms, "cut": cut_ms}
+        reply = json.loads(self._run("reset_watermarks", sku, request))
+        marks = reply["watermarks"] if isinstance(reply["watermarks"], dict) else {}  # cjson: {} for no fields
+        horizon_before, horizon_after = reply["horizon"]
+        return WatermarkReset(
+            before={field: _ms((marks.get(field) or {}).get("at")) for field in chosen},
+            set_by={field: (marks.get(field) or {}).get("id") for field in chosen},
+            horizon=(int(horizon_before), int(horizon_after)),
+            journal_entries_dropped=reply["dropped"],
+        )
 
     # -- reservation holds: one atomic call per SKU, several SKUs in one round trip ----------
     def call(self, name: str, sku: str, request: dict) -> tuple:

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 
 LUA_DIR = Path(__file__).with_name("lua")
-LEDGER_SCRIPTS = ("apply_events", "hold", "commit", "release", "fulfil", "rekey")
+LEDGER_SCRIPTS = ("apply_events", "hold", "commit", "release", "fulfil", "rekey", "reset_watermarks")
 
 
 @cache

@@ -7,12 +7,15 @@ from marshmallow import Schema, fields, validate
 from shared.validators import FullMatch, Text
 
 from ..contract import MAX_DEAD_LETTER_DETAIL
+from .events_schemas import REASONS_DESCRIPTION
 
 
 class DeadLetterSchema(Schema):
     id = fields.String()
     status = fields.String()
-    reason = fields.String()
+    reason = fields.String(
+        metadata={"description": REASONS_DESCRIPTION + "; or a system API's own (e.g. SAP's unmapped_location)"}
+    )
     detail = fields.String()
     payload = fields.Raw()
     source = fields.String()

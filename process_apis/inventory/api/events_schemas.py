@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from ..service.ingest import DEAD_LETTER_REASONS
+
+#: What the `reason` of a dead-lettered item may be, for the OpenAPI documents.
+REASONS_DESCRIPTION = (
+    "why the item was dead-lettered: "
+    + ", ".join(DEAD_LETTER_REASONS)
+    + " (from_future: occurred_at more than MAX_CLOCK_SKEW_SECONDS ahead of the gateway's clock)"
+)
+
 MAX_EVENTS = 1000
 
 
@@ -16,7 +25,7 @@ class EventOutcomeSchema(Schema):
     index = fields.Integer()
     event_id = fields.String(allow_none=True)
     outcome = fields.String()
-    reason = fields.String()
+    reason = fields.String(metadata={"description": REASONS_DESCRIPTION})
     detail = fields.Raw()
     dead_letter_id = fields.String()
 

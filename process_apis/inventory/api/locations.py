@@ -8,17 +8,11 @@ from shared.auth import requires
 from shared.errors import Problem
 from shared.json_bodies import Blueprint
 
-from ..domain.identifiers import IDENTIFIER, is_identifier
 from ..domain.locations import Location, LocationGroup
-from . import inventory
+from . import check_identifier, inventory
 from .locations_schemas import LocationGroupSchema, LocationSchema
 
 blp = Blueprint("locations", __name__, url_prefix="/inventory/v1", description="Locations and location groups")
-
-
-def _check_id(kind: str, identifier: str) -> None:
-    if not is_identifier(identifier):
-        raise Problem(422, f"{kind} id must match {IDENTIFIER.pattern}", errors={"path": {"id": ["invalid"]}})
 
 
 @blp.route("/locations")
@@ -59,7 +53,7 @@ class LocationResource(MethodView):
     @blp.alt_response(201, schema=LocationSchema, description="Created")
     def put(self, data, location_id):
         """Create or replace a location"""
-        _check_id("location", location_id)
+        check_identifier("location", location_id)
         location = Location(
             id=location_id,
             **{**data, "channels": tuple(data["channels"]), "fulfilment_methods": tuple(data["fulfilment_methods"])},
@@ -103,7 +97,7 @@ class LocationGroupResource(MethodView):
     @blp.alt_response(201, schema=LocationGroupSchema, description="Created")
     def put(self, data, group_id):
         """Create or replace a location group (members in priority order)"""
-        _check_id("location group", group_id)
+        check_identifier("location group", group_id)
         known = inventory().catalogue.current().locations
         unknown = [member for member in data["members"] if member not in known]
         if unknown:

@@ -7,7 +7,9 @@ acknowledged before it is applied (and logged) or in the dead-letter queue with 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Container
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
@@ -25,6 +27,9 @@ SCHEMA_INVALID = "schema_invalid"
 NON_INTEGER_QUANTITY = "non_integer_quantity"
 UNKNOWN_LOCATION = "unknown_location"
 SNAPSHOT_TOO_OLD = "snapshot_before_journal_horizon"
+FROM_FUTURE = "from_future"
+#: Every reason ingest dead-letters an item with (a system API's own reasons come beside them).
+DEAD_LETTER_REASONS = (SCHEMA_INVALID, NON_INTEGER_QUANTITY, UNKNOWN_LOCATION, FROM_FUTURE, SNAPSHOT_TOO_OLD)
 
 EVENTS = metrics.counter("inventory_events_total", "Events by outcome", ("outcome",))
 NEGATIVE = metrics.counter("inventory_negative_positions_total", "Positions an issue took below zero on hand")
@@ -37,13 +42,19 @@ def _invalid_reason(item: object, messages: dict[str, Any] | list[Any]) -> str:
     return SCHEMA_INVALID
 
 
-def _validate(item: object, known_locations: Container[str]) -> InventoryEvent | tuple[str, object]:
+def _validate(item: object, known_locations: Container[str], latest_ms: int) -> InventoryEvent | tuple[str, object]:
     if not isinstance(item, dict):
         return SCHEMA_INVALID, {"_schema": ["an event must be a JSON object"]}
     try:
         event = load_event(item)
     except ValidationError as error:
         return _invalid_reason(item, error.messages), error.messages
+    if event.occurred_at_ms > latest_ms:
+        latest = datetime.fromtimestamp(latest_ms / 1000, UTC).isoformat(timespec="seconds")
+        return (
+            FROM_FUTURE,
+            f"occurred_at {event.occurred_at.isoformat()} is later than {latest}, the latest this gateway accepts",
+        )
     unknown = [loc for loc in event.locations() if loc not in known_locations]
     if unknown:
         return UNKNOWN_LOCATION, f"unknown location(s): {', '.join(unknown)}"
@@ -56,10 +67,15 @@ def ingest(
     """Apply what is valid; dead-letter the rest (or, when re-driving, only report it). Returns the
     count per outcome and the items not applied, as POST /events answers."""
     known_locations = inventory.catalogue.current().locations
+    # The gateway's own wall clock decides what is "from the future": a count dated ahead of it would
+    # set a watermark every later event falls behind. Redis's clock (TIME inside the apply script)
+    # would be one clock for every worker, but the scripts receive items already validated here, and
+    # the allowed skew covers workers' clocks drifting apart as it covers the source's.
+    latest_ms = time.time_ns() // 1_000_000 + inventory.settings.max_clock_skew_seconds * 1000
     valid: list[tuple[int, InventoryEvent]] = []
     rejected: list[tuple[int, str, object]] = []
     for index, item in enumerate(items):
-        checked = _validate(item, known_locations)
+        checked = _validate(item, known_locations, latest_ms)
         if isinstance(checked, InventoryEvent):
             valid.append((index, checked))
         else:

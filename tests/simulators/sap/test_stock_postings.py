@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -169,3 +170,39 @@ def test_the_simulator_refuses_to_start_without_a_communication_user():
         create_app(Settings())
     with pytest.raises(ValueError, match="SAP_PASSWORD"):
         create_app(Settings(sap_user="COMM_USER"))
+
+
+@pytest.mark.parametrize(
+    ("now", "local_day", "local_time"),
+    [
+        (datetime(2026, 1, 5, 9, 0, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC), "10:00:00"),  # CET, +1
+        (datetime(2026, 7, 6, 8, 0, tzinfo=UTC), datetime(2026, 7, 6, tzinfo=UTC), "10:00:00"),  # CEST, +2
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC), "00:30:00"),  # next day
+    ],
+    ids=["winter", "summer", "new year"],
+)
+def test_a_system_in_a_local_time_zone_records_local_dates_and_times(now, local_day, local_time):
+    table = StockTable(time_zone=ZoneInfo("Europe/Berlin"))
+    table.add_material("MAT-1")
+    table.add_storage_location("1010", "0001")
+
+    document = table.post({"GoodsMovementCode": "05"}, [item("701", "1")], user="COMM_USER", now=now)
+
+    header = document.header
+    assert (header["PostingDate"], header["CreationDate"]) == (local_day, local_day)
+    assert header["CreationTime"].isoformat() == local_time
+    assert document.key[0] == str(local_day.year)
+
+
+def test_the_simulator_posts_in_sap_time_zone():
+    settings = Settings(sap_user="COMM_USER", sap_password="x", sap_time_zone="Europe/Berlin")
+    app = create_app(settings, clock=lambda: datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+    system = app.extensions["sap_system"]
+    system.stock.add_material("MAT-1")
+    system.stock.add_storage_location("1010", "0001")
+    try:
+        document = system.post_document({"GoodsMovementCode": "05"}, [item("701", "1")])
+    finally:
+        system.close()
+
+    assert document.header["CreationTime"].isoformat() == "10:00:00"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from dataclasses import replace
 
 import flask
 import pytest
@@ -336,3 +337,27 @@ def test_an_item_dead_lettered_for_a_value_with_a_control_character_keeps_it_esc
     listed = service_client(process_app).get("/inventory/v1/dead-letters").get_json()["items"]
     assert [entry["id"] for entry in listed] == [rejected["dead_letter_id"]]
     assert "3030/00\\u000a1" in listed[0]["detail"]
+
+
+@pytest.mark.parametrize("settings", [make_settings(sap_time_zone="Europe/Berlin")], ids=["SAP posting in Berlin"])
+@pytest.mark.parametrize(("read_in", "applied"), [("Europe/Berlin", 1), ("UTC", 0)])
+def test_a_document_posted_now_in_sap_local_time_applies_when_read_in_sap_time_zone(
+    settings, process_app, simulator, store, read_in, applied
+):
+    """A CET system posts local wall time; read as UTC it would be an hour ahead, so from_future."""
+    gateway = create_app(
+        replace(settings, sap_time_zone=read_in), process_app=process_app, sap_app=simulator, redis=store
+    )
+    year, number = post_movement(simulator, "101", 3)
+
+    answer = push(service_client(gateway), cloud_event(year, number))
+
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["applied"] == applied
+    refused = (
+        service_client(process_app)
+        .get("/inventory/v1/dead-letters", query_string={"reason": "from_future"})
+        .get_json()["items"]
+    )
+    assert len(refused) == 1 - applied
+    assert positions(process_app).get("S1", {}).get("on_hand", 0) == 3 * applied

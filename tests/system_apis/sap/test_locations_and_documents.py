@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -87,3 +88,20 @@ def test_an_item_keeps_its_sap_fields_without_odata_bookkeeping():
         "Plant": "1010",
         "GoodsMovementType": "101",
     }
+
+
+@pytest.mark.parametrize(
+    ("day_ms", "utc_hour"),
+    [(1767225600000, 9), (1782864000000, 8)],  # 2026-01-01 (CET, +1) and 2026-07-01 (CEST, +2)
+    ids=["winter", "summer"],
+)
+def test_document_times_are_read_in_the_sap_systems_time_zone(day_ms, utc_hour):
+    berlin = ZoneInfo("Europe/Berlin")
+    created = MaterialDocument.from_odata(
+        {"CreationDate": f"/Date({day_ms})/", "CreationTime": "PT10H00M00S"}, [], time_zone=berlin
+    )
+    posted = MaterialDocument.from_odata({"PostingDate": f"/Date({day_ms})/"}, [], time_zone=berlin)
+
+    day = datetime.fromtimestamp(day_ms / 1000, UTC)
+    assert created.occurred_at == day.replace(hour=utc_hour)
+    assert posted.occurred_at == day - timedelta(hours=10 - utc_hour)  # local midnight

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from werkzeug.serving import make_server
@@ -91,7 +92,7 @@ def test_events_after_the_sync_apply_on_top_and_older_ones_are_stale(gateway, si
     _send(
         process_app,
         _received("before", "S1", 5, occurred_at="2026-01-01T00:00:00Z"),
-        _received("after", "S1", 1, occurred_at="2999-01-01T00:00:00Z"),
+        _received("after", "S1", 1, occurred_at=(datetime.now(UTC) + timedelta(seconds=1)).isoformat()),
     )
     assert positions(process_app)["S1"]["on_hand"] == 11
 

@@ -4,19 +4,12 @@
 local cfg = cjson.decode(ARGV[2])
 local events = cjson.decode(ARGV[3])
 
-local function journal_key(loc) return BASE .. ':jnl:' .. loc end
 -- Shipments kept per position for their ETAs; the oldest go first (long since arrived, as a rule).
 local MAX_SHIPMENTS = 50
 
 local function watermark(pos, field)
   local v = redis.call('HMGET', pos, 'wm:' .. field, 'wmid:' .. field)
   return tonumber(v[1]) or -1, v[2] or ''
-end
-
--- Journal members are "<event id>|<field>|<amount>"; the event id may itself hold '|'.
-local function parse_member(member)
-  local _, field, amount = string.match(member, '^(.*)|([^|]+)|(-?%d+)$')
-  return field, tonumber(amount)
 end
 
 -- Keep the journal bounded; what falls off moves the horizon, before which no snapshot can land.

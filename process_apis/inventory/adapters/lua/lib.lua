@@ -7,6 +7,14 @@ local LOG = KEYS[1]
 local function pos_key(loc) return BASE .. ':pos:' .. loc end
 local function hold_key(res) return BASE .. ':hold:' .. res end
 local function num(v) return tonumber(v) or 0 end
+-- A position's delta journal: the deltas a later count of an earlier moment must add again.
+local function journal_key(loc) return BASE .. ':jnl:' .. loc end
+
+-- Journal members are "<event id>|<field>|<amount>"; the event id may itself hold '|'.
+local function parse_member(member)
+  local _, field, amount = string.match(member, '^(.*)|([^|]+)|(-?%d+)$')
+  return field, tonumber(amount)
+end
 
 local function log(op, body)
   redis.call('XADD', LOG, '*', 'op', op, 'body', body)

@@ -4,10 +4,15 @@ every item, bad items dead-lettered alone, bodies that are not a batch refused."
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gateway.settings import Settings
+from process_apis.inventory.app import create_app
+from shared.redis import create_redis
 from tests.process_apis.inventory.support import V1, assert_problem, position, send
+from tests.support.auth import service_client
 from tests.support.inventory import event_json
 
 
@@ -128,3 +133,35 @@ def test_ids_must_match_whole_and_text_holds_no_control_characters(network, fiel
 def test_a_body_that_is_not_strict_json_is_a_400_problem(network, body):
     answer = network.post(f"{V1}/events", data=body, content_type="application/json")
     assert_problem(answer, 400)
+
+
+def test_a_count_from_the_future_is_dead_lettered_and_never_freezes_the_position(network):
+    """One stock.counted dated 9999-12-31 must not make every later event stale for good."""
+    now = datetime.now(UTC)
+    body = send(
+        network,
+        event_json("c-now", "stock.counted", quantity=10, occurred_at=now - timedelta(minutes=1)),
+        event_json("c-far", "stock.counted", quantity=500, occurred_at="9999-12-31T00:00:00Z"),
+        event_json("c-soon", "stock.counted", quantity=9, occurred_at=now + timedelta(minutes=4)),
+    )
+    later = send(network, event_json("sale", "stock.issued", quantity=2, occurred_at=now + timedelta(minutes=5)))
+
+    assert (body["applied"], body["dead_lettered"]) == (2, 1)
+    [refused] = body["not_applied"]
+    assert (refused["index"], refused["event_id"], refused["reason"]) == (1, "c-far", "from_future")
+    entry = network.get(f"{V1}/dead-letters/{refused['dead_letter_id']}").get_json()
+    assert (entry["status"], entry["reason"]) == ("open", "from_future")
+    assert later["applied"] == 1 and later["stale"] == 0
+    assert position(network)["on_hand"] == 7  # the count 4 minutes ahead is within the allowed skew
+
+
+def test_the_allowed_clock_skew_is_a_setting(redis_url):
+    settings = Settings.from_env({"REDIS_URL": redis_url, "MAX_CLOCK_SKEW_SECONDS": "60"})
+    api = service_client(create_app(settings, create_redis(settings)))
+    assert api.put(f"{V1}/locations/S1", json={"type": "store", "channels": ["web"]}).status_code == 201
+
+    body = send(
+        api, event_json("soon", "stock.received", quantity=1, occurred_at=datetime.now(UTC) + timedelta(minutes=2))
+    )
+
+    assert body["not_applied"][0]["reason"] == "from_future"
