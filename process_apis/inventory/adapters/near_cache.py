@@ -3,10 +3,14 @@
 Redis's server-assisted client-side caching (`CLIENT TRACKING ... REDIRECT`, Redis >= 6, RESP2):
 misses are read over connections whose keys Redis tracks; when a tracked key changes, Redis
 publishes its name on `__redis__:invalidate` to this process's subscriber connection and the
-entry goes. Every read first drains what the subscriber has received, so a read that follows a
-write (from any process) sees it once the write's invalidation has reached this host, which on one
-Redis is within the write's own round trip. Should the subscriber's connection fail, everything
-cached is dropped and reads go straight to Redis until it is back.
+entry goes. A read that would answer from the cache first sends PING down the subscriber and
+applies every invalidation that arrives before its answer: Redis answers it after every
+invalidation it sent for writes done by then, so a read sees every write (from any process) that
+was answered before it began. Draining what has arrived is not enough: Redis may write the
+invalidation to the subscriber after the writer's reply, and on a busy host it can be descheduled
+in between (seen here: one read in ~100 stale under load). The PING costs a round trip per read
+that hits, still far less than the reads it saves. Should the subscriber's connection fail,
+everything cached is dropped and reads go straight to Redis until it is back.
 
 redis-py's own client cache would do this, but it needs Redis >= 7.4 with RESP3 and does not
 serve pipelined reads; this one works on every Redis the gateway supports, standalone only.
@@ -59,6 +63,10 @@ _HITS, _MISSES, _BYPASSES = READS.labels("hit"), READS.labels("miss"), READS.lab
 Command = tuple  # (command, key, *args), e.g. ("HGET", "inv:rules", "version")
 
 
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def direct_read(client, commands: Sequence[Command]) -> list:
     """The replies of read `commands` from Redis itself, in one pipeline."""
     pipe = client.pipeline(transaction=False)
@@ -100,6 +108,7 @@ class NearCache:
     _epoch: int
     _ping_sent_at: float | None
     _last_ping: float
+    _barriers: int
 
     def __init__(self, client: redis.Redis, *, max_entries: int) -> None:
         self.client = client
@@ -110,15 +119,20 @@ class NearCache:
 
     # -- reads ----------------------------------------------------------------------------------
     def read(self, commands: Sequence[Command]) -> list:
-        if not (self._serving() and self._drain()):
-            _BYPASSES.inc(len(commands))
-            return direct_read(self.client, commands)
-        with self._lock:
-            replies = [self._entries.get(command[1], _NO_ENTRY).get(command, _MISSING) for command in commands]
-            missing = [i for i, reply in enumerate(replies) if reply is _MISSING]
-            for i in missing:
-                key = commands[i][1]
-                self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        barrier = False  # whether the subscriber caught up with every write answered so far
+        while True:
+            if not (self._serving() and self._drain(barrier=barrier)):
+                _BYPASSES.inc(len(commands))
+                return direct_read(self.client, commands)
+            with self._lock:
+                replies = [self._entries.get(command[1], _NO_ENTRY).get(command, _MISSING) for command in commands]
+                missing = [i for i, reply in enumerate(replies) if reply is _MISSING]
+                if barrier or len(missing) == len(commands):
+                    for i in missing:
+                        key = commands[i][1]
+                        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+                    break
+            barrier = True  # a hit: catch up first, then look again
         _HITS.inc(len(commands) - len(missing))
         if not missing:
             return replies
@@ -176,13 +190,21 @@ class NearCache:
                 del self._entries[next(iter(self._entries))]  # the oldest entry
 
     # -- invalidations --------------------------------------------------------------------------
-    def _drain(self) -> bool:
-        """Apply every invalidation the subscriber has received; False when it is not connected."""
+    def _drain(self, *, barrier: bool = False) -> bool:
+        """Apply every invalidation the subscriber has received (with `barrier`, every one Redis has
+        sent so far: up to the answer of a PING sent now); False when it is not connected."""
         with self._drain_lock:
             subscriber = self._subscriber
             if subscriber is None:
                 return False
             try:
+                if barrier:
+                    self._barriers += 1
+                    token = f"barrier-{self._barriers}"
+                    subscriber.send_command("PING", token)
+                    # Bounded by the socket timeout: a subscriber that stops answering is lost.
+                    while not self._apply(subscriber.read_response(push_request=True), token):
+                        pass
                 while subscriber.can_read(timeout=0):
                     self._apply(subscriber.read_response(push_request=True))
             except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
@@ -190,22 +212,25 @@ class NearCache:
                 return False
         return True
 
-    def _apply(self, message) -> None:
-        kind = message[0]
+    def _apply(self, message, barrier: str | None = None) -> bool:
+        """Apply one message of the subscriber; True when it is the answer to the PING `barrier`."""
+        kind = _text(message[0])
         if kind == "pong":
-            self._ping_sent_at = None
+            self._ping_sent_at = None  # any answer shows the connection alive
+            return barrier is not None and _text(message[1]) == barrier
         if kind != "message":
-            return
+            return False
         keys = message[2]
         with self._lock:
             if keys is None:  # FLUSHDB / FLUSHALL: everything changed
                 self._entries.clear()
                 self._dirty.update(self._in_flight)
-                return
+                return False
             for key in keys:
                 self._entries.pop(key, None)
                 if key in self._in_flight:
                     self._dirty.add(key)
+        return False
 
     def _lost(self, reason: str) -> None:
         """The subscriber is gone, and with it every invalidation Redis would have sent: forget
@@ -250,6 +275,7 @@ class NearCache:
             self._epoch = 0
             self._ping_sent_at = None
             self._last_ping = 0.0
+            self._barriers = 0
             self._pid = os.getpid()
             try:
                 self._subscribe()

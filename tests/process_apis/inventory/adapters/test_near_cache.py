@@ -1,5 +1,6 @@
-"""The near cache against a real redis-server: hits cost no round trip, and every change made by
-any client is seen by the next read, also when the change races a miss or the subscriber dies."""
+"""The near cache against a real redis-server: hits read nothing again (one PING catches up with
+Redis), and every change made by any client is seen by the next read, also when the change races a
+miss, its invalidation comes late or the subscriber dies."""
 
 from __future__ import annotations
 
@@ -48,6 +49,19 @@ def test_every_write_by_another_client_is_seen_by_the_next_read(cache, writer):
     for units in range(1, 201):
         writer.hset("pos:a", "on_hand", units)
         assert cache.read([("HGETALL", "pos:a")]) == [{"on_hand": str(units)}]
+
+
+def test_a_write_is_seen_even_when_its_invalidation_reaches_the_subscriber_after_the_writers_reply(
+    cache, writer, monkeypatch
+):
+    # Redis may send the writer its reply before the subscriber its invalidation, and a busy host may
+    # deschedule it in between (the web ETag test read a stale value about once in 100 under load).
+    # Here the subscriber's socket says nothing has arrived yet, as it would in that moment.
+    writer.hset("pos:a", "on_hand", 1)
+    assert cache.read([("HGETALL", "pos:a")]) == [{"on_hand": "1"}]
+    writer.hset("pos:a", "on_hand", 2)
+    monkeypatch.setattr(cache._subscriber, "can_read", lambda timeout=0: False)
+    assert cache.read([("HGETALL", "pos:a")]) == [{"on_hand": "2"}]
 
 
 def test_a_key_read_while_missing_is_seen_once_created(cache, writer):
