@@ -127,7 +127,13 @@ class Ingest:
     def __init__(self, stack: ChaosStack, skus: list[str], budget: int, rng: random.Random) -> None:
         self.stack, self.skus, self.budget, self.rng = stack, skus, budget, rng
         self.ledger = EventLedger()
-        self.session = stack.split.gateway.api()
+        self._sessions = threading.local()  # one keep-alive session per client thread
+
+    @property
+    def session(self) -> requests.Session:
+        if not hasattr(self._sessions, "api"):
+            self._sessions.api = self.stack.split.gateway.api()
+        return self._sessions.api
 
     def open(self) -> None:
         """Count every position to OPENING_STOCK a minute ago, so every later delta applies."""
