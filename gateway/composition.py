@@ -272,7 +272,12 @@ def _subscribe_webhook(gateway: Gateway) -> None:
     events.session.close()
     events.session = InProcessSession(gateway)
     try:
-        events.subscribe(IN_PROCESS_WEBHOOK, mode="structured", auth=gateway.settings.sap_webhook_auth)
+        events.subscribe(
+            IN_PROCESS_WEBHOOK,
+            mode="structured",
+            auth=gateway.settings.sap_webhook_auth,
+            token=gateway.settings.sap_sim_webhook_token,
+        )
     except ValueError as error:
         log.warning("the SAP simulator's business events cannot reach the gateway's webhook: %s", error)
 

@@ -111,7 +111,7 @@ def add_subscription():
     body = _body()
     try:
         subscription = _system().events.subscribe(
-            body.get("url"), mode=body.get("mode", "structured"), auth=body.get("auth", "hmac")
+            body.get("url"), mode=body.get("mode", "structured"), auth=body.get("auth", "hmac"), token=body.get("token")
         )
     except ValueError as error:
         raise Problem(400, str(error)) from error

@@ -7,6 +7,10 @@ Every posted material document (a Cancel's reversal document too) emits, notific
      "datacontenttype": "application/json",
      "data": {"MaterialDocument": "4900000000", "MaterialDocumentYear": "2026"}}
 
+and a cancellation (Cancel or CancelItem), after the Created event of its reversal document,
+`sap.s4.beh.materialdocument.v1.MaterialDocument.Canceled.v1` with the same data shape naming the
+cancelled document (the reversal document names it back in its items' ReversedMaterialDocument*).
+
 Delivery is at-least-once, like an event broker: each push is retried with exponential backoff
 (base × 2^(attempt-1), capped) on a non-2xx answer, a connection error or a timeout, up to
 `max_attempts`; then it is parked in an inspectable "undeliverable" list. A redelivered or
@@ -16,6 +20,8 @@ nothing is pending (tests use it instead of sleeping).
 
 Content modes:
 - structured: body = the whole CloudEvent as JSON, `Content-Type: application/cloudevents+json`;
+- structured-json: the same body with `Content-Type: application/json`, as SAP Event Mesh delivers
+  S/4HANA's events to a webhook;
 - binary: `ce-specversion`, `ce-type`, `ce-source`, `ce-id`, `ce-time` headers, body = `data` as JSON,
   `Content-Type: application/json`.
 
@@ -25,6 +31,8 @@ Authentication of each push (the contract with the gateway's webhook receiver):
   msg = f"{timestamp}.".encode() + <the exact body bytes sent>), lowercase hex digest. The timestamp
   is the wall-clock time of that attempt (each retry is signed afresh).
 - basic: HTTP Basic auth with SAP_USER / SAP_PASSWORD.
+- oauth: `Authorization: Bearer <token>`, the subscription's token (a static one, or a callable asked
+  for each push, e.g. minting a JWT as a broker's OAuth client gets one from its issuer).
 """
 
 from __future__ import annotations
@@ -47,8 +55,11 @@ from requests.adapters import HTTPAdapter
 from simulators.sap.faults import FaultInjector
 
 EVENT_TYPE = "sap.s4.beh.materialdocument.v1.MaterialDocument.Created.v1"
-MODES = ("structured", "binary")
-AUTH_SCHEMES = ("hmac", "basic")
+CANCELED_EVENT_TYPE = "sap.s4.beh.materialdocument.v1.MaterialDocument.Canceled.v1"
+MODES = ("structured", "structured-json", "binary")
+AUTH_SCHEMES = ("hmac", "basic", "oauth")
+#: A subscription's bearer token: fixed, or asked for at each push (tokens expire).
+Token = str | Callable[[], str]
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -63,6 +74,10 @@ class Subscription:
     url: str
     mode: str = "structured"
     auth: str = "hmac"
+    token: Token | None = field(default=None, repr=False)  # oauth only; never listed
+
+    def bearer_token(self) -> str:
+        return self.token() if callable(self.token) else self.token or ""
 
     def to_dict(self) -> dict:
         return {"id": self.id, "url": self.url, "mode": self.mode, "auth": self.auth}
@@ -131,7 +146,9 @@ class EventBroker:
 
     # --- subscriptions -----------------------------------------------------------------------------
 
-    def subscribe(self, url: object, *, mode: str = "structured", auth: str = "hmac") -> Subscription:
+    def subscribe(
+        self, url: object, *, mode: str = "structured", auth: str = "hmac", token: Token | None = None
+    ) -> Subscription:
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise ValueError("url must be an http(s) URL")
         if mode not in MODES:
@@ -142,7 +159,9 @@ class EventBroker:
             raise ValueError("auth=hmac needs SAP_WEBHOOK_SECRET to be set")
         if auth == "basic" and self._basic is None:
             raise ValueError("auth=basic needs SAP_USER and SAP_PASSWORD to be set")
-        subscription = Subscription(uuid.uuid4().hex[:12], url, mode, auth)
+        if auth == "oauth" and not token:
+            raise ValueError("auth=oauth needs a bearer token (SAP_SIM_WEBHOOK_TOKEN)")
+        subscription = Subscription(uuid.uuid4().hex[:12], url, mode, auth, token if auth == "oauth" else None)
         with self._cond:
             self._subscriptions[subscription.id] = subscription
         return subscription
@@ -159,9 +178,16 @@ class EventBroker:
 
     def material_document_created(self, year: str, number: str) -> dict:
         """Build and publish the Created event of one material document; returns the event."""
+        return self._material_document_event(EVENT_TYPE, year, number)
+
+    def material_document_canceled(self, year: str, number: str) -> dict:
+        """Build and publish the Canceled event of a cancelled material document; returns the event."""
+        return self._material_document_event(CANCELED_EVENT_TYPE, year, number)
+
+    def _material_document_event(self, event_type: str, year: str, number: str) -> dict:
         event = {
             "specversion": "1.0",
-            "type": EVENT_TYPE,
+            "type": event_type,
             "source": self.source,
             "id": str(uuid.uuid4()),
             "time": self._clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -332,11 +358,14 @@ class EventBroker:
             }
         else:
             body = json.dumps(event, separators=(",", ":")).encode()
-            headers = {"Content-Type": "application/cloudevents+json"}
+            mimetype = "application/json" if subscription.mode == "structured-json" else "application/cloudevents+json"
+            headers = {"Content-Type": mimetype}
         if subscription.auth == "hmac":
             timestamp = str(int(time.time()))
             headers["X-Signature-Timestamp"] = timestamp
             headers["X-Signature"] = sign(self._secret or "", timestamp, body)
+        elif subscription.auth == "oauth":
+            headers["Authorization"] = f"Bearer {subscription.bearer_token()}"
         return body, headers
 
     def _send(self, push: _Push) -> str | None:

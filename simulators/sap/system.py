@@ -84,11 +84,13 @@ class SapSystem:
         )
         for url in (u.strip() for u in settings.sap_sim_subscribers.split(",")):
             if url:
-                self.events.subscribe(url, mode="structured", auth=settings.sap_webhook_auth)
+                self.events.subscribe(
+                    url, mode="structured", auth=settings.sap_webhook_auth, token=settings.sap_sim_webhook_token
+                )
         if self.options.demo:
             self.seed_demo()
 
-    # --- postings (each emits a MaterialDocument.Created event) --------------------------------------
+    # --- postings (each emits MaterialDocument.Created; a cancellation Canceled too) ----------------------
 
     def post_document(self, header: Mapping, items: Iterable[Mapping], *, user: str | None = None) -> Document:
         document = self.stock.post(header, items, user=user or self.user, now=self.clock())
@@ -102,6 +104,7 @@ class SapSystem:
             year, number, item=item, posting_date=posting_date, user=user or self.user, now=self.clock()
         )
         self.events.material_document_created(*document.key)
+        self.events.material_document_canceled(year, number)
         return document
 
     # --- reads by entity set (rows keyed by OData property names) ------------------------------------

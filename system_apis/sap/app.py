@@ -23,6 +23,7 @@ from .locations import LocationMap
 from .routes import blp
 from .service import SapGateway
 from .settings import SapSettings
+from .webhook import IssuerKeys
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,9 @@ def bootstrap(settings: SapSettings, *, process_app=None, sap_app=None, redis=No
         documents=DocumentReads(sap, max_reads=settings.sap_reads_in_flight),
         inventory=InventoryClient(process_tier(settings, process_app)),
         locations=locations,
+        issuer_keys=IssuerKeys(settings.sap_webhook_jwks, timeout_seconds=timeouts.connect + timeouts.read)
+        if settings.sap_webhook_auth == "oauth" and settings.sap_webhook_jwks
+        else None,
         gaps=DocumentGaps(redis, max_reads=settings.sap_gap_max_reads, check_seconds=settings.sap_gap_check_seconds)
         if redis is not None
         else None,

@@ -28,6 +28,7 @@ from .documents import MaterialDocument, odata_literal
 
 HEADERS = "API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentHeader"
 ITEMS = "to_MaterialDocumentItem"
+ITEM_SET = "API_MATERIAL_DOCUMENT_SRV/A_MaterialDocumentItem"
 #: Documents named in one read: the `$filter` stays near 1 KB, well within SAP's URL limits.
 MAX_DOCUMENTS_PER_READ = 20
 #: Reads of SAP in flight at once per process; pushes beyond them wait and are read together.
@@ -75,6 +76,21 @@ def fetch_numbered_between(sap: SapODataClient, year: str, first: str, last: str
     )
     pages = sap.pages(HEADERS, {"$filter": expression, "$expand": ITEMS})
     return [_document(sap, header) for page in pages for header in page.records]
+
+
+def fetch_reversal_keys(sap: SapODataClient, year: str, number: str) -> list[Key]:
+    """(year, number) of every reversal document SAP posted for items of document `number` of `year`
+    (a Cancel posts one for the document, each CancelItem one for its item), oldest first."""
+    expression = (
+        f"ReversedMaterialDocumentYear eq {odata_literal(year)} and ReversedMaterialDocument eq {odata_literal(number)}"
+    )
+    select = {"$filter": expression, "$select": "MaterialDocumentYear,MaterialDocument"}
+    keys = {
+        (str(item.get("MaterialDocumentYear", "")), str(item.get("MaterialDocument", "")))
+        for page in sap.pages(ITEM_SET, select)
+        for item in page.records
+    }
+    return sorted(keys)
 
 
 def newest_document_number(sap: SapODataClient, year: str) -> str | None:

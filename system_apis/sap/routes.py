@@ -19,7 +19,7 @@ from .schemas import (
     StockSyncRequestSchema,
     StockSyncResultSchema,
 )
-from .webhook import STRUCTURED, parse_cloud_event, verify_sender
+from .webhook import JSON, STRUCTURED, handshake_headers, parse_cloud_event, verify_sender
 
 blp = Blueprint("sap", __name__, url_prefix="/sap/v1", description="SAP S/4HANA: business events, stock")
 
@@ -48,13 +48,17 @@ class BusinessEvents(MethodView):
             "required": True,
             "content": {
                 STRUCTURED: {"schema": CloudEventSchema, "example": _EVENT_EXAMPLE},
-                "application/json": {
+                JSON: {
                     "schema": {
                         "type": "object",
-                        "description": "binary mode: the event's data, "
-                        "with ce-specversion, ce-id, ce-source, ce-type headers",
+                        "description": "structured mode as SAP Event Mesh sends it: the whole CloudEvent (as "
+                        f"with {STRUCTURED}); or, with ce-specversion, ce-id, ce-source, ce-type headers, binary "
+                        "mode: the event's data",
                     },
-                    "example": _EVENT_EXAMPLE["data"],
+                    "examples": {
+                        "structured": {"value": _EVENT_EXAMPLE},
+                        "binary": {"value": _EVENT_EXAMPLE["data"]},
+                    },
                 },
             },
         },
@@ -71,6 +75,13 @@ class BusinessEvents(MethodView):
                 "schema": {"type": "string"},
                 "description": 'hmac mode: "sha256=" + hex HMAC-SHA256(secret, "<timestamp>." + raw body)',
             },
+            {
+                "in": "header",
+                "name": "Authorization",
+                "schema": {"type": "string"},
+                "description": "basic mode: Basic credentials of SAP_USER; oauth mode: Bearer <JWT of "
+                "SAP_WEBHOOK_ISSUER for SAP_WEBHOOK_AUDIENCE>",
+            },
         ],
     )
     @blp.response(200, BusinessEventResultSchema)
@@ -80,16 +91,47 @@ class BusinessEvents(MethodView):
     def post(self):
         """Receive an S/4HANA business event (CloudEvents webhook)
 
-        Verifies the sender (HMAC signature or Basic auth, per SAP_WEBHOOK_AUTH), reads the material
-        document named by a `MaterialDocument.Created.v1` event over OData, and sends its items to the
-        inventory process API as canonical events (unmappable items to its dead-letter queue). 200 only
-        once every item is applied, a duplicate, stale or dead-lettered; 503 with Retry-After otherwise,
-        so the broker redelivers (event ids make a redelivery count once). Other event types: 202, ignored.
+        Verifies the sender (HMAC signature, Basic auth or an OAuth 2.0 bearer token, per
+        SAP_WEBHOOK_AUTH), reads the material document named by a `MaterialDocument.Created.v1` event
+        over OData — for a `MaterialDocument.Canceled.v1` event, the reversal documents SAP posted for the
+        document it names — and sends their items to the inventory process API as canonical events
+        (unmappable items to its dead-letter queue). 200 only once every item is applied, a duplicate,
+        stale or dead-lettered; 503 with Retry-After otherwise, so the broker redelivers (event ids make a
+        redelivery, and a reversal reached by both of its events, count once). Other event types: 202,
+        acknowledged, counted and ignored.
         """
         body = flask.request.get_data(cache=True)
-        verify_sender(sap().settings, flask.request.headers, body)
+        verify_sender(sap().settings, flask.request.headers, body, issuer_keys=sap().issuer_keys)
         event = parse_cloud_event(flask.request.headers, body)
         return service.receive_business_event(sap(), event)
+
+    @public
+    @blp.doc(
+        parameters=[
+            {
+                "in": "header",
+                "name": "WebHook-Request-Origin",
+                "schema": {"type": "string", "example": "eventmesh.example.com"},
+                "description": "the sending system (a DNS name); granted in WebHook-Allowed-Origin",
+            },
+            {"in": "header", "name": "WebHook-Request-Rate", "schema": {"type": "integer", "minimum": 1}},
+        ],
+    )
+    @blp.response(
+        200,
+        description="Delivery granted: WebHook-Allowed-Origin (the origin asked for) and WebHook-Allowed-Rate "
+        "(*); without WebHook-Request-Origin, a plain OPTIONS answer (Allow) granting nothing",
+    )
+    @blp.alt_response(400, response="BAD_REQUEST")
+    def options(self):
+        """CloudEvents webhook validation handshake (HTTP 1.1 Web Hooks for Event Delivery, section 4)
+
+        A broker (SAP Event Mesh, Advanced Event Mesh) asks with OPTIONS and WebHook-Request-Origin whether
+        this endpoint wants its pushes. It needs no credentials: the handshake only protects the sender
+        from pushing where nobody listens, it reveals nothing, and the pushes themselves are verified.
+        Permission is always given in the answer; a WebHook-Request-Callback URL is never called.
+        """
+        return "", 200, handshake_headers(flask.request.headers)
 
 
 @blp.route("/material-documents/<year>/<number>/replay")

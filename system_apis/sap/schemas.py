@@ -87,6 +87,16 @@ class BusinessEventResultSchema(DocumentResultSchema):
     status = fields.String(metadata={"description": "processed, or ignored (202) for other event types"})
     cloud_event_id = fields.String()
     type = fields.String()
+    cancelled_document = fields.Nested(
+        DocumentKeySchema, metadata={"description": "MaterialDocument.Canceled: the document it names"}
+    )
+    reversal_documents = fields.List(
+        fields.Nested(DocumentResultSchema),
+        metadata={
+            "description": "MaterialDocument.Canceled: the reversal documents SAP posted for it, each applied as "
+            "its own Created event would be (a reversal reached by both counts once)"
+        },
+    )
 
 
 class StockSyncRequestSchema(Schema):

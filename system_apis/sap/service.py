@@ -15,13 +15,19 @@ from shared.errors import Problem
 
 from .client import SapODataClient
 from .document_gaps import DocumentGaps
-from .document_reads import DocumentReads
+from .document_reads import DocumentReads, fetch_reversal_keys
 from .documents import MaterialDocument, StockRecord, odata_literal
 from .locations import LocationMap
 from .movements import SOURCE, MappedItem, map_document
 from .settings import SapSettings
 from .stock import StockTable, counted_event, drift, iso
-from .webhook import MATERIAL_DOCUMENT_CREATED, CloudEvent, material_document_key
+from .webhook import (
+    CONSUMED_TYPES,
+    MATERIAL_DOCUMENT_CANCELED,
+    CloudEvent,
+    IssuerKeys,
+    material_document_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +37,10 @@ MATERIALS_PER_QUERY = 40
 REDELIVERY_SECONDS = "10"
 
 BUSINESS_EVENTS = metrics.counter("sap_business_events_total", "SAP business events by outcome", ("outcome",))
+#: Labelled by the consumed types and "other": a made-up type cannot grow /metrics.
+EVENT_TYPES = metrics.counter(
+    "sap_business_event_types_total", "SAP business events received, by CloudEvent type (or other)", ("type",)
+)
 ITEMS = metrics.counter("sap_document_items_total", "Material document items by outcome", ("outcome",))
 
 
@@ -45,6 +55,8 @@ class SapGateway:
     locations: LocationMap
     #: SAP's document numbers the gateway has (None: not tracked, e.g. the sap-sync command).
     gaps: DocumentGaps | None = None
+    #: The signing keys of the issuer of the broker's bearer tokens (SAP_WEBHOOK_AUTH=oauth only).
+    issuer_keys: IssuerKeys | None = None
 
 
 # -- material documents ---------------------------------------------------------------------
@@ -139,25 +151,31 @@ def apply_material_document(system: SapGateway, document: MaterialDocument, *, y
 
 
 def receive_business_event(system: SapGateway, event: CloudEvent) -> tuple[dict, int]:
-    """A pushed business event: 200 once every item of its material document is accepted or
-    dead-lettered; 202 for event types this API does not consume; a 503 Problem (the broker
-    redelivers) when SAP or the process API could not complete it."""
-    if event.type != MATERIAL_DOCUMENT_CREATED:
+    """A pushed business event: 200 once every item of its material document (of a Canceled event: of
+    the reversal documents SAP posted for it) is accepted or dead-lettered; 202 for event types this API
+    does not consume; a 503 Problem (the broker redelivers) when SAP or the process API could not
+    complete it."""
+    EVENT_TYPES.labels(event.type if event.type in CONSUMED_TYPES else "other").inc()
+    if event.type not in CONSUMED_TYPES:
         BUSINESS_EVENTS.labels("ignored").inc()
         logger.info(
-            "business event ignored: not a material document creation",
+            "business event ignored: not a material document creation or cancellation",
             extra={"cloud_event_id": event.id, "cloud_event_type": event.type, "cloud_event_source": event.source},
         )
         return {"status": "ignored", "cloud_event_id": event.id, "type": event.type}, 202
     year, number = material_document_key(event)
     try:
-        result = ingest_material_document(system, year, number)
+        if event.type == MATERIAL_DOCUMENT_CANCELED:
+            result = apply_cancellation(system, year, number)
+        else:
+            result = ingest_material_document(system, year, number)
     except Problem as problem:
         BUSINESS_EVENTS.labels("redeliver").inc()
         logger.warning(
             "business event not processed; asking for redelivery",
             extra={
                 "cloud_event_id": event.id,
+                "cloud_event_type": event.type,
                 "material_document": f"{year}/{number}",
                 "cause_status": problem.status,
                 "cause": problem.detail,
@@ -173,6 +191,28 @@ def receive_business_event(system: SapGateway, event: CloudEvent) -> tuple[dict,
         ) from None
     BUSINESS_EVENTS.labels("processed").inc()
     return {"status": "processed", "cloud_event_id": event.id, "type": event.type, **result}, 200
+
+
+def apply_cancellation(system: SapGateway, year: str, number: str) -> dict:
+    """A cancelled material document: S/4 cancels by posting a reversal document (its own number, movement
+    type + 1, each item naming the item it reverses) and raises Created for it too. So the reversal
+    documents are read and applied like any pushed document: their items' event ids
+    (sap:year:reversal:item) are the ones the reversal's own Created event yields, and the process API
+    applies each once, whichever of the two events comes first."""
+    reversals = fetch_reversal_keys(system.sap, year, number)
+    if not reversals:
+        # The Canceled event names a document SAP shows no reversal of yet: a lag, not a bad event.
+        raise Problem(
+            503,
+            f"no reversal document of {year}/{number} is readable in SAP yet",
+            type_slug="material-document-not-readable",
+            headers={"Retry-After": REDELIVERY_SECONDS},
+            upstream="sap",
+        )
+    return {
+        "cancelled_document": {"year": year, "number": number},
+        "reversal_documents": [ingest_material_document(system, *key) for key in reversals],
+    }
 
 
 # -- stock ----------------------------------------------------------------------------------

@@ -23,7 +23,24 @@ class SapSettings(ProcessApiSettings):
     sap_user: str | None = setting("SAP_USER", None, "SAP communication user (basic auth)", optional_text)
     sap_password: str | None = setting("SAP_PASSWORD", None, "Password of SAP_USER", optional_text)
     sap_webhook_auth: str = setting(
-        "SAP_WEBHOOK_AUTH", "hmac", "How SAP business-event pushes are verified: hmac or basic", str.lower
+        "SAP_WEBHOOK_AUTH",
+        "hmac",
+        "How SAP business-event pushes are verified: hmac (signature), basic (SAP_USER/SAP_PASSWORD) or oauth "
+        "(an OAuth 2.0 bearer token of SAP_WEBHOOK_ISSUER, as SAP Event Mesh sends with OAuth2ClientCredentials)",
+        str.lower,
+    )
+    sap_webhook_jwks: str | None = setting(
+        "SAP_WEBHOOK_JWKS",
+        None,
+        "oauth: the issuer's signing keys, a JWKS URL (fetched with the upstream timeouts, cached 5 minutes) or "
+        "the path of a JWKS file",
+        optional_text,
+    )
+    sap_webhook_issuer: str | None = setting(
+        "SAP_WEBHOOK_ISSUER", None, "oauth: the `iss` a push's token must carry (the token issuer's URL)", optional_text
+    )
+    sap_webhook_audience: str | None = setting(
+        "SAP_WEBHOOK_AUDIENCE", None, "oauth: an `aud` a push's token must carry (who the token is for)", optional_text
     )
     sap_webhook_secret: str | None = setting(
         "SAP_WEBHOOK_SECRET",
@@ -72,7 +89,12 @@ class SapSettings(ProcessApiSettings):
 
     def check(self) -> None:
         super().check()
-        self.require(self.sap_webhook_auth in ("hmac", "basic"), "sap_webhook_auth", "must be hmac or basic")
+        self.require(
+            self.sap_webhook_auth in ("hmac", "basic", "oauth"), "sap_webhook_auth", "must be hmac, basic or oauth"
+        )
+        if self.sap_webhook_auth == "oauth":
+            for name in ("sap_webhook_jwks", "sap_webhook_issuer", "sap_webhook_audience"):
+                self.require(bool(getattr(self, name)), name, "SAP_WEBHOOK_AUTH=oauth needs it")
         self.require_time_zone("sap_time_zone")
         self.require_at_least_one("sap_webhook_max_age_seconds", "sap_reads_in_flight", "sap_gap_max_reads")
         self.require_positive("sap_gap_check_seconds")

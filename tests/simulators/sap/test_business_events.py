@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from simulators.sap.app import create_app
-from simulators.sap.events import EVENT_TYPE, DeliveryPolicy
+from simulators.sap.events import CANCELED_EVENT_TYPE, EVENT_TYPE, DeliveryPolicy
 from tests.simulators.sap.support import PASSWORD, SECRET, USER, make_settings
 from tests.support.processes import serving
 
@@ -81,13 +81,58 @@ def test_basic_auth_push(simulator, receiver):
     assert "X-Signature" not in push["headers"]
 
 
-def test_a_cancellation_emits_its_own_event(simulator, receiver):
+def test_a_cancellation_emits_created_for_the_reversal_and_canceled_for_the_cancelled_document(simulator, receiver):
+    """As S/4HANA: the reversal document is a material document of its own (Created), and the cancelled
+    document raises MaterialDocument.Canceled, naming itself (notification style, its key only)."""
     subscribe(simulator, receiver)
     [key] = sell(simulator)
     reversal = simulator.system.cancel_document(*key)
     assert simulator.system.flush(5)
-    numbers = [json.loads(p["body"])["data"]["MaterialDocument"] for p in receiver.pushes]
-    assert numbers == [key[1], reversal.key[1]]
+    events = [json.loads(p["body"]) for p in receiver.pushes]
+    assert [(e["type"], e["data"]["MaterialDocument"]) for e in events] == [
+        (EVENT_TYPE, key[1]),
+        (EVENT_TYPE, reversal.key[1]),
+        (CANCELED_EVENT_TYPE, key[1]),
+    ]
+    assert events[2]["data"] == {"MaterialDocument": key[1], "MaterialDocumentYear": key[0]}
+    assert CANCELED_EVENT_TYPE == "sap.s4.beh.materialdocument.v1.MaterialDocument.Canceled.v1"
+
+
+def test_a_cancelled_item_emits_canceled_for_its_document(simulator, receiver):
+    subscribe(simulator, receiver)
+    [key] = sell(simulator)
+    simulator.system.cancel_document(*key, item="1")
+    assert simulator.system.flush(5)
+    assert [json.loads(p["body"])["type"] for p in receiver.pushes][-1] == CANCELED_EVENT_TYPE
+
+
+def test_structured_json_push_is_the_whole_cloudevent_as_application_json(simulator, receiver):
+    """SAP Event Mesh hands a webhook the CloudEvent as the JSON body with Content-Type application/json."""
+    subscribe(simulator, receiver, mode="structured-json", auth="hmac")
+    [(year, number)] = sell(simulator)
+    assert simulator.system.flush(5)
+    [push] = receiver.pushes
+    assert push["headers"]["Content-Type"] == "application/json"
+    assert not any(name.lower().startswith("ce-") for name in push["headers"])
+    event = json.loads(push["body"])
+    assert event["type"] == EVENT_TYPE and event["data"] == {"MaterialDocument": number, "MaterialDocumentYear": year}
+    verify_hmac(push)
+
+
+def test_oauth_push_carries_a_fresh_bearer_token_from_the_subscription(simulator, receiver):
+    minted = iter(["token-1", "token-2"])
+    simulator.system.events.subscribe(receiver.url, auth="oauth", token=lambda: next(minted))
+    sell(simulator, 2)
+    assert simulator.system.flush(5)
+    assert sorted(p["headers"]["Authorization"] for p in receiver.pushes) == ["Bearer token-1", "Bearer token-2"]
+    assert all("X-Signature" not in p["headers"] for p in receiver.pushes)
+
+
+def test_an_oauth_subscription_needs_a_token(simulator, receiver):
+    with pytest.raises(ValueError, match="token"):
+        simulator.system.events.subscribe(receiver.url, auth="oauth")
+    static = simulator.system.events.subscribe(receiver.url, auth="oauth", token="static-token")
+    assert static.to_dict()["auth"] == "oauth" and "static-token" not in json.dumps(static.to_dict())
 
 
 def test_a_failed_push_is_redelivered_with_the_same_event_id(simulator, receiver):

@@ -83,9 +83,9 @@ def push(
             "Content-Type": "application/json",
             **{f"ce-{k}": event[k] for k in ("specversion", "id", "source", "type", "time")},
         }
-    else:
+    else:  # structured: as CloudEvents names it, or as plain JSON (as SAP Event Mesh sends it)
         body = json.dumps(event).encode()
-        sent = {"Content-Type": "application/cloudevents+json"}
+        sent = {"Content-Type": "application/json" if mode == "structured-json" else "application/cloudevents+json"}
     timestamp = str(signed_at if signed_at is not None else int(time.time()))
     sent.update({"X-Signature-Timestamp": timestamp, "X-Signature": signature(secret, timestamp, body)})
     sent.update(headers or {})
@@ -113,3 +113,31 @@ def sap_positions(simulator, sku: str = "MAT-1") -> dict[str, dict]:
 
 def nonzero(table: dict[str, dict]) -> dict[str, dict]:
     return {loc: fields for loc, fields in table.items() if any(fields.values())}
+
+
+ISSUER, AUDIENCE = "https://broker-tenant.authentication.example.com/oauth/token", "inventory-gateway-webhook"
+
+
+class TokenIssuer:
+    """An OAuth 2.0 issuer of the tests: an RSA key of its own, its JWKS, and bearer tokens (JWT, RS256)
+    signed with it, as the authorization server an event broker gets its tokens from."""
+
+    def __init__(self, kid: str = "test-key-1") -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.kid = kid
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    def jwks(self) -> dict:
+        import jwt
+
+        public = jwt.algorithms.RSAAlgorithm.to_jwk(self.key.public_key(), as_dict=True)
+        return {"keys": [{**public, "kid": self.kid, "use": "sig", "alg": "RS256"}]}
+
+    def token(self, *, lifetime: int = 300, **claims) -> str:
+        import jwt
+
+        now = int(time.time())
+        payload = {"iss": ISSUER, "aud": AUDIENCE, "sub": "sap-event-mesh", "iat": now, "exp": now + lifetime}
+        payload.update(claims)
+        return jwt.encode(payload, self.key, algorithm="RS256", headers={"kid": self.kid})

@@ -1,10 +1,12 @@
-"""Who may push business events (HMAC signature or Basic auth) and how CloudEvents are read,
-in structured and binary content mode."""
+"""Who may push business events (HMAC signature, Basic auth or an OAuth 2.0 bearer token) and how
+CloudEvents are read, in structured (`application/cloudevents+json` or `application/json`) and binary
+content mode."""
 
 from __future__ import annotations
 
 import base64
 import json
+import time
 
 import pytest
 from werkzeug.datastructures import Headers
@@ -12,12 +14,15 @@ from werkzeug.datastructures import Headers
 from shared.errors import Problem
 from system_apis.sap.webhook import (
     MATERIAL_DOCUMENT_CREATED,
+    IssuerKeys,
     material_document_key,
     parse_cloud_event,
     signature,
     verify_basic,
+    verify_bearer,
     verify_hmac,
 )
+from tests.system_apis.sap.support import AUDIENCE, ISSUER, TokenIssuer
 
 SECRET = "s3cret"
 NOW = 1_800_000_000
@@ -137,6 +142,15 @@ def test_a_binary_cloud_event_is_read_from_ce_headers_and_the_data_body():
     assert material_document_key(event) == ("2026", "4900000000")
 
 
+def test_a_structured_cloud_event_sent_as_plain_application_json_is_read_from_the_body():
+    """SAP Event Mesh delivers S/4HANA's events to a webhook as the whole CloudEvent in a JSON body with
+    `Content-Type: application/json` (no ce-* headers); the CloudEvents HTTP binding reads a message
+    without ce-specversion as structured."""
+    event = parse_cloud_event(Headers({"Content-Type": "application/json; charset=utf-8"}), json.dumps(EVENT).encode())
+    assert (event.id, event.type, event.source) == ("e-1", MATERIAL_DOCUMENT_CREATED, EVENT["source"])
+    assert material_document_key(event) == ("2026", "4900000000")
+
+
 def test_structured_data_may_come_base64_encoded():
     body = {
         **{k: v for k, v in EVENT.items() if k != "data"},
@@ -155,6 +169,8 @@ def test_structured_data_may_come_base64_encoded():
         ({"Content-Type": "application/cloudevents+json"}, json.dumps({**EVENT, "id": ""}).encode(), 400),
         ({"Content-Type": "application/cloudevents+json"}, json.dumps({**EVENT, "specversion": "0.3"}).encode(), 400),
         ({"Content-Type": "application/json", "ce-specversion": "1.0", "ce-id": "x"}, b"{}", 400),
+        ({"Content-Type": "application/json"}, b'{"MaterialDocument": "4900000000"}', 400),
+        ({"Content-Type": "application/json"}, b"[]", 400),
     ],
 )
 def test_what_is_not_a_cloud_event_is_a_client_error(headers, body, status):
@@ -192,3 +208,78 @@ def test_a_cloud_event_attribute_with_a_control_character_or_too_long_is_a_400_n
         parse_cloud_event(Headers({"Content-Type": "application/cloudevents+json"}), body)
 
     assert raised.value.status == 400 and attribute in raised.value.detail
+
+
+# -- OAuth 2.0 bearer tokens (RFC 6750), JWTs checked against the issuer's published keys ------------
+@pytest.fixture(scope="module")
+def issuer() -> TokenIssuer:
+    return TokenIssuer()
+
+
+@pytest.fixture
+def keys(issuer, tmp_path) -> IssuerKeys:
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(issuer.jwks()))
+    return IssuerKeys(str(path), timeout_seconds=1.0)
+
+
+def _bearer(keys: IssuerKeys, token: str | None) -> None:
+    verify_bearer(keys, f"Bearer {token}" if token is not None else None, issuer=ISSUER, audience=AUDIENCE)
+
+
+def test_a_token_signed_by_the_issuer_for_this_audience_is_accepted(issuer, keys):
+    _bearer(keys, issuer.token())
+
+
+def _unsigned(**claims) -> str:
+    import jwt
+
+    now = int(time.time())
+    payload = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300, **claims}
+    return jwt.encode(payload, None, algorithm="none")
+
+
+def _signed_with_the_public_key_as_hmac_secret(issuer: TokenIssuer) -> str:
+    """The RS256/HS256 key confusion: the issuer's public key (which anyone has) as an HMAC secret."""
+    import hashlib
+    import hmac as hmac_
+
+    from cryptography.hazmat.primitives import serialization
+
+    public = issuer.key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    now = int(time.time())
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": issuer.kid}).encode())
+    body = b64(json.dumps({"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 300}).encode())
+    mac = hmac_.new(public, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(mac)}"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda issuer: issuer.token(iss="https://someone-else.example.com"), id="other issuer"),
+        pytest.param(lambda issuer: issuer.token(aud="another-api"), id="other audience"),
+        pytest.param(lambda issuer: issuer.token(lifetime=-120), id="expired"),
+        pytest.param(lambda issuer: _unsigned(), id="alg none"),
+        pytest.param(lambda issuer: TokenIssuer(kid=issuer.kid).token(), id="signed by another key"),
+        pytest.param(lambda issuer: TokenIssuer(kid="unknown-kid").token(), id="key the issuer never published"),
+        pytest.param(_signed_with_the_public_key_as_hmac_secret, id="HS256 with the public key"),
+        pytest.param(lambda issuer: issuer.token()[:-4] + "AAAA", id="signature tampered"),
+        pytest.param(lambda issuer: "not-a-jwt", id="not a JWT"),
+        pytest.param(lambda issuer: None, id="no Authorization header"),
+    ],
+)
+def test_a_token_not_from_the_issuer_for_this_audience_and_in_date_is_refused(issuer, keys, token):
+    problem = _refused(lambda: _bearer(keys, token(issuer)))
+    assert problem.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("authorization", ["Basic Q09NTTpwdw==", "bearer", "Token abc"])
+def test_bearer_mode_wants_the_bearer_scheme(keys, authorization):
+    _refused(lambda: verify_bearer(keys, authorization, issuer=ISSUER, audience=AUDIENCE))
