@@ -15,10 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 import requests
 
+from benchmarks.salesforce import record_differences
 from benchmarks.split import flush_deliveries
 from simulators.sap.driver import run_traffic
 from simulators.sap.seed import DEMO_LOCATION_MAP
-from tests.support.salesforce_records import SALESFORCE_AUTH, SF_ADMIN, gateway_values, salesforce_records
+from tests.support.salesforce_records import SALESFORCE_AUTH, SF_ADMIN, salesforce_records
 from tests.support.sap_gateway import ADMIN, ODATA, differences, gateway_table, sap_table
 
 from .audit import EventLedger, Position, ReservationLedger, Row, oversold, recovery_seconds
@@ -449,18 +450,9 @@ def sap_left(stack: ChaosStack) -> list[str]:
 
 
 def salesforce_left(stack: ChaosStack) -> list[str]:
-    """Every Product_Availability__c record that differs from the gateway's availability for its key."""
-    records = salesforce_records(stack.split.salesforce.base_url)
-    values = gateway_values(stack.split.gateway, records)
-    salesforce = {
-        r["Availability_Key__c"]: (int(r["Available_To_Sell__c"]), int(r["Available_To_Order__c"]), r["Status__c"])
-        for r in records
-    }
-    return [
-        f"{key}: salesforce {value}, gateway {values.get(key)}"
-        for key, value in sorted(salesforce.items())
-        if value != values.get(key)
-    ]
+    """Every Product_Availability__c record that differs from the gateway's availability for its key
+    (the Salesforce benchmark's comparison)."""
+    return record_differences(stack.split.salesforce.base_url, stack.split.gateway)
 
 
 def salesforce_faults(stack: ChaosStack, profile: Profile, rng: random.Random, settings: dict) -> list[Row]:

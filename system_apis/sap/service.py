@@ -86,12 +86,8 @@ def ingest_material_document(system: SapGateway, year: str, number: str) -> dict
     except Problem as problem:
         if problem.status == 404:
             # SAP announced the document; not finding it is a lag or a replica, not a bad event.
-            raise Problem(
-                503,
+            raise _not_readable_yet(
                 f"material document {year}/{number} is not readable in SAP yet: {problem.detail}",
-                type_slug="material-document-not-readable",
-                headers={"Retry-After": REDELIVERY_SECONDS},
-                upstream="sap",
                 upstream_status=404,
             ) from None
         raise
@@ -202,13 +198,7 @@ def apply_cancellation(system: SapGateway, year: str, number: str) -> dict:
     reversals = fetch_reversal_keys(system.sap, year, number)
     if not reversals:
         # The Canceled event names a document SAP shows no reversal of yet: a lag, not a bad event.
-        raise Problem(
-            503,
-            f"no reversal document of {year}/{number} is readable in SAP yet",
-            type_slug="material-document-not-readable",
-            headers={"Retry-After": REDELIVERY_SECONDS},
-            upstream="sap",
-        )
+        raise _not_readable_yet(f"no reversal document of {year}/{number} is readable in SAP yet")
     return {
         "cancelled_document": {"year": year, "number": number},
         "reversal_documents": [ingest_material_document(system, *key) for key in reversals],
@@ -352,3 +342,16 @@ def read_stock(system: SapGateway, *, sku: str, location: str | None = None) -> 
         if location is None or loc == location
     ]
     return {"sku": sku, "as_of": iso(as_of), "positions": positions, "unmapped": table.unmapped_list()}
+
+
+def _not_readable_yet(detail: str, **extra) -> Problem:
+    """SAP announced what it does not show yet: a lag or a replica, not a bad event, so the broker
+    is asked to deliver again."""
+    return Problem(
+        503,
+        detail,
+        type_slug="material-document-not-readable",
+        headers={"Retry-After": REDELIVERY_SECONDS},
+        upstream="sap",
+        **extra,
+    )
